@@ -1,0 +1,102 @@
+# pegasus_fdw — PostgreSQL foreign data wrapper for Apache Pegasus.
+#
+# `make` builds the extension, the embedded client library, the onebox test
+# server, pegasus-cli and the unit-test programs.  `make install` installs the
+# extension into the PostgreSQL that pg_config names.  The test suite and the
+# demo are driven by test/run-tests.sh and test/demo.sh (see README.md).
+
+EXTENSION = pegasus_fdw
+MODULE_big = pegasus_fdw
+DATA = pegasus_fdw--1.0.sql
+PGFILEDESC = "pegasus_fdw - foreign data wrapper for Apache Pegasus"
+
+# Each layer is a directory; new files are picked up without editing this file.
+CLIENT_SRCS := $(sort $(wildcard src/client/*.c))
+FDW_SRCS    := $(sort $(wildcard src/fdw/*.c))
+ONEBOX_SRCS := $(sort $(wildcard test/onebox/*.c))
+CLI_SRCS    := $(sort $(wildcard src/tools/*.c))
+UNIT_SRCS   := $(sort $(wildcard test/unit/test_*.c))
+UNIT_HELPER_SRCS := $(filter-out $(UNIT_SRCS),$(sort $(wildcard test/unit/*.c)))
+
+CLIENT_OBJS := $(CLIENT_SRCS:.c=.o)
+OBJS = pegasus_fdw.o $(FDW_SRCS:.c=.o) $(CLIENT_OBJS)
+
+PG_CONFIG ?= pg_config
+PKG_CONFIG ?= pkg-config
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags glib-2.0 gobject-2.0 thrift_c_glib)
+DEPS_LIBS   := $(shell $(PKG_CONFIG) --libs glib-2.0 gobject-2.0 thrift_c_glib)
+# Unit tests also read the JSON wire vectors.
+TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-glib-1.0)
+TEST_LIBS   := $(shell $(PKG_CONFIG) --libs json-glib-1.0)
+
+PG_CPPFLAGS = -Isrc/client -Isrc/fdw $(DEPS_CFLAGS)
+PG_CFLAGS = -std=gnu11 -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+SHLIB_LINK = $(DEPS_LIBS)
+
+REGRESS = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --load-extension=pegasus_fdw
+
+CLIENT_LIB = src/client/libpegasus_client.a
+ONEBOX     = test/onebox/pegasus-onebox
+CLI        = src/tools/pegasus-cli
+UNIT_PROGS := $(UNIT_SRCS:.c=)
+
+EXTRA_CLEAN = $(CLIENT_LIB) $(ONEBOX) $(CLI) $(UNIT_PROGS) \
+	test/onebox/*.o src/tools/*.o test/unit/*.o test/fuzz/fuzz_* \
+	results regression.diffs regression.out test/bench/results.json
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+ifeq ($(filter 13 14 15 16 17,$(MAJORVERSION)),)
+$(error pegasus_fdw supports PostgreSQL 13 to 17, pg_config reports $(MAJORVERSION))
+endif
+
+# Standalone programs use the same warning flags as the extension.
+PROG_CFLAGS = $(CFLAGS) $(PG_CFLAGS) -Isrc/client $(DEPS_CFLAGS)
+
+all: $(ONEBOX) $(CLI) $(UNIT_PROGS)
+
+$(CLIENT_LIB): $(CLIENT_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+test/onebox/%.o: test/onebox/%.c $(wildcard test/onebox/*.h) $(wildcard src/client/*.h)
+	$(CC) $(PROG_CFLAGS) -Itest/onebox -c -o $@ $<
+
+$(ONEBOX): $(ONEBOX_SRCS:.c=.o) $(CLIENT_LIB)
+	$(CC) $(PROG_CFLAGS) -o $@ $^ $(DEPS_LIBS) -lm
+
+src/tools/%.o: src/tools/%.c $(wildcard src/tools/*.h) $(wildcard src/client/*.h)
+	$(CC) $(PROG_CFLAGS) -c -o $@ $<
+
+$(CLI): $(CLI_SRCS:.c=.o) $(CLIENT_LIB)
+	$(CC) $(PROG_CFLAGS) -o $@ $^ $(DEPS_LIBS) -lm
+
+test/unit/%.o: test/unit/%.c $(wildcard test/unit/*.h) $(wildcard src/client/*.h) $(wildcard test/onebox/*.h)
+	$(CC) $(PROG_CFLAGS) $(TEST_CFLAGS) -Itest/unit -Itest/onebox -c -o $@ $<
+
+test/unit/test_%: test/unit/test_%.o $(UNIT_HELPER_SRCS:.c=.o) $(CLIENT_LIB)
+	$(CC) $(PROG_CFLAGS) -o $@ $^ $(TEST_LIBS) $(DEPS_LIBS) -lm
+
+# Client objects depend on every client header (they are few and shared).
+$(CLIENT_OBJS): $(wildcard src/client/*.h)
+$(FDW_SRCS:.c=.o) pegasus_fdw.o: $(wildcard src/fdw/*.h) $(wildcard src/client/*.h)
+
+.PHONY: unitcheck fuzz bench test demo
+
+# Unit tests; the client and server tests expect a onebox (see test/run-tests.sh).
+unitcheck: $(UNIT_PROGS) $(ONEBOX)
+	test/run-unit.sh $(UNIT_PROGS)
+
+fuzz:
+	$(MAKE) -C test/fuzz
+
+test:
+	test/run-tests.sh
+
+demo:
+	test/demo.sh
+
+bench: all
+	test/bench/run.sh
