@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Runs the whole pegasus_fdw test suite on this machine:
+#   1. installs missing Debian packages, builds everything, installs the extension;
+#   2. starts a onebox (Pegasus-compatible server) and a throwaway PostgreSQL;
+#   3. runs the unit tests (codec, onebox semantics, client) and the
+#      pg_regress suite (SQL behaviour, EXPLAIN, differential tests);
+#   4. checks the onebox saw no protocol violation;
+#   5. stops everything it started, whatever happened.
+# The last line is "total: N passed, N failed, N skipped"; the exit status is
+# non-zero when anything failed.
+#
+# Options: --unit-only, --regress-only; PEGASUS_VALGRIND=1 runs the unit tests
+# under valgrind.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+run_unit=1
+run_regress=1
+for arg in "$@"; do
+	case "$arg" in
+		--unit-only) run_regress=0 ;;
+		--regress-only) run_unit=0 ;;
+		*) echo "usage: $0 [--unit-only|--regress-only]" >&2; exit 2 ;;
+	esac
+done
+
+extra_pkgs=()
+[ -n "${PEGASUS_VALGRIND:-}" ] && extra_pkgs+=(valgrind)
+test/install-deps.sh "${extra_pkgs[@]}" || exit 1
+
+. test/lib/cluster.sh
+
+passed=0
+failed=0
+skipped=0
+failures=()
+
+note_result()
+{
+	# $1 = ok|fail|skip, $2 = name
+	case "$1" in
+		ok) passed=$((passed + 1)) ;;
+		skip) skipped=$((skipped + 1)) ;;
+		*) failed=$((failed + 1)); failures+=("$2") ;;
+	esac
+}
+
+finish()
+{
+	cluster_cleanup
+	echo
+	if [ ${#failures[@]} -gt 0 ]; then
+		echo "failed:"
+		printf '  %s\n' "${failures[@]}"
+	fi
+	echo "total: $passed passed, $failed failed, $skipped skipped"
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+echo "== build"
+if ! make -s -j"$(nproc)" >build.log 2>&1; then
+	cat build.log
+	note_result fail build
+	exit 1
+fi
+if grep -n 'warning:' build.log; then
+	note_result fail "build warnings"
+fi
+make -s install >/dev/null || { note_result fail "make install"; exit 1; }
+rm -f build.log
+
+cluster_init
+echo "== onebox"
+onebox_start || { note_result fail "onebox start"; exit 1; }
+
+if [ "$run_unit" -eq 1 ]; then
+	echo "== unit tests"
+	for prog in test/unit/test_*; do
+		[ -x "$prog" ] && [ "${prog%.c}" = "$prog" ] && [ "${prog%.o}" = "$prog" ] || continue
+		name=$(basename "$prog")
+		out="$PEGASUS_WORKDIR/$name.out"
+		cmd=("$prog" --tap)
+		if [ -n "${PEGASUS_VALGRIND:-}" ]; then
+			cmd=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite
+				--error-exitcode=99 "${cmd[@]}")
+		fi
+		timeout 600 "${cmd[@]}" >"$out" 2>&1
+		rc=$?
+		n_ok=$(grep -cE '^ok [0-9]+' "$out" | tr -d ' ')
+		n_skip=$(grep -cE '^ok [0-9]+ .*# SKIP' "$out" | tr -d ' ')
+		n_bad=$(grep -cE '^not ok' "$out" | tr -d ' ')
+		printf '%-28s %3d ok, %d skipped, %d failed (exit %d)\n' "$name" \
+			$((n_ok - n_skip)) "$n_skip" "$n_bad" "$rc"
+		grep -E '^# .*skipped|^ok .*# SKIP' "$out" | head -5 | sed 's/^/    /'
+		for _ in $(seq 1 $((n_ok - n_skip))); do note_result ok "$name"; done
+		for _ in $(seq 1 "$n_skip"); do note_result skip "$name"; done
+		if [ "$rc" -ne 0 ] || [ "$n_bad" -gt 0 ] || [ "$n_ok" -eq 0 ]; then
+			note_result fail "$name (exit $rc)"
+			grep -E '^not ok|ERROR|CRITICAL|FAIL|==[0-9]+==' "$out" | head -40 | sed 's/^/    /'
+			tail -5 "$out" | sed 's/^/    /'
+		fi
+	done
+fi
+
+if [ "$run_regress" -eq 1 ]; then
+	echo "== PostgreSQL"
+	pg_start || { note_result fail "postgres start"; exit 1; }
+	echo "== pg_regress"
+	out="$PEGASUS_WORKDIR/regress.out"
+	make -s installcheck >"$out" 2>&1
+	rc=$?
+	grep -E '\.\.\. |^(ok|not ok) ' "$out" | sed 's/^/  /'
+	while IFS= read -r line; do
+		name=$(echo "$line" | sed -E 's/^(test|ok|not ok)? *[0-9]* *-? *//; s/ .*//')
+		case "$line" in
+			*"... ok"*|ok\ *) note_result ok "$name" ;;
+			*) note_result fail "regress $name" ;;
+		esac
+	done < <(grep -E '\.\.\. (ok|FAILED|failed)|^(ok|not ok) ' "$out")
+	if [ "$rc" -ne 0 ]; then
+		[ -f regression.diffs ] && head -200 regression.diffs
+		grep -qE 'FAILED|failed|not ok' "$out" || { cat "$out"; note_result fail "pg_regress (exit $rc)"; }
+	fi
+fi
+
+echo "== onebox protocol violations"
+v=$(onebox_control violations | grep -oE '[0-9]+' | tail -1)
+echo "violations: ${v:-unknown}"
+if [ "${v:-x}" = 0 ]; then
+	note_result ok "no protocol violations"
+else
+	note_result fail "onebox protocol violations: ${v:-unknown}"
+	grep -i 'violation' "$PEGASUS_WORKDIR/onebox.log" | head -20
+fi
+
+[ "$failed" -eq 0 ]
