@@ -1,0 +1,735 @@
+/*-------------------------------------------------------------------------
+ *
+ * pegasus_client.h
+ *		Public API of the embedded Apache Pegasus client.
+ *
+ * The client speaks the Pegasus thrift protocol over non-blocking TCP
+ * sockets.  It knows nothing of PostgreSQL: this header uses plain C types
+ * only, so an embedding program needs neither GLib nor thrift headers.
+ *
+ * Conventions used by every function below:
+ *
+ * - Byte strings are passed as PegasusSlice (pointer + length).  A slice
+ *   with len 0 is an empty string; its data pointer may be NULL.
+ * - Functions returning bool return true on success.  On failure they fill
+ *   the caller-allocated PegasusError (fixed size, nothing to free, so it is
+ *   safe to keep on the stack across a longjmp) and leave result pointers
+ *   NULL.  err may not be NULL.
+ * - timeout_ms is the deadline of the whole call, retries included; 0 means
+ *   the client's default operation timeout.
+ * - TTLs are durations in seconds; the client converts them to the absolute
+ *   "Pegasus time" (Unix time - 1451606400) the wire carries.
+ * - A client and everything obtained from it (tables, scanners, results)
+ *   belong to one thread.  The library never aborts, exits or prints.
+ * - Waiting for sockets happens only through the wait hook (see below), so
+ *   the embedder decides how to sleep and when to give up.
+ *
+ * Results own their memory (usually the reply frame they were decoded from);
+ * release each with the free function named next to its type.
+ *
+ * src/client/pegasus_client.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PEGASUS_CLIENT_H
+#define PEGASUS_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ----------------------------------------------------------------------
+ * Basic types
+ * ---------------------------------------------------------------------- */
+
+/* A byte string that the caller (or a result object) owns. */
+typedef struct PegasusSlice
+{
+	const void *data;
+	size_t		len;
+} PegasusSlice;
+
+/* Hash keys must be shorter than this (the server aborts otherwise). */
+#define PEGASUS_MAX_HASH_KEY_LEN 65535
+
+/*
+ * Error categories.  Local causes first; PEGASUS_ERR_SERVER carries a frame
+ * or meta error name (server_error), PEGASUS_ERR_STORAGE a rocksdb status
+ * code (storage_code) returned by an operation.
+ */
+typedef enum PegasusErrorCode
+{
+	PEGASUS_OK = 0,
+	PEGASUS_ERR_TIMEOUT,		/* the call's deadline passed */
+	PEGASUS_ERR_CONNECT,		/* could not connect (refused, unreachable) */
+	PEGASUS_ERR_IO,				/* connection lost while a request was in flight */
+	PEGASUS_ERR_PROTOCOL,		/* malformed or unexpected frame */
+	PEGASUS_ERR_INTERRUPTED,	/* the wait hook asked to abandon the call */
+	PEGASUS_ERR_INVALID_ARGUMENT,	/* refused before sending anything */
+	PEGASUS_ERR_TABLE_NOT_FOUND,	/* the meta server does not know the table */
+	PEGASUS_ERR_OUTCOME_UNKNOWN,	/* a non-idempotent write may or may not
+									 * have been applied */
+	PEGASUS_ERR_SERVER,			/* ERR_* from a replica or meta server */
+	PEGASUS_ERR_STORAGE,		/* rocksdb status code from an operation */
+	PEGASUS_ERR_NO_MEMORY,		/* allocation refused (e.g. huge reply) */
+	PEGASUS_ERR_INTERNAL		/* a state that should not happen */
+} PegasusErrorCode;
+
+#define PEGASUS_ERROR_NAME_SIZE 48
+#define PEGASUS_ERROR_ENDPOINT_SIZE 64
+#define PEGASUS_ERROR_MESSAGE_SIZE 256
+
+/*
+ * Caller-allocated error.  Every text field is NUL-terminated (possibly
+ * empty).  message is a complete sentence suitable for errdetail, e.g.
+ * "Connection to 127.0.0.1:34601 was refused.".
+ */
+typedef struct PegasusError
+{
+	PegasusErrorCode code;
+	char		server_error[PEGASUS_ERROR_NAME_SIZE];	/* "ERR_BUSY", or "" */
+	int32_t		storage_code;	/* rocksdb code for PEGASUS_ERR_STORAGE */
+	char		rpc[PEGASUS_ERROR_NAME_SIZE];	/* operation, e.g. "multi_get" */
+	char		endpoint[PEGASUS_ERROR_ENDPOINT_SIZE];	/* "host:port" or "" */
+	int32_t		app_id;			/* -1 when not applicable */
+	int32_t		partition_index;	/* -1 when not applicable */
+	bool		outcome_unknown;	/* a write may have been applied */
+	char		message[PEGASUS_ERROR_MESSAGE_SIZE];
+} PegasusError;
+
+/* Resets err to PEGASUS_OK with empty fields. */
+extern void pegasus_error_clear(PegasusError *err);
+
+/* Static name of a code, e.g. "PEGASUS_ERR_TIMEOUT". Never NULL. */
+extern const char *pegasus_error_code_name(PegasusErrorCode code);
+
+/* ----------------------------------------------------------------------
+ * Waiting: the embedder's hook
+ * ---------------------------------------------------------------------- */
+
+#define PEGASUS_POLL_IN		0x01	/* readable */
+#define PEGASUS_POLL_OUT	0x02	/* writable */
+#define PEGASUS_POLL_ERR	0x04	/* error or hang-up (revents only) */
+
+typedef struct PegasusPollFd
+{
+	int			fd;
+	short		events;			/* PEGASUS_POLL_IN / _OUT */
+	short		revents;		/* filled by the hook */
+} PegasusPollFd;
+
+/*
+ * Waits until at least one fd is ready or timeout_ms (always >= 0) passes.
+ * Returns the number of fds whose revents is non-zero, 0 on timeout, or -1
+ * meaning "interrupted: abandon the call".  On -1 the client unwinds
+ * (closing or keeping connections consistent: late replies are discarded
+ * by seqid) and the call fails with PEGASUS_ERR_INTERRUPTED.  The hook must
+ * not longjmp.  Spurious early returns (0 before the timeout) are fine.
+ * The default hook uses poll(2).
+ */
+typedef int (*PegasusWaitHook) (void *arg, PegasusPollFd *fds, int nfds,
+								int timeout_ms);
+
+/* ----------------------------------------------------------------------
+ * Client
+ * ---------------------------------------------------------------------- */
+
+typedef struct PegasusClient PegasusClient;
+typedef struct PegasusTable PegasusTable;
+typedef struct PegasusScanner PegasusScanner;
+
+typedef struct PegasusClientOptions
+{
+	int			connect_timeout_ms; /* per connection attempt; default 1000 */
+	int			operation_timeout_ms;	/* default deadline; default 1000 */
+	int			retry_backoff_ms;	/* first retry delay; default 10 */
+	int			retry_backoff_max_ms;	/* backoff cap; default 500 */
+	size_t		max_frame_size; /* reply size cap; default 64 MiB */
+	PegasusWaitHook wait_hook;	/* NULL = poll(2) */
+	void	   *wait_arg;
+} PegasusClientOptions;
+
+/* Fills opts with the defaults listed above. */
+extern void pegasus_client_options_init(PegasusClientOptions *opts);
+
+/*
+ * Creates a client for the cluster whose meta servers are listed in
+ * meta_servers ("host:port,host:port"; IPv4 literals or resolvable names).
+ * opts may be NULL (defaults).  Does not connect yet.  Returns NULL and
+ * fills err on a malformed list.  Free with pegasus_client_free().
+ */
+extern PegasusClient *pegasus_client_new(const char *meta_servers,
+										 const PegasusClientOptions *opts,
+										 PegasusError *err);
+
+/* Closes every connection (without waiting) and frees the client, its
+ * tables and routing caches.  Scanners must be closed before.  NULL ok. */
+extern void pegasus_client_free(PegasusClient *client);
+
+/* Replaces the wait hook (NULL restores the poll(2) default). */
+extern void pegasus_client_set_wait_hook(PegasusClient *client,
+										 PegasusWaitHook hook, void *arg);
+
+/* Changes the default operation timeout (ms > 0). */
+extern void pegasus_client_set_timeout(PegasusClient *client, int timeout_ms);
+
+/*
+ * Closes every connection at once, discarding requests in flight (their
+ * callers, if any, are gone).  Use after an abandoned call when the state of
+ * the conversation is uncertain; connections are re-made on next use.
+ */
+extern void pegasus_client_disconnect(PegasusClient *client);
+
+/*
+ * Forgets the cached routing of one table (table_name) or of all tables
+ * (NULL); the next operation queries the meta server again.  Table handles
+ * stay valid.
+ */
+extern void pegasus_client_invalidate(PegasusClient *client,
+									  const char *table_name);
+
+/* Per-client counters (since creation or the last reset). */
+typedef struct PegasusStats
+{
+	uint64_t	rpcs_sent;		/* request frames written */
+	uint64_t	bytes_sent;
+	uint64_t	bytes_received;
+	uint64_t	rows_received;	/* key/value records in replies */
+	uint64_t	retries;		/* requests re-sent after a retryable error */
+	uint64_t	routing_refreshes;	/* query_cfg calls */
+	uint64_t	connects;		/* TCP connections opened */
+} PegasusStats;
+
+extern void pegasus_client_get_stats(const PegasusClient *client,
+									 PegasusStats *stats);
+extern void pegasus_client_reset_stats(PegasusClient *client);
+
+/* ----------------------------------------------------------------------
+ * Tables
+ * ---------------------------------------------------------------------- */
+
+/*
+ * Returns the handle of table name, querying the meta server the first
+ * time (routing is cached in the client).  The handle is owned by the
+ * client and lives until pegasus_client_free(); opening the same name again
+ * returns the same handle.  Fails with PEGASUS_ERR_TABLE_NOT_FOUND when the
+ * cluster has no such table.
+ */
+extern PegasusTable *pegasus_client_open_table(PegasusClient *client,
+											   const char *name,
+											   int timeout_ms,
+											   PegasusError *err);
+
+extern const char *pegasus_table_name(const PegasusTable *table);
+extern int32_t pegasus_table_app_id(const PegasusTable *table);
+extern int	pegasus_table_partition_count(const PegasusTable *table);
+
+/*
+ * Partition index that owns hash_key (crc64 of the hash key mod the
+ * partition count; for an empty hash key the sort key is hashed instead).
+ */
+extern int	pegasus_table_partition_of(const PegasusTable *table,
+									   PegasusSlice hash_key,
+									   PegasusSlice sort_key);
+
+/* ----------------------------------------------------------------------
+ * Results
+ * ---------------------------------------------------------------------- */
+
+/* A single value (get).  Release with pegasus_value_free(). */
+typedef struct PegasusValue
+{
+	bool		found;
+	PegasusSlice value;			/* valid while the PegasusValue is */
+	void	   *owner;			/* internal */
+} PegasusValue;
+
+extern void pegasus_value_free(PegasusValue *value);
+
+/*
+ * One record.  hash_key is filled by scanners and batch_get (for multi_get
+ * it is the request's hash key).  expire_ts_seconds is the absolute Pegasus
+ * expiry time when known (0 = none or unknown); found is false only for
+ * batch_get keys that do not exist.
+ */
+typedef struct PegasusKV
+{
+	PegasusSlice hash_key;
+	PegasusSlice sort_key;
+	PegasusSlice value;
+	int32_t		expire_ts_seconds;
+	bool		found;
+} PegasusKV;
+
+/* A list of records owning its memory.  Free with pegasus_kvlist_free(). */
+typedef struct PegasusKVList
+{
+	size_t		count;
+	PegasusKV  *items;
+	bool		all_fetched;	/* false: a limit stopped the read, more may
+								 * exist */
+	void	   *owner;			/* internal */
+} PegasusKVList;
+
+extern void pegasus_kvlist_free(PegasusKVList *list);
+
+/* ----------------------------------------------------------------------
+ * Single-key operations
+ *
+ * Hash keys must be shorter than PEGASUS_MAX_HASH_KEY_LEN.  get, set, del,
+ * exist, ttl and incr accept an empty hash key (the row is then routed by
+ * its sort key); an empty hash key together with an empty sort key is
+ * refused.  Refusals are PEGASUS_ERR_INVALID_ARGUMENT, before any I/O.
+ * ---------------------------------------------------------------------- */
+
+/* Reads one value.  value->found tells whether the row exists. */
+extern bool pegasus_table_get(PegasusTable *table, PegasusSlice hash_key,
+							  PegasusSlice sort_key, int timeout_ms,
+							  PegasusValue *value, PegasusError *err);
+
+/* Writes one value; ttl_seconds 0 = no expiry (or the table default). */
+extern bool pegasus_table_set(PegasusTable *table, PegasusSlice hash_key,
+							  PegasusSlice sort_key, PegasusSlice value,
+							  int32_t ttl_seconds, int timeout_ms,
+							  PegasusError *err);
+
+/* Deletes one row (success whether or not it existed). */
+extern bool pegasus_table_del(PegasusTable *table, PegasusSlice hash_key,
+							  PegasusSlice sort_key, int timeout_ms,
+							  PegasusError *err);
+
+extern bool pegasus_table_exist(PegasusTable *table, PegasusSlice hash_key,
+								PegasusSlice sort_key, int timeout_ms,
+								bool *exists, PegasusError *err);
+
+/* Remaining TTL in seconds: -1 = no expiry, -2 = row not found. */
+extern bool pegasus_table_ttl(PegasusTable *table, PegasusSlice hash_key,
+							  PegasusSlice sort_key, int timeout_ms,
+							  int32_t *ttl_seconds, PegasusError *err);
+
+/*
+ * Adds increment to the decimal integer stored at the key (missing or empty
+ * = 0) and returns the new value.  ttl_seconds: 0 keeps the row's expiry
+ * (a new row gets none), > 0 sets it, -1 removes it.  Never re-sent once it
+ * may have reached a server: a lost reply gives PEGASUS_ERR_OUTCOME_UNKNOWN.
+ * A value that is not an integer, or an overflow, gives PEGASUS_ERR_STORAGE
+ * with storage_code 4.
+ */
+extern bool pegasus_table_incr(PegasusTable *table, PegasusSlice hash_key,
+							   PegasusSlice sort_key, int64_t increment,
+							   int32_t ttl_seconds, int timeout_ms,
+							   int64_t *new_value, PegasusError *err);
+
+/* ----------------------------------------------------------------------
+ * Hash-key operations (the hash key may not be empty)
+ * ---------------------------------------------------------------------- */
+
+typedef enum PegasusFilterType
+{
+	PEGASUS_FILTER_NONE = 0,
+	PEGASUS_FILTER_ANYWHERE = 1,
+	PEGASUS_FILTER_PREFIX = 2,
+	PEGASUS_FILTER_POSTFIX = 3
+} PegasusFilterType;
+
+/* A key filter; an empty pattern matches everything. */
+typedef struct PegasusFilter
+{
+	PegasusFilterType type;
+	PegasusSlice pattern;
+} PegasusFilter;
+
+typedef struct PegasusMultiGetOptions
+{
+	bool		start_inclusive;	/* default true */
+	bool		stop_inclusive; /* default false */
+	PegasusFilter sort_key_filter;	/* default none */
+	int32_t		max_fetch_count;	/* <= 0: no limit (server cap 3000) */
+	int32_t		max_fetch_size; /* bytes; <= 0: no limit */
+	bool		reverse;		/* take the last records of the range;
+								 * results are still ascending */
+	bool		no_value;		/* values come back empty */
+} PegasusMultiGetOptions;
+
+extern void pegasus_multi_get_options_init(PegasusMultiGetOptions *opts);
+
+/*
+ * Reads the given sort keys of hash_key (n_sort_keys > 0: point lookups,
+ * result in request order, missing keys omitted) or, with n_sort_keys == 0,
+ * every sort key of hash_key subject to opts (NULL = defaults).  The list's
+ * all_fetched is false when a limit stopped the read (server code 7).
+ */
+extern bool pegasus_table_multi_get(PegasusTable *table,
+									PegasusSlice hash_key,
+									const PegasusSlice *sort_keys,
+									size_t n_sort_keys,
+									const PegasusMultiGetOptions *opts,
+									int timeout_ms, PegasusKVList **out,
+									PegasusError *err);
+
+/*
+ * Reads the sort keys of hash_key between start and stop (empty start =
+ * from the first, empty stop = to the last; inclusivity in opts), ascending.
+ */
+extern bool pegasus_table_multi_get_range(PegasusTable *table,
+										  PegasusSlice hash_key,
+										  PegasusSlice start_sort_key,
+										  PegasusSlice stop_sort_key,
+										  const PegasusMultiGetOptions *opts,
+										  int timeout_ms, PegasusKVList **out,
+										  PegasusError *err);
+
+/* Writes n rows of one hash key atomically; n must be > 0. */
+extern bool pegasus_table_multi_set(PegasusTable *table, PegasusSlice hash_key,
+									const PegasusSlice *sort_keys,
+									const PegasusSlice *values, size_t n,
+									int32_t ttl_seconds, int timeout_ms,
+									PegasusError *err);
+
+/* Deletes n sort keys of one hash key atomically; n must be > 0.
+ * deleted (may be NULL) receives the server's count (= n on success). */
+extern bool pegasus_table_multi_del(PegasusTable *table, PegasusSlice hash_key,
+									const PegasusSlice *sort_keys, size_t n,
+									int timeout_ms, int64_t *deleted,
+									PegasusError *err);
+
+typedef struct PegasusDelRangeOptions
+{
+	bool		start_inclusive;	/* default true */
+	bool		stop_inclusive; /* default false */
+	PegasusFilter sort_key_filter;	/* default none */
+} PegasusDelRangeOptions;
+
+extern void pegasus_del_range_options_init(PegasusDelRangeOptions *opts);
+
+/*
+ * Deletes the sort keys of hash_key in [start, stop] (empty = open end) by
+ * alternating key-only range reads and multi_del batches; each batch is
+ * atomic, the whole is not.  deleted (may be NULL) receives the number of
+ * keys deleted so far, also on failure.
+ */
+extern bool pegasus_table_del_range(PegasusTable *table, PegasusSlice hash_key,
+									PegasusSlice start_sort_key,
+									PegasusSlice stop_sort_key,
+									const PegasusDelRangeOptions *opts,
+									int timeout_ms, int64_t *deleted,
+									PegasusError *err);
+
+/* Number of live sort keys under hash_key (-1 if the server gave up on
+ * time, see the protocol notes). */
+extern bool pegasus_table_sortkey_count(PegasusTable *table,
+										PegasusSlice hash_key, int timeout_ms,
+										int64_t *count, PegasusError *err);
+
+typedef enum PegasusCheckType
+{
+	PEGASUS_CHECK_NO_CHECK = 0,
+	PEGASUS_CHECK_VALUE_NOT_EXIST = 1,
+	PEGASUS_CHECK_VALUE_NOT_EXIST_OR_EMPTY = 2,
+	PEGASUS_CHECK_VALUE_EXIST = 3,
+	PEGASUS_CHECK_VALUE_NOT_EMPTY = 4,
+	PEGASUS_CHECK_MATCH_ANYWHERE = 5,
+	PEGASUS_CHECK_MATCH_PREFIX = 6,
+	PEGASUS_CHECK_MATCH_POSTFIX = 7,
+	PEGASUS_CHECK_BYTES_LESS = 8,
+	PEGASUS_CHECK_BYTES_LESS_OR_EQUAL = 9,
+	PEGASUS_CHECK_BYTES_EQUAL = 10,
+	PEGASUS_CHECK_BYTES_GREATER_OR_EQUAL = 11,
+	PEGASUS_CHECK_BYTES_GREATER = 12,
+	PEGASUS_CHECK_INT_LESS = 13,
+	PEGASUS_CHECK_INT_LESS_OR_EQUAL = 14,
+	PEGASUS_CHECK_INT_EQUAL = 15,
+	PEGASUS_CHECK_INT_GREATER_OR_EQUAL = 16,
+	PEGASUS_CHECK_INT_GREATER = 17
+} PegasusCheckType;
+
+/* Outcome of check_and_set / check_and_mutate.  Free with
+ * pegasus_check_result_free(). */
+typedef struct PegasusCheckResult
+{
+	bool		succeeded;		/* the check passed and the write happened */
+	bool		check_value_returned;
+	bool		check_value_exist;
+	PegasusSlice check_value;	/* when check_value_exist */
+	void	   *owner;			/* internal */
+} PegasusCheckResult;
+
+extern void pegasus_check_result_free(PegasusCheckResult *result);
+
+typedef struct PegasusCheckAndSetOptions
+{
+	int32_t		set_ttl_seconds;	/* >= 0; 0 = no expiry */
+	bool		return_check_value;
+} PegasusCheckAndSetOptions;
+
+/*
+ * If the row (hash_key, check_sort_key) passes check_type/check_operand,
+ * writes set_value under set_sort_key (which may differ from the checked
+ * key).  A failed check is not an error: result->succeeded is false.  An
+ * integer check on a non-integer value fails with PEGASUS_ERR_STORAGE code 4.
+ * Never re-sent once it may have reached a server (OUTCOME_UNKNOWN).
+ * opts may be NULL.
+ */
+extern bool pegasus_table_check_and_set(PegasusTable *table,
+										PegasusSlice hash_key,
+										PegasusSlice check_sort_key,
+										PegasusCheckType check_type,
+										PegasusSlice check_operand,
+										PegasusSlice set_sort_key,
+										PegasusSlice set_value,
+										const PegasusCheckAndSetOptions *opts,
+										int timeout_ms,
+										PegasusCheckResult *result,
+										PegasusError *err);
+
+typedef enum PegasusMutateOp
+{
+	PEGASUS_MUTATE_PUT = 0,
+	PEGASUS_MUTATE_DELETE = 1
+} PegasusMutateOp;
+
+typedef struct PegasusMutation
+{
+	PegasusMutateOp op;
+	PegasusSlice sort_key;
+	PegasusSlice value;			/* PUT only */
+	int32_t		ttl_seconds;	/* PUT only; 0 = no expiry */
+} PegasusMutation;
+
+/* Like check_and_set, but applies n (> 0) mutations atomically. */
+extern bool pegasus_table_check_and_mutate(PegasusTable *table,
+										   PegasusSlice hash_key,
+										   PegasusSlice check_sort_key,
+										   PegasusCheckType check_type,
+										   PegasusSlice check_operand,
+										   const PegasusMutation *mutations,
+										   size_t n, bool return_check_value,
+										   int timeout_ms,
+										   PegasusCheckResult *result,
+										   PegasusError *err);
+
+/* ----------------------------------------------------------------------
+ * Multi-partition operations
+ * ---------------------------------------------------------------------- */
+
+typedef struct PegasusFullKey
+{
+	PegasusSlice hash_key;		/* not empty */
+	PegasusSlice sort_key;
+} PegasusFullKey;
+
+/*
+ * Reads n keys that may live in different partitions: keys are grouped per
+ * partition and the groups are sent concurrently.  *out has exactly n items,
+ * item i answering keys[i] (found = false when absent).  All or nothing: any
+ * failed group fails the call.
+ */
+extern bool pegasus_table_batch_get(PegasusTable *table,
+									const PegasusFullKey *keys, size_t n,
+									int timeout_ms, PegasusKVList **out,
+									PegasusError *err);
+
+typedef enum PegasusWriteKind
+{
+	PEGASUS_WRITE_MULTI_SET = 0,	/* sort_keys[i] = values[i] */
+	PEGASUS_WRITE_MULTI_DEL = 1 /* delete sort_keys[i] */
+} PegasusWriteKind;
+
+typedef enum PegasusGroupStatus
+{
+	PEGASUS_GROUP_PENDING = 0,	/* not attempted (input value) */
+	PEGASUS_GROUP_DONE,			/* the server confirmed the write */
+	PEGASUS_GROUP_FAILED,		/* definitely not applied */
+	PEGASUS_GROUP_UNKNOWN		/* sent, no answer: may have been applied */
+} PegasusGroupStatus;
+
+/*
+ * One hash key's worth of a bulk write.  Inputs: kind, hash_key (not empty),
+ * sort_keys, values (MULTI_SET only), count (> 0), ttl_seconds (MULTI_SET
+ * only).  Outputs: status, error_code (PEGASUS_OK when done).
+ */
+typedef struct PegasusWriteGroup
+{
+	PegasusWriteKind kind;
+	PegasusSlice hash_key;
+	const PegasusSlice *sort_keys;
+	const PegasusSlice *values;
+	size_t		count;
+	int32_t		ttl_seconds;
+	PegasusGroupStatus status;	/* out */
+	PegasusErrorCode error_code;	/* out */
+} PegasusWriteGroup;
+
+/*
+ * Sends one multi_set / multi_del per group, all concurrently (pipelined
+ * across partitions and connections), retrying retryable failures within the
+ * deadline.  Returns true when every group is DONE; otherwise false with err
+ * describing the first failure and each group's status telling what
+ * happened to it.  Groups with the same hash key are applied in array order.
+ */
+extern bool pegasus_table_write_groups(PegasusTable *table,
+									   PegasusWriteGroup *groups, size_t n,
+									   int timeout_ms, PegasusError *err);
+
+/* ----------------------------------------------------------------------
+ * Scanners
+ * ---------------------------------------------------------------------- */
+
+typedef struct PegasusScanOptions
+{
+	int			batch_size;		/* rows per RPC; default 1000 (server cap) */
+	bool		start_inclusive;	/* hash-key scanner; default true */
+	bool		stop_inclusive; /* hash-key scanner; default false */
+	PegasusFilter hash_key_filter;	/* default none */
+	PegasusFilter sort_key_filter;	/* default none */
+	bool		no_value;		/* values come back empty */
+	bool		return_expire_ts;	/* fill expire_ts_seconds/ttl in rows */
+	bool		only_return_count;	/* server counts; next() yields no rows,
+									 * see pegasus_scanner_count() */
+	int64_t		limit;			/* stop after this many rows; 0 = no limit */
+	double		max_rows_per_second;	/* rate limit; 0 = none */
+	double		max_batches_per_second; /* rate limit; 0 = none */
+	int			timeout_ms;		/* deadline of each RPC round; 0 = client
+								 * default */
+	int			max_concurrency;	/* partition scanner: partitions in flight;
+									 * default 4 */
+} PegasusScanOptions;
+
+extern void pegasus_scan_options_init(PegasusScanOptions *opts);
+
+/* One row yielded by a scanner; the slices are valid until the next call
+ * on the scanner. */
+typedef struct PegasusScanRow
+{
+	PegasusSlice hash_key;
+	PegasusSlice sort_key;
+	PegasusSlice value;
+	int32_t		expire_ts_seconds;	/* absolute Pegasus time, 0 = none */
+	int32_t		ttl_seconds;	/* remaining; -1 = none (needs
+								 * return_expire_ts) */
+	int			partition_index;
+} PegasusScanRow;
+
+/*
+ * Scanner over the rows of one hash key (not empty) with sort keys between
+ * start and stop (empty start = first, empty stop = last; inclusivity and
+ * filters in opts, NULL = defaults).  An empty range yields no rows without
+ * any RPC.  Reverse order is not supported by Pegasus scanners.  The first
+ * batch is requested at once.
+ */
+extern PegasusScanner *pegasus_table_get_scanner(PegasusTable *table,
+												 PegasusSlice hash_key,
+												 PegasusSlice start_sort_key,
+												 PegasusSlice stop_sort_key,
+												 const PegasusScanOptions *opts,
+												 PegasusError *err);
+
+/*
+ * Splits the whole table into min(partition count, max_split) scanners,
+ * each covering a set of partitions visited one after the other (partitions
+ * are dealt out as the Java client does).  Returns the number of scanners
+ * and an array *out (free the array with pegasus_scanners_free_array() after
+ * closing each scanner), or -1 with err filled.
+ */
+extern int	pegasus_table_get_unordered_scanners(PegasusTable *table,
+												 int max_split,
+												 const PegasusScanOptions *opts,
+												 PegasusScanner ***out,
+												 PegasusError *err);
+
+extern void pegasus_scanners_free_array(PegasusScanner **scanners);
+
+/*
+ * Scanner over the whole contents of the given partitions (indexes in
+ * [0, partition count)), keeping up to opts->max_concurrency partition scans
+ * in flight and yielding rows from whichever batch arrived first.  Rows of
+ * one partition come in storage order; partitions interleave.  npartitions
+ * 0 with partitions NULL means every partition.
+ */
+extern PegasusScanner *pegasus_table_get_partition_scanner(PegasusTable *table,
+														   const int *partitions,
+														   int npartitions,
+														   const PegasusScanOptions *opts,
+														   PegasusError *err);
+
+/*
+ * Yields the next row: returns 1 and fills row, 0 when the scan is complete
+ * (or the limit was reached), -1 on error (err filled; the scanner can then
+ * only be closed).  While the caller consumes one batch the next one is
+ * already being fetched.  A lost server context (replica restarted, primary
+ * moved) is resumed from the last key received, so each row is yielded once.
+ */
+extern int	pegasus_scanner_next(PegasusScanner *scanner, PegasusScanRow *row,
+								 PegasusError *err);
+
+/* Rows yielded so far; with only_return_count, rows counted by the server. */
+extern int64_t pegasus_scanner_count(const PegasusScanner *scanner);
+
+/*
+ * Sends clear_scanner for every live server context (fire-and-forget, never
+ * waits, never calls the wait hook) and frees the scanner.  NULL ok.
+ */
+extern void pegasus_scanner_close(PegasusScanner *scanner);
+
+/* ----------------------------------------------------------------------
+ * Administration (meta server)
+ * ---------------------------------------------------------------------- */
+
+typedef struct PegasusAppInfo
+{
+	char	   *name;
+	int32_t		app_id;
+	int32_t		partition_count;
+	int32_t		status;			/* 1 available, 2 creating, 4 dropping, 6
+								 * dropped, 7 recalling */
+	int32_t		max_replica_count;
+	bool		is_stateful;
+} PegasusAppInfo;
+
+typedef struct PegasusAppList
+{
+	size_t		count;
+	PegasusAppInfo *apps;
+} PegasusAppList;
+
+extern void pegasus_app_list_free(PegasusAppList *list);
+
+/* Lists tables; available_only asks for status "available" only. */
+extern bool pegasus_client_list_apps(PegasusClient *client, bool available_only,
+									 int timeout_ms, PegasusAppList **out,
+									 PegasusError *err);
+
+typedef struct PegasusCreateAppOptions
+{
+	int32_t		partition_count;	/* default 8; should be a power of two */
+	int32_t		replica_count;	/* default 1 */
+	bool		success_if_exist;
+	bool		wait_ready;		/* poll routing until every partition has a
+								 * primary; default true */
+	size_t		n_envs;
+	const char *const *env_keys;
+	const char *const *env_values;
+} PegasusCreateAppOptions;
+
+extern void pegasus_create_app_options_init(PegasusCreateAppOptions *opts);
+
+/* Creates a table; app_id (may be NULL) receives its id. */
+extern bool pegasus_client_create_app(PegasusClient *client, const char *name,
+									  const PegasusCreateAppOptions *opts,
+									  int timeout_ms, int32_t *app_id,
+									  PegasusError *err);
+
+/* Drops a table (kept by the cluster for its reserve period). */
+extern bool pegasus_client_drop_app(PegasusClient *client, const char *name,
+									bool success_if_not_exist, int timeout_ms,
+									PegasusError *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif							/* PEGASUS_CLIENT_H */
