@@ -61,7 +61,7 @@ typedef struct PegasusSlice
  * or meta error name (server_error), PEGASUS_ERR_STORAGE a rocksdb status
  * code (storage_code) returned by an operation.
  */
-typedef enum PegasusErrorCode
+typedef enum PegasusErrorKind
 {
 	PEGASUS_OK = 0,
 	PEGASUS_ERR_TIMEOUT,		/* the call's deadline passed */
@@ -77,7 +77,7 @@ typedef enum PegasusErrorCode
 	PEGASUS_ERR_STORAGE,		/* rocksdb status code from an operation */
 	PEGASUS_ERR_NO_MEMORY,		/* allocation refused (e.g. huge reply) */
 	PEGASUS_ERR_INTERNAL		/* a state that should not happen */
-} PegasusErrorCode;
+} PegasusErrorKind;
 
 #define PEGASUS_ERROR_NAME_SIZE 48
 #define PEGASUS_ERROR_ENDPOINT_SIZE 64
@@ -90,7 +90,7 @@ typedef enum PegasusErrorCode
  */
 typedef struct PegasusError
 {
-	PegasusErrorCode code;
+	PegasusErrorKind code;
 	char		server_error[PEGASUS_ERROR_NAME_SIZE];	/* "ERR_BUSY", or "" */
 	int32_t		storage_code;	/* rocksdb code for PEGASUS_ERR_STORAGE */
 	char		rpc[PEGASUS_ERROR_NAME_SIZE];	/* operation, e.g. "multi_get" */
@@ -105,7 +105,7 @@ typedef struct PegasusError
 extern void pegasus_error_clear(PegasusError *err);
 
 /* Static name of a code, e.g. "PEGASUS_ERR_TIMEOUT". Never NULL. */
-extern const char *pegasus_error_code_name(PegasusErrorCode code);
+extern const char *pegasus_error_code_name(PegasusErrorKind code);
 
 /* ----------------------------------------------------------------------
  * Waiting: the embedder's hook
@@ -328,18 +328,18 @@ extern bool pegasus_table_incr(PegasusTable *table, PegasusSlice hash_key,
  * Hash-key operations (the hash key may not be empty)
  * ---------------------------------------------------------------------- */
 
-typedef enum PegasusFilterType
+typedef enum PegasusKeyFilterType
 {
 	PEGASUS_FILTER_NONE = 0,
 	PEGASUS_FILTER_ANYWHERE = 1,
 	PEGASUS_FILTER_PREFIX = 2,
 	PEGASUS_FILTER_POSTFIX = 3
-} PegasusFilterType;
+} PegasusKeyFilterType;
 
 /* A key filter; an empty pattern matches everything. */
 typedef struct PegasusFilter
 {
-	PegasusFilterType type;
+	PegasusKeyFilterType type;
 	PegasusSlice pattern;
 } PegasusFilter;
 
@@ -516,11 +516,11 @@ extern bool pegasus_table_check_and_mutate(PegasusTable *table,
  * Multi-partition operations
  * ---------------------------------------------------------------------- */
 
-typedef struct PegasusFullKey
+typedef struct PegasusCompositeKey
 {
 	PegasusSlice hash_key;		/* not empty */
 	PegasusSlice sort_key;
-} PegasusFullKey;
+} PegasusCompositeKey;
 
 /*
  * Reads n keys that may live in different partitions: keys are grouped per
@@ -529,7 +529,7 @@ typedef struct PegasusFullKey
  * failed group fails the call.
  */
 extern bool pegasus_table_batch_get(PegasusTable *table,
-									const PegasusFullKey *keys, size_t n,
+									const PegasusCompositeKey *keys, size_t n,
 									int timeout_ms, PegasusKVList **out,
 									PegasusError *err);
 
@@ -561,7 +561,7 @@ typedef struct PegasusWriteGroup
 	size_t		count;
 	int32_t		ttl_seconds;
 	PegasusGroupStatus status;	/* out */
-	PegasusErrorCode error_code;	/* out */
+	PegasusErrorKind error_code;	/* out */
 } PegasusWriteGroup;
 
 /*
@@ -679,7 +679,7 @@ extern void pegasus_scanner_close(PegasusScanner *scanner);
  * Administration (meta server)
  * ---------------------------------------------------------------------- */
 
-typedef struct PegasusAppInfo
+typedef struct PegasusAppEntry
 {
 	char	   *name;
 	int32_t		app_id;
@@ -688,12 +688,12 @@ typedef struct PegasusAppInfo
 								 * dropped, 7 recalling */
 	int32_t		max_replica_count;
 	bool		is_stateful;
-} PegasusAppInfo;
+} PegasusAppEntry;
 
 typedef struct PegasusAppList
 {
 	size_t		count;
-	PegasusAppInfo *apps;
+	PegasusAppEntry *apps;
 } PegasusAppList;
 
 extern void pegasus_app_list_free(PegasusAppList *list);
@@ -703,7 +703,7 @@ extern bool pegasus_client_list_apps(PegasusClient *client, bool available_only,
 									 int timeout_ms, PegasusAppList **out,
 									 PegasusError *err);
 
-typedef struct PegasusCreateAppOptions
+typedef struct PegasusAppCreateOptions
 {
 	int32_t		partition_count;	/* default 8; should be a power of two */
 	int32_t		replica_count;	/* default 1 */
@@ -713,13 +713,13 @@ typedef struct PegasusCreateAppOptions
 	size_t		n_envs;
 	const char *const *env_keys;
 	const char *const *env_values;
-} PegasusCreateAppOptions;
+} PegasusAppCreateOptions;
 
-extern void pegasus_create_app_options_init(PegasusCreateAppOptions *opts);
+extern void pegasus_create_app_options_init(PegasusAppCreateOptions *opts);
 
 /* Creates a table; app_id (may be NULL) receives its id. */
 extern bool pegasus_client_create_app(PegasusClient *client, const char *name,
-									  const PegasusCreateAppOptions *opts,
+									  const PegasusAppCreateOptions *opts,
 									  int timeout_ms, int32_t *app_id,
 									  PegasusError *err);
 
