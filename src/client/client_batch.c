@@ -1,0 +1,423 @@
+/*-------------------------------------------------------------------------
+ *
+ * client_batch.c
+ *		Operations spanning partitions: batch_get and the bulk write fan-out
+ *		(one multi_set / multi_del per hash key, all in flight together).
+ *
+ * src/client/client_batch.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <string.h>
+
+#include "client_internal.h"
+
+/* calls kept in flight at once by the fan-out */
+#define MAX_ACTIVE_CALLS 256
+
+/* ----------------------------------------------------------------------
+ * Bulk writes
+ * ---------------------------------------------------------------------- */
+
+typedef struct GroupCall
+{
+	PegasusCall call;
+	PegasusKeyValue *kvs;		/* multi_put */
+	PegasusBlob *keys;			/* multi_remove */
+	long		prev;			/* earlier group with the same hash key, or -1 */
+	bool		started;
+	bool		finished;
+} GroupCall;
+
+static bool
+validate_group(const PegasusWriteGroup *g, size_t i, PegasusError *err)
+{
+	const char *op = g->kind == PEGASUS_WRITE_MULTI_DEL ? "multi_del" : "multi_set";
+
+	if (g->kind != PEGASUS_WRITE_MULTI_SET && g->kind != PEGASUS_WRITE_MULTI_DEL)
+	{
+		pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, op,
+						  "Write group %zu has an unknown kind.", i);
+		return false;
+	}
+	if (!pegasus_check_hash_key(g->hash_key, false, op, err))
+		return false;
+	if (g->count == 0 || g->sort_keys == NULL ||
+		(g->kind == PEGASUS_WRITE_MULTI_SET && g->values == NULL))
+	{
+		pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, op,
+						  "Write group %zu has no rows.", i);
+		return false;
+	}
+	if (g->kind == PEGASUS_WRITE_MULTI_SET && g->ttl_seconds < 0)
+	{
+		pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, op,
+						  "The TTL must not be negative.");
+		return false;
+	}
+	return true;
+}
+
+static void
+group_call_prepare(GroupCall *gc, PegasusTable *table,
+				   const PegasusWriteGroup *g, int64_t deadline)
+{
+	uint64_t	h = pegasus_codec_hash_key_partition_hash(g->hash_key.data,
+														  g->hash_key.len);
+	size_t		j;
+
+	if (g->kind == PEGASUS_WRITE_MULTI_SET)
+	{
+		PegasusMultiPutRequest *u;
+
+		pegasus_call_init(&gc->call, table, PEGASUS_RPC_MULTI_PUT, "multi_set",
+						  true, h, deadline);
+		gc->kvs = g_new0(PegasusKeyValue, g->count);
+		for (j = 0; j < g->count; j++)
+		{
+			gc->kvs[j].key = pegasus_blob_of(g->sort_keys[j]);
+			gc->kvs[j].value = pegasus_blob_of(g->values[j]);
+		}
+		u = &gc->call.req.u.multi_put;
+		u->hash_key = pegasus_blob_of(g->hash_key);
+		u->kvs = gc->kvs;
+		u->n_kvs = g->count;
+		u->expire_ts_seconds = pegasus_codec_expire_ts_from_ttl(g->ttl_seconds);
+	}
+	else
+	{
+		PegasusMultiRemoveRequest *u;
+
+		pegasus_call_init(&gc->call, table, PEGASUS_RPC_MULTI_REMOVE, "multi_del",
+						  true, h, deadline);
+		gc->keys = g_new0(PegasusBlob, g->count);
+		for (j = 0; j < g->count; j++)
+			gc->keys[j] = pegasus_blob_of(g->sort_keys[j]);
+		u = &gc->call.req.u.multi_remove;
+		u->hash_key = pegasus_blob_of(g->hash_key);
+		u->sort_keys = gc->keys;
+		u->n_sort_keys = g->count;
+	}
+}
+
+/* Records the outcome of a finished group call; true if it succeeded. */
+static bool
+group_finish(GroupCall *gc, PegasusWriteGroup *g, PegasusError *first_err)
+{
+	PegasusCall *call = &gc->call;
+	bool		ok = false;
+
+	gc->finished = true;
+	if (call->state == PEGASUS_CALL_DONE)
+	{
+		int32_t		code = g->kind == PEGASUS_WRITE_MULTI_SET ?
+			call->reply->resp.u.put.error : call->reply->resp.u.multi_remove.error;
+
+		if (code == 0)
+		{
+			g->status = PEGASUS_GROUP_DONE;
+			g->error_code = PEGASUS_OK;
+			ok = true;
+		}
+		else
+		{
+			pegasus_error_set_storage(&call->err, call->op, code);
+			g->status = PEGASUS_GROUP_FAILED;
+			g->error_code = PEGASUS_ERR_STORAGE;
+		}
+	}
+	else
+	{
+		g->error_code = call->err.code;
+		g->status = call->err.outcome_unknown ? PEGASUS_GROUP_UNKNOWN :
+			PEGASUS_GROUP_FAILED;
+	}
+	if (!ok && first_err->code == PEGASUS_OK)
+		*first_err = call->err;
+	pegasus_call_cleanup(call);
+	g_free(gc->kvs);
+	gc->kvs = NULL;
+	g_free(gc->keys);
+	gc->keys = NULL;
+	return ok;
+}
+
+/* For each group, the index of the previous group with the same hash key. */
+static void
+link_same_hash_keys(const PegasusWriteGroup *groups, size_t n, GroupCall *gcs)
+{
+	GHashTable *last = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
+											 (GDestroyNotify) g_bytes_unref, NULL);
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+	{
+		GBytes	   *k = g_bytes_new(groups[i].hash_key.data, groups[i].hash_key.len);
+		gpointer	prev;
+
+		if (g_hash_table_lookup_extended(last, k, NULL, &prev))
+			gcs[i].prev = GPOINTER_TO_SIZE(prev) - 1;
+		else
+			gcs[i].prev = -1;
+		g_hash_table_replace(last, k, GSIZE_TO_POINTER(i + 1));
+	}
+	g_hash_table_destroy(last);
+}
+
+bool
+pegasus_table_write_groups(PegasusTable *table, PegasusWriteGroup *groups,
+						   size_t n, int timeout_ms, PegasusError *err)
+{
+	int64_t		deadline = pegasus_deadline(table->client, timeout_ms);
+	GroupCall  *gcs;
+	PegasusCall *active[MAX_ACTIVE_CALLS];
+	long		active_idx[MAX_ACTIVE_CALLS];
+	int			nactive = 0;
+	size_t		next = 0;		/* first group not yet considered */
+	size_t		done = 0;
+	bool		all_ok = true;
+	bool		interrupted = false;
+	size_t		i;
+
+	pegasus_error_clear(err);
+	for (i = 0; i < n; i++)
+	{
+		groups[i].status = PEGASUS_GROUP_PENDING;
+		groups[i].error_code = PEGASUS_OK;
+	}
+	for (i = 0; i < n; i++)
+		if (!validate_group(&groups[i], i, err))
+		{
+			size_t		j;
+
+			for (j = 0; j < n; j++)
+			{
+				groups[j].status = PEGASUS_GROUP_FAILED;
+				groups[j].error_code = PEGASUS_ERR_INVALID_ARGUMENT;
+			}
+			return false;
+		}
+	if (n == 0)
+		return true;
+
+	gcs = g_new0(GroupCall, n);
+	link_same_hash_keys(groups, n, gcs);
+
+	while (done < n)
+	{
+		int			k;
+
+		/* fill the active set with groups whose predecessor is finished */
+		for (i = next; i < n && nactive < MAX_ACTIVE_CALLS; i++)
+		{
+			if (gcs[i].started)
+			{
+				if (i == next)
+					next++;
+				continue;
+			}
+			if (gcs[i].prev >= 0 && !gcs[gcs[i].prev].finished)
+				continue;
+			group_call_prepare(&gcs[i], table, &groups[i], deadline);
+			gcs[i].started = true;
+			if (interrupted || pegasus_now_us() >= deadline)
+				pegasus_call_abandon(&gcs[i].call,
+									 interrupted ? PEGASUS_ERR_INTERRUPTED : PEGASUS_ERR_TIMEOUT,
+									 interrupted ? "The request was interrupted." :
+									 "The write was not sent before the deadline.");
+			active[nactive] = &gcs[i].call;
+			active_idx[nactive] = i;
+			nactive++;
+			if (i == next)
+				next++;
+		}
+
+		if (pegasus_calls_step(active, nactive, deadline) < 0)
+			interrupted = true;
+
+		/* retire finished calls */
+		for (k = 0; k < nactive;)
+		{
+			if (pegasus_call_finished(active[k]))
+			{
+				long		gi = active_idx[k];
+
+				if (!group_finish(&gcs[gi], &groups[gi], err))
+					all_ok = false;
+				done++;
+				active[k] = active[nactive - 1];
+				active_idx[k] = active_idx[nactive - 1];
+				nactive--;
+			}
+			else
+				k++;
+		}
+	}
+	g_free(gcs);
+	return all_ok;
+}
+
+/* ----------------------------------------------------------------------
+ * batch_get
+ * ---------------------------------------------------------------------- */
+
+typedef struct BatchPart
+{
+	PegasusCall call;
+	GArray	   *key_index;		/* size_t: positions in the caller's keys */
+	PegasusFullKey *keys;
+} BatchPart;
+
+bool
+pegasus_table_batch_get(PegasusTable *table, const PegasusCompositeKey *keys,
+						size_t n, int timeout_ms, PegasusKVList **out,
+						PegasusError *err)
+{
+	int64_t		deadline = pegasus_deadline(table->client, timeout_ms);
+	GHashTable *by_part;
+	GPtrArray  *parts;
+	PegasusCall **calls;
+	PegasusKVList *list;
+	GPtrArray  *owner;
+	bool		ok = true;
+	size_t		i;
+	guint		p;
+
+	*out = NULL;
+	pegasus_error_clear(err);
+	for (i = 0; i < n; i++)
+		if (!pegasus_check_hash_key(keys[i].hash_key, false, "batch_get", err))
+			return false;
+	if (table->stale && !pegasus_route_refresh(table, deadline, err))
+		return false;
+
+	/* group the keys per partition */
+	by_part = g_hash_table_new(g_direct_hash, g_direct_equal);
+	parts = g_ptr_array_new();
+	for (i = 0; i < n; i++)
+	{
+		int			pidx = pegasus_table_partition_of(table, keys[i].hash_key,
+													  keys[i].sort_key);
+		BatchPart  *bp = g_hash_table_lookup(by_part, GINT_TO_POINTER(pidx + 1));
+
+		if (bp == NULL)
+		{
+			bp = g_new0(BatchPart, 1);
+			bp->key_index = g_array_new(FALSE, FALSE, sizeof(size_t));
+			g_hash_table_insert(by_part, GINT_TO_POINTER(pidx + 1), bp);
+			g_ptr_array_add(parts, bp);
+		}
+		g_array_append_val(bp->key_index, i);
+	}
+	g_hash_table_destroy(by_part);
+
+	calls = g_new0(PegasusCall *, MAX(parts->len, 1));
+	for (p = 0; p < parts->len; p++)
+	{
+		BatchPart  *bp = g_ptr_array_index(parts, p);
+		size_t		first = g_array_index(bp->key_index, size_t, 0);
+		guint		j;
+
+		bp->keys = g_new0(PegasusFullKey, bp->key_index->len);
+		for (j = 0; j < bp->key_index->len; j++)
+		{
+			size_t		ki = g_array_index(bp->key_index, size_t, j);
+
+			bp->keys[j].hash_key = pegasus_blob_of(keys[ki].hash_key);
+			bp->keys[j].sort_key = pegasus_blob_of(keys[ki].sort_key);
+		}
+		pegasus_call_init(&bp->call, table, PEGASUS_RPC_BATCH_GET, "batch_get", true,
+						  pegasus_codec_hash_key_partition_hash(keys[first].hash_key.data,
+																keys[first].hash_key.len),
+						  deadline);
+		bp->call.req.u.batch_get.keys = bp->keys;
+		bp->call.req.u.batch_get.n_keys = bp->key_index->len;
+		calls[p] = &bp->call;
+	}
+	if (!pegasus_calls_run(calls, parts->len, deadline))
+		ok = false;
+
+	list = g_new0(PegasusKVList, 1);
+	list->count = n;
+	list->items = g_new0(PegasusKV, MAX(n, 1));
+	list->all_fetched = true;
+	owner = pegasus_owner_new(NULL);
+	list->owner = owner;
+	for (p = 0; p < parts->len && ok; p++)
+	{
+		BatchPart  *bp = g_ptr_array_index(parts, p);
+		PegasusBatchGetResponse *r;
+		guint32		d = 0;
+		guint		j;
+
+		if (bp->call.state != PEGASUS_CALL_DONE)
+		{
+			ok = false;
+			*err = bp->call.err;
+			break;
+		}
+		r = &bp->call.reply->resp.u.batch_get;
+		if (r->error != 0 && r->error != 7)
+		{
+			pegasus_error_set_storage(err, "batch_get", r->error);
+			ok = false;
+			break;
+		}
+		/* the reply keeps request order and omits absent keys */
+		for (j = 0; j < bp->key_index->len; j++)
+		{
+			size_t		ki = g_array_index(bp->key_index, size_t, j);
+			PegasusKV  *kv = &list->items[ki];
+
+			if (d < r->n_data &&
+				pegasus_codec_blob_equal(r->data[d].hash_key, bp->keys[j].hash_key) &&
+				pegasus_codec_blob_equal(r->data[d].sort_key, bp->keys[j].sort_key))
+			{
+				kv->hash_key = pegasus_slice_of(r->data[d].hash_key);
+				kv->sort_key = pegasus_slice_of(r->data[d].sort_key);
+				kv->value = pegasus_slice_of(r->data[d].value);
+				kv->found = true;
+				d++;
+			}
+			else
+			{
+				kv->hash_key = pegasus_owner_copy(owner, keys[ki].hash_key);
+				kv->sort_key = pegasus_owner_copy(owner, keys[ki].sort_key);
+				kv->found = false;
+			}
+		}
+		table->client->stats.rows_received += r->n_data;
+		g_ptr_array_add(owner, pegasus_call_take_reply(&bp->call));
+	}
+	if (!ok && err->code == PEGASUS_OK)
+	{
+		for (p = 0; p < parts->len; p++)
+		{
+			BatchPart  *bp = g_ptr_array_index(parts, p);
+
+			if (bp->call.state == PEGASUS_CALL_FAILED)
+			{
+				*err = bp->call.err;
+				break;
+			}
+		}
+	}
+	for (p = 0; p < parts->len; p++)
+	{
+		BatchPart  *bp = g_ptr_array_index(parts, p);
+
+		pegasus_call_cleanup(&bp->call);
+		g_array_free(bp->key_index, TRUE);
+		g_free(bp->keys);
+		g_free(bp);
+	}
+	g_ptr_array_free(parts, TRUE);
+	g_free(calls);
+	if (!ok)
+	{
+		pegasus_kvlist_free(list);
+		return false;
+	}
+	*out = list;
+	return true;
+}

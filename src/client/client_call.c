@@ -1,0 +1,449 @@
+/*-------------------------------------------------------------------------
+ *
+ * client_call.c
+ *		One logical replica RPC: routing, sending, retrying, deadline.
+ *
+ * Retry policy (protocol notes 6.3/6.6):
+ *	- ERR_OBJECT_NOT_FOUND, ERR_INVALID_STATE, ERR_PARENT_PARTITION_MISUSED,
+ *	  ERR_SESSION_RESET, a partition without primary, a refused or failed
+ *	  connection: refresh the routing, back off, retry.
+ *	- ERR_BUSY, ERR_SPLITTING, ERR_NOT_ENOUGH_MEMBER, ERR_CAPACITY_EXCEEDED:
+ *	  back off and retry without refresh.
+ *	- These are rejections before the storage layer ran, so retrying them is
+ *	  safe for every RPC.  A request lost after it may have reached the
+ *	  server (connection dropped after sending, deadline) is retried only
+ *	  when the operation is idempotent; otherwise the call fails with
+ *	  PEGASUS_ERR_OUTCOME_UNKNOWN.
+ *	- Everything else (other ERR_* names, protocol errors) fails at once.
+ * Backoff starts at opts.retry_backoff_ms and doubles up to
+ * retry_backoff_max_ms, bounded by the call's deadline.
+ *
+ * src/client/client_call.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <string.h>
+
+#include "client_internal.h"
+
+void
+pegasus_call_init(PegasusCall *call, PegasusTable *table, PegasusRpc rpc,
+				  const char *op, bool idempotent, uint64_t partition_hash,
+				  int64_t deadline)
+{
+	memset(call, 0, sizeof(*call));
+	call->table = table;
+	call->op = op;
+	call->idempotent = idempotent;
+	call->partition_hash = partition_hash;
+	call->fixed_partition = -1;
+	call->req.rpc = rpc;
+	call->deadline = deadline;
+	call->state = PEGASUS_CALL_READY;
+	call->backoff_ms = table->client->opts.retry_backoff_ms;
+	call->partition_index = -1;
+	pegasus_error_clear(&call->err);
+}
+
+/* Prepares a finished call for another round with the same request. */
+void
+pegasus_call_reset(PegasusCall *call)
+{
+	pegasus_net_request_free(call->nreq);
+	call->nreq = NULL;
+	pegasus_reply_free(call->reply);
+	call->reply = NULL;
+	call->state = PEGASUS_CALL_READY;
+	call->attempts = 0;
+	call->sent_once = false;
+	call->backoff_ms = call->table->client->opts.retry_backoff_ms;
+	pegasus_error_clear(&call->err);
+}
+
+void
+pegasus_call_cleanup(PegasusCall *call)
+{
+	pegasus_net_request_free(call->nreq);
+	call->nreq = NULL;
+	pegasus_reply_free(call->reply);
+	call->reply = NULL;
+}
+
+bool
+pegasus_call_finished(const PegasusCall *call)
+{
+	return call->state == PEGASUS_CALL_DONE ||
+		call->state == PEGASUS_CALL_FAILED;
+}
+
+PegasusReply *
+pegasus_call_take_reply(PegasusCall *call)
+{
+	PegasusReply *r = call->reply;
+
+	call->reply = NULL;
+	return r;
+}
+
+static void
+call_fail(PegasusCall *call)
+{
+	pegasus_net_request_free(call->nreq);
+	call->nreq = NULL;
+	call->state = PEGASUS_CALL_FAILED;
+	if (call->err.code == PEGASUS_ERR_TIMEOUT ||
+		call->err.code == PEGASUS_ERR_INTERRUPTED ||
+		call->err.code == PEGASUS_ERR_IO ||
+		call->err.code == PEGASUS_ERR_PROTOCOL)
+	{
+		if (call->sent_once)
+		{
+			call->err.outcome_unknown = pegasus_codec_rpc_is_write(call->req.rpc);
+			if (!call->idempotent)
+			{
+				char		cause[PEGASUS_ERROR_MESSAGE_SIZE];
+
+				g_strlcpy(cause, call->err.message, sizeof(cause));
+				pegasus_error_set(&call->err, PEGASUS_ERR_OUTCOME_UNKNOWN, call->op,
+								  "The %s request may or may not have been applied: %s",
+								  call->op, cause);
+				call->err.outcome_unknown = true;
+			}
+		}
+	}
+}
+
+/* Schedules a retry, or fails the call if the backoff passes the deadline. */
+static void
+call_retry_later(PegasusCall *call, bool refresh)
+{
+	PegasusClient *client = call->table->client;
+	int64_t		at = pegasus_now_us() + (int64_t) call->backoff_ms * 1000;
+
+	pegasus_net_request_free(call->nreq);
+	call->nreq = NULL;
+	if (refresh)
+		call->table->stale = true;
+	if (at >= call->deadline)
+	{
+		if (call->err.code == PEGASUS_ERR_SERVER ||
+			call->err.code == PEGASUS_ERR_CONNECT)
+		{
+			/* keep the cause, it tells more than "timeout" */
+		}
+		else
+			pegasus_error_set(&call->err, PEGASUS_ERR_TIMEOUT, call->op,
+							  "The %s request did not complete within its deadline.",
+							  call->op);
+		call_fail(call);
+		return;
+	}
+	client->stats.retries++;
+	call->retry_at = at;
+	call->backoff_ms = MIN(call->backoff_ms * 2, client->opts.retry_backoff_max_ms);
+	call->state = PEGASUS_CALL_BACKOFF;
+}
+
+/* Sends one attempt.  Leaves the call IN_FLIGHT, BACKOFF or FAILED. */
+void
+pegasus_call_start(PegasusCall *call)
+{
+	PegasusTable *table = call->table;
+	PegasusClient *client = table->client;
+	int			pidx;
+	int64_t		remaining_ms;
+	const char *endpoint;
+
+	if (pegasus_now_us() >= call->deadline)
+	{
+		if (call->err.code == PEGASUS_OK)
+			pegasus_error_set(&call->err, PEGASUS_ERR_TIMEOUT, call->op,
+							  "The %s request did not complete within its deadline.",
+							  call->op);
+		call_fail(call);
+		return;
+	}
+	if (table->stale)
+	{
+		PegasusError rerr;
+
+		if (!pegasus_route_refresh(table, call->deadline, &rerr))
+		{
+			call->err = rerr;
+			if (rerr.code == PEGASUS_ERR_TABLE_NOT_FOUND ||
+				rerr.code == PEGASUS_ERR_INTERRUPTED ||
+				rerr.code == PEGASUS_ERR_PROTOCOL)
+				call_fail(call);
+			else
+				call_retry_later(call, true);
+			return;
+		}
+	}
+	if (call->fixed_partition >= 0)
+		pidx = call->fixed_partition;
+	else
+		pidx = pegasus_codec_partition_index(call->partition_hash,
+											 table->partition_count);
+	if (pidx >= table->partition_count)
+	{
+		pegasus_error_set(&call->err, PEGASUS_ERR_INVALID_ARGUMENT, call->op,
+						  "Partition %d does not exist in table \"%s\".",
+						  pidx, table->name);
+		call_fail(call);
+		return;
+	}
+	/* a child partition not yet registered is served by its parent */
+	if (table->routes[pidx].ballot < 0 && pidx >= table->partition_count / 2 &&
+		table->partition_count > 1)
+		pidx -= table->partition_count / 2;
+	call->partition_index = pidx;
+	endpoint = table->routes[pidx].primary;
+	pegasus_error_set_where(&call->err, endpoint, table->app_id, pidx);
+	if (endpoint[0] == '\0')
+	{
+		pegasus_error_set(&call->err, PEGASUS_ERR_SERVER, call->op,
+						  "Partition %d of table \"%s\" has no primary replica.",
+						  pidx, table->name);
+		g_strlcpy(call->err.server_error, "ERR_INVALID_STATE",
+				  sizeof(call->err.server_error));
+		call_retry_later(call, true);
+		return;
+	}
+	if (pegasus_is_meta_endpoint(client, endpoint))
+	{
+		pegasus_error_set(&call->err, PEGASUS_ERR_INTERNAL, call->op,
+						  "Refusing to send %s to meta server %s.",
+						  call->op, endpoint);
+		call_fail(call);
+		return;
+	}
+
+	remaining_ms = (call->deadline - pegasus_now_us()) / 1000;
+	pegasus_codec_header_init(&call->req.header, table->app_id, pidx,
+							  (gint32) MAX(remaining_ms, 1),
+							  call->fixed_partition >= 0 ?
+							  (uint64_t) call->fixed_partition :
+							  call->partition_hash);
+	call->attempts++;
+	call->nreq = pegasus_net_send(client, endpoint, &call->req, false, &call->err);
+	if (call->nreq == NULL)
+	{
+		call_fail(call);
+		return;
+	}
+	call->state = PEGASUS_CALL_IN_FLIGHT;
+	if (call->nreq->state == PEGASUS_NET_FAILED)
+	{
+		/* could not even connect: nothing was sent */
+		pegasus_error_set(&call->err, call->nreq->fail_kind, call->op, "%s",
+						  call->nreq->fail_msg);
+		call_retry_later(call, true);
+	}
+}
+
+static bool
+error_needs_refresh(PegasusErrorCode ec)
+{
+	return ec == PEGASUS_EC_OBJECT_NOT_FOUND || ec == PEGASUS_EC_INVALID_STATE ||
+		ec == PEGASUS_EC_PARENT_PARTITION_MISUSED ||
+		ec == PEGASUS_EC_SESSION_RESET;
+}
+
+static bool
+error_retry_later(PegasusErrorCode ec)
+{
+	return ec == PEGASUS_EC_BUSY || ec == PEGASUS_EC_SPLITTING ||
+		ec == PEGASUS_EC_NOT_ENOUGH_MEMBER ||
+		ec == PEGASUS_EC_CAPACITY_EXCEEDED;
+}
+
+/* Handles a finished network request of an IN_FLIGHT call. */
+static void
+call_process(PegasusCall *call)
+{
+	PegasusNetRequest *nreq = call->nreq;
+
+	if (nreq->written > 0 || nreq->state == PEGASUS_NET_SENT ||
+		nreq->state == PEGASUS_NET_DONE)
+		call->sent_once = true;
+
+	if (nreq->state == PEGASUS_NET_FAILED)
+	{
+		pegasus_error_set(&call->err, nreq->fail_kind, call->op, "%s",
+						  nreq->fail_msg);
+		if (nreq->fail_kind == PEGASUS_ERR_CONNECT)
+			call_retry_later(call, true);
+		else if (nreq->fail_kind == PEGASUS_ERR_IO && call->idempotent)
+			call_retry_later(call, true);
+		else if (nreq->fail_kind == PEGASUS_ERR_IO && nreq->written == 0)
+			call_retry_later(call, true);
+		else
+			call_fail(call);
+		return;
+	}
+	{
+		PegasusReply *reply = nreq->reply;
+		PegasusErrorCode ec = reply->resp.frame_error;
+
+		if (ec == PEGASUS_EC_OK)
+		{
+			if (!reply->resp.has_body)
+			{
+				pegasus_error_set(&call->err, PEGASUS_ERR_PROTOCOL, call->op,
+								  "Pegasus server %s sent an empty %s reply.",
+								  nreq->endpoint, call->op);
+				call_fail(call);
+				return;
+			}
+			nreq->reply = NULL;
+			call->reply = reply;
+			pegasus_net_request_free(nreq);
+			call->nreq = NULL;
+			call->state = PEGASUS_CALL_DONE;
+			return;
+		}
+		pegasus_error_set_server(&call->err, call->op, nreq->endpoint,
+								 reply->resp.frame_error_name);
+		/* a gate rejection: the request was not applied */
+		call->sent_once = false;
+		if (error_needs_refresh(ec))
+			call_retry_later(call, true);
+		else if (error_retry_later(ec))
+			call_retry_later(call, false);
+		else
+			call_fail(call);
+	}
+}
+
+/* Abandons an unfinished call (deadline, interrupt). */
+void
+pegasus_call_abandon(PegasusCall *call, PegasusErrorKind kind, const char *msg)
+{
+	if (pegasus_call_finished(call))
+		return;
+	if (call->nreq != NULL &&
+		(call->nreq->written > 0 || call->nreq->state == PEGASUS_NET_SENT))
+		call->sent_once = true;
+	pegasus_error_set(&call->err, kind, call->op, "%s", msg);
+	call_fail(call);
+}
+
+/*
+ * Advances a set of calls once: starts READY ones and BACKOFF ones that are
+ * due, waits until one network request finishes (or the next retry time or
+ * the deadline), processes it.  Returns -1 when interrupted (every
+ * unfinished call is then FAILED with PEGASUS_ERR_INTERRUPTED), else 0.
+ * On reaching the deadline, unfinished calls fail with PEGASUS_ERR_TIMEOUT.
+ */
+int
+pegasus_calls_step(PegasusCall **calls, int n, int64_t deadline)
+{
+	PegasusClient *client = NULL;
+	PegasusNetRequest *local[16];
+	PegasusNetRequest **reqs = n <= 16 ? local : g_new(PegasusNetRequest *, n);
+	int64_t		wake = deadline;
+	int			nreqs = 0;
+	int			i;
+	int			r;
+	int64_t		now = pegasus_now_us();
+
+	for (i = 0; i < n; i++)
+	{
+		PegasusCall *call = calls[i];
+
+		if (call == NULL)
+			continue;
+		client = call->table->client;
+		if (call->state == PEGASUS_CALL_BACKOFF && call->retry_at <= now)
+			call->state = PEGASUS_CALL_READY;
+		if (call->state == PEGASUS_CALL_READY)
+			pegasus_call_start(call);
+		if (call->state == PEGASUS_CALL_BACKOFF && call->retry_at < wake)
+			wake = call->retry_at;
+		if (call->state == PEGASUS_CALL_IN_FLIGHT)
+			reqs[nreqs++] = call->nreq;
+	}
+	if (client == NULL)
+	{
+		if (reqs != local)
+			g_free(reqs);
+		return 0;
+	}
+	r = pegasus_net_wait(client, reqs, nreqs, wake);
+	for (i = 0; i < n; i++)
+	{
+		PegasusCall *call = calls[i];
+
+		if (call == NULL || call->state != PEGASUS_CALL_IN_FLIGHT)
+			continue;
+		if (call->nreq->state == PEGASUS_NET_DONE ||
+			call->nreq->state == PEGASUS_NET_FAILED)
+			call_process(call);
+	}
+	if (r < 0)
+	{
+		for (i = 0; i < n; i++)
+			if (calls[i] != NULL)
+				pegasus_call_abandon(calls[i], PEGASUS_ERR_INTERRUPTED,
+									 "The request was interrupted.");
+	}
+	else if (pegasus_now_us() >= deadline)
+	{
+		for (i = 0; i < n; i++)
+		{
+			PegasusCall *call = calls[i];
+			char		msg[PEGASUS_ERROR_MESSAGE_SIZE];
+
+			if (call == NULL || pegasus_call_finished(call))
+				continue;
+			if (call->state == PEGASUS_CALL_IN_FLIGHT)
+				g_snprintf(msg, sizeof(msg),
+						   "Pegasus server %s did not answer %s within the deadline.",
+						   call->nreq->endpoint, call->op);
+			else
+				g_snprintf(msg, sizeof(msg),
+						   "The %s request did not complete within its deadline.",
+						   call->op);
+			pegasus_call_abandon(call, PEGASUS_ERR_TIMEOUT, msg);
+		}
+	}
+	if (reqs != local)
+		g_free(reqs);
+	return r < 0 ? -1 : 0;
+}
+
+/* Runs calls until every one has finished.  true if all are DONE. */
+bool
+pegasus_calls_run(PegasusCall **calls, int n, int64_t deadline)
+{
+	for (;;)
+	{
+		int			i;
+		bool		all = true;
+		bool		ok = true;
+
+		for (i = 0; i < n; i++)
+		{
+			if (calls[i] == NULL)
+				continue;
+			if (!pegasus_call_finished(calls[i]))
+				all = false;
+			else if (calls[i]->state == PEGASUS_CALL_FAILED)
+				ok = false;
+		}
+		if (all)
+			return ok;
+		if (pegasus_calls_step(calls, n, deadline) < 0)
+			return false;
+	}
+}
+
+/* Runs one call to completion; copies its error into err on failure. */
+bool
+pegasus_call_run(PegasusCall *call, PegasusError *err)
+{
+	if (pegasus_calls_run(&call, 1, call->deadline))
+		return true;
+	*err = call->err;
+	return false;
+}

@@ -1,0 +1,190 @@
+/*-------------------------------------------------------------------------
+ *
+ * client_internal.h
+ *		Declarations shared by the client's source files (not installed,
+ *		not for the embedder).
+ *
+ * Layers, bottom up:
+ *	client_net.c	connections, non-blocking I/O, pipelining by seqid, the
+ *					wait hook (PegasusNetRequest)
+ *	client_route.c	meta-server calls and per-table routing
+ *	client_call.c	one logical RPC with routing, retries and a deadline
+ *					(PegasusCall), and a driver for many concurrent calls
+ *	client_ops.c, client_batch.c, client_scan.c, client_admin.c
+ *					the public operations
+ *
+ * Everything runs on the caller's thread: replies are read whenever any
+ * call waits, and stored in the request they answer.
+ *
+ * src/client/client_internal.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PEGASUS_CLIENT_INTERNAL_H
+#define PEGASUS_CLIENT_INTERNAL_H
+
+#include <glib.h>
+
+#include "pegasus_client.h"
+#include "pegasus_codec.h"
+
+#define PEGASUS_ENDPOINT_LEN 64
+
+typedef struct PegasusConn PegasusConn;
+
+/* A decoded reply frame; the response's blobs point into frame. */
+typedef struct PegasusReply
+{
+	GBytes	   *frame;
+	PegasusResponse resp;
+} PegasusReply;
+
+typedef enum PegasusNetState
+{
+	PEGASUS_NET_QUEUED,			/* waiting to be written (or partly written) */
+	PEGASUS_NET_SENT,			/* fully written, awaiting the reply */
+	PEGASUS_NET_DONE,			/* reply received (reply != NULL) */
+	PEGASUS_NET_FAILED			/* fail_kind / fail_msg */
+} PegasusNetState;
+
+/* One request frame on one connection. */
+typedef struct PegasusNetRequest
+{
+	PegasusConn *conn;			/* NULL once finished */
+	PegasusRpc	rpc;
+	int32_t		seqid;
+	GBytes	   *frame;			/* outgoing bytes */
+	size_t		written;		/* bytes of frame written so far */
+	bool		oneway;			/* no reply expected; owned by the conn */
+	bool		orphan;			/* caller gone; free once written */
+	PegasusNetState state;
+	PegasusReply *reply;		/* DONE */
+	PegasusErrorKind fail_kind; /* FAILED */
+	char		fail_msg[PEGASUS_ERROR_MESSAGE_SIZE];
+	char		endpoint[PEGASUS_ENDPOINT_LEN];
+} PegasusNetRequest;
+
+typedef struct PegasusRoute
+{
+	char		primary[PEGASUS_ENDPOINT_LEN];	/* "" = none */
+	int64_t		ballot;
+} PegasusRoute;
+
+struct PegasusTable
+{
+	PegasusClient *client;
+	char	   *name;
+	int32_t		app_id;
+	int			partition_count;
+	PegasusRoute *routes;
+	bool		stale;			/* refresh before next use */
+	int64_t		refreshed_at;	/* monotonic us */
+};
+
+struct PegasusClient
+{
+	PegasusClientOptions opts;
+	GPtrArray  *metas;			/* char * "host:port" */
+	int			meta_leader;	/* index into metas */
+	GHashTable *conns;			/* endpoint -> PegasusConn * */
+	GHashTable *tables;			/* name -> PegasusTable * */
+	PegasusStats stats;
+	PegasusEncoder *encoder;
+	GByteArray *scratch;		/* encoding buffer */
+};
+
+/* in client_error.c */
+extern void pegasus_error_set(PegasusError *err, PegasusErrorKind kind,
+							  const char *rpc, const char *fmt,...)
+			G_GNUC_PRINTF(4, 5);
+extern void pegasus_error_set_where(PegasusError *err, const char *endpoint,
+									int32_t app_id, int32_t partition_index);
+extern void pegasus_error_set_server(PegasusError *err, const char *rpc,
+									 const char *endpoint, PegasusBlob name);
+extern void pegasus_error_set_storage(PegasusError *err, const char *rpc,
+									  int32_t code);
+
+/* in client_net.c */
+extern int64_t pegasus_now_us(void);
+extern PegasusConn *pegasus_conn_get(PegasusClient *client,
+									 const char *endpoint);
+extern const char *pegasus_conn_endpoint(const PegasusConn *conn);
+extern void pegasus_conn_free(PegasusConn *conn);
+extern void pegasus_conn_close(PegasusConn *conn, PegasusErrorKind kind,
+							   const char *msg);
+extern PegasusNetRequest *pegasus_net_send(PegasusClient *client,
+										   const char *endpoint,
+										   PegasusRequest *req,
+										   bool oneway, PegasusError *err);
+extern void pegasus_net_request_free(PegasusNetRequest *nreq);
+extern int	pegasus_net_wait(PegasusClient *client, PegasusNetRequest **reqs,
+							 int n, int64_t wake_at_us);
+extern int	pegasus_net_sleep(PegasusClient *client, int64_t until_us);
+extern void pegasus_reply_free(PegasusReply *reply);
+
+/* in client_route.c */
+extern PegasusTable *pegasus_table_new(PegasusClient *client, const char *name);
+extern void pegasus_table_free(PegasusTable *table);
+extern bool pegasus_route_refresh(PegasusTable *table, int64_t deadline,
+								  PegasusError *err);
+extern bool pegasus_meta_call(PegasusClient *client, PegasusRequest *req,
+							  const char *op, int64_t deadline,
+							  PegasusReply **reply, PegasusError *err);
+extern bool pegasus_is_meta_endpoint(PegasusClient *client,
+									 const char *endpoint);
+extern int64_t pegasus_deadline(PegasusClient *client, int timeout_ms);
+
+/* in client_call.c */
+typedef enum PegasusCallState
+{
+	PEGASUS_CALL_READY,			/* to be (re)sent */
+	PEGASUS_CALL_BACKOFF,		/* waiting until retry_at */
+	PEGASUS_CALL_IN_FLIGHT,
+	PEGASUS_CALL_DONE,			/* reply with ERR_OK in reply */
+	PEGASUS_CALL_FAILED			/* err */
+} PegasusCallState;
+
+typedef struct PegasusCall
+{
+	PegasusTable *table;
+	const char *op;				/* "get", "multi_set", ... */
+	bool		idempotent;
+	uint64_t	partition_hash;
+	int			fixed_partition;	/* >= 0: route to this index */
+	PegasusRequest req;			/* rpc and u filled by the op */
+	int64_t		deadline;
+
+	PegasusCallState state;
+	PegasusNetRequest *nreq;
+	int64_t		retry_at;
+	int			backoff_ms;
+	int			attempts;
+	bool		sent_once;		/* some attempt may have reached a server */
+	int			partition_index;	/* of the last attempt */
+	PegasusReply *reply;		/* DONE; owned by the call until taken */
+	PegasusError err;			/* FAILED */
+} PegasusCall;
+
+extern void pegasus_call_init(PegasusCall *call, PegasusTable *table,
+							  PegasusRpc rpc, const char *op, bool idempotent,
+							  uint64_t partition_hash, int64_t deadline);
+extern void pegasus_call_reset(PegasusCall *call);
+extern void pegasus_call_cleanup(PegasusCall *call);
+extern void pegasus_call_start(PegasusCall *call);
+extern void pegasus_call_abandon(PegasusCall *call, PegasusErrorKind kind,
+								 const char *msg);
+extern bool pegasus_call_finished(const PegasusCall *call);
+extern int	pegasus_calls_step(PegasusCall **calls, int n, int64_t deadline);
+extern bool pegasus_calls_run(PegasusCall **calls, int n, int64_t deadline);
+extern bool pegasus_call_run(PegasusCall *call, PegasusError *err);
+extern PegasusReply *pegasus_call_take_reply(PegasusCall *call);
+
+/* in client_ops.c */
+extern bool pegasus_check_hash_key(PegasusSlice hash_key, bool allow_empty,
+								   const char *op, PegasusError *err);
+extern PegasusBlob pegasus_blob_of(PegasusSlice s);
+extern PegasusSlice pegasus_slice_of(PegasusBlob b);
+extern GPtrArray *pegasus_owner_new(PegasusReply *reply);
+extern PegasusSlice pegasus_owner_copy(GPtrArray *owner, PegasusSlice s);
+
+#endif							/* PEGASUS_CLIENT_INTERNAL_H */

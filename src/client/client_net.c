@@ -1,0 +1,761 @@
+/*-------------------------------------------------------------------------
+ *
+ * client_net.c
+ *		Connections: non-blocking sockets, pipelined requests matched by
+ *		seqid, and waiting through the embedder's hook.
+ *
+ * One connection per endpoint, shared by every table.  Requests are queued
+ * in write order and registered by seqid; replies may come in any order.
+ * A reply whose seqid is not pending (caller gave up, clear_scanner error)
+ * is dropped.  Any protocol error, read error or EOF closes the connection
+ * and fails everything pending on it; the stream is never resynchronised.
+ * A closed connection is re-made on next use.
+ *
+ * src/client/client_net.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "client_internal.h"
+
+#define READ_CHUNK (256 * 1024)
+
+typedef enum PegasusConnState
+{
+	CONN_IDLE,					/* no socket */
+	CONN_CONNECTING,
+	CONN_READY
+} PegasusConnState;
+
+struct PegasusConn
+{
+	PegasusClient *client;
+	char		endpoint[PEGASUS_ENDPOINT_LEN];
+	int			fd;
+	PegasusConnState state;
+	int64_t		connect_deadline;
+	int32_t		next_seqid;
+	GQueue		outq;			/* PegasusNetRequest * in write order */
+	GHashTable *pending;		/* seqid -> PegasusNetRequest * */
+	guint8	   *rbuf;			/* bytes read, not yet a whole frame */
+	size_t		rlen;
+	size_t		rcap;
+};
+
+int64_t
+pegasus_now_us(void)
+{
+	return g_get_monotonic_time();
+}
+
+void
+pegasus_reply_free(PegasusReply *reply)
+{
+	if (reply == NULL)
+		return;
+	pegasus_codec_response_clear(&reply->resp);
+	g_bytes_unref(reply->frame);
+	g_free(reply);
+}
+
+/* ----------------------------------------------------------------------
+ * Connection lifecycle
+ * ---------------------------------------------------------------------- */
+
+PegasusConn *
+pegasus_conn_get(PegasusClient *client, const char *endpoint)
+{
+	PegasusConn *conn = g_hash_table_lookup(client->conns, endpoint);
+
+	if (conn != NULL)
+		return conn;
+	conn = g_new0(PegasusConn, 1);
+	conn->client = client;
+	g_strlcpy(conn->endpoint, endpoint, sizeof(conn->endpoint));
+	conn->fd = -1;
+	conn->state = CONN_IDLE;
+	conn->next_seqid = 1;
+	g_queue_init(&conn->outq);
+	conn->pending = g_hash_table_new(g_direct_hash, g_direct_equal);
+	g_hash_table_insert(client->conns, conn->endpoint, conn);
+	return conn;
+}
+
+const char *
+pegasus_conn_endpoint(const PegasusConn *conn)
+{
+	return conn->endpoint;
+}
+
+static void
+request_fail(PegasusNetRequest *nreq, PegasusErrorKind kind, const char *msg)
+{
+	nreq->state = PEGASUS_NET_FAILED;
+	nreq->fail_kind = kind;
+	g_strlcpy(nreq->fail_msg, msg, sizeof(nreq->fail_msg));
+	nreq->conn = NULL;
+}
+
+/*
+ * Closes the socket and fails every request queued or pending on it with
+ * kind/msg.  Orphaned and one-way requests are freed.  The connection
+ * object stays (state IDLE) and reconnects on next use.
+ */
+void
+pegasus_conn_close(PegasusConn *conn, PegasusErrorKind kind, const char *msg)
+{
+	GHashTableIter it;
+	gpointer	value;
+	PegasusNetRequest *nreq;
+
+	if (conn->fd >= 0)
+		close(conn->fd);
+	conn->fd = -1;
+	conn->state = CONN_IDLE;
+	conn->rlen = 0;
+
+	/* requests still queued: failed; free the ones nobody waits for */
+	while ((nreq = g_queue_pop_head(&conn->outq)) != NULL)
+	{
+		g_hash_table_remove(conn->pending, GINT_TO_POINTER(nreq->seqid));
+		if (nreq->oneway || nreq->orphan)
+		{
+			g_bytes_unref(nreq->frame);
+			g_free(nreq);
+		}
+		else
+			request_fail(nreq, kind, msg);
+	}
+	g_hash_table_iter_init(&it, conn->pending);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		request_fail((PegasusNetRequest *) value, kind, msg);
+	g_hash_table_remove_all(conn->pending);
+}
+
+void
+pegasus_conn_free(PegasusConn *conn)
+{
+	pegasus_conn_close(conn, PEGASUS_ERR_IO, "The client was closed.");
+	g_hash_table_destroy(conn->pending);
+	g_free(conn->rbuf);
+	g_free(conn);
+}
+
+static bool
+resolve_endpoint(const char *endpoint, struct sockaddr_storage *addr,
+				 socklen_t *addrlen)
+{
+	char		host[PEGASUS_ENDPOINT_LEN];
+	const char *colon = strrchr(endpoint, ':');
+	struct addrinfo hints;
+	struct addrinfo *res = NULL;
+	bool		ok;
+
+	if (colon == NULL || colon == endpoint ||
+		(size_t) (colon - endpoint) >= sizeof(host))
+		return false;
+	memcpy(host, endpoint, colon - endpoint);
+	host[colon - endpoint] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || res == NULL)
+		return false;
+	ok = res->ai_addrlen <= sizeof(*addr);
+	if (ok)
+	{
+		memcpy(addr, res->ai_addr, res->ai_addrlen);
+		*addrlen = res->ai_addrlen;
+	}
+	freeaddrinfo(res);
+	return ok;
+}
+
+/* Starts a non-blocking connect.  false with msg filled on failure. */
+static bool
+conn_connect(PegasusConn *conn, char *msg, size_t msglen)
+{
+	struct sockaddr_storage addr;
+	socklen_t	addrlen = 0;
+	int			fd;
+	int			one = 1;
+
+	if (!resolve_endpoint(conn->endpoint, &addr, &addrlen))
+	{
+		snprintf(msg, msglen, "Could not resolve Pegasus endpoint %s.",
+				 conn->endpoint);
+		return false;
+	}
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+	{
+		snprintf(msg, msglen, "Could not create a socket: %s.",
+				 g_strerror(errno));
+		return false;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	conn->client->stats.connects++;
+	if (connect(fd, (struct sockaddr *) &addr, addrlen) == 0)
+		conn->state = CONN_READY;
+	else if (errno == EINPROGRESS)
+	{
+		conn->state = CONN_CONNECTING;
+		conn->connect_deadline = pegasus_now_us() +
+			(int64_t) conn->client->opts.connect_timeout_ms * 1000;
+	}
+	else
+	{
+		int			e = errno;
+
+		close(fd);
+		if (e == ECONNREFUSED)
+			snprintf(msg, msglen, "Connection to %s was refused.",
+					 conn->endpoint);
+		else
+			snprintf(msg, msglen, "Could not connect to %s: %s.",
+					 conn->endpoint, g_strerror(e));
+		return false;
+	}
+	conn->fd = fd;
+	conn->next_seqid = 1;
+	conn->rlen = 0;
+	return true;
+}
+
+/*
+ * For an idle READY connection, notices a peer close before we write a new
+ * request on it, so that a request is not lost to a connection that was
+ * already dead (which would make its outcome unknown).
+ */
+static void
+conn_check_idle(PegasusConn *conn)
+{
+	guint8		b;
+	ssize_t		r;
+
+	if (conn->state != CONN_READY || g_hash_table_size(conn->pending) > 0 ||
+		conn->rlen > 0)
+		return;
+	r = recv(conn->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+				   errno != EINTR))
+		pegasus_conn_close(conn, PEGASUS_ERR_IO,
+						   "The connection was closed by the server.");
+}
+
+/* ----------------------------------------------------------------------
+ * Writing
+ * ---------------------------------------------------------------------- */
+
+/* Writes as much of the queue as the socket takes.  false = conn closed. */
+static bool
+conn_flush(PegasusConn *conn)
+{
+	PegasusNetRequest *nreq;
+
+	if (conn->state != CONN_READY)
+		return true;
+	while ((nreq = g_queue_peek_head(&conn->outq)) != NULL)
+	{
+		gsize		size;
+		const guint8 *data = g_bytes_get_data(nreq->frame, &size);
+		ssize_t		w = send(conn->fd, data + nreq->written,
+							 size - nreq->written, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (w < 0)
+		{
+			char		msg[PEGASUS_ERROR_MESSAGE_SIZE];
+
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				return true;
+			snprintf(msg, sizeof(msg), "Could not send to %s: %s.",
+					 conn->endpoint, g_strerror(errno));
+			pegasus_conn_close(conn, PEGASUS_ERR_IO, msg);
+			return false;
+		}
+		conn->client->stats.bytes_sent += w;
+		nreq->written += w;
+		if (nreq->written < size)
+			return true;
+		g_queue_pop_head(&conn->outq);
+		if (nreq->oneway || nreq->orphan)
+		{
+			g_hash_table_remove(conn->pending, GINT_TO_POINTER(nreq->seqid));
+			g_bytes_unref(nreq->frame);
+			g_free(nreq);
+		}
+		else
+			nreq->state = PEGASUS_NET_SENT;
+	}
+	return true;
+}
+
+/*
+ * Encodes req (its header's seqid is assigned here) and queues it on the
+ * connection to endpoint, writing what the socket takes at once.  Returns
+ * the request to wait on (for oneway requests NULL: the connection owns
+ * them).  Encoding failures return NULL with err set; connection failures
+ * return a request already in state FAILED.
+ */
+PegasusNetRequest *
+pegasus_net_send(PegasusClient *client, const char *endpoint,
+				 PegasusRequest *req, bool oneway, PegasusError *err)
+{
+	PegasusConn *conn = pegasus_conn_get(client, endpoint);
+	PegasusNetRequest *nreq;
+	PegasusCodecError cerr;
+	char		msg[PEGASUS_ERROR_MESSAGE_SIZE];
+
+	conn_check_idle(conn);
+	if (conn->state == CONN_IDLE && !conn_connect(conn, msg, sizeof(msg)))
+	{
+		if (oneway)
+			return NULL;
+		nreq = g_new0(PegasusNetRequest, 1);
+		nreq->rpc = req->rpc;
+		g_strlcpy(nreq->endpoint, endpoint, sizeof(nreq->endpoint));
+		request_fail(nreq, PEGASUS_ERR_CONNECT, msg);
+		return nreq;
+	}
+
+	req->seqid = conn->next_seqid++;
+	if (conn->next_seqid == INT32_MAX)
+		conn->next_seqid = 1;
+	g_byte_array_set_size(client->scratch, 0);
+	if (pegasus_codec_encode_request(client->encoder, req, 0, client->scratch,
+									 &cerr) != PEGASUS_CODEC_OK)
+	{
+		pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, NULL,
+						  "Could not encode the request: %s.", cerr.msg);
+		return NULL;
+	}
+
+	nreq = g_new0(PegasusNetRequest, 1);
+	nreq->conn = conn;
+	nreq->rpc = req->rpc;
+	nreq->seqid = req->seqid;
+	nreq->oneway = oneway;
+	nreq->frame = g_bytes_new(client->scratch->data, client->scratch->len);
+	nreq->state = PEGASUS_NET_QUEUED;
+	g_strlcpy(nreq->endpoint, endpoint, sizeof(nreq->endpoint));
+	g_queue_push_tail(&conn->outq, nreq);
+	if (!oneway)
+		g_hash_table_insert(conn->pending, GINT_TO_POINTER(nreq->seqid), nreq);
+	client->stats.rpcs_sent++;
+	conn_flush(conn);
+	return oneway ? NULL : nreq;
+}
+
+/*
+ * Releases a request.  If it is still attached to a connection it is
+ * detached: an unwritten request is dropped from the queue, a partly
+ * written one is finished (then freed by the connection), and a late reply
+ * will be discarded by seqid.
+ */
+void
+pegasus_net_request_free(PegasusNetRequest *nreq)
+{
+	PegasusConn *conn;
+
+	if (nreq == NULL)
+		return;
+	conn = nreq->conn;
+	if (conn != NULL)
+	{
+		g_hash_table_remove(conn->pending, GINT_TO_POINTER(nreq->seqid));
+		if (nreq->state == PEGASUS_NET_QUEUED)
+		{
+			if (nreq->written == 0)
+				g_queue_remove(&conn->outq, nreq);
+			else
+			{
+				nreq->orphan = true;
+				return;
+			}
+		}
+	}
+	pegasus_reply_free(nreq->reply);
+	if (nreq->frame)
+		g_bytes_unref(nreq->frame);
+	g_free(nreq);
+}
+
+/* ----------------------------------------------------------------------
+ * Reading
+ * ---------------------------------------------------------------------- */
+
+/* Handles one complete reply frame; false = protocol error (conn closed). */
+static bool
+conn_dispatch(PegasusConn *conn, const guint8 *data, size_t len)
+{
+	PegasusReply *reply = g_new0(PegasusReply, 1);
+	PegasusCodecError cerr;
+	PegasusCodecStatus st;
+	PegasusNetRequest *nreq;
+	char		msg[PEGASUS_ERROR_MESSAGE_SIZE];
+
+	reply->frame = g_bytes_new(data, len);
+	data = g_bytes_get_data(reply->frame, NULL);
+	st = pegasus_codec_decode_response(data, len, 0, &reply->resp, &cerr);
+	nreq = g_hash_table_lookup(conn->pending, GINT_TO_POINTER(reply->resp.seqid));
+	if (st == PEGASUS_CODEC_UNKNOWN_RPC && nreq == NULL)
+	{
+		/* well-formed frame nobody waits for: ignore it */
+		pegasus_reply_free(reply);
+		return true;
+	}
+	if (st != PEGASUS_CODEC_OK)
+	{
+		pegasus_reply_free(reply);
+		snprintf(msg, sizeof(msg),
+				 "Pegasus server %s sent a malformed reply: %s.",
+				 conn->endpoint, cerr.msg);
+		pegasus_conn_close(conn, PEGASUS_ERR_PROTOCOL, msg);
+		return false;
+	}
+	if (nreq == NULL || nreq->state != PEGASUS_NET_SENT)
+	{
+		/* late reply, or an unsolicited clear_scanner error */
+		pegasus_reply_free(reply);
+		return true;
+	}
+	if (reply->resp.rpc != nreq->rpc)
+	{
+		pegasus_reply_free(reply);
+		snprintf(msg, sizeof(msg),
+				 "Pegasus server %s answered %s with a reply for %s.",
+				 conn->endpoint, pegasus_codec_rpc_name(nreq->rpc),
+				 pegasus_codec_rpc_name(reply->resp.rpc));
+		pegasus_conn_close(conn, PEGASUS_ERR_PROTOCOL, msg);
+		return false;
+	}
+	g_hash_table_remove(conn->pending, GINT_TO_POINTER(nreq->seqid));
+	nreq->reply = reply;
+	nreq->state = PEGASUS_NET_DONE;
+	nreq->conn = NULL;
+	return true;
+}
+
+/* Reads what is available and dispatches complete frames. */
+static void
+conn_read(PegasusConn *conn)
+{
+	size_t		max_frame = conn->client->opts.max_frame_size;
+
+	for (;;)
+	{
+		ssize_t		r;
+		size_t		off = 0;
+
+		if (conn->rcap - conn->rlen < READ_CHUNK / 4)
+		{
+			size_t		ncap = MAX(conn->rcap * 2, (size_t) READ_CHUNK);
+			guint8	   *nbuf = g_try_realloc(conn->rbuf, ncap);
+
+			if (nbuf == NULL)
+			{
+				pegasus_conn_close(conn, PEGASUS_ERR_NO_MEMORY,
+								   "Out of memory while reading a reply.");
+				return;
+			}
+			conn->rbuf = nbuf;
+			conn->rcap = ncap;
+		}
+		r = recv(conn->fd, conn->rbuf + conn->rlen, conn->rcap - conn->rlen,
+				 MSG_DONTWAIT);
+		if (r == 0)
+		{
+			pegasus_conn_close(conn, PEGASUS_ERR_IO,
+							   "The connection was closed by the server.");
+			return;
+		}
+		if (r < 0)
+		{
+			char		msg[PEGASUS_ERROR_MESSAGE_SIZE];
+
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				return;
+			snprintf(msg, sizeof(msg), "Connection to %s was lost: %s.",
+					 conn->endpoint, g_strerror(errno));
+			pegasus_conn_close(conn, PEGASUS_ERR_IO, msg);
+			return;
+		}
+		conn->client->stats.bytes_received += r;
+		conn->rlen += r;
+
+		/* dispatch every complete frame */
+		for (;;)
+		{
+			gsize		flen = 0;
+			PegasusCodecError cerr;
+			PegasusCodecStatus st;
+
+			st = pegasus_codec_response_frame_check(conn->rbuf + off,
+													conn->rlen - off,
+													max_frame, &flen, &cerr);
+			if (st == PEGASUS_CODEC_INCOMPLETE)
+			{
+				/* make room for a large frame before the next recv */
+				if (flen > conn->rcap)
+				{
+					guint8	   *nbuf;
+
+					memmove(conn->rbuf, conn->rbuf + off, conn->rlen - off);
+					conn->rlen -= off;
+					off = 0;
+					nbuf = g_try_realloc(conn->rbuf, flen);
+					if (nbuf == NULL)
+					{
+						pegasus_conn_close(conn, PEGASUS_ERR_NO_MEMORY,
+										   "Out of memory while reading a reply.");
+						return;
+					}
+					conn->rbuf = nbuf;
+					conn->rcap = flen;
+				}
+				break;
+			}
+			if (st != PEGASUS_CODEC_OK)
+			{
+				char		msg[PEGASUS_ERROR_MESSAGE_SIZE];
+
+				snprintf(msg, sizeof(msg),
+						 "Pegasus server %s sent an invalid frame: %s.",
+						 conn->endpoint, cerr.msg);
+				pegasus_conn_close(conn, PEGASUS_ERR_PROTOCOL, msg);
+				return;
+			}
+			if (!conn_dispatch(conn, conn->rbuf + off, flen))
+				return;
+			off += flen;
+		}
+		if (off > 0)
+		{
+			memmove(conn->rbuf, conn->rbuf + off, conn->rlen - off);
+			conn->rlen -= off;
+		}
+	}
+}
+
+/* ----------------------------------------------------------------------
+ * Waiting
+ * ---------------------------------------------------------------------- */
+
+static int
+default_wait_hook(void *arg, PegasusPollFd *fds, int nfds, int timeout_ms)
+{
+	struct pollfd pfds[64];
+	struct pollfd *p = nfds <= 64 ? pfds : g_new(struct pollfd, nfds);
+	int			i;
+	int			r;
+
+	for (i = 0; i < nfds; i++)
+	{
+		p[i].fd = fds[i].fd;
+		p[i].events = ((fds[i].events & PEGASUS_POLL_IN) ? POLLIN : 0) |
+			((fds[i].events & PEGASUS_POLL_OUT) ? POLLOUT : 0);
+		p[i].revents = 0;
+	}
+	r = poll(p, nfds, timeout_ms);
+	if (r < 0)
+		r = (errno == EINTR) ? 0 : -1;
+	for (i = 0; i < nfds; i++)
+	{
+		fds[i].revents = ((p[i].revents & POLLIN) ? PEGASUS_POLL_IN : 0) |
+			((p[i].revents & POLLOUT) ? PEGASUS_POLL_OUT : 0) |
+			((p[i].revents & (POLLERR | POLLHUP | POLLNVAL)) ? PEGASUS_POLL_ERR : 0);
+	}
+	if (p != pfds)
+		g_free(p);
+	return r;
+}
+
+/* Fails connections whose connect has taken too long. */
+static void
+expire_connects(PegasusClient *client, int64_t now, int64_t *next_event)
+{
+	GHashTableIter it;
+	gpointer	value;
+
+	g_hash_table_iter_init(&it, client->conns);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+	{
+		PegasusConn *conn = value;
+
+		if (conn->state != CONN_CONNECTING)
+			continue;
+		if (now >= conn->connect_deadline)
+		{
+			char		msg[PEGASUS_ERROR_MESSAGE_SIZE];
+
+			snprintf(msg, sizeof(msg), "Connection to %s timed out.",
+					 conn->endpoint);
+			pegasus_conn_close(conn, PEGASUS_ERR_CONNECT, msg);
+		}
+		else if (conn->connect_deadline < *next_event)
+			*next_event = conn->connect_deadline;
+	}
+}
+
+static void
+conn_finish_connect(PegasusConn *conn)
+{
+	int			soerr = 0;
+	socklen_t	len = sizeof(soerr);
+	char		msg[PEGASUS_ERROR_MESSAGE_SIZE];
+
+	if (getsockopt(conn->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+		soerr = errno;
+	if (soerr == 0)
+	{
+		conn->state = CONN_READY;
+		conn_flush(conn);
+		return;
+	}
+	if (soerr == ECONNREFUSED)
+		snprintf(msg, sizeof(msg), "Connection to %s was refused.",
+				 conn->endpoint);
+	else
+		snprintf(msg, sizeof(msg), "Could not connect to %s: %s.",
+				 conn->endpoint, g_strerror(soerr));
+	pegasus_conn_close(conn, PEGASUS_ERR_CONNECT, msg);
+}
+
+/*
+ * One round of waiting: polls every connection with work and processes
+ * what is ready.  Returns 0, or -1 when the hook asked to stop.
+ */
+static int
+net_poll_once(PegasusClient *client, int64_t wake_at_us)
+{
+	GHashTableIter it;
+	gpointer	value;
+	PegasusPollFd fds_local[32];
+	PegasusConn *conns_local[32];
+	PegasusPollFd *fds = fds_local;
+	PegasusConn **conns = conns_local;
+	guint		nconns = g_hash_table_size(client->conns);
+	int			nfds = 0;
+	int64_t		now = pegasus_now_us();
+	int64_t		next_event = wake_at_us;
+	int			timeout_ms;
+	int			r;
+	int			i;
+	PegasusWaitHook hook = client->opts.wait_hook ? client->opts.wait_hook :
+		default_wait_hook;
+
+	expire_connects(client, now, &next_event);
+	if (nconns > 32)
+	{
+		fds = g_new(PegasusPollFd, nconns);
+		conns = g_new(PegasusConn *, nconns);
+	}
+	g_hash_table_iter_init(&it, client->conns);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+	{
+		PegasusConn *conn = value;
+		short		ev = 0;
+
+		if (conn->state == CONN_CONNECTING)
+			ev = PEGASUS_POLL_OUT;
+		else if (conn->state == CONN_READY)
+		{
+			if (!g_queue_is_empty(&conn->outq))
+				ev |= PEGASUS_POLL_OUT;
+			if (g_hash_table_size(conn->pending) > 0)
+				ev |= PEGASUS_POLL_IN;
+		}
+		if (ev == 0)
+			continue;
+		fds[nfds].fd = conn->fd;
+		fds[nfds].events = ev;
+		fds[nfds].revents = 0;
+		conns[nfds] = conn;
+		nfds++;
+	}
+
+	timeout_ms = next_event > now ? (int) MIN((next_event - now + 999) / 1000,
+											  (int64_t) G_MAXINT) : 0;
+	r = hook(client->opts.wait_arg, fds, nfds, timeout_ms);
+	if (r > 0)
+	{
+		for (i = 0; i < nfds; i++)
+		{
+			PegasusConn *conn = conns[i];
+
+			if (fds[i].revents == 0 || conn->fd != fds[i].fd)
+				continue;
+			if (conn->state == CONN_CONNECTING)
+			{
+				conn_finish_connect(conn);
+				continue;
+			}
+			if (fds[i].revents & (PEGASUS_POLL_IN | PEGASUS_POLL_ERR))
+				conn_read(conn);
+			if (conn->state == CONN_READY &&
+				(fds[i].revents & PEGASUS_POLL_OUT))
+				conn_flush(conn);
+		}
+	}
+	if (fds != fds_local)
+	{
+		g_free(fds);
+		g_free(conns);
+	}
+	return r < 0 ? -1 : 0;
+}
+
+static bool
+request_finished(const PegasusNetRequest *nreq)
+{
+	return nreq == NULL || nreq->state == PEGASUS_NET_DONE ||
+		nreq->state == PEGASUS_NET_FAILED;
+}
+
+/*
+ * Waits until at least one of reqs has finished (DONE or FAILED) or the
+ * clock reaches wake_at_us.  Returns 1 if one finished, 0 when the wake
+ * time came, -1 when the wait hook asked to stop.
+ */
+int
+pegasus_net_wait(PegasusClient *client, PegasusNetRequest **reqs, int n,
+				 int64_t wake_at_us)
+{
+	for (;;)
+	{
+		int			i;
+
+		for (i = 0; i < n; i++)
+			if (reqs[i] != NULL && request_finished(reqs[i]))
+				return 1;
+		if (pegasus_now_us() >= wake_at_us)
+			return 0;
+		if (net_poll_once(client, wake_at_us) < 0)
+			return -1;
+	}
+}
+
+/*
+ * Sleeps until until_us while still serving connections (replies to
+ * other requests keep arriving).  0, or -1 when interrupted.
+ */
+int
+pegasus_net_sleep(PegasusClient *client, int64_t until_us)
+{
+	while (pegasus_now_us() < until_us)
+		if (net_poll_once(client, until_us) < 0)
+			return -1;
+	return 0;
+}
