@@ -1,0 +1,446 @@
+/*-------------------------------------------------------------------------
+ *
+ * control.c
+ *	  The control interface: a line-based text protocol on --control-port.
+ *	  One command per line; the reply is one line starting with "OK" or
+ *	  "ERR", or for listing commands an "OK" line, data lines and a final
+ *	  "END" line.  See README.md for the command list.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "onebox.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_LINE	4096
+
+static void
+reply(OneboxConn *conn, const char *fmt,...) G_GNUC_PRINTF(2, 3);
+
+static void
+reply(OneboxConn *conn, const char *fmt,...)
+{
+	va_list		ap;
+	char	   *s;
+
+	va_start(ap, fmt);
+	s = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	onebox_conn_send(conn, (const guint8 *) s, strlen(s), 0);
+	onebox_conn_send(conn, (const guint8 *) "\n", 1, 0);
+	g_free(s);
+}
+
+static gboolean
+parse_int(const char *s, gint64 *out)
+{
+	char	   *end;
+
+	if (s == NULL || *s == '\0')
+		return FALSE;
+	*out = g_ascii_strtoll(s, &end, 10);
+	return *end == '\0';
+}
+
+static OneboxEndpoint *
+endpoint_arg(OneboxConn *conn, const char *s)
+{
+	gint64		port;
+	OneboxEndpoint *ep;
+
+	if (!parse_int(s, &port) || (ep = onebox_endpoint_by_port((int) port)) == NULL ||
+		ep->kind == ONEBOX_EP_CONTROL)
+	{
+		reply(conn, "ERR unknown endpoint port %s", s ? s : "(none)");
+		return NULL;
+	}
+	return ep;
+}
+
+static OneboxTable *
+table_arg(OneboxConn *conn, const char *s)
+{
+	OneboxTable *t = s ? onebox_table_by_name(s, strlen(s), FALSE) : NULL;
+
+	if (t == NULL)
+		reply(conn, "ERR no available table %s", s ? s : "(none)");
+	return t;
+}
+
+static char *
+hex(const guint8 *p, gsize n)
+{
+	GString    *s = g_string_sized_new(n * 2 + 1);
+	gsize		i;
+
+	for (i = 0; i < n; i++)
+		g_string_append_printf(s, "%02x", p[i]);
+	return g_string_free(s, FALSE);
+}
+
+static void
+all_endpoints(GPtrArray *out)
+{
+	guint		i;
+
+	for (i = 0; i < onebox.metas->len; i++)
+		g_ptr_array_add(out, onebox.metas->pdata[i]);
+	for (i = 0; i < onebox.replicas->len; i++)
+		g_ptr_array_add(out, onebox.replicas->pdata[i]);
+}
+
+static void
+cmd_counters(OneboxConn *conn)
+{
+	GPtrArray  *eps = g_ptr_array_new();
+	guint		i;
+
+	all_endpoints(eps);
+	reply(conn, "OK");
+	for (i = 0; i < eps->len; i++)
+	{
+		OneboxEndpoint *ep = eps->pdata[i];
+		GList	   *keys = g_list_sort(g_hash_table_get_keys(ep->counters),
+									   (GCompareFunc) strcmp);
+		GList	   *l;
+
+		for (l = keys; l != NULL; l = l->next)
+			reply(conn, "%d %s %u", ep->port, (const char *) l->data,
+				  GPOINTER_TO_UINT(g_hash_table_lookup(ep->counters, l->data)));
+		g_list_free(keys);
+	}
+	reply(conn, "violations %" G_GUINT64_FORMAT, onebox.violations);
+	reply(conn, "END");
+	g_ptr_array_unref(eps);
+}
+
+static void
+cmd_tables(OneboxConn *conn)
+{
+	guint		i;
+
+	reply(conn, "OK");
+	for (i = 0; i < onebox.tables->len; i++)
+	{
+		OneboxTable *t = onebox.tables->pdata[i];
+		GString    *prim = g_string_new("");
+		gint32		p;
+
+		for (p = 0; t->parts && p < t->partition_count; p++)
+			g_string_append_printf(prim, "%s%d", p ? "," : "",
+								   ((OneboxEndpoint *) onebox.replicas->pdata[t->parts[p]->primary])->port);
+		reply(conn, "%s app_id=%d partitions=%d status=%s primaries=%s", t->name, t->app_id,
+			  t->partition_count, t->status == PEGASUS_AS_AVAILABLE ? "available" : "dropped",
+			  prim->len ? prim->str : "-");
+		g_string_free(prim, TRUE);
+	}
+	reply(conn, "END");
+}
+
+static void
+cmd_dump(OneboxConn *conn, OneboxTable *t)
+{
+	gint32		p;
+
+	reply(conn, "OK");
+	for (p = 0; p < t->partition_count; p++)
+	{
+		OneboxIter *it;
+
+		for (it = onebox_store_first(t->parts[p]->store); it; it = onebox_store_next(it))
+		{
+			const OneboxKey *k = onebox_iter_key(it);
+			const OneboxValue *v = onebox_iter_value(it);
+			char	   *hk = hex(k->data, k->len);
+			char	   *hv = hex(v->data, v->len);
+
+			reply(conn, "%d %s %s %u", p, hk, hv, v->expire_ts);
+			g_free(hk);
+			g_free(hv);
+		}
+	}
+	reply(conn, "END");
+}
+
+static OneboxCorruptMode
+corrupt_mode(const char *s)
+{
+	if (s == NULL)
+		return ONEBOX_CORRUPT_NONE;
+	if (strcmp(s, "garbage") == 0)
+		return ONEBOX_CORRUPT_GARBAGE;
+	if (strcmp(s, "truncated") == 0)
+		return ONEBOX_CORRUPT_TRUNCATED;
+	if (strcmp(s, "oversized") == 0)
+		return ONEBOX_CORRUPT_OVERSIZED;
+	if (strcmp(s, "badname") == 0)
+		return ONEBOX_CORRUPT_BADNAME;
+	if (strcmp(s, "badseqid") == 0)
+		return ONEBOX_CORRUPT_BADSEQID;
+	return ONEBOX_CORRUPT_NONE;
+}
+
+static void
+add_fault(OneboxEndpoint *ep, const char *rpc, int n, gboolean noreply, PegasusErrorCode ec)
+{
+	OneboxFault *f = g_new0(OneboxFault, 1);
+
+	f->rpc_name = g_strdup(rpc);
+	f->remaining = n;
+	f->noreply = noreply;
+	f->error = ec;
+	ep->faults = g_list_append(ep->faults, f);
+}
+
+static void
+cmd_fail(OneboxConn *conn, char **a, int argc)
+{
+	gint64		n;
+	gboolean	noreply;
+	PegasusErrorCode ec = PEGASUS_EC_UNKNOWN;
+	GPtrArray  *eps = g_ptr_array_new();
+	guint		i;
+
+	if (argc != 5 || !parse_int(a[3], &n) || n < 0)
+	{
+		reply(conn, "ERR usage: fail PORT|* RPC_NAME N ERR_NAME|noreply");
+		goto out;
+	}
+	noreply = strcmp(a[4], "noreply") == 0;
+	if (!noreply)
+	{
+		ec = pegasus_codec_error_from_name(a[4], strlen(a[4]));
+		if (ec == PEGASUS_EC_UNKNOWN && strcmp(a[4], "ERR_UNKNOWN") != 0)
+		{
+			reply(conn, "ERR unknown error name %s", a[4]);
+			goto out;
+		}
+	}
+	if (strcmp(a[1], "*") == 0)
+		all_endpoints(eps);
+	else
+	{
+		OneboxEndpoint *ep = endpoint_arg(conn, a[1]);
+
+		if (ep == NULL)
+			goto out;
+		g_ptr_array_add(eps, ep);
+	}
+	for (i = 0; i < eps->len; i++)
+		add_fault(eps->pdata[i], a[2], (int) n, noreply, ec);
+	reply(conn, "OK");
+out:
+	g_ptr_array_unref(eps);
+}
+
+static void
+run_command(OneboxConn *conn, char *line)
+{
+	char	  **a = g_strsplit_set(g_strstrip(line), " \t", -1);
+	int			argc = 0;
+	char	  **w;
+	char	  **args;
+	const char *cmd;
+	OneboxEndpoint *ep;
+	OneboxTable *t;
+	gint64		n,
+				m;
+
+	/* drop empty words produced by repeated blanks */
+	args = g_new0(char *, g_strv_length(a) + 1);
+	for (w = a; *w; w++)
+		if (**w)
+			args[argc++] = *w;
+	if (argc == 0)
+		goto out;
+	cmd = args[0];
+
+	if (strcmp(cmd, "ping") == 0)
+		reply(conn, "OK pong");
+	else if (strcmp(cmd, "help") == 0)
+	{
+		reply(conn, "OK");
+		reply(conn, "move TABLE PIDX REPLICA_PORT | stop PORT | start PORT | drop PORT");
+		reply(conn, "latency PORT MS | fail PORT|* RPC N ERR_NAME|noreply | corrupt PORT MODE");
+		reply(conn, "counters | violations | reset-counters | clock SECONDS | env TABLE KEY [VALUE]");
+		reply(conn, "negative-ids on|off | scanner-count | tables | dump TABLE | leader PORT");
+		reply(conn, "create TABLE PARTITIONS [REPLICAS] | drop-table TABLE | ping | help");
+		reply(conn, "END");
+	}
+	else if (strcmp(cmd, "move") == 0 && argc == 4)
+	{
+		if ((t = table_arg(conn, args[1])) == NULL || (ep = endpoint_arg(conn, args[3])) == NULL)
+			goto out;
+		if (ep->kind != ONEBOX_EP_REPLICA || !parse_int(args[2], &n) || n < 0 ||
+			n >= t->partition_count)
+		{
+			reply(conn, "ERR bad partition index or not a replica port");
+			goto out;
+		}
+		onebox_partition_move(t->parts[n], ep->index);
+		reply(conn, "OK ballot=%" G_GINT64_FORMAT, t->parts[n]->ballot);
+	}
+	else if ((strcmp(cmd, "stop") == 0 || strcmp(cmd, "start") == 0 ||
+			  strcmp(cmd, "drop") == 0) && argc == 2)
+	{
+		if ((ep = endpoint_arg(conn, args[1])) == NULL)
+			goto out;
+		if (cmd[0] == 'd')
+			onebox_endpoint_drop_conns(ep);
+		else if (strcmp(cmd, "stop") == 0)
+			onebox_endpoint_stop(ep);
+		else if (!onebox_endpoint_listen(ep))
+		{
+			reply(conn, "ERR cannot listen on port %d", ep->port);
+			goto out;
+		}
+		reply(conn, "OK");
+	}
+	else if (strcmp(cmd, "latency") == 0 && argc == 3)
+	{
+		if ((ep = endpoint_arg(conn, args[1])) == NULL)
+			goto out;
+		if (!parse_int(args[2], &n) || n < 0 || n > 3600000)
+		{
+			reply(conn, "ERR bad latency");
+			goto out;
+		}
+		ep->latency_ms = (int) n;
+		reply(conn, "OK");
+	}
+	else if (strcmp(cmd, "fail") == 0)
+		cmd_fail(conn, args, argc);
+	else if (strcmp(cmd, "corrupt") == 0 && argc == 3)
+	{
+		if ((ep = endpoint_arg(conn, args[1])) == NULL)
+			goto out;
+		if (corrupt_mode(args[2]) == ONEBOX_CORRUPT_NONE)
+		{
+			reply(conn, "ERR mode must be garbage, truncated, oversized, badname or badseqid");
+			goto out;
+		}
+		ep->corrupt = corrupt_mode(args[2]);
+		reply(conn, "OK");
+	}
+	else if (strcmp(cmd, "counters") == 0)
+		cmd_counters(conn);
+	else if (strcmp(cmd, "violations") == 0)
+		reply(conn, "OK %" G_GUINT64_FORMAT, onebox.violations);
+	else if (strcmp(cmd, "reset-counters") == 0)
+	{
+		GPtrArray  *eps = g_ptr_array_new();
+		guint		i;
+
+		/* per-RPC counts only: the violation count never goes down */
+		all_endpoints(eps);
+		for (i = 0; i < eps->len; i++)
+			g_hash_table_remove_all(((OneboxEndpoint *) eps->pdata[i])->counters);
+		g_ptr_array_unref(eps);
+		reply(conn, "OK");
+	}
+	else if (strcmp(cmd, "clock") == 0 && argc == 2)
+	{
+		if (!parse_int(args[1], &n) || n < 0)
+		{
+			reply(conn, "ERR clock only moves forward: clock SECONDS");
+			goto out;
+		}
+		onebox.clock_offset_ms += n * 1000;
+		reply(conn, "OK pegasus_now=%u", onebox_pegasus_now());
+	}
+	else if (strcmp(cmd, "env") == 0 && (argc == 3 || argc == 4))
+	{
+		if ((t = table_arg(conn, args[1])) == NULL)
+			goto out;
+		onebox_table_set_env(t, args[2], argc == 4 ? args[3] : NULL);
+		reply(conn, "OK");
+	}
+	else if (strcmp(cmd, "negative-ids") == 0 && argc == 2 &&
+			 (strcmp(args[1], "on") == 0 || strcmp(args[1], "off") == 0))
+	{
+		onebox.negative_ids = strcmp(args[1], "on") == 0;
+		reply(conn, "OK");
+	}
+	else if (strcmp(cmd, "scanner-count") == 0)
+		reply(conn, "OK %u", onebox_scanner_count());
+	else if (strcmp(cmd, "tables") == 0)
+		cmd_tables(conn);
+	else if (strcmp(cmd, "dump") == 0 && argc == 2)
+	{
+		if ((t = table_arg(conn, args[1])) == NULL)
+			goto out;
+		cmd_dump(conn, t);
+	}
+	else if (strcmp(cmd, "leader") == 0 && argc == 2)
+	{
+		if ((ep = endpoint_arg(conn, args[1])) == NULL)
+			goto out;
+		if (ep->kind != ONEBOX_EP_META)
+		{
+			reply(conn, "ERR not a meta port");
+			goto out;
+		}
+		onebox.leader = ep->index;
+		reply(conn, "OK");
+	}
+	else if (strcmp(cmd, "create") == 0 && (argc == 3 || argc == 4))
+	{
+		PegasusErrorCode ec;
+
+		m = 3;
+		if (!parse_int(args[2], &n) || (argc == 4 && !parse_int(args[3], &m)))
+		{
+			reply(conn, "ERR usage: create TABLE PARTITIONS [REPLICAS]");
+			goto out;
+		}
+		m = MIN(m, (gint64) onebox.replicas->len);
+		t = onebox_table_create(args[1], (gint32) n, (gint32) m, "pegasus", TRUE, NULL, &ec);
+		if (t == NULL)
+			reply(conn, "ERR %s", pegasus_codec_error_name(ec));
+		else
+			reply(conn, "OK app_id=%d", t->app_id);
+	}
+	else if (strcmp(cmd, "drop-table") == 0 && argc == 2)
+	{
+		if ((t = table_arg(conn, args[1])) == NULL)
+			goto out;
+		onebox_table_drop(t, 0);
+		reply(conn, "OK");
+	}
+	else
+		reply(conn, "ERR unknown command or wrong arguments: %s (try help)", cmd);
+out:
+	g_free(args);
+	g_strfreev(a);
+}
+
+void
+onebox_control_input(OneboxConn *conn)
+{
+	gsize		off = 0;
+
+	for (;;)
+	{
+		guint8	   *nl = memchr(conn->in->data + off, '\n', conn->in->len - off);
+		char	   *line;
+
+		if (nl == NULL)
+			break;
+		line = g_strndup((const char *) conn->in->data + off,
+						 (gsize) (nl - (conn->in->data + off)));
+		off = (gsize) (nl - conn->in->data) + 1;
+		run_command(conn, line);
+		g_free(line);
+		if (conn->dead)
+			return;
+	}
+	if (off > 0)
+		g_byte_array_remove_range(conn->in, 0, (guint) off);
+	if (conn->in->len > MAX_LINE)
+	{
+		reply(conn, "ERR line too long");
+		onebox_conn_close_after(conn, 0);
+	}
+}

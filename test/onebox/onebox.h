@@ -1,0 +1,300 @@
+/*-------------------------------------------------------------------------
+ *
+ * onebox.h
+ *	  Shared declarations of the onebox: one process that plays a small
+ *	  Apache Pegasus cluster (meta endpoints + replica endpoints) on
+ *	  127.0.0.1 for tests.
+ *
+ * Layout (one job per file):
+ *	  main.c			command line, start-up, signals
+ *	  loop.c			epoll event loop: listeners, connections, buffers,
+ *						delayed replies
+ *	  dispatch.c		request frames: decoding, strictness checks, fault
+ *						injection, gating, counters, replies
+ *	  cluster.c			tables, partitions, endpoints, clock
+ *	  store.c			per-partition ordered record store
+ *	  meta.c			query_cfg, list_apps, create_app, drop_app
+ *	  replica_read.c	get, ttl, multi_get, batch_get, sortkey_count
+ *	  replica_write.c	put, multi_put, remove, multi_remove, incr,
+ *						check_and_set, check_and_mutate
+ *	  replica_scan.c	get_scanner, scan, clear_scanner, scan contexts
+ *	  control.c			the text control interface
+ *
+ * Everything runs on one thread; no locking anywhere.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ONEBOX_H
+#define ONEBOX_H
+
+#include <glib.h>
+
+#include "pegasus_codec.h"
+
+/* Server limits and defaults (protocol 4.15) */
+#define ONEBOX_MAX_FRAME			(64 * 1024 * 1024)	/* larger request: close */
+#define ONEBOX_MAX_OUTPUT			(256 * 1024 * 1024) /* unsent bytes per
+														 * connection before we
+														 * stop reading from it */
+#define ONEBOX_MAX_WRITE_BODY		1048576 /* max_allowed_write_size */
+#define ONEBOX_MULTI_GET_MAX_COUNT	3000
+#define ONEBOX_MULTI_GET_MAX_SIZE	31457280
+#define ONEBOX_SCAN_MAX_COUNT		1000
+#define ONEBOX_SCAN_IDLE_MS			(5 * 60 * 1000)
+#define ONEBOX_HOST					"127.0.0.1"
+
+/* ------------------------------------------------------------------------
+ * Record store (store.c)
+ * ------------------------------------------------------------------------ */
+
+/* Stored key: an rrdb key.  `data` points right after the struct. */
+typedef struct OneboxKey
+{
+	gsize		len;
+	const guint8 *data;
+} OneboxKey;
+
+/* Stored value: user bytes + absolute expiry in Pegasus time (0 = none) */
+typedef struct OneboxValue
+{
+	guint32		expire_ts;
+	guint32		len;
+	guint8		data[];
+} OneboxValue;
+
+typedef struct OneboxStore OneboxStore;
+typedef GTreeNode OneboxIter;	/* NULL = past the end */
+
+extern OneboxStore *onebox_store_new(void);
+extern void onebox_store_free(OneboxStore *store);
+extern guint onebox_store_count(OneboxStore *store);
+/* Insert or replace; takes rrdb key bytes */
+extern void onebox_store_put(OneboxStore *store, const guint8 *key, gsize key_len,
+							 const guint8 *value, gsize value_len, guint32 expire_ts);
+extern void onebox_store_remove(OneboxStore *store, const guint8 *key, gsize key_len);
+extern const OneboxValue *onebox_store_get(OneboxStore *store,
+										   const guint8 *key, gsize key_len);
+/* First record >= key (or > key when !inclusive) */
+extern OneboxIter *onebox_store_seek(OneboxStore *store, const guint8 *key,
+									 gsize key_len, gboolean inclusive);
+/* Last record <= key (or < key when !inclusive) */
+extern OneboxIter *onebox_store_seek_for_prev(OneboxStore *store, const guint8 *key,
+											  gsize key_len, gboolean inclusive);
+extern OneboxIter *onebox_store_first(OneboxStore *store);
+extern OneboxIter *onebox_store_next(OneboxIter *it);
+extern OneboxIter *onebox_store_prev(OneboxIter *it);
+extern const OneboxKey *onebox_iter_key(OneboxIter *it);
+extern const OneboxValue *onebox_iter_value(OneboxIter *it);
+/* Bytewise comparison of two byte strings (shorter prefix sorts first) */
+extern int	onebox_bytes_cmp(const guint8 *a, gsize alen, const guint8 *b, gsize blen);
+
+/* ------------------------------------------------------------------------
+ * Cluster model (cluster.c)
+ * ------------------------------------------------------------------------ */
+
+typedef enum OneboxEndpointKind
+{
+	ONEBOX_EP_META,
+	ONEBOX_EP_REPLICA,
+	ONEBOX_EP_CONTROL
+} OneboxEndpointKind;
+
+/* Reply corruption modes (control "corrupt") */
+typedef enum OneboxCorruptMode
+{
+	ONEBOX_CORRUPT_NONE = 0,
+	ONEBOX_CORRUPT_GARBAGE,
+	ONEBOX_CORRUPT_TRUNCATED,
+	ONEBOX_CORRUPT_OVERSIZED,
+	ONEBOX_CORRUPT_BADNAME,
+	ONEBOX_CORRUPT_BADSEQID
+} OneboxCorruptMode;
+
+/* One injected failure rule (control "fail") */
+typedef struct OneboxFault
+{
+	char	   *rpc_name;
+	int			remaining;
+	gboolean	noreply;
+	PegasusErrorCode error;
+} OneboxFault;
+
+typedef struct OneboxEndpoint
+{
+	OneboxEndpointKind kind;
+	int			port;
+	int			index;			/* position among endpoints of its kind */
+	int			listen_fd;		/* -1 when stopped */
+	GList	   *conns;			/* OneboxConn * */
+	int			latency_ms;
+	GList	   *faults;			/* OneboxFault * */
+	OneboxCorruptMode corrupt;
+	GHashTable *counters;		/* RPC name (char *) -> GUINT_TO_POINTER count */
+	char		server_name[32];	/* "127.0.0.1:PORT" */
+} OneboxEndpoint;
+
+typedef struct OneboxScanContext OneboxScanContext;
+
+typedef struct OneboxPartition
+{
+	struct OneboxTable *table;
+	gint32		pidx;
+	OneboxStore *store;
+	gint64		decree;
+	gint64		ballot;
+	int			primary;		/* index into onebox.replicas */
+	GHashTable *scanners;		/* gint64 * id -> OneboxScanContext * */
+	gint64		next_context_id;
+} OneboxPartition;
+
+typedef struct OneboxTable
+{
+	char	   *name;
+	gint32		app_id;
+	gint32		partition_count;
+	gint32		status;			/* PegasusAppStatus */
+	gint32		replica_count;
+	char	   *app_type;
+	gboolean	is_stateful;
+	GHashTable *envs;			/* char * -> char * */
+	guint32		default_ttl;	/* parsed from envs["default_ttl"] */
+	gint64		create_second;
+	gint64		drop_second;
+	gint64		expire_second;
+	OneboxPartition **parts;	/* NULL once dropped */
+} OneboxTable;
+
+typedef struct OneboxServer
+{
+	GPtrArray  *metas;			/* OneboxEndpoint * */
+	GPtrArray  *replicas;
+	OneboxEndpoint *control;
+	int			leader;			/* index into metas */
+	GPtrArray  *tables;			/* OneboxTable *, creation order, dropped too */
+	gint32		next_app_id;
+	gint64		clock_offset_ms;	/* control "clock" */
+	gboolean	negative_ids;
+	gboolean	prefix_iteration;	/* rocksdb_filter_type = prefix (default) */
+	guint64		violations;
+	PegasusEncoder *encoder;
+	volatile int stop_requested;
+} OneboxServer;
+
+extern OneboxServer onebox;
+
+extern void onebox_cluster_init(void);
+extern OneboxEndpoint *onebox_endpoint_new(OneboxEndpointKind kind, int port, int index);
+extern OneboxEndpoint *onebox_endpoint_by_port(int port);
+/* Creates an available table; returns NULL and sets *err on failure */
+extern OneboxTable *onebox_table_create(const char *name, gint32 partition_count,
+										gint32 replica_count, const char *app_type,
+										gboolean is_stateful, GHashTable *envs,
+										PegasusErrorCode *err);
+extern void onebox_table_drop(OneboxTable *table, gint64 reserve_seconds);
+/* Available (or any status when any_status) table by name, newest first */
+extern OneboxTable *onebox_table_by_name(const char *name, gsize len, gboolean any_status);
+extern OneboxTable *onebox_table_by_id(gint32 app_id);
+extern void onebox_table_set_env(OneboxTable *table, const char *key, const char *value);
+extern void onebox_partition_move(OneboxPartition *part, int replica_index);
+/* Secondaries of a partition: up to replica_count-1 other replica endpoints */
+extern int	onebox_partition_secondaries(OneboxPartition *part, int *out, int max);
+extern void onebox_partition_drop_scanners(OneboxPartition *part);
+/* A fresh scan context id (never 0, -1, -2) and a g_malloc'd key for it */
+extern gint64 onebox_partition_next_context_id(OneboxPartition *part, gint64 **key);
+
+/* Clock: wall time plus the control offset */
+extern gint64 onebox_now_ms(void);
+extern guint32 onebox_pegasus_now(void);
+extern gint64 onebox_unix_now(void);
+
+extern void onebox_violation(const char *fmt,...) G_GNUC_PRINTF(1, 2);
+extern void onebox_log(const char *fmt,...) G_GNUC_PRINTF(1, 2);
+
+/* ------------------------------------------------------------------------
+ * Event loop (loop.c)
+ * ------------------------------------------------------------------------ */
+
+typedef struct OneboxConn
+{
+	guint64		id;
+	int			fd;
+	OneboxEndpoint *ep;
+	GByteArray *in;
+	GByteArray *out;
+	gsize		out_off;
+	gboolean	close_after_flush;
+	gboolean	dead;
+	guint32		events;			/* epoll events currently registered */
+} OneboxConn;
+
+extern gboolean onebox_loop_init(void);
+extern void onebox_loop_run(void);
+extern gboolean onebox_endpoint_listen(OneboxEndpoint *ep);
+extern void onebox_endpoint_stop(OneboxEndpoint *ep);
+extern void onebox_endpoint_drop_conns(OneboxEndpoint *ep);
+/* Queue bytes to a connection (after delay_ms, 0 = now) */
+extern void onebox_conn_send(OneboxConn *conn, const guint8 *data, gsize len, int delay_ms);
+/* Send what is queued, then close (after delay_ms) */
+extern void onebox_conn_close_after(OneboxConn *conn, int delay_ms);
+extern void onebox_conn_close(OneboxConn *conn);
+
+/* ------------------------------------------------------------------------
+ * Request handling (dispatch.c, meta.c, replica_*.c, control.c)
+ * ------------------------------------------------------------------------ */
+
+/* Handle every complete frame in conn->in; FALSE if the conn was closed */
+extern gboolean onebox_dispatch_input(OneboxConn *conn);
+
+/*
+ * What a handler produces.  `reply` is filled in by the handler when
+ * send_reply is TRUE (clear_scanner leaves it FALSE).  Handlers may
+ * allocate into `scratch` (freed after the reply was encoded).
+ */
+typedef struct OneboxCall
+{
+	OneboxEndpoint *ep;
+	const PegasusRequest *req;
+	OneboxPartition *part;		/* replica RPCs: the target partition */
+	PegasusResponse *reply;
+	gboolean	send_reply;
+	GPtrArray  *scratch;		/* g_free'd pointers */
+} OneboxCall;
+
+extern void onebox_meta_handle(OneboxCall *call);
+extern gboolean onebox_meta_is_leader(OneboxEndpoint *ep);
+
+extern void onebox_replica_get(OneboxCall *call);
+extern void onebox_replica_ttl(OneboxCall *call);
+extern void onebox_replica_multi_get(OneboxCall *call);
+extern void onebox_replica_batch_get(OneboxCall *call);
+extern void onebox_replica_sortkey_count(OneboxCall *call);
+
+extern void onebox_replica_put(OneboxCall *call);
+extern void onebox_replica_multi_put(OneboxCall *call);
+extern void onebox_replica_remove(OneboxCall *call);
+extern void onebox_replica_multi_remove(OneboxCall *call);
+extern void onebox_replica_incr(OneboxCall *call);
+extern void onebox_replica_check_and_set(OneboxCall *call);
+extern void onebox_replica_check_and_mutate(OneboxCall *call);
+
+extern void onebox_replica_get_scanner(OneboxCall *call);
+extern void onebox_replica_scan(OneboxCall *call);
+extern void onebox_replica_clear_scanner(OneboxCall *call);
+extern guint onebox_scanner_count(void);
+extern void onebox_scanner_expire(void);
+extern void onebox_scan_context_free(gpointer p);
+
+/* Helpers shared by the replica handlers (replica_read.c) */
+extern gboolean onebox_filter_match(gint32 type, PegasusBlob pattern,
+									const guint8 *data, gsize len);
+extern gboolean onebox_value_expired(const OneboxValue *v, guint32 now);
+extern gboolean onebox_parse_int64(const guint8 *data, gsize len, gint64 *out);
+/* Effective expiry of a write: default_ttl when 0 */
+extern guint32 onebox_write_expire(OneboxPartition *part, guint32 expire_ts);
+/* rrdb key (u16 len | hash | sort) into a scratch buffer of the call */
+extern guint8 *onebox_make_key(OneboxCall *call, PegasusBlob hash_key,
+							   PegasusBlob sort_key, gsize *len);
+
+extern void onebox_control_input(OneboxConn *conn);
+
+#endif							/* ONEBOX_H */
