@@ -198,6 +198,7 @@ pegasus_call_start(PegasusCall *call)
 		pidx -= table->partition_count / 2;
 	call->partition_index = pidx;
 	endpoint = table->routes[pidx].primary;
+	g_strlcpy(call->endpoint, endpoint, sizeof(call->endpoint));
 	pegasus_error_set_where(&call->err, endpoint, table->app_id, pidx);
 	if (endpoint[0] == '\0')
 	{

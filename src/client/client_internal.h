@@ -50,6 +50,7 @@ typedef enum PegasusNetState
 /* One request frame on one connection. */
 typedef struct PegasusNetRequest
 {
+	PegasusClient *client;
 	PegasusConn *conn;			/* NULL once finished */
 	PegasusRpc	rpc;
 	int32_t		seqid;
@@ -57,6 +58,9 @@ typedef struct PegasusNetRequest
 	size_t		written;		/* bytes of frame written so far */
 	bool		oneway;			/* no reply expected; owned by the conn */
 	bool		orphan;			/* caller gone; free once written */
+	bool		clear_on_reply; /* abandoned scan: clear the context the
+								 * reply will carry, then free */
+	PegasusRequestHeader header;	/* as sent (for clear_scanner) */
 	PegasusNetState state;
 	PegasusReply *reply;		/* DONE */
 	PegasusErrorKind fail_kind; /* FAILED */
@@ -117,6 +121,11 @@ extern PegasusNetRequest *pegasus_net_send(PegasusClient *client,
 										   PegasusRequest *req,
 										   bool oneway, PegasusError *err);
 extern void pegasus_net_request_free(PegasusNetRequest *nreq);
+extern void pegasus_net_request_abandon_scan(PegasusNetRequest *nreq);
+extern void pegasus_net_clear_scanner(PegasusClient *client,
+									  const char *endpoint,
+									  const PegasusRequestHeader *header,
+									  int64_t context_id);
 extern int	pegasus_net_wait(PegasusClient *client, PegasusNetRequest **reqs,
 							 int n, int64_t wake_at_us);
 extern int	pegasus_net_sleep(PegasusClient *client, int64_t until_us);
@@ -161,6 +170,7 @@ typedef struct PegasusCall
 	int			attempts;
 	bool		sent_once;		/* some attempt may have reached a server */
 	int			partition_index;	/* of the last attempt */
+	char		endpoint[PEGASUS_ENDPOINT_LEN]; /* of the last attempt */
 	PegasusReply *reply;		/* DONE; owned by the call until taken */
 	PegasusError err;			/* FAILED */
 } PegasusCall;

@@ -139,7 +139,17 @@ pegasus_conn_close(PegasusConn *conn, PegasusErrorKind kind, const char *msg)
 	}
 	g_hash_table_iter_init(&it, conn->pending);
 	while (g_hash_table_iter_next(&it, NULL, &value))
-		request_fail((PegasusNetRequest *) value, kind, msg);
+	{
+		nreq = value;
+		if (nreq->clear_on_reply)
+		{
+			/* the server drops contexts of a closed session eventually */
+			g_bytes_unref(nreq->frame);
+			g_free(nreq);
+		}
+		else
+			request_fail(nreq, kind, msg);
+	}
 	g_hash_table_remove_all(conn->pending);
 }
 
@@ -343,12 +353,14 @@ pegasus_net_send(PegasusClient *client, const char *endpoint,
 	}
 
 	nreq = g_new0(PegasusNetRequest, 1);
+	nreq->client = client;
 	nreq->conn = conn;
 	nreq->rpc = req->rpc;
 	nreq->seqid = req->seqid;
 	nreq->oneway = oneway;
 	nreq->frame = g_bytes_new(client->scratch->data, client->scratch->len);
 	nreq->state = PEGASUS_NET_QUEUED;
+	nreq->header = req->header;
 	g_strlcpy(nreq->endpoint, endpoint, sizeof(nreq->endpoint));
 	g_queue_push_tail(&conn->outq, nreq);
 	if (!oneway)
@@ -390,6 +402,54 @@ pegasus_net_request_free(PegasusNetRequest *nreq)
 	if (nreq->frame)
 		g_bytes_unref(nreq->frame);
 	g_free(nreq);
+}
+
+/*
+ * Releases a get_scanner / scan request whose reply is no longer wanted.
+ * If it is in flight, it stays registered so that the server context its
+ * reply creates can be cleared when the reply arrives.
+ */
+void
+pegasus_net_request_abandon_scan(PegasusNetRequest *nreq)
+{
+	if (nreq == NULL)
+		return;
+	if (nreq->conn != NULL && nreq->state == PEGASUS_NET_SENT)
+	{
+		nreq->clear_on_reply = true;
+		return;
+	}
+	if (nreq->state == PEGASUS_NET_DONE && nreq->reply != NULL)
+	{
+		PegasusResponse *resp = &nreq->reply->resp;
+
+		if (resp->frame_error == PEGASUS_EC_OK && resp->has_body &&
+			resp->u.scan.error == 0 && resp->u.scan.context_id != -1)
+			pegasus_net_clear_scanner(nreq->client, nreq->endpoint, &nreq->header,
+									  resp->u.scan.context_id);
+	}
+	pegasus_net_request_free(nreq);
+}
+
+/*
+ * Sends clear_scanner(context_id) fire-and-forget, with the header of the
+ * scan that created the context.
+ */
+void
+pegasus_net_clear_scanner(PegasusClient *client, const char *endpoint,
+						  const PegasusRequestHeader *header,
+						  int64_t context_id)
+{
+	PegasusRequest req;
+	PegasusError err;
+
+	if (client == NULL)
+		return;
+	memset(&req, 0, sizeof(req));
+	req.rpc = PEGASUS_RPC_CLEAR_SCANNER;
+	req.header = *header;
+	req.u.context_id = context_id;
+	(void) pegasus_net_send(client, endpoint, &req, true, &err);
 }
 
 /* ----------------------------------------------------------------------
@@ -442,6 +502,19 @@ conn_dispatch(PegasusConn *conn, const guint8 *data, size_t len)
 		return false;
 	}
 	g_hash_table_remove(conn->pending, GINT_TO_POINTER(nreq->seqid));
+	if (nreq->clear_on_reply)
+	{
+		/* nobody wants these rows; release the context they came with */
+		if (reply->resp.frame_error == PEGASUS_EC_OK && reply->resp.has_body &&
+			reply->resp.u.scan.error == 0 && reply->resp.u.scan.context_id != -1)
+			pegasus_net_clear_scanner(conn->client, conn->endpoint,
+									  &nreq->header,
+									  reply->resp.u.scan.context_id);
+		pegasus_reply_free(reply);
+		g_bytes_unref(nreq->frame);
+		g_free(nreq);
+		return true;
+	}
 	nreq->reply = reply;
 	nreq->state = PEGASUS_NET_DONE;
 	nreq->conn = NULL;

@@ -1,0 +1,761 @@
+/*-------------------------------------------------------------------------
+ *
+ * client_scan.c
+ *		Scanners: over one hash key, over sets of partitions (unordered
+ *		scanners, and the concurrent partition scanner).
+ *
+ * A scanner is a list of "cursors", one per key range: the hash-key
+ * scanner has one (routed by the hash key), the partition scanners one per
+ * partition (routed by index, full_scan).  Up to max_inflight cursors are
+ * active at a time.  Each active cursor keeps one RPC in flight
+ * (get_scanner, then scan(context_id) while the context is live), so the
+ * next batch is on its way while the caller consumes the current one; a
+ * cursor holds at most one received batch that is not yet consumed.
+ *
+ * Context ids: after error 0, -1 means "partition finished"; any other
+ * value, negative ones included, is a live context to scan again and to
+ * clear on close.  Error 1 (context lost: expired, replica restarted,
+ * primary moved) resumes with get_scanner from the last key received,
+ * exclusive, so every row is yielded once.  Empty ranges are detected
+ * locally and cost no RPC.
+ *
+ * src/client/client_scan.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <string.h>
+
+#include "client_internal.h"
+
+#define DEFAULT_BATCH 1000
+#define DEFAULT_CONCURRENCY 4
+
+typedef struct ScanCursor
+{
+	int			partition;		/* fixed index, or -1: route by hash */
+	uint64_t	partition_hash;
+	GByteArray *start_key;		/* full rrdb keys */
+	GByteArray *stop_key;
+	bool		start_inclusive;
+	bool		stop_inclusive;
+	GByteArray *last_key;		/* last key received; resume point */
+	bool		have_last;
+	int64_t		context_id;
+	bool		has_context;	/* context_id is live on the server */
+	bool		started;
+	bool		finished;		/* server said -1 (or empty range) */
+	bool		in_flight;
+	PegasusCall call;
+	PegasusReply *ready;		/* received, not yet consumed */
+	char		endpoint[PEGASUS_ENDPOINT_LEN]; /* of the live context */
+	PegasusRequestHeader ctx_header;	/* header that reached it */
+} ScanCursor;
+
+struct PegasusScanner
+{
+	PegasusTable *table;
+	PegasusScanOptions opts;
+	GByteArray *hk_pattern;		/* private copies of the filter patterns */
+	GByteArray *sk_pattern;
+	bool		full_scan;		/* partition scans */
+	ScanCursor *cursors;
+	int			ncursors;
+	int			next_cursor;	/* first cursor not yet started */
+	int			max_inflight;
+
+	PegasusReply *cur;			/* batch being yielded */
+	ScanCursor *cur_cursor;
+	guint32		cur_pos;
+
+	int64_t		count;			/* rows yielded (or counted) */
+	int64_t		batches;
+	int64_t		rate_start_us;
+	bool		failed;
+	PegasusError err;
+};
+
+void
+pegasus_scan_options_init(PegasusScanOptions *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->batch_size = DEFAULT_BATCH;
+	opts->start_inclusive = true;
+	opts->stop_inclusive = false;
+	opts->max_concurrency = DEFAULT_CONCURRENCY;
+}
+
+static int
+key_compare(const GByteArray *a, const GByteArray *b)
+{
+	size_t		n = MIN(a->len, b->len);
+	int			c = n > 0 ? memcmp(a->data, b->data, n) : 0;
+
+	if (c != 0)
+		return c;
+	return (a->len > b->len) - (a->len < b->len);
+}
+
+static void
+cursor_init(ScanCursor *c, int partition, uint64_t hash)
+{
+	memset(c, 0, sizeof(*c));
+	c->partition = partition;
+	c->partition_hash = hash;
+	c->start_key = g_byte_array_new();
+	c->stop_key = g_byte_array_new();
+	c->last_key = g_byte_array_new();
+	c->context_id = -1;
+}
+
+static void
+cursor_free(PegasusScanner *s, ScanCursor *c)
+{
+	if (c->in_flight)
+	{
+		/* the reply will create a context: have it cleared on arrival */
+		pegasus_net_request_abandon_scan(c->call.nreq);
+		c->call.nreq = NULL;
+	}
+	pegasus_call_cleanup(&c->call);
+	if (c->has_context && s->table != NULL)
+		pegasus_net_clear_scanner(s->table->client, c->endpoint,
+								  &c->ctx_header, c->context_id);
+	c->has_context = false;
+	pegasus_reply_free(c->ready);
+	c->ready = NULL;
+	g_byte_array_free(c->start_key, TRUE);
+	g_byte_array_free(c->stop_key, TRUE);
+	g_byte_array_free(c->last_key, TRUE);
+}
+
+static PegasusScanner *
+scanner_new(PegasusTable *table, const PegasusScanOptions *opts)
+{
+	PegasusScanner *s = g_new0(PegasusScanner, 1);
+
+	s->table = table;
+	if (opts != NULL)
+		s->opts = *opts;
+	else
+		pegasus_scan_options_init(&s->opts);
+	if (s->opts.batch_size <= 0)
+		s->opts.batch_size = DEFAULT_BATCH;
+	s->hk_pattern = g_byte_array_new();
+	s->sk_pattern = g_byte_array_new();
+	if (s->opts.hash_key_filter.pattern.len > 0)
+		g_byte_array_append(s->hk_pattern, s->opts.hash_key_filter.pattern.data,
+							s->opts.hash_key_filter.pattern.len);
+	if (s->opts.sort_key_filter.pattern.len > 0)
+		g_byte_array_append(s->sk_pattern, s->opts.sort_key_filter.pattern.data,
+							s->opts.sort_key_filter.pattern.len);
+	s->max_inflight = 1;
+	s->rate_start_us = pegasus_now_us();
+	pegasus_error_clear(&s->err);
+	return s;
+}
+
+static bool
+validate_scan_options(const PegasusScanOptions *opts, PegasusError *err)
+{
+	if (opts == NULL)
+		return true;
+	if ((int) opts->hash_key_filter.type < 0 || opts->hash_key_filter.type > 3 ||
+		(int) opts->sort_key_filter.type < 0 || opts->sort_key_filter.type > 3)
+	{
+		pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, "scan",
+						  "Unknown key filter type.");
+		return false;
+	}
+	if (opts->limit < 0 || opts->max_rows_per_second < 0 ||
+		opts->max_batches_per_second < 0)
+	{
+		pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, "scan",
+						  "Scan limits must not be negative.");
+		return false;
+	}
+	return true;
+}
+
+/* ----------------------------------------------------------------------
+ * Constructors
+ * ---------------------------------------------------------------------- */
+
+PegasusScanner *
+pegasus_table_get_scanner(PegasusTable *table, PegasusSlice hash_key,
+						  PegasusSlice start_sort_key,
+						  PegasusSlice stop_sort_key,
+						  const PegasusScanOptions *opts, PegasusError *err)
+{
+	PegasusScanner *s;
+	ScanCursor *c;
+	GByteArray *tmp;
+	int			cmp;
+
+	pegasus_error_clear(err);
+	if (!pegasus_check_hash_key(hash_key, false, "scan", err) ||
+		!validate_scan_options(opts, err))
+		return NULL;
+	s = scanner_new(table, opts);
+	s->cursors = g_new0(ScanCursor, 1);
+	s->ncursors = 1;
+	c = &s->cursors[0];
+	cursor_init(c, -1, pegasus_codec_hash_key_partition_hash(hash_key.data,
+															 hash_key.len));
+
+	pegasus_codec_key_encode(hash_key.data, hash_key.len, start_sort_key.data,
+							 start_sort_key.len, c->start_key);
+	c->start_inclusive = s->opts.start_inclusive;
+	if (stop_sort_key.len == 0)
+	{
+		pegasus_codec_key_next_of_hash_key(hash_key.data, hash_key.len,
+										   c->stop_key);
+		c->stop_inclusive = false;
+	}
+	else
+	{
+		pegasus_codec_key_encode(hash_key.data, hash_key.len, stop_sort_key.data,
+								 stop_sort_key.len, c->stop_key);
+		c->stop_inclusive = s->opts.stop_inclusive;
+	}
+
+	/* a sort-key prefix narrows the range, as the server does for multi_get */
+	if (s->opts.sort_key_filter.type == PEGASUS_FILTER_PREFIX &&
+		s->sk_pattern->len > 0)
+	{
+		tmp = g_byte_array_new();
+		pegasus_codec_key_encode(hash_key.data, hash_key.len,
+								 s->sk_pattern->data, s->sk_pattern->len, tmp);
+		if (key_compare(tmp, c->start_key) > 0)
+		{
+			g_byte_array_set_size(c->start_key, 0);
+			g_byte_array_append(c->start_key, tmp->data, tmp->len);
+			c->start_inclusive = true;
+		}
+		g_byte_array_set_size(tmp, 0);
+		pegasus_codec_key_next_of_prefix(hash_key.data, hash_key.len,
+										 s->sk_pattern->data, s->sk_pattern->len,
+										 tmp);
+		if (key_compare(tmp, c->stop_key) <= 0)
+		{
+			g_byte_array_set_size(c->stop_key, 0);
+			g_byte_array_append(c->stop_key, tmp->data, tmp->len);
+			c->stop_inclusive = false;
+		}
+		g_byte_array_free(tmp, TRUE);
+	}
+
+	cmp = key_compare(c->start_key, c->stop_key);
+	if (cmp > 0 || (cmp == 0 && (!c->start_inclusive || !c->stop_inclusive)))
+	{
+		/* empty range: decided here, nothing is sent */
+		c->started = true;
+		c->finished = true;
+		s->next_cursor = 1;
+	}
+	return s;
+}
+
+/* A cursor over a whole partition. */
+static void
+cursor_init_partition(ScanCursor *c, int partition)
+{
+	static const guint8 lo[2] = {0x00, 0x00};
+	static const guint8 hi[2] = {0xFF, 0xFF};
+
+	cursor_init(c, partition, (uint64_t) partition);
+	g_byte_array_append(c->start_key, lo, 2);
+	g_byte_array_append(c->stop_key, hi, 2);
+	c->start_inclusive = true;
+	c->stop_inclusive = false;
+}
+
+static bool
+ensure_routing(PegasusTable *table, int timeout_ms, PegasusError *err)
+{
+	if (!table->stale)
+		return true;
+	return pegasus_route_refresh(table, pegasus_deadline(table->client, timeout_ms),
+								 err);
+}
+
+PegasusScanner *
+pegasus_table_get_partition_scanner(PegasusTable *table, const int *partitions,
+									int npartitions,
+									const PegasusScanOptions *opts,
+									PegasusError *err)
+{
+	PegasusScanner *s;
+	int			i;
+
+	pegasus_error_clear(err);
+	if (!validate_scan_options(opts, err) ||
+		!ensure_routing(table, opts ? opts->timeout_ms : 0, err))
+		return NULL;
+	if (npartitions < 0 || (npartitions > 0 && partitions == NULL))
+	{
+		pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, "scan",
+						  "The partition list is invalid.");
+		return NULL;
+	}
+	for (i = 0; i < npartitions; i++)
+		if (partitions[i] < 0 || partitions[i] >= table->partition_count)
+		{
+			pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, "scan",
+							  "Partition %d does not exist in table \"%s\" (%d partitions).",
+							  partitions[i], table->name, table->partition_count);
+			return NULL;
+		}
+	s = scanner_new(table, opts);
+	s->full_scan = true;
+	s->ncursors = npartitions > 0 ? npartitions : table->partition_count;
+	s->cursors = g_new0(ScanCursor, s->ncursors);
+	for (i = 0; i < s->ncursors; i++)
+		cursor_init_partition(&s->cursors[i], npartitions > 0 ? partitions[i] : i);
+	s->max_inflight = s->opts.max_concurrency > 0 ? s->opts.max_concurrency :
+		DEFAULT_CONCURRENCY;
+	return s;
+}
+
+/*
+ * Splits the table into min(P, max_split) scanners; each gets P / S
+ * partitions and the first P mod S one more, dealt from the highest index
+ * down, and visits its own partitions in ascending order (as the Java
+ * client does).
+ */
+int
+pegasus_table_get_unordered_scanners(PegasusTable *table, int max_split,
+									 const PegasusScanOptions *opts,
+									 PegasusScanner ***out, PegasusError *err)
+{
+	int			p;
+	int			split;
+	int			next;
+	int			i;
+	PegasusScanner **arr;
+
+	*out = NULL;
+	pegasus_error_clear(err);
+	if (max_split <= 0)
+	{
+		pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, "scan",
+						  "The split count must be positive.");
+		return -1;
+	}
+	if (!validate_scan_options(opts, err) ||
+		!ensure_routing(table, opts ? opts->timeout_ms : 0, err))
+		return -1;
+	p = table->partition_count;
+	split = MIN(p, max_split);
+	arr = g_new0(PegasusScanner *, split + 1);
+	next = p;
+	for (i = 0; i < split; i++)
+	{
+		int			size = p / split + (i < p % split ? 1 : 0);
+		int		   *parts = g_new(int, size);
+		int			j;
+
+		for (j = 0; j < size; j++)
+			parts[size - 1 - j] = --next;
+		arr[i] = pegasus_table_get_partition_scanner(table, parts, size, opts, err);
+		g_free(parts);
+		if (arr[i] == NULL)
+		{
+			while (--i >= 0)
+				pegasus_scanner_close(arr[i]);
+			g_free(arr);
+			return -1;
+		}
+		arr[i]->max_inflight = 1;	/* visit one partition at a time */
+	}
+	*out = arr;
+	return split;
+}
+
+void
+pegasus_scanners_free_array(PegasusScanner **scanners)
+{
+	g_free(scanners);
+}
+
+/* ----------------------------------------------------------------------
+ * Fetching
+ * ---------------------------------------------------------------------- */
+
+static int
+effective_batch(PegasusScanner *s)
+{
+	int			b = s->opts.batch_size;
+
+	if (s->opts.limit > 0 && !s->opts.only_return_count)
+	{
+		int64_t		left = s->opts.limit - s->count;
+
+		if (left > 0 && left < b)
+			b = (int) left;
+	}
+	return b;
+}
+
+/* Issues get_scanner (fresh or resuming) or scan for cursor c. */
+static void
+cursor_send(PegasusScanner *s, ScanCursor *c)
+{
+	int64_t		deadline = pegasus_deadline(s->table->client, s->opts.timeout_ms);
+
+	pegasus_call_cleanup(&c->call);
+	if (c->has_context)
+	{
+		pegasus_call_init(&c->call, s->table, PEGASUS_RPC_SCAN, "scan", true,
+						  c->partition_hash, deadline);
+		c->call.req.u.scan.context_id = c->context_id;
+		/* the context is consumed by this call; the reply names a new one */
+		c->has_context = false;
+	}
+	else
+	{
+		PegasusGetScannerRequest *u;
+
+		pegasus_call_init(&c->call, s->table, PEGASUS_RPC_GET_SCANNER, "scan",
+						  true, c->partition_hash, deadline);
+		u = &c->call.req.u.get_scanner;
+		if (c->have_last)
+		{
+			u->start_key = pegasus_codec_blob(c->last_key->data, c->last_key->len);
+			u->start_inclusive = false;
+		}
+		else
+		{
+			u->start_key = pegasus_codec_blob(c->start_key->data, c->start_key->len);
+			u->start_inclusive = c->start_inclusive;
+		}
+		u->stop_key = pegasus_codec_blob(c->stop_key->data, c->stop_key->len);
+		u->stop_inclusive = c->stop_inclusive;
+		u->batch_size = effective_batch(s);
+		u->no_value = s->opts.no_value;
+		u->hash_key_filter_type = s->opts.hash_key_filter.type;
+		u->hash_key_filter_pattern = pegasus_codec_blob(s->hk_pattern->data,
+														s->hk_pattern->len);
+		u->sort_key_filter_type = s->opts.sort_key_filter.type;
+		u->sort_key_filter_pattern = pegasus_codec_blob(s->sk_pattern->data,
+														s->sk_pattern->len);
+		u->has_validate_partition_hash = true;
+		u->validate_partition_hash = s->full_scan;
+		u->has_return_expire_ts = true;
+		u->return_expire_ts = s->opts.return_expire_ts;
+		u->has_full_scan = s->full_scan;
+		u->full_scan = s->full_scan;
+		u->has_only_return_count = true;
+		u->only_return_count = s->opts.only_return_count;
+	}
+	c->call.fixed_partition = c->partition;
+	c->in_flight = true;
+	pegasus_call_start(&c->call);
+}
+
+/*
+ * Cursors that occupy a concurrency slot: started and not yet finished, or
+ * holding a batch not yet taken.  (The batch being yielded does not count,
+ * so the next partition starts while the last batch of one is consumed.)
+ */
+static int
+active_cursors(PegasusScanner *s)
+{
+	int			i;
+	int			n = 0;
+
+	for (i = 0; i < s->ncursors; i++)
+	{
+		ScanCursor *c = &s->cursors[i];
+
+		if (c->started && (!c->finished || c->ready != NULL || c->in_flight))
+			n++;
+	}
+	return n;
+}
+
+/* Starts cursors up to the concurrency limit, and refills drained ones. */
+static void
+scanner_feed(PegasusScanner *s)
+{
+	int			i;
+	int			active = active_cursors(s);
+
+	while (active < s->max_inflight && s->next_cursor < s->ncursors)
+	{
+		ScanCursor *c = &s->cursors[s->next_cursor++];
+
+		if (c->started)
+			continue;
+		c->started = true;
+		active++;
+		cursor_send(s, c);
+	}
+	for (i = 0; i < s->ncursors; i++)
+	{
+		ScanCursor *c = &s->cursors[i];
+
+		if (c->started && !c->finished && !c->in_flight && c->ready == NULL)
+			cursor_send(s, c);
+	}
+}
+
+/*
+ * Handles the finished call of cursor c: queues the batch, remembers the
+ * resume point and context, or resumes after a lost context.  false on
+ * failure (s->err filled).
+ */
+static bool
+cursor_receive(PegasusScanner *s, ScanCursor *c)
+{
+	PegasusScanResponse *r;
+	PegasusReply *reply;
+
+	c->in_flight = false;
+	if (c->call.state != PEGASUS_CALL_DONE)
+	{
+		s->err = c->call.err;
+		return false;
+	}
+	r = &c->call.reply->resp.u.scan;
+	if (r->error == 1 && c->call.req.rpc == PEGASUS_RPC_SCAN)
+	{
+		/* context lost: start over after the last key received */
+		c->has_context = false;
+		cursor_send(s, c);
+		return true;
+	}
+	if (r->error != 0)
+	{
+		pegasus_error_set_storage(&s->err, "scan", r->error);
+		pegasus_error_set_where(&s->err, c->call.endpoint,
+								s->table->app_id, c->call.partition_index);
+		return false;
+	}
+	reply = pegasus_call_take_reply(&c->call);
+	if (r->n_kvs > 0)
+	{
+		PegasusBlob last = r->kvs[r->n_kvs - 1].key;
+
+		g_byte_array_set_size(c->last_key, 0);
+		g_byte_array_append(c->last_key, last.data, last.len);
+		c->have_last = true;
+	}
+	if (r->context_id == -1)
+		c->finished = true;
+	else
+	{
+		c->has_context = true;
+		c->context_id = r->context_id;
+		g_strlcpy(c->endpoint, c->call.endpoint, sizeof(c->endpoint));
+		c->ctx_header = c->call.req.header;
+	}
+	s->table->client->stats.rows_received += r->n_kvs;
+	if (s->opts.only_return_count)
+		s->count += r->has_kv_count ? r->kv_count : (int64_t) r->n_kvs;
+	if (r->n_kvs == 0)
+	{
+		/* nothing to yield (count only, filtered, or end): go on at once */
+		pegasus_reply_free(reply);
+		if (!c->finished)
+			cursor_send(s, c);
+	}
+	else
+		c->ready = reply;
+
+	/*
+	 * The next batch of this cursor is requested when this one is taken
+	 * for yielding (scanner_feed), so one batch is fetched while the
+	 * previous one is consumed and at most one waits per cursor.
+	 */
+	return true;
+}
+
+/* Takes a ready batch, if any, as the current one. */
+static bool
+take_ready(PegasusScanner *s)
+{
+	int			i;
+
+	for (i = 0; i < s->ncursors; i++)
+	{
+		ScanCursor *c = &s->cursors[i];
+
+		if (c->ready == NULL)
+			continue;
+		s->cur = c->ready;
+		s->cur_cursor = c;
+		s->cur_pos = 0;
+		c->ready = NULL;
+		s->batches++;
+		return true;
+	}
+	return false;
+}
+
+static bool
+all_done(PegasusScanner *s)
+{
+	int			i;
+
+	for (i = 0; i < s->ncursors; i++)
+		if (!s->cursors[i].finished || s->cursors[i].ready != NULL ||
+			s->cursors[i].in_flight)
+			return false;
+	return true;
+}
+
+/* Sleeps as needed to keep under the configured rates. */
+static int
+rate_wait(PegasusScanner *s)
+{
+	int64_t		until = 0;
+
+	if (s->opts.max_rows_per_second > 0)
+		until = s->rate_start_us +
+			(int64_t) (s->count * 1e6 / s->opts.max_rows_per_second);
+	if (s->opts.max_batches_per_second > 0)
+		until = MAX(until, s->rate_start_us +
+					(int64_t) (s->batches * 1e6 / s->opts.max_batches_per_second));
+	if (until > pegasus_now_us())
+		return pegasus_net_sleep(s->table->client, until);
+	return 0;
+}
+
+static int
+scanner_fail(PegasusScanner *s, PegasusError *err)
+{
+	s->failed = true;
+	if (s->err.code == PEGASUS_OK)
+		pegasus_error_set(&s->err, PEGASUS_ERR_INTERNAL, "scan",
+						  "The scan failed.");
+	*err = s->err;
+	return -1;
+}
+
+int
+pegasus_scanner_next(PegasusScanner *s, PegasusScanRow *row,
+					 PegasusError *err)
+{
+	pegasus_error_clear(err);
+	if (s->failed)
+	{
+		*err = s->err;
+		return -1;
+	}
+	for (;;)
+	{
+		/* rows left in the current batch? */
+		if (s->cur != NULL)
+		{
+			PegasusScanResponse *r = &s->cur->resp.u.scan;
+
+			if (s->opts.limit > 0 && s->count >= s->opts.limit &&
+				!s->opts.only_return_count)
+				return 0;
+			if (s->cur_pos < r->n_kvs && !s->opts.only_return_count)
+			{
+				PegasusKeyValue *kv = &r->kvs[s->cur_pos++];
+				PegasusBlob hk;
+				PegasusBlob sk;
+
+				if (!pegasus_codec_key_restore(kv->key.data, kv->key.len, &hk, &sk))
+				{
+					pegasus_error_set(&s->err, PEGASUS_ERR_PROTOCOL, "scan",
+									  "The server returned a malformed key.");
+					return scanner_fail(s, err);
+				}
+				row->hash_key = pegasus_slice_of(hk);
+				row->sort_key = pegasus_slice_of(sk);
+				row->value = pegasus_slice_of(kv->value);
+				row->expire_ts_seconds = kv->expire_ts_seconds;
+				if (kv->expire_ts_seconds > 0)
+					row->ttl_seconds = MAX(0, (int32_t) (kv->expire_ts_seconds -
+														 (int64_t) pegasus_codec_pegasus_now()));
+				else
+					row->ttl_seconds = -1;
+				row->partition_index = s->cur_cursor->call.partition_index;
+				s->count++;
+				return 1;
+			}
+			pegasus_reply_free(s->cur);
+			s->cur = NULL;
+		}
+		if (s->opts.limit > 0 && s->count >= s->opts.limit &&
+			!s->opts.only_return_count)
+			return 0;
+
+		/* the next batch: already here, or wait for one */
+		scanner_feed(s);
+		if (take_ready(s))
+		{
+			scanner_feed(s);	/* refill the cursor just drained */
+			if (rate_wait(s) < 0)
+			{
+				pegasus_error_set(&s->err, PEGASUS_ERR_INTERRUPTED, "scan",
+								  "The scan was interrupted.");
+				return scanner_fail(s, err);
+			}
+			continue;
+		}
+		if (all_done(s))
+			return 0;
+		{
+			PegasusCall *calls[64];
+			PegasusCall **cl = s->ncursors <= 64 ? calls :
+				g_new(PegasusCall *, s->ncursors);
+			int			n = 0;
+			int			i;
+			int64_t		deadline = 0;
+			bool		ok = true;
+
+			for (i = 0; i < s->ncursors; i++)
+				if (s->cursors[i].in_flight)
+				{
+					cl[n++] = &s->cursors[i].call;
+					if (deadline == 0 || s->cursors[i].call.deadline < deadline)
+						deadline = s->cursors[i].call.deadline;
+				}
+			if (n > 0 && pegasus_calls_step(cl, n, deadline) < 0)
+			{
+				pegasus_error_set(&s->err, PEGASUS_ERR_INTERRUPTED, "scan",
+								  "The scan was interrupted.");
+				ok = false;
+			}
+			for (i = 0; ok && i < s->ncursors; i++)
+			{
+				ScanCursor *c = &s->cursors[i];
+
+				if (c->in_flight && pegasus_call_finished(&c->call))
+					ok = cursor_receive(s, c);
+			}
+			if (cl != calls)
+				g_free(cl);
+			if (!ok)
+				return scanner_fail(s, err);
+			if (n == 0 && !take_ready(s) && all_done(s))
+				return 0;
+		}
+	}
+}
+
+int64_t
+pegasus_scanner_count(const PegasusScanner *scanner)
+{
+	return scanner->count;
+}
+
+void
+pegasus_scanner_close(PegasusScanner *s)
+{
+	int			i;
+
+	if (s == NULL)
+		return;
+	pegasus_reply_free(s->cur);
+	for (i = 0; i < s->ncursors; i++)
+		cursor_free(s, &s->cursors[i]);
+	g_free(s->cursors);
+	g_byte_array_free(s->hk_pattern, TRUE);
+	g_byte_array_free(s->sk_pattern, TRUE);
+	g_free(s);
+}
