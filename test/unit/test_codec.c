@@ -934,14 +934,16 @@ frame_with_body(const char *body_hex)
 /* message begin of RPC_RRDB_RRDB_MULTI_GET, seqid 5 */
 #define MGET_BEGIN "80010001 00000017 5250435f525244425f525244425f4d554c54495f474554 00000005"
 
+/* The decoded views point into the frame: keep the last one alive */
+static GByteArray *last_frame = NULL;
+
 static PegasusCodecStatus
 decode_body(const char *body_hex, guint flags, PegasusRequest *req, PegasusCodecError *err)
 {
-	GByteArray *f = frame_with_body(body_hex);
-	PegasusCodecStatus st = pegasus_codec_decode_request(f->data, f->len, flags, req, err);
-
-	g_byte_array_unref(f);
-	return st;
+	if (last_frame)
+		g_byte_array_unref(last_frame);
+	last_frame = frame_with_body(body_hex);
+	return pegasus_codec_decode_request(last_frame->data, last_frame->len, flags, req, err);
 }
 
 static void
@@ -1062,6 +1064,8 @@ test_violations(void)
 	g_assert_cmpint(req.seqid, ==, 42);
 	g_assert_cmpint(req.header.app_id, ==, 2);
 	pegasus_codec_request_clear(&req);
+	g_byte_array_unref(last_frame);
+	last_frame = NULL;
 }
 
 static void

@@ -860,7 +860,7 @@ test_partition_hash(void)
 		GBytes	   *hk;
 		GBytes	   *sk;
 		GBytes	   *hashed;
-		GByteArray *key = g_byte_array_new();
+		GByteArray *key;
 		gsize		hkl;
 		gsize		skl;
 		gsize		hl;
@@ -873,6 +873,7 @@ test_partition_hash(void)
 
 		if (lines[i][0] == '\0')
 			continue;
+		key = g_byte_array_new();
 		f = g_strsplit(lines[i], "\t", -1);
 		hk = hex_decode(f[column(header, "hash_key_hex")]);
 		sk = hex_decode(f[column(header, "sort_key_hex")]);
@@ -933,7 +934,7 @@ test_key_encoding(void)
 		GBytes	   *hk;
 		GBytes	   *sk;
 		GBytes	   *enc;
-		GByteArray *key = g_byte_array_new();
+		GByteArray *key;
 		gsize		hkl;
 		gsize		skl;
 		gsize		el;
@@ -945,6 +946,7 @@ test_key_encoding(void)
 
 		if (lines[i][0] == '\0')
 			continue;
+		key = g_byte_array_new();
 		f = g_strsplit(lines[i], "\t", -1);
 		hk = hex_decode(f[column(header, "hash_key_hex")]);
 		sk = hex_decode(f[column(header, "sort_key_hex")]);
