@@ -724,7 +724,7 @@ typedef struct PegasusAppInfo
 	gint64		drop_second;	/* 11 */
 	gboolean	has_duplicating;	/* 12: optional */
 	gboolean	duplicating;
-	gint32		init_partition_count;	/* 13 (IDL default -1) */
+	gint32		init_partition_count;	/* 13 (IDL default -1; left 0 when absent) */
 	gboolean	has_is_bulk_loading;	/* 14: optional */
 	gboolean	is_bulk_loading;
 	gboolean	has_atomic_idempotent;	/* 15: optional */
