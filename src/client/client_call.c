@@ -118,13 +118,17 @@ static void
 call_retry_later(PegasusCall *call, bool refresh)
 {
 	PegasusClient *client = call->table->client;
-	int64_t		at = pegasus_now_us() + (int64_t) call->backoff_ms * 1000;
+	int64_t		now = pegasus_now_us();
+	int64_t		at = now + (int64_t) call->backoff_ms * 1000;
 
 	pegasus_net_request_free(call->nreq);
 	call->nreq = NULL;
 	if (refresh)
 		call->table->stale = true;
-	if (at >= call->deadline)
+	/* a last attempt just before the deadline rather than none */
+	if (at >= call->deadline - 2000)
+		at = call->deadline - 2000;
+	if (at <= now)
 	{
 		if (call->err.code == PEGASUS_ERR_SERVER ||
 			call->err.code == PEGASUS_ERR_CONNECT)
