@@ -329,6 +329,8 @@ pegasus_call_abandon(PegasusCall *call, PegasusErrorKind kind, const char *msg)
 	if (call->nreq != NULL &&
 		(call->nreq->written > 0 || call->nreq->state == PEGASUS_NET_SENT))
 		call->sent_once = true;
+	if (kind == PEGASUS_ERR_TIMEOUT)
+		pegasus_net_request_timed_out(call->nreq);
 	pegasus_error_set(&call->err, kind, call->op, "%s", msg);
 	call_fail(call);
 }

@@ -122,6 +122,7 @@ extern PegasusNetRequest *pegasus_net_send(PegasusClient *client,
 										   bool oneway, PegasusError *err);
 extern void pegasus_net_request_free(PegasusNetRequest *nreq);
 extern void pegasus_net_request_abandon_scan(PegasusNetRequest *nreq);
+extern void pegasus_net_request_timed_out(PegasusNetRequest *nreq);
 extern void pegasus_net_clear_scanner(PegasusClient *client,
 									  const char *endpoint,
 									  const PegasusRequestHeader *header,

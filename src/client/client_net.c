@@ -129,7 +129,7 @@ pegasus_conn_close(PegasusConn *conn, PegasusErrorKind kind, const char *msg)
 	while ((nreq = g_queue_pop_head(&conn->outq)) != NULL)
 	{
 		g_hash_table_remove(conn->pending, GINT_TO_POINTER(nreq->seqid));
-		if (nreq->oneway || nreq->orphan)
+		if (nreq->oneway || nreq->orphan || nreq->clear_on_reply)
 		{
 			g_bytes_unref(nreq->frame);
 			g_free(nreq);
@@ -405,6 +405,21 @@ pegasus_net_request_free(PegasusNetRequest *nreq)
 }
 
 /*
+ * Called when a request's deadline passed.  If its connection stopped in
+ * the middle of a reply frame, the stream cannot be trusted any more:
+ * close it (the next use reconnects).
+ */
+void
+pegasus_net_request_timed_out(PegasusNetRequest *nreq)
+{
+	PegasusConn *conn = nreq ? nreq->conn : NULL;
+
+	if (conn != NULL && conn->rlen > 0)
+		pegasus_conn_close(conn, PEGASUS_ERR_TIMEOUT,
+						   "The connection stalled in the middle of a reply.");
+}
+
+/*
  * Releases a get_scanner / scan request whose reply is no longer wanted.
  * If it is in flight, it stays registered so that the server context its
  * reply creates can be cleared when the reply arrives.
@@ -414,7 +429,9 @@ pegasus_net_request_abandon_scan(PegasusNetRequest *nreq)
 {
 	if (nreq == NULL)
 		return;
-	if (nreq->conn != NULL && nreq->state == PEGASUS_NET_SENT)
+	if (nreq->conn != NULL &&
+		(nreq->state == PEGASUS_NET_SENT ||
+		 (nreq->state == PEGASUS_NET_QUEUED && nreq->written > 0)))
 	{
 		nreq->clear_on_reply = true;
 		return;

@@ -128,6 +128,8 @@ cursor_free(PegasusScanner *s, ScanCursor *c)
 	g_byte_array_free(c->last_key, TRUE);
 }
 
+static void scanner_feed(PegasusScanner *s);
+
 static PegasusScanner *
 scanner_new(PegasusTable *table, const PegasusScanOptions *opts)
 {
@@ -252,6 +254,7 @@ pegasus_table_get_scanner(PegasusTable *table, PegasusSlice hash_key,
 		c->finished = true;
 		s->next_cursor = 1;
 	}
+	scanner_feed(s);			/* the first batch is on its way now */
 	return s;
 }
 
@@ -278,11 +281,11 @@ ensure_routing(PegasusTable *table, int timeout_ms, PegasusError *err)
 								 err);
 }
 
-PegasusScanner *
-pegasus_table_get_partition_scanner(PegasusTable *table, const int *partitions,
-									int npartitions,
-									const PegasusScanOptions *opts,
-									PegasusError *err)
+/* max_inflight 0: opts->max_concurrency (or the default) */
+static PegasusScanner *
+partition_scanner_create(PegasusTable *table, const int *partitions,
+						 int npartitions, const PegasusScanOptions *opts,
+						 int max_inflight, PegasusError *err)
 {
 	PegasusScanner *s;
 	int			i;
@@ -311,9 +314,23 @@ pegasus_table_get_partition_scanner(PegasusTable *table, const int *partitions,
 	s->cursors = g_new0(ScanCursor, s->ncursors);
 	for (i = 0; i < s->ncursors; i++)
 		cursor_init_partition(&s->cursors[i], npartitions > 0 ? partitions[i] : i);
-	s->max_inflight = s->opts.max_concurrency > 0 ? s->opts.max_concurrency :
-		DEFAULT_CONCURRENCY;
+	if (max_inflight > 0)
+		s->max_inflight = max_inflight;
+	else
+		s->max_inflight = s->opts.max_concurrency > 0 ?
+			s->opts.max_concurrency : DEFAULT_CONCURRENCY;
+	scanner_feed(s);			/* the first batches are on their way now */
 	return s;
+}
+
+PegasusScanner *
+pegasus_table_get_partition_scanner(PegasusTable *table, const int *partitions,
+									int npartitions,
+									const PegasusScanOptions *opts,
+									PegasusError *err)
+{
+	return partition_scanner_create(table, partitions, npartitions, opts, 0,
+									err);
 }
 
 /*
@@ -356,7 +373,8 @@ pegasus_table_get_unordered_scanners(PegasusTable *table, int max_split,
 
 		for (j = 0; j < size; j++)
 			parts[size - 1 - j] = --next;
-		arr[i] = pegasus_table_get_partition_scanner(table, parts, size, opts, err);
+		/* one partition at a time, each scanner on its own */
+		arr[i] = partition_scanner_create(table, parts, size, opts, 1, err);
 		g_free(parts);
 		if (arr[i] == NULL)
 		{
@@ -365,7 +383,6 @@ pegasus_table_get_unordered_scanners(PegasusTable *table, int max_split,
 			g_free(arr);
 			return -1;
 		}
-		arr[i]->max_inflight = 1;	/* visit one partition at a time */
 	}
 	*out = arr;
 	return split;
