@@ -59,7 +59,8 @@ typedef struct PegasusSlice
 /*
  * Error categories.  Local causes first; PEGASUS_ERR_SERVER carries a frame
  * or meta error name (server_error), PEGASUS_ERR_STORAGE a rocksdb status
- * code (storage_code) returned by an operation.
+ * code (storage_code) returned by an operation.  (The name PegasusErrorCode
+ * belongs to the codec's enum of server error names.)
  */
 typedef enum PegasusErrorKind
 {
@@ -280,10 +281,9 @@ extern void pegasus_kvlist_free(PegasusKVList *list);
 /* ----------------------------------------------------------------------
  * Single-key operations
  *
- * Hash keys must be shorter than PEGASUS_MAX_HASH_KEY_LEN.  get, set, del,
- * exist, ttl and incr accept an empty hash key (the row is then routed by
- * its sort key); an empty hash key together with an empty sort key is
- * refused.  Refusals are PEGASUS_ERR_INVALID_ARGUMENT, before any I/O.
+ * Hash keys must be shorter than PEGASUS_MAX_HASH_KEY_LEN and, as the Go
+ * client requires, not empty (for every operation).  Refusals are
+ * PEGASUS_ERR_INVALID_ARGUMENT, before any I/O.
  * ---------------------------------------------------------------------- */
 
 /* Reads one value.  value->found tells whether the row exists. */
