@@ -130,7 +130,9 @@ typedef struct PegasusPollFd
  * (closing or keeping connections consistent: late replies are discarded
  * by seqid) and the call fails with PEGASUS_ERR_INTERRUPTED.  The hook must
  * not longjmp.  Spurious early returns (0 before the timeout) are fine.
- * The default hook uses poll(2).
+ * nfds may be 0 (the client is only sleeping, e.g. a retry backoff); the
+ * hook should then wait for the timeout or an interrupt.  The default hook
+ * uses poll(2).
  */
 typedef int (*PegasusWaitHook) (void *arg, PegasusPollFd *fds, int nfds,
 								int timeout_ms);

@@ -734,6 +734,51 @@ test_admin(Fixture *f, gconstpointer data)
 }
 
 static void
+test_lifecycle(Fixture *f, gconstpointer data)
+{
+	PegasusError err;
+	PegasusValue v;
+	PegasusStats st;
+	PegasusTable *again;
+
+	if (!need_onebox(f))
+		return;
+	ASSERT_OK(pegasus_table_set(f->table, S("h"), S("s"), S("v"), 0, 0, &err), err);
+
+	/* the same handle for the same name */
+	again = pegasus_client_open_table(f->client, f->name, 0, &err);
+	g_assert_true(again == f->table);
+	g_assert_cmpstr(pegasus_table_name(again), ==, f->name);
+	g_assert_cmpint(pegasus_table_app_id(again), >, 0);
+
+	/* invalidated routing is queried again on next use */
+	pegasus_client_reset_stats(f->client);
+	pegasus_client_invalidate(f->client, f->name);
+	ASSERT_OK(pegasus_table_get(f->table, S("h"), S("s"), 0, &v, &err), err);
+	g_assert_true(v.found);
+	pegasus_value_free(&v);
+	pegasus_client_get_stats(f->client, &st);
+	g_assert_cmpuint(st.routing_refreshes, ==, 1);
+	g_assert_cmpuint(st.rpcs_sent, ==, 2);
+	g_assert_cmpuint(st.rows_received, ==, 1);
+	g_assert_cmpuint(st.bytes_sent, >, 48);
+	g_assert_cmpuint(st.bytes_received, >, 0);
+
+	/* after disconnecting, connections are made again on next use */
+	pegasus_client_disconnect(f->client);
+	pegasus_client_reset_stats(f->client);
+	ASSERT_OK(pegasus_table_get(f->table, S("h"), S("s"), 0, &v, &err), err);
+	g_assert_true(v.found && slice_is(v.value, "v"));
+	pegasus_value_free(&v);
+	pegasus_client_get_stats(f->client, &st);
+	g_assert_cmpuint(st.connects, ==, 1);
+	g_assert_cmpuint(st.retries, ==, 0);
+	pegasus_client_reset_stats(f->client);
+	pegasus_client_get_stats(f->client, &st);
+	g_assert_cmpuint(st.rpcs_sent, ==, 0);
+}
+
+static void
 test_client_new_errors(void)
 {
 	PegasusError err;
@@ -794,6 +839,7 @@ main(int argc, char **argv)
 	ADD("batch-get", test_batch_get);
 	ADD("write-groups", test_write_groups);
 	ADD("admin", test_admin);
+	ADD("lifecycle", test_lifecycle);
 	g_test_add_func("/client/zz-no-violations", test_no_violations);
 	return g_test_run();
 }
