@@ -619,6 +619,82 @@ test_wait_hook_interrupt(Fixture *f, gconstpointer data)
 	pegasus_client_set_wait_hook(f->client, NULL, NULL);
 }
 
+/*
+ * clear_scanner sent to a replica that lost the partition gets an error
+ * frame nobody waits for; the connection must go on working.
+ */
+static void
+test_unsolicited_clear_scanner_reply(Fixture *f, gconstpointer data)
+{
+	PegasusError err;
+	PegasusScanOptions o;
+	PegasusScanner *s;
+	PegasusScanRow row;
+	PegasusValue v;
+	char		hk[16];
+	int			p;
+	int			i;
+	int			old_port;
+	int			same_port_key = -1;
+
+	if (!need_onebox(f))
+		return;
+	if (f->other_port == 0)
+	{
+		g_test_skip("single replica endpoint");
+		return;
+	}
+	for (i = 0; i < 64; i++)
+	{
+		g_snprintf(hk, sizeof(hk), "k%d", i);
+		ASSERT_OK(pegasus_table_set(f->table, S(hk), S("s"), S("v"), 0, 0, &err), err);
+	}
+	p = pegasus_table_partition_of(f->table, S("k0"), S("s"));
+	old_port = port_of(f->table->routes[p].primary);
+	/* a key of another partition on the same replica endpoint */
+	for (i = 1; i < 64 && same_port_key < 0; i++)
+	{
+		int			q;
+
+		g_snprintf(hk, sizeof(hk), "k%d", i);
+		q = pegasus_table_partition_of(f->table, S(hk), S("s"));
+		if (q != p && port_of(f->table->routes[q].primary) == old_port)
+			same_port_key = i;
+	}
+	if (same_port_key < 0)
+	{
+		g_test_skip("no second partition on the same endpoint");
+		return;
+	}
+
+	pegasus_scan_options_init(&o);
+	o.batch_size = 1;
+	s = pegasus_table_get_partition_scanner(f->table, &p, 1, &o, &err);
+	g_assert_cmpint(pegasus_scanner_next(s, &row, &err), ==, 1);
+	{
+		int			target = f->other_port;
+		int			k;
+
+		/* any replica endpoint other than the current one */
+		for (k = 0; k < f->table->partition_count; k++)
+			if (port_of(f->table->routes[k].primary) != old_port)
+				target = port_of(f->table->routes[k].primary);
+		control_ok(control("move %s %d %d", f->name, p, target));
+	}
+	control_ok(control("reset-counters"));
+	pegasus_scanner_close(s);	/* clear_scanner goes to the old endpoint */
+
+	g_snprintf(hk, sizeof(hk), "k%d", same_port_key);
+	for (i = 0; i < 5; i++)
+	{
+		ASSERT_OK(pegasus_table_get(f->table, S(hk), S("s"), 0, &v, &err), err);
+		g_assert_true(v.found);
+		pegasus_value_free(&v);
+		g_usleep(20 * 1000);
+	}
+	g_assert_cmpint(rpc_count(old_port, "RPC_RRDB_RRDB_CLEAR_SCANNER"), >=, 1);
+}
+
 /* ---------------------------------------------------------------------- */
 
 static int
@@ -756,6 +832,7 @@ main(int argc, char **argv)
 	ADD("corrupt-replies", test_corrupt_replies);
 	ADD("frame-cap", test_frame_cap);
 	ADD("wait-hook-interrupt", test_wait_hook_interrupt);
+	ADD("unsolicited-clear-scanner-reply", test_unsolicited_clear_scanner_reply);
 	g_test_add_func("/client-faults/meta-forward", test_meta_forward);
 	g_test_add_func("/client-faults/zz-no-violations", test_no_violations);
 	return g_test_run();
