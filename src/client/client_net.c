@@ -477,14 +477,24 @@ pegasus_net_clear_scanner(PegasusClient *client, const char *endpoint,
 static bool
 conn_dispatch(PegasusConn *conn, const guint8 *data, size_t len)
 {
-	PegasusReply *reply = g_new0(PegasusReply, 1);
+	PegasusReply *reply;
 	PegasusCodecError cerr;
 	PegasusCodecStatus st;
 	PegasusNetRequest *nreq;
 	char		msg[PEGASUS_ERROR_MESSAGE_SIZE];
+	guint8	   *copy = g_try_malloc(len);
 
-	reply->frame = g_bytes_new(data, len);
-	data = g_bytes_get_data(reply->frame, NULL);
+	/* the size came off the wire (capped): do not let g_malloc abort */
+	if (copy == NULL)
+	{
+		pegasus_conn_close(conn, PEGASUS_ERR_NO_MEMORY,
+						   "Out of memory while reading a reply.");
+		return false;
+	}
+	memcpy(copy, data, len);
+	reply = g_new0(PegasusReply, 1);
+	reply->frame = g_bytes_new_take(copy, len);
+	data = copy;
 	st = pegasus_codec_decode_response(data, len, 0, &reply->resp, &cerr);
 	nreq = g_hash_table_lookup(conn->pending, GINT_TO_POINTER(reply->resp.seqid));
 	if (st == PEGASUS_CODEC_UNKNOWN_RPC && nreq == NULL)

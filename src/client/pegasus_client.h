@@ -528,7 +528,9 @@ typedef struct PegasusCompositeKey
  * Reads n keys that may live in different partitions: keys are grouped per
  * partition and the groups are sent concurrently.  *out has exactly n items,
  * item i answering keys[i] (found = false when absent).  All or nothing: any
- * failed group fails the call.
+ * failed group fails the call.  (Keys are grouped with the routing known
+ * when the call starts; should the partition count change while it runs,
+ * keys may be reported absent.)
  */
 extern bool pegasus_table_batch_get(PegasusTable *table,
 									const PegasusCompositeKey *keys, size_t n,
