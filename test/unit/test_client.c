@@ -364,6 +364,13 @@ test_multi_get(Fixture *f, gconstpointer data)
 	g_assert_false(list->all_fetched);
 	pegasus_kvlist_free(list);
 	pegasus_multi_get_options_init(&o);
+	o.max_fetch_size = 3;
+	ASSERT_OK(pegasus_table_multi_get(f->table, S("h"), NULL, 0, &o, 0, &list, &err), err);
+	g_assert_cmpuint(list->count, >=, 1);
+	g_assert_cmpuint(list->count, <, 6);
+	g_assert_false(list->all_fetched);
+	pegasus_kvlist_free(list);
+	pegasus_multi_get_options_init(&o);
 	o.no_value = true;
 	ASSERT_OK(pegasus_table_multi_get(f->table, S("h"), NULL, 0, &o, 0, &list, &err), err);
 	g_assert_cmpuint(list->count, ==, 6);

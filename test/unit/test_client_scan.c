@@ -295,6 +295,12 @@ test_hash_key_scanner(Fixture *f, gconstpointer data)
 	keys = scan_keys(pegasus_table_get_scanner(f->table, S("h"), S(""), S(""), &o, &err));
 	g_assert_cmpstr(keys, ==, "k07,k17,k27");
 	g_free(keys);
+	o.sort_key_filter.type = PEGASUS_FILTER_ANYWHERE;
+	o.sort_key_filter.pattern = S("2");
+	o.batch_size = 3;
+	keys = scan_keys(pegasus_table_get_scanner(f->table, S("h"), S("k10"), S(""), &o, &err));
+	g_assert_cmpstr(keys, ==, "k12,k20,k21,k22,k23,k24,k25,k26,k27,k28,k29");
+	g_free(keys);
 
 	/* no_value, limit, only_return_count */
 	pegasus_scan_options_init(&o);
