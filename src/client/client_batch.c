@@ -359,6 +359,8 @@ pegasus_table_batch_get(PegasusTable *table, const PegasusCompositeKey *keys,
 		r = &bp->call.reply->resp.u.batch_get;
 		if (r->error != 0 && r->error != 7)
 		{
+			pegasus_error_set_where(err, bp->call.endpoint, table->app_id,
+									bp->call.partition_index);
 			pegasus_error_set_storage(err, "batch_get", r->error);
 			ok = false;
 			break;

@@ -445,12 +445,21 @@ pegasus_calls_run(PegasusCall **calls, int n, int64_t deadline)
 	}
 }
 
-/* Runs one call to completion; copies its error into err on failure. */
+/*
+ * Runs one call to completion; copies its error into err on failure.  On
+ * success err is cleared except for the location (endpoint, gpid).
+ */
 bool
 pegasus_call_run(PegasusCall *call, PegasusError *err)
 {
 	if (pegasus_calls_run(&call, 1, call->deadline))
+	{
+		/* where it ran, for errors the caller derives from the reply */
+		pegasus_error_clear(err);
+		pegasus_error_set_where(err, call->endpoint, call->table->app_id,
+								call->partition_index);
 		return true;
+	}
 	*err = call->err;
 	return false;
 }

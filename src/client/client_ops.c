@@ -144,7 +144,6 @@ pegasus_table_get(PegasusTable *table, PegasusSlice hash_key,
 			else
 			{
 				pegasus_error_set_storage(err, "get", r->error);
-				pegasus_error_set_where(err, "", table->app_id, call.partition_index);
 			}
 		}
 		pegasus_call_cleanup(&call);

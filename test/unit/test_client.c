@@ -268,6 +268,11 @@ test_incr(Fixture *f, gconstpointer data)
 	g_assert_false(pegasus_table_incr(f->table, S("h"), S("txt"), 1, 0, 0, &nv, &err));
 	g_assert_cmpint(err.code, ==, PEGASUS_ERR_STORAGE);
 	g_assert_cmpint(err.storage_code, ==, 4);
+	g_assert_cmpstr(err.rpc, ==, "incr");
+	g_assert_cmpint(err.app_id, ==, pegasus_table_app_id(f->table));
+	g_assert_cmpint(err.partition_index, ==, pegasus_table_partition_of(f->table, S("h"), S("txt")));
+	g_assert_true(strchr(err.endpoint, ':') != NULL);
+	g_assert_false(err.outcome_unknown);
 	g_assert_false(pegasus_table_incr(f->table, S("h"), S("txt"), 1, -3, 0, &nv, &err));
 	g_assert_cmpint(err.code, ==, PEGASUS_ERR_INVALID_ARGUMENT);
 }
