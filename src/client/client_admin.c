@@ -14,13 +14,20 @@
 /* interval between routing polls while a new table gets its primaries */
 #define CREATE_POLL_MS 50
 
+/* The meta server that answered last (the believed leader). */
+static const char *
+current_meta(PegasusClient *client)
+{
+	return g_ptr_array_index(client->metas, client->meta_leader);
+}
+
 static bool
-meta_err_ok(PegasusReply *reply, PegasusErrorCode ec, PegasusBlob name,
-			const char *op, PegasusError *err)
+meta_err_ok(PegasusClient *client, PegasusReply *reply, PegasusErrorCode ec,
+			PegasusBlob name, const char *op, PegasusError *err)
 {
 	if (ec == PEGASUS_EC_OK)
 		return true;
-	pegasus_error_set_server(err, op, "", name);
+	pegasus_error_set_server(err, op, current_meta(client), name);
 	pegasus_reply_free(reply);
 	return false;
 }
@@ -44,7 +51,7 @@ pegasus_client_list_apps(PegasusClient *client, bool available_only,
 						   pegasus_deadline(client, timeout_ms), &reply, err))
 		return false;
 	r = &reply->resp.u.list_apps;
-	if (!meta_err_ok(reply, r->err, r->err_name, "list_apps", err))
+	if (!meta_err_ok(client, reply, r->err, r->err_name, "list_apps", err))
 		return false;
 	list = g_new0(PegasusAppList, 1);
 	list->count = r->n_infos;
@@ -170,7 +177,7 @@ pegasus_client_create_app(PegasusClient *client, const char *name,
 	g_free(envs);
 	if (!ok)
 		return false;
-	if (!meta_err_ok(reply, reply->resp.u.create_app.err,
+	if (!meta_err_ok(client, reply, reply->resp.u.create_app.err,
 					 reply->resp.u.create_app.err_name, "create_app", err))
 		return false;
 	if (app_id != NULL)
@@ -206,13 +213,14 @@ pegasus_client_drop_app(PegasusClient *client, const char *name,
 		return false;
 	if (reply->resp.u.drop_app.err == PEGASUS_EC_APP_NOT_EXIST)
 	{
-		pegasus_error_set_server(err, "drop_app", "", reply->resp.u.drop_app.err_name);
+		pegasus_error_set_server(err, "drop_app", current_meta(client),
+								 reply->resp.u.drop_app.err_name);
 		pegasus_error_set(err, PEGASUS_ERR_TABLE_NOT_FOUND, "drop_app",
 						  "Pegasus table \"%s\" does not exist.", name);
 		pegasus_reply_free(reply);
 		return false;
 	}
-	if (!meta_err_ok(reply, reply->resp.u.drop_app.err,
+	if (!meta_err_ok(client, reply, reply->resp.u.drop_app.err,
 					 reply->resp.u.drop_app.err_name, "drop_app", err))
 		return false;
 	pegasus_reply_free(reply);

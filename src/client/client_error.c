@@ -104,7 +104,7 @@ pegasus_error_set_server(PegasusError *err, const char *rpc,
 	err->server_error[n] = '\0';
 	pegasus_error_set(err, PEGASUS_ERR_SERVER, rpc,
 					  "Pegasus server %s answered %s with %s.",
-					  endpoint && *endpoint ? endpoint : "(meta)",
+					  endpoint && *endpoint ? endpoint : "(unknown)",
 					  rpc, err->server_error);
 	if (endpoint)
 		g_strlcpy(err->endpoint, endpoint, sizeof(err->endpoint));

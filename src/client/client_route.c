@@ -246,6 +246,7 @@ pegasus_route_refresh(PegasusTable *table, int64_t deadline, PegasusError *err)
 	PegasusBlob ename;
 	PegasusErrorCode ec;
 	PegasusRoute *routes;
+	const char *meta;
 	guint32		i;
 
 	memset(&req, 0, sizeof(req));
@@ -256,10 +257,11 @@ pegasus_route_refresh(PegasusTable *table, int64_t deadline, PegasusError *err)
 		return false;
 	ec = meta_response_error(&reply->resp, &ename);
 	cfg = &reply->resp.u.query_cfg;
+	meta = g_ptr_array_index(client->metas, client->meta_leader);
 	if (ec == PEGASUS_EC_OBJECT_NOT_FOUND || ec == PEGASUS_EC_BUSY_DROPPING ||
 		ec == PEGASUS_EC_APP_NOT_EXIST || ec == PEGASUS_EC_APP_DROPPED)
 	{
-		pegasus_error_set_server(err, "query_cfg", "", ename);
+		pegasus_error_set_server(err, "query_cfg", meta, ename);
 		pegasus_error_set(err, PEGASUS_ERR_TABLE_NOT_FOUND, "query_cfg",
 						  "Pegasus table \"%s\" does not exist.", table->name);
 		pegasus_reply_free(reply);
@@ -267,7 +269,7 @@ pegasus_route_refresh(PegasusTable *table, int64_t deadline, PegasusError *err)
 	}
 	if (ec != PEGASUS_EC_OK)
 	{
-		pegasus_error_set_server(err, "query_cfg", "", ename);
+		pegasus_error_set_server(err, "query_cfg", meta, ename);
 		pegasus_reply_free(reply);
 		return false;
 	}
