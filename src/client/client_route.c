@@ -321,6 +321,37 @@ pegasus_route_refresh(PegasusTable *table, int64_t deadline, PegasusError *err)
  * Public table functions
  * ---------------------------------------------------------------------- */
 
+/*
+ * Refreshes the routing, waiting (within the deadline) while the table is
+ * still being created.
+ */
+static bool
+refresh_patiently(PegasusTable *table, int64_t deadline, PegasusError *err)
+{
+	int			backoff_ms = table->client->opts.retry_backoff_ms;
+
+	for (;;)
+	{
+		int64_t		wake;
+
+		if (pegasus_route_refresh(table, deadline, err))
+			return true;
+		if (err->code != PEGASUS_ERR_SERVER ||
+			strcmp(err->server_error, "ERR_BUSY_CREATING") != 0)
+			return false;
+		wake = pegasus_now_us() + (int64_t) backoff_ms * 1000;
+		if (wake >= deadline)
+			return false;
+		if (pegasus_net_sleep(table->client, wake) < 0)
+		{
+			pegasus_error_set(err, PEGASUS_ERR_INTERRUPTED, "query_cfg",
+							  "The request was interrupted.");
+			return false;
+		}
+		backoff_ms = MIN(backoff_ms * 2, table->client->opts.retry_backoff_max_ms);
+	}
+}
+
 PegasusTable *
 pegasus_client_open_table(PegasusClient *client, const char *name,
 						  int timeout_ms, PegasusError *err)
@@ -340,7 +371,7 @@ pegasus_client_open_table(PegasusClient *client, const char *name,
 	if (table == NULL)
 	{
 		table = pegasus_table_new(client, name);
-		if (!pegasus_route_refresh(table, pegasus_deadline(client, timeout_ms), err))
+		if (!refresh_patiently(table, pegasus_deadline(client, timeout_ms), err))
 		{
 			pegasus_table_free(table);
 			return NULL;
@@ -348,7 +379,7 @@ pegasus_client_open_table(PegasusClient *client, const char *name,
 		g_hash_table_insert(client->tables, table->name, table);
 		return table;
 	}
-	if (!pegasus_route_refresh(table, pegasus_deadline(client, timeout_ms), err))
+	if (!refresh_patiently(table, pegasus_deadline(client, timeout_ms), err))
 		return NULL;
 	return table;
 }

@@ -834,6 +834,7 @@ main(int argc, char **argv)
 	if (meta_addr == NULL || control_addr == NULL)
 	{
 		meta_addr = NULL;
+		control_addr = NULL;
 		g_print("# PEGASUS_TEST_META / PEGASUS_TEST_CONTROL not set: onebox tests are skipped\n");
 	}
 
