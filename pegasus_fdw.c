@@ -1,0 +1,164 @@
+/*-------------------------------------------------------------------------
+ *
+ * pegasus_fdw.c
+ *		Foreign data wrapper for Apache Pegasus: the module's front door.
+ *
+ * This file holds the handler and the FdwRoutine callbacks, each of which
+ * unpacks its state and calls into src/fdw: planning in plan.c (pushdown
+ * rules in pushdown.c), scans in scan.c, INSERT in modify.c, options in
+ * option.c, connections and error reporting in connection.c.
+ *
+ * pegasus_fdw.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "commands/explain.h"
+#include "foreign/fdwapi.h"
+
+#include "pegasus_fdw.h"
+
+PG_MODULE_MAGIC;
+
+PG_FUNCTION_INFO_V1(pegasus_fdw_handler);
+
+static void
+pegasusGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
+						 Oid foreigntableid)
+{
+	pegfdw_rel_size(root, baserel, foreigntableid);
+}
+
+static void
+pegasusGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
+					   Oid foreigntableid)
+{
+	pegfdw_paths(root, baserel, foreigntableid);
+}
+
+static ForeignScan *
+pegasusGetForeignPlan(PlannerInfo *root, RelOptInfo *foreignrel,
+					  Oid foreigntableid, ForeignPath *best_path,
+					  List *tlist, List *scan_clauses, Plan *outer_plan)
+{
+	return pegfdw_build_plan(root, foreignrel, foreigntableid, best_path,
+							 tlist, scan_clauses, outer_plan);
+}
+
+static void
+pegasusGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
+							RelOptInfo *input_rel, RelOptInfo *output_rel,
+							void *extra)
+{
+	pegfdw_upper_paths(root, stage, input_rel, output_rel, extra);
+}
+
+static void
+pegasusBeginForeignScan(ForeignScanState *node, int eflags)
+{
+	pegfdw_begin_scan(node, eflags);
+}
+
+static TupleTableSlot *
+pegasusIterateForeignScan(ForeignScanState *node)
+{
+	return pegfdw_iterate_scan(node);
+}
+
+static void
+pegasusReScanForeignScan(ForeignScanState *node)
+{
+	pegfdw_rescan(node);
+}
+
+static void
+pegasusEndForeignScan(ForeignScanState *node)
+{
+	pegfdw_end_scan(node);
+}
+
+static void
+pegasusExplainForeignScan(ForeignScanState *node, ExplainState *es)
+{
+	pegfdw_explain_scan(node, es);
+}
+
+static bool
+pegasusAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
+						   BlockNumber *totalpages)
+{
+	return pegfdw_analyze_table(relation, func, totalpages);
+}
+
+static List *
+pegasusImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
+{
+	return pegfdw_import_schema(stmt, serverOid);
+}
+
+static void
+pegasusBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+						  List *fdw_private, int subplan_index, int eflags)
+{
+	pegfdw_begin_modify(mtstate, rinfo, fdw_private, subplan_index, eflags);
+}
+
+static TupleTableSlot *
+pegasusExecForeignInsert(EState *estate, ResultRelInfo *rinfo,
+						 TupleTableSlot *slot, TupleTableSlot *planSlot)
+{
+	return pegfdw_exec_insert(estate, rinfo, slot, planSlot);
+}
+
+static void
+pegasusEndForeignModify(EState *estate, ResultRelInfo *rinfo)
+{
+	pegfdw_end_modify(estate, rinfo);
+}
+
+static void
+pegasusBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
+{
+	pegfdw_begin_modify(mtstate, rinfo, NIL, 0, 0);
+}
+
+static void
+pegasusEndForeignInsert(EState *estate, ResultRelInfo *rinfo)
+{
+	pegfdw_end_modify(estate, rinfo);
+}
+
+static int
+pegasusIsForeignRelUpdatable(Relation rel)
+{
+	return pegfdw_modify_capabilities(rel);
+}
+
+Datum
+pegasus_fdw_handler(PG_FUNCTION_ARGS)
+{
+	FdwRoutine *routine = makeNode(FdwRoutine);
+
+	routine->GetForeignRelSize = pegasusGetForeignRelSize;
+	routine->GetForeignPaths = pegasusGetForeignPaths;
+	routine->GetForeignPlan = pegasusGetForeignPlan;
+	routine->GetForeignUpperPaths = pegasusGetForeignUpperPaths;
+	routine->BeginForeignScan = pegasusBeginForeignScan;
+	routine->IterateForeignScan = pegasusIterateForeignScan;
+	routine->ReScanForeignScan = pegasusReScanForeignScan;
+	routine->EndForeignScan = pegasusEndForeignScan;
+	routine->ExplainForeignScan = pegasusExplainForeignScan;
+	routine->AnalyzeForeignTable = pegasusAnalyzeForeignTable;
+	routine->ImportForeignSchema = pegasusImportForeignSchema;
+
+	routine->BeginForeignModify = pegasusBeginForeignModify;
+	routine->ExecForeignInsert = pegasusExecForeignInsert;
+	routine->EndForeignModify = pegasusEndForeignModify;
+	routine->BeginForeignInsert = pegasusBeginForeignInsert;
+	routine->EndForeignInsert = pegasusEndForeignInsert;
+	routine->IsForeignRelUpdatable = pegasusIsForeignRelUpdatable;
+
+	PG_RETURN_POINTER(routine);
+}

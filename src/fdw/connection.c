@@ -1,0 +1,608 @@
+/*-------------------------------------------------------------------------
+ *
+ * connection.c
+ *		Cache of Pegasus clients (one per foreign server per backend), the
+ *		wait hook through which clients sleep, and the one place where a
+ *		client error becomes an ereport.
+ *
+ * Lifetimes: a client lives in the cache (TopMemoryContext) across
+ * transactions and keeps its connections and routing tables.  A change to
+ * the server or a user mapping marks the entry invalid; it is rebuilt at
+ * its next use when no scan holds it.  A call that was abandoned or failed
+ * on the network leaves the conversation uncertain: the transaction-end
+ * callback then closes the client's sockets (reconnected on next use).
+ * Clients are freed only when no scan holds them, since scanners belong to
+ * their client and are closed from memory-context reset callbacks that may
+ * run after the transaction callbacks.
+ *
+ * src/fdw/connection.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/latch.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/tuplestore.h"
+#include "utils/wait_event.h"
+
+#include "pegasus_fdw.h"
+
+struct PegFdwConnEntry
+{
+	Oid			serverid;		/* hash key: must be first */
+	PegasusClient *client;
+	char	   *servername;		/* TopMemoryContext */
+	char	   *meta_servers;	/* TopMemoryContext */
+	uint32		server_hashvalue;	/* syscache hash of the server row */
+	bool		invalidated;	/* options changed: rebuild when unused */
+	bool		uncertain;		/* a call was abandoned mid-conversation */
+	int			in_use;			/* scans and modifies holding the client */
+	List	   *tables;			/* names of opened tables (TopMemoryContext) */
+};
+
+static HTAB *ConnectionHash = NULL;
+
+/* An error raised inside the wait hook, rethrown after the client returns. */
+static ErrorData *wait_hook_error = NULL;
+
+PG_FUNCTION_INFO_V1(pegasus_fdw_connections);
+PG_FUNCTION_INFO_V1(pegasus_fdw_disconnect);
+PG_FUNCTION_INFO_V1(pegasus_fdw_disconnect_all);
+
+static void pegfdw_xact_callback(XactEvent event, void *arg);
+static void pegfdw_inval_callback(Datum arg, int cacheid, uint32 hashvalue);
+
+/*
+ * The wait hook: sleeps on the client's sockets and on our latch, so that
+ * cancel, statement_timeout and postmaster death are noticed while waiting.
+ * Returns -1 (abandon the call) when an interrupt that ends the query is
+ * pending; CHECK_FOR_INTERRUPTS() runs after the client call returns.  It
+ * must never longjmp through client code, so any error raised here is kept
+ * and rethrown by pegfdw_check_call().
+ */
+static int
+pegfdw_wait_hook(void *arg, PegasusPollFd *fds, int nfds, int timeout_ms)
+{
+	volatile int result = 0;
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	if (QueryCancelPending || ProcDiePending)
+		return -1;
+
+	PG_TRY();
+	{
+		WaitEventSet *set;
+		WaitEvent  *occurred;
+		int			n;
+		int			i;
+		int			ready = 0;
+
+		set = CreateWaitEventSet(CurrentMemoryContext, nfds + 2);
+		occurred = palloc(sizeof(WaitEvent) * (nfds + 2));
+		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+		for (i = 0; i < nfds; i++)
+		{
+			uint32		ev = 0;
+
+			fds[i].revents = 0;
+			if (fds[i].events & PEGASUS_POLL_IN)
+				ev |= WL_SOCKET_READABLE;
+			if (fds[i].events & PEGASUS_POLL_OUT)
+				ev |= WL_SOCKET_WRITEABLE;
+			if (ev == 0)
+				ev = WL_SOCKET_READABLE;
+			AddWaitEventToSet(set, ev, fds[i].fd, NULL, (void *) (intptr_t) i);
+		}
+		n = WaitEventSetWait(set, timeout_ms, occurred, nfds + 2,
+							 PG_WAIT_EXTENSION);
+		for (i = 0; i < n; i++)
+		{
+			WaitEvent  *e = &occurred[i];
+
+			if (e->events & WL_LATCH_SET)
+				ResetLatch(MyLatch);
+			else if (e->events & (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE))
+			{
+				int			k = (int) (intptr_t) e->user_data;
+
+				if (fds[k].revents == 0)
+					ready++;
+				if (e->events & WL_SOCKET_READABLE)
+					fds[k].revents |= PEGASUS_POLL_IN;
+				if (e->events & WL_SOCKET_WRITEABLE)
+					fds[k].revents |= PEGASUS_POLL_OUT;
+			}
+		}
+		FreeWaitEventSet(set);
+		pfree(occurred);
+		result = ready;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		if (wait_hook_error == NULL)
+		{
+			MemoryContextSwitchTo(TopMemoryContext);
+			wait_hook_error = CopyErrorData();
+			MemoryContextSwitchTo(oldcxt);
+		}
+		FlushErrorState();
+		result = -1;
+	}
+	PG_END_TRY();
+
+	if (QueryCancelPending || ProcDiePending)
+		return -1;
+	return result;
+}
+
+static void
+init_connection_cache(void)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(PegFdwConnEntry);
+	ConnectionHash = hash_create("pegasus_fdw connections", 8, &ctl,
+								 HASH_ELEM | HASH_BLOBS);
+	RegisterXactCallback(pegfdw_xact_callback, NULL);
+	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, pegfdw_inval_callback, 0);
+	CacheRegisterSyscacheCallback(USERMAPPINGOID, pegfdw_inval_callback, 0);
+}
+
+static void
+free_entry_client(PegFdwConnEntry *entry)
+{
+	ListCell   *lc;
+
+	if (entry->client)
+		pegasus_client_free(entry->client);
+	entry->client = NULL;
+	if (entry->servername)
+		pfree(entry->servername);
+	if (entry->meta_servers)
+		pfree(entry->meta_servers);
+	entry->servername = entry->meta_servers = NULL;
+	foreach(lc, entry->tables)
+		pfree(lfirst(lc));
+	list_free(entry->tables);
+	entry->tables = NIL;
+	entry->invalidated = false;
+	entry->uncertain = false;
+}
+
+static void
+make_entry_client(PegFdwConnEntry *entry, ForeignServer *server)
+{
+	PegFdwServerOptions sopts;
+	PegasusClientOptions copts;
+	PegasusError err;
+	MemoryContext oldcxt;
+
+	pegfdw_get_server_options(server, &sopts);
+	pegasus_client_options_init(&copts);
+	copts.connect_timeout_ms = sopts.connect_timeout_ms;
+	copts.operation_timeout_ms = sopts.timeout_ms;
+	copts.wait_hook = pegfdw_wait_hook;
+	copts.wait_arg = NULL;
+
+	pegasus_error_clear(&err);
+	entry->client = pegasus_client_new(sopts.meta_servers, &copts, &err);
+	if (entry->client == NULL)
+		pegfdw_report_error(ERROR, &err, server->servername, NULL);
+
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	entry->servername = pstrdup(server->servername);
+	entry->meta_servers = pstrdup(sopts.meta_servers);
+	MemoryContextSwitchTo(oldcxt);
+	entry->server_hashvalue =
+		GetSysCacheHashValue1(FOREIGNSERVEROID,
+							  ObjectIdGetDatum(server->serverid));
+	elog(DEBUG3, "pegasus_fdw: new client for server \"%s\" (%s)",
+		 server->servername, sopts.meta_servers);
+}
+
+/*
+ * Returns the cached client of server serverid, creating it if needed.
+ * *entry receives the cache entry; the caller may pin it (in_use) while a
+ * scan holds client objects.
+ */
+PegasusClient *
+pegfdw_get_client(Oid serverid, PegFdwConnEntry **entry_out)
+{
+	PegFdwConnEntry *entry;
+	bool		found;
+
+	if (ConnectionHash == NULL)
+		init_connection_cache();
+
+	entry = hash_search(ConnectionHash, &serverid, HASH_ENTER, &found);
+	if (!found)
+	{
+		entry->client = NULL;
+		entry->servername = entry->meta_servers = NULL;
+		entry->invalidated = entry->uncertain = false;
+		entry->in_use = 0;
+		entry->tables = NIL;
+	}
+	if (entry->client && entry->invalidated && entry->in_use == 0)
+	{
+		elog(DEBUG3, "pegasus_fdw: discarding client for server \"%s\" after option change",
+			 entry->servername);
+		free_entry_client(entry);
+	}
+	if (entry->client == NULL)
+		make_entry_client(entry, GetForeignServer(serverid));
+	if (entry_out)
+		*entry_out = entry;
+	return entry->client;
+}
+
+/* Remembers a table name for pegasus_fdw_connections(). */
+static void
+note_table(PegFdwConnEntry *entry, const char *name)
+{
+	ListCell   *lc;
+	MemoryContext oldcxt;
+
+	foreach(lc, entry->tables)
+		if (strcmp((char *) lfirst(lc), name) == 0)
+			return;
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	entry->tables = lappend(entry->tables, pstrdup(name));
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * Opens the Pegasus table of a foreign table (routing is cached by the
+ * client).  *entry_out (may be NULL) receives the cache entry.
+ */
+PegasusTable *
+pegfdw_open_table(PegFdwTable *table, PegFdwConnEntry **entry_out)
+{
+	PegFdwConnEntry *entry;
+	PegasusClient *client = pegfdw_get_client(table->serverid, &entry);
+	PegasusTable *ptable;
+	PegasusError err;
+
+	pegasus_error_clear(&err);
+	ptable = pegasus_client_open_table(client, table->table_name,
+									   table->timeout_ms, &err);
+	if (ptable == NULL)
+	{
+		pegfdw_mark_uncertain(entry);
+		pegfdw_report_error(ERROR, &err, table->servername, table->table_name);
+	}
+	note_table(entry, table->table_name);
+	if (entry_out)
+		*entry_out = entry;
+	return ptable;
+}
+
+void
+pegfdw_mark_uncertain(PegFdwConnEntry *entry)
+{
+	if (entry)
+		entry->uncertain = true;
+}
+
+/* Pins and unpins an entry while client objects (scanners) are alive. */
+void
+pegfdw_pin_entry(PegFdwConnEntry *entry)
+{
+	entry->in_use++;
+}
+
+void
+pegfdw_unpin_entry(PegFdwConnEntry *entry)
+{
+	if (entry->in_use > 0)
+		entry->in_use--;
+}
+
+/* Marks entries of a changed server (or every entry) for rebuilding. */
+static void
+pegfdw_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	HASH_SEQ_STATUS scan;
+	PegFdwConnEntry *entry;
+
+	hash_seq_init(&scan, ConnectionHash);
+	while ((entry = (PegFdwConnEntry *) hash_seq_search(&scan)))
+	{
+		if (entry->client == NULL)
+			continue;
+		if (hashvalue == 0 || cacheid == USERMAPPINGOID ||
+			entry->server_hashvalue == hashvalue)
+			entry->invalidated = true;
+	}
+}
+
+/*
+ * At transaction end, drop the sockets of clients whose conversation may
+ * be out of step (abandoned call, I/O error), and free invalidated clients
+ * nobody holds.
+ */
+static void
+pegfdw_xact_callback(XactEvent event, void *arg)
+{
+	HASH_SEQ_STATUS scan;
+	PegFdwConnEntry *entry;
+
+	if (event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT &&
+		event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT &&
+		event != XACT_EVENT_PREPARE)
+		return;
+
+	hash_seq_init(&scan, ConnectionHash);
+	while ((entry = (PegFdwConnEntry *) hash_seq_search(&scan)))
+	{
+		if (entry->client == NULL)
+			continue;
+		if (entry->uncertain)
+		{
+			elog(DEBUG3, "pegasus_fdw: closing connections of server \"%s\" after an uncertain call",
+				 entry->servername);
+			pegasus_client_disconnect(entry->client);
+			entry->uncertain = false;
+		}
+		if (entry->invalidated && entry->in_use == 0)
+			free_entry_client(entry);
+	}
+	if (wait_hook_error)
+	{
+		FreeErrorData(wait_hook_error);
+		wait_hook_error = NULL;
+	}
+}
+
+static int
+sqlstate_of(PegasusErrorKind code)
+{
+	switch (code)
+	{
+		case PEGASUS_ERR_CONNECT:
+			return ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
+		case PEGASUS_ERR_IO:
+			return ERRCODE_CONNECTION_FAILURE;
+		case PEGASUS_ERR_PROTOCOL:
+			return ERRCODE_PROTOCOL_VIOLATION;
+		case PEGASUS_ERR_TABLE_NOT_FOUND:
+			return ERRCODE_FDW_TABLE_NOT_FOUND;
+		case PEGASUS_ERR_INTERRUPTED:
+			return ERRCODE_QUERY_CANCELED;
+		case PEGASUS_ERR_NO_MEMORY:
+			return ERRCODE_OUT_OF_MEMORY;
+		case PEGASUS_ERR_INTERNAL:
+			return ERRCODE_INTERNAL_ERROR;
+		default:
+			return ERRCODE_FDW_ERROR;
+	}
+}
+
+/*
+ * Report an error returned by the Pegasus client.
+ *
+ * err is a caller-owned PegasusError with fixed-size text, so nothing needs
+ * freeing before ereport() leaves this function by longjmp.  servername and
+ * tablename may be NULL when unknown.
+ */
+void
+pegfdw_report_error(int elevel, const PegasusError *err,
+					const char *servername, const char *tablename)
+{
+	const char *rpc = err->rpc[0] ? err->rpc : "request";
+	const char *tname = tablename ? tablename : "";
+	const char *sname = servername ? servername : "";
+	char		where[256];
+
+	if (err->code == PEGASUS_ERR_INTERRUPTED && elevel >= ERROR)
+	{
+		/* Normally the pending cancel or terminate raises its own error. */
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	where[0] = '\0';
+	if (err->endpoint[0] && err->app_id >= 0 && err->partition_index >= 0)
+		snprintf(where, sizeof(where), "remote Pegasus request: %s on partition %d.%d at %s",
+				 rpc, err->app_id, err->partition_index, err->endpoint);
+	else if (err->endpoint[0])
+		snprintf(where, sizeof(where), "remote Pegasus request: %s at %s",
+				 rpc, err->endpoint);
+
+	switch (err->code)
+	{
+		case PEGASUS_ERR_CONNECT:
+			ereport(elevel,
+					(errcode(sqlstate_of(err->code)),
+					 errmsg("could not connect to the Pegasus cluster of server \"%s\"", sname),
+					 errdetail_internal("%s", err->message),
+					 where[0] ? errcontext("%s", where) : 0));
+			break;
+		case PEGASUS_ERR_TABLE_NOT_FOUND:
+			ereport(elevel,
+					(errcode(sqlstate_of(err->code)),
+					 errmsg("table \"%s\" does not exist on the Pegasus cluster of server \"%s\"",
+							tname, sname),
+					 errhint("Check the \"table\" option of the foreign table, or create the table on the cluster.")));
+			break;
+		case PEGASUS_ERR_TIMEOUT:
+			ereport(elevel,
+					(errcode(sqlstate_of(err->code)),
+					 errmsg("Pegasus %s on table \"%s\" timed out", rpc, tname),
+					 errdetail_internal("%s", err->message),
+					 errhint("Increase the server option \"timeout_ms\" if the cluster is slow."),
+					 where[0] ? errcontext("%s", where) : 0));
+			break;
+		case PEGASUS_ERR_INTERRUPTED:
+			ereport(elevel,
+					(errcode(sqlstate_of(err->code)),
+					 errmsg("canceling Pegasus %s on table \"%s\"", rpc, tname)));
+			break;
+		case PEGASUS_ERR_OUTCOME_UNKNOWN:
+			ereport(elevel,
+					(errcode(sqlstate_of(err->code)),
+					 errmsg("could not confirm Pegasus %s on table \"%s\"", rpc, tname),
+					 errdetail("The write may or may not have been applied. %s", err->message),
+					 where[0] ? errcontext("%s", where) : 0));
+			break;
+		case PEGASUS_ERR_SERVER:
+			ereport(elevel,
+					(errcode(sqlstate_of(err->code)),
+					 errmsg("could not execute Pegasus %s on table \"%s\"", rpc, tname),
+					 errdetail_internal("%s%s%s", err->message,
+										err->server_error[0] ? " Server error: " : "",
+										err->server_error),
+					 where[0] ? errcontext("%s", where) : 0));
+			break;
+		default:
+			ereport(elevel,
+					(errcode(sqlstate_of(err->code)),
+					 errmsg("could not execute Pegasus %s on table \"%s\"", rpc, tname),
+					 errdetail_internal("%s", err->message[0] ? err->message :
+										pegasus_error_code_name(err->code)),
+					 where[0] ? errcontext("%s", where) : 0));
+			break;
+	}
+}
+
+/*
+ * Checks the outcome of a client call: rethrows an error raised inside the
+ * wait hook, processes pending interrupts, then reports a failed call.
+ */
+void
+pegfdw_check_call(bool ok, const PegasusError *err,
+				  const char *servername, const char *tablename)
+{
+	if (wait_hook_error)
+	{
+		ErrorData  *edata = wait_hook_error;
+
+		wait_hook_error = NULL;
+		ReThrowError(edata);
+	}
+	CHECK_FOR_INTERRUPTS();
+	if (!ok)
+		pegfdw_report_error(ERROR, err, servername, tablename);
+}
+
+/* Marks the entry of serverid uncertain after a failed call. */
+void
+pegfdw_note_failure(PegFdwConnEntry *entry, const PegasusError *err)
+{
+	switch (err->code)
+	{
+		case PEGASUS_ERR_TIMEOUT:
+		case PEGASUS_ERR_IO:
+		case PEGASUS_ERR_PROTOCOL:
+		case PEGASUS_ERR_INTERRUPTED:
+		case PEGASUS_ERR_OUTCOME_UNKNOWN:
+			pegfdw_mark_uncertain(entry);
+			break;
+		default:
+			break;
+	}
+}
+
+/* Drops the entry's client unless it is held; reports whether it did. */
+static bool
+disconnect_entry(PegFdwConnEntry *entry)
+{
+	if (entry->client == NULL)
+		return false;
+	if (entry->in_use > 0)
+	{
+		ereport(WARNING,
+				(errmsg("cannot close connections of server \"%s\" because they are still in use",
+						entry->servername)));
+		return false;
+	}
+	free_entry_client(entry);
+	return true;
+}
+
+Datum
+pegasus_fdw_disconnect(PG_FUNCTION_ARGS)
+{
+	ForeignServer *server = GetForeignServerByName(NameStr(*PG_GETARG_NAME(0)),
+												   false);
+	PegFdwConnEntry *entry;
+
+	if (ConnectionHash == NULL)
+		PG_RETURN_BOOL(false);
+	entry = hash_search(ConnectionHash, &server->serverid, HASH_FIND, NULL);
+	PG_RETURN_BOOL(entry != NULL && disconnect_entry(entry));
+}
+
+Datum
+pegasus_fdw_disconnect_all(PG_FUNCTION_ARGS)
+{
+	HASH_SEQ_STATUS scan;
+	PegFdwConnEntry *entry;
+	bool		any = false;
+
+	if (ConnectionHash == NULL)
+		PG_RETURN_BOOL(false);
+	hash_seq_init(&scan, ConnectionHash);
+	while ((entry = (PegFdwConnEntry *) hash_seq_search(&scan)))
+		any |= disconnect_entry(entry);
+	PG_RETURN_BOOL(any);
+}
+
+/*
+ * pegasus_fdw_connections(): one row per cached client with its counters.
+ */
+Datum
+pegasus_fdw_connections(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HASH_SEQ_STATUS scan;
+	PegFdwConnEntry *entry;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (ConnectionHash == NULL)
+		return (Datum) 0;
+
+	hash_seq_init(&scan, ConnectionHash);
+	while ((entry = (PegFdwConnEntry *) hash_seq_search(&scan)))
+	{
+		Datum		values[10];
+		bool		nulls[10];
+		PegasusStats stats;
+		StringInfoData tables;
+		ListCell   *lc;
+
+		if (entry->client == NULL)
+			continue;
+		memset(nulls, 0, sizeof(nulls));
+		pegasus_client_get_stats(entry->client, &stats);
+		initStringInfo(&tables);
+		foreach(lc, entry->tables)
+			appendStringInfo(&tables, "%s%s", tables.len ? "," : "",
+							 (char *) lfirst(lc));
+		values[0] = CStringGetTextDatum(entry->servername);
+		values[1] = CStringGetTextDatum(entry->meta_servers);
+		values[2] = CStringGetTextDatum(tables.data);
+		values[3] = BoolGetDatum(!entry->invalidated);
+		values[4] = Int64GetDatum((int64) stats.rpcs_sent);
+		values[5] = Int64GetDatum((int64) stats.bytes_sent);
+		values[6] = Int64GetDatum((int64) stats.bytes_received);
+		values[7] = Int64GetDatum((int64) stats.rows_received);
+		values[8] = Int64GetDatum((int64) stats.connects);
+		values[9] = Int64GetDatum((int64) stats.routing_refreshes);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

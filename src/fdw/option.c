@@ -1,0 +1,556 @@
+/*-------------------------------------------------------------------------
+ *
+ * option.c
+ *		Options of the Pegasus foreign data wrapper: the table of legal
+ *		options, the validator, and the typed view of a foreign table
+ *		(PegFdwTable) with its column roles.
+ *
+ * The validator sees one catalog object at a time, so it checks names and
+ * values only.  Checks that need the whole table definition (two columns
+ * with one role, a missing hash key column, key column types) are made by
+ * pegfdw_get_table(), which runs whenever a table is planned or modified.
+ *
+ * src/fdw/option.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "access/htup_details.h"
+#include "access/reloptions.h"
+#include "access/table.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_foreign_table.h"
+#include "catalog/pg_type.h"
+#include "catalog/pg_user_mapping.h"
+#include "commands/defrem.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/varlena.h"
+
+#include "pegasus_fdw.h"
+
+typedef enum PegFdwOptionKind
+{
+	OPT_STRING,
+	OPT_META_SERVERS,
+	OPT_INT,
+	OPT_LAYOUT,
+	OPT_ROLE
+} PegFdwOptionKind;
+
+typedef struct PegFdwOptionDef
+{
+	const char *name;
+	Oid			context;		/* catalog the option belongs to */
+	PegFdwOptionKind kind;
+	int64		min;			/* OPT_INT bounds */
+	int64		max;
+} PegFdwOptionDef;
+
+/*
+ * Every legal option.  The server carries connection settings and defaults
+ * that a foreign table may override.
+ */
+static const PegFdwOptionDef legal_options[] = {
+	{"meta_servers", ForeignServerRelationId, OPT_META_SERVERS, 0, 0},
+	{"connect_timeout_ms", ForeignServerRelationId, OPT_INT, 1, 3600000},
+	{"timeout_ms", ForeignServerRelationId, OPT_INT, 1, 3600000},
+	{"fetch_size", ForeignServerRelationId, OPT_INT, 1, 100000},
+	{"batch_size", ForeignServerRelationId, OPT_INT, 1, 100000},
+	{"scan_parallelism", ForeignServerRelationId, OPT_INT, 1, 256},
+	{"scan_rate_limit", ForeignServerRelationId, OPT_INT, 0, INT_MAX},
+
+	{"table", ForeignTableRelationId, OPT_STRING, 0, 0},
+	{"layout", ForeignTableRelationId, OPT_LAYOUT, 0, 0},
+	{"fetch_size", ForeignTableRelationId, OPT_INT, 1, 100000},
+	{"batch_size", ForeignTableRelationId, OPT_INT, 1, 100000},
+	{"scan_parallelism", ForeignTableRelationId, OPT_INT, 1, 256},
+	{"scan_rate_limit", ForeignTableRelationId, OPT_INT, 0, INT_MAX},
+
+	{"role", AttributeRelationId, OPT_ROLE, 0, 0},
+	{"sort_key", AttributeRelationId, OPT_STRING, 0, 0},
+	{NULL, InvalidOid, OPT_STRING, 0, 0}
+};
+
+#define DEFAULT_FETCH_SIZE 1000
+#define DEFAULT_BATCH_SIZE 100
+#define DEFAULT_SCAN_PARALLELISM 4
+#define DEFAULT_TIMEOUT_MS 5000
+#define DEFAULT_CONNECT_TIMEOUT_MS 1000
+
+static const char *const role_names[] = {
+	"", "hash_key", "sort_key", "value", "ttl"
+};
+
+PG_FUNCTION_INFO_V1(pegasus_fdw_validator);
+
+const char *
+pegfdw_role_name(PegFdwColumnRole role)
+{
+	return role_names[role];
+}
+
+/* Key columns hold raw bytes: only string types map onto them one to one. */
+bool
+pegfdw_key_type_supported(Oid basetype)
+{
+	return basetype == TEXTOID || basetype == VARCHAROID ||
+		basetype == BYTEAOID;
+}
+
+static const PegFdwOptionDef *
+find_option(const char *name, Oid context)
+{
+	const PegFdwOptionDef *opt;
+
+	for (opt = legal_options; opt->name; opt++)
+	{
+		if (opt->context == context && strcmp(opt->name, name) == 0)
+			return opt;
+	}
+	return NULL;
+}
+
+/*
+ * Reports an unknown option, with the closest legal name of this context
+ * as a hint when there is a near miss.
+ */
+static void
+report_unknown_option(const char *name, Oid context)
+{
+	const PegFdwOptionDef *opt;
+	const char *best = NULL;
+	int			best_dist = INT_MAX;
+	StringInfoData valid;
+	int			nvalid = 0;
+
+	initStringInfo(&valid);
+	for (opt = legal_options; opt->name; opt++)
+	{
+		int			dist;
+
+		if (opt->context != context)
+			continue;
+		appendStringInfo(&valid, "%s%s", nvalid++ ? ", " : "", opt->name);
+		dist = varstr_levenshtein(name, strlen(name), opt->name,
+								  strlen(opt->name), 1, 1, 1, false);
+		if (dist < best_dist)
+		{
+			best_dist = dist;
+			best = opt->name;
+		}
+	}
+
+	/* A near miss is at most a third of the name away. */
+	if (best && best_dist <= Max(2, (int) strlen(name) / 3))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid option \"%s\"", name),
+				 errhint("Perhaps you meant the option \"%s\".", best)));
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+			 errmsg("invalid option \"%s\"", name),
+			 nvalid > 0 ?
+			 errhint("Valid options in this context are: %s.", valid.data) :
+			 errhint("There are no valid options in this context.")));
+}
+
+/* Parses an integer option value, reporting bad syntax or range. */
+static int64
+parse_int_option(const char *name, const char *value, int64 min, int64 max)
+{
+	char	   *end;
+	long long	v;
+
+	errno = 0;
+	v = strtoll(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || v < min || v > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+				 errdetail("The value must be an integer between " INT64_FORMAT
+						   " and " INT64_FORMAT ".", min, max)));
+	return v;
+}
+
+/*
+ * Checks a meta server list: comma-separated host:port entries, each with a
+ * non-empty host of name characters and a port in 1..65535.
+ */
+static void
+check_meta_servers(const char *value)
+{
+	const char *p = value;
+	bool		ok = (*value != '\0');
+
+	while (ok && *p)
+	{
+		const char *entry = p;
+		const char *colon = NULL;
+		const char *q;
+		long		port = 0;
+		int			ndigits = 0;
+
+		while (*p && *p != ',')
+			p++;
+		for (q = entry; q < p; q++)
+			if (*q == ':')
+				colon = q;
+		if (colon == NULL || colon == entry)
+		{
+			ok = false;
+			break;
+		}
+		for (q = entry; q < colon; q++)
+			if (!(isalnum((unsigned char) *q) || *q == '.' || *q == '-' ||
+				  *q == '_'))
+				ok = false;
+		for (q = colon + 1; q < p; q++)
+		{
+			if (!isdigit((unsigned char) *q) || ++ndigits > 5)
+			{
+				ok = false;
+				break;
+			}
+			port = port * 10 + (*q - '0');
+		}
+		if (ndigits == 0 || port < 1 || port > 65535)
+			ok = false;
+		if (*p == ',')
+		{
+			p++;
+			if (*p == '\0')
+				ok = false;
+		}
+	}
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"meta_servers\": \"%s\"",
+						value),
+				 errdetail("The value must be a comma-separated list of host:port entries, such as '127.0.0.1:34601,127.0.0.1:34602'.")));
+}
+
+static void
+check_option_value(const PegFdwOptionDef *opt, const char *value)
+{
+	switch (opt->kind)
+	{
+		case OPT_STRING:
+			if (value[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"%s\": \"\"",
+								opt->name),
+						 errdetail("The value must not be empty.")));
+			break;
+		case OPT_META_SERVERS:
+			check_meta_servers(value);
+			break;
+		case OPT_INT:
+			(void) parse_int_option(opt->name, value, opt->min, opt->max);
+			break;
+		case OPT_LAYOUT:
+			if (strcmp(value, "kv") != 0 && strcmp(value, "wide") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"layout\": \"%s\"",
+								value),
+						 errhint("Valid values are 'kv' and 'wide'.")));
+			break;
+		case OPT_ROLE:
+			if (strcmp(value, "hash_key") != 0 &&
+				strcmp(value, "sort_key") != 0 &&
+				strcmp(value, "value") != 0 &&
+				strcmp(value, "ttl") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"role\": \"%s\"",
+								value),
+						 errhint("Valid values are 'hash_key', 'sort_key', 'value' and 'ttl'.")));
+			break;
+	}
+}
+
+/*
+ * Validates the options of a server, user mapping, foreign table or column.
+ */
+Datum
+pegasus_fdw_validator(PG_FUNCTION_ARGS)
+{
+	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
+	Oid			catalog = PG_GETARG_OID(1);
+	ListCell   *lc;
+	bool		have_meta = false;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+		const PegFdwOptionDef *opt = find_option(def->defname, catalog);
+
+		if (opt == NULL)
+			report_unknown_option(def->defname, catalog);
+		check_option_value(opt, defGetString(def));
+		if (opt->kind == OPT_META_SERVERS)
+			have_meta = true;
+	}
+
+	if (catalog == ForeignServerRelationId && !have_meta)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("option \"meta_servers\" is required for a Pegasus server"),
+				 errhint("Add OPTIONS (meta_servers 'host:port,...').")));
+
+	PG_RETURN_VOID();
+}
+
+/* Applies one server or table option to a PegFdwTable. */
+static void
+apply_table_option(PegFdwTable *t, DefElem *def)
+{
+	const char *v = defGetString(def);
+
+	if (strcmp(def->defname, "meta_servers") == 0)
+		t->meta_servers = pstrdup(v);
+	else if (strcmp(def->defname, "connect_timeout_ms") == 0)
+		t->connect_timeout_ms = parse_int_option(def->defname, v, 1, 3600000);
+	else if (strcmp(def->defname, "timeout_ms") == 0)
+		t->timeout_ms = parse_int_option(def->defname, v, 1, 3600000);
+	else if (strcmp(def->defname, "fetch_size") == 0)
+		t->fetch_size = parse_int_option(def->defname, v, 1, 100000);
+	else if (strcmp(def->defname, "batch_size") == 0)
+		t->batch_size = parse_int_option(def->defname, v, 1, 100000);
+	else if (strcmp(def->defname, "scan_parallelism") == 0)
+		t->scan_parallelism = parse_int_option(def->defname, v, 1, 256);
+	else if (strcmp(def->defname, "scan_rate_limit") == 0)
+		t->scan_rate_limit = parse_int_option(def->defname, v, 0, INT_MAX);
+	else if (strcmp(def->defname, "table") == 0)
+		t->table_name = pstrdup(v);
+	else if (strcmp(def->defname, "layout") == 0)
+		t->layout = strcmp(v, "wide") == 0 ? PEGFDW_LAYOUT_WIDE : PEGFDW_LAYOUT_KV;
+}
+
+void
+pegfdw_get_server_options(ForeignServer *server, PegFdwServerOptions *opts)
+{
+	ListCell   *lc;
+
+	opts->meta_servers = NULL;
+	opts->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+	opts->timeout_ms = DEFAULT_TIMEOUT_MS;
+	foreach(lc, server->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+		const char *v = defGetString(def);
+
+		if (strcmp(def->defname, "meta_servers") == 0)
+			opts->meta_servers = pstrdup(v);
+		else if (strcmp(def->defname, "connect_timeout_ms") == 0)
+			opts->connect_timeout_ms = parse_int_option(def->defname, v, 1, 3600000);
+		else if (strcmp(def->defname, "timeout_ms") == 0)
+			opts->timeout_ms = parse_int_option(def->defname, v, 1, 3600000);
+	}
+	if (opts->meta_servers == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("server \"%s\" has no option \"meta_servers\"",
+						server->servername)));
+}
+
+/* The role a column takes: its "role" option, else its name. */
+static PegFdwColumnRole
+column_role(const char *attname, List *options, char **wide_sort_key)
+{
+	ListCell   *lc;
+	const char *role = NULL;
+
+	*wide_sort_key = NULL;
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "role") == 0)
+			role = defGetString(def);
+		else if (strcmp(def->defname, "sort_key") == 0)
+			*wide_sort_key = pstrdup(defGetString(def));
+	}
+	if (role == NULL)
+		role = attname;
+	if (strcmp(role, "hash_key") == 0)
+		return PEGFDW_ROLE_HASH_KEY;
+	if (strcmp(role, "sort_key") == 0)
+		return PEGFDW_ROLE_SORT_KEY;
+	if (strcmp(role, "value") == 0)
+		return PEGFDW_ROLE_VALUE;
+	if (strcmp(role, "ttl") == 0)
+		return PEGFDW_ROLE_TTL;
+	return PEGFDW_ROLE_NONE;
+}
+
+static void
+check_column_type(PegFdwTable *t, PegFdwColumn *col)
+{
+	switch (col->role)
+	{
+		case PEGFDW_ROLE_HASH_KEY:
+		case PEGFDW_ROLE_SORT_KEY:
+			if (!pegfdw_key_type_supported(col->basetype))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("column \"%s\" of foreign table \"%s\" cannot be a %s column of type %s",
+								col->name, t->relname,
+								col->role == PEGFDW_ROLE_HASH_KEY ? "hash key" : "sort key",
+								format_type_be(col->typid)),
+						 errhint("Key columns must be of type text, varchar or bytea.")));
+			break;
+		case PEGFDW_ROLE_TTL:
+			if (col->basetype != INT2OID && col->basetype != INT4OID &&
+				col->basetype != INT8OID)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("column \"%s\" of foreign table \"%s\" cannot be a ttl column of type %s",
+								col->name, t->relname, format_type_be(col->typid)),
+						 errhint("The ttl column must be of type smallint, integer or bigint.")));
+			break;
+		default:
+			break;
+	}
+}
+
+/* Records that col takes role, refusing a second column with that role. */
+static void
+assign_role(PegFdwTable *t, AttrNumber *slot, PegFdwColumn *col)
+{
+	if (*slot != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("foreign table \"%s\" has more than one %s column",
+						t->relname, pegfdw_role_name(col->role)),
+				 errdetail("Columns \"%s\" and \"%s\" both have the role \"%s\".",
+						   t->columns[*slot - 1].name, col->name,
+						   pegfdw_role_name(col->role))));
+	*slot = col->attnum;
+}
+
+/*
+ * Builds the typed description of foreign table relid, with server options
+ * overridden by table options, and checks its definition as a whole.
+ * The result is palloc'd in the current memory context.
+ */
+PegFdwTable *
+pegfdw_get_table(Oid relid)
+{
+	ForeignTable *ft = GetForeignTable(relid);
+	ForeignServer *server = GetForeignServer(ft->serverid);
+	PegFdwTable *t = palloc0(sizeof(PegFdwTable));
+	Relation	rel;
+	TupleDesc	tupdesc;
+	ListCell   *lc;
+	int			i;
+
+	t->relid = relid;
+	t->relname = get_rel_name(relid);
+	t->serverid = server->serverid;
+	t->servername = pstrdup(server->servername);
+	t->layout = PEGFDW_LAYOUT_KV;
+	t->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+	t->timeout_ms = DEFAULT_TIMEOUT_MS;
+	t->fetch_size = DEFAULT_FETCH_SIZE;
+	t->batch_size = DEFAULT_BATCH_SIZE;
+	t->scan_parallelism = DEFAULT_SCAN_PARALLELISM;
+	foreach(lc, server->options)
+		apply_table_option(t, (DefElem *) lfirst(lc));
+	foreach(lc, ft->options)
+		apply_table_option(t, (DefElem *) lfirst(lc));
+	if (t->table_name == NULL)
+		t->table_name = pstrdup(t->relname);
+
+	rel = table_open(relid, AccessShareLock);
+	tupdesc = RelationGetDescr(rel);
+	t->natts = tupdesc->natts;
+	t->columns = palloc0(sizeof(PegFdwColumn) * Max(t->natts, 1));
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		PegFdwColumn *col = &t->columns[i];
+
+		col->attnum = att->attnum;
+		col->name = pstrdup(NameStr(att->attname));
+		col->dropped = att->attisdropped;
+		if (col->dropped)
+			continue;
+		col->typid = att->atttypid;
+		col->basetype = getBaseType(att->atttypid);
+		col->typmod = att->atttypmod;
+		col->collation = att->attcollation;
+		col->role = column_role(col->name,
+								GetForeignColumnOptions(relid, att->attnum),
+								&col->wide_sort_key);
+		check_column_type(t, col);
+		switch (col->role)
+		{
+			case PEGFDW_ROLE_HASH_KEY:
+				assign_role(t, &t->hash_attno, col);
+				break;
+			case PEGFDW_ROLE_SORT_KEY:
+				assign_role(t, &t->sort_attno, col);
+				break;
+			case PEGFDW_ROLE_VALUE:
+				assign_role(t, &t->value_attno, col);
+				break;
+			case PEGFDW_ROLE_TTL:
+				assign_role(t, &t->ttl_attno, col);
+				break;
+			case PEGFDW_ROLE_NONE:
+				if (col->wide_sort_key == NULL)
+					col->wide_sort_key = col->name;
+				break;
+		}
+	}
+	table_close(rel, AccessShareLock);
+
+	if (t->hash_attno == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_COLUMN_NAME),
+				 errmsg("foreign table \"%s\" has no hash key column", t->relname),
+				 errhint("Name a column \"hash_key\", or set the column option \"role\" to 'hash_key'.")));
+	if (t->layout == PEGFDW_LAYOUT_WIDE)
+	{
+		AttrNumber	bad = t->value_attno ? t->value_attno :
+		t->sort_attno ? t->sort_attno : t->ttl_attno;
+
+		if (bad != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("foreign table \"%s\" with layout 'wide' cannot have a %s column",
+							t->relname,
+							pegfdw_role_name(t->columns[bad - 1].role)),
+					 errdetail("In a wide table every column other than the hash key reads the sort key it names.")));
+	}
+	else
+	{
+		for (i = 0; i < t->natts; i++)
+		{
+			PegFdwColumn *col = &t->columns[i];
+
+			if (!col->dropped && col->role == PEGFDW_ROLE_NONE)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_COLUMN_NAME),
+						 errmsg("column \"%s\" of foreign table \"%s\" has no role",
+								col->name, t->relname),
+						 errhint("Name the column hash_key, sort_key, value or ttl, set its option \"role\", or use layout 'wide'.")));
+		}
+		if (t->sort_attno == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_COLUMN_NAME),
+					 errmsg("foreign table \"%s\" has no sort key column", t->relname),
+					 errhint("Name a column \"sort_key\", set the column option \"role\" to 'sort_key', or use layout 'wide'.")));
+	}
+	return t;
+}

@@ -1,0 +1,288 @@
+/*-------------------------------------------------------------------------
+ *
+ * pegasus_fdw.h
+ *		Declarations shared by the files of the Pegasus foreign data wrapper,
+ *		grouped by the file that defines them.
+ *
+ * FDW files talk to Pegasus only through src/client/pegasus_client.h, which
+ * uses plain C types; no GLib or thrift header is included here.
+ *
+ * src/fdw/pegasus_fdw.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PEGASUS_FDW_H
+#define PEGASUS_FDW_H
+
+#include "commands/vacuum.h"
+#include "foreign/fdwapi.h"
+#include "foreign/foreign.h"
+#include "lib/stringinfo.h"
+#include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
+#include "utils/rel.h"
+
+#include "pegasus_client.h"
+
+/* Role a column of a foreign table plays. */
+typedef enum PegFdwColumnRole
+{
+	PEGFDW_ROLE_NONE = 0,		/* wide layout: a sort key column */
+	PEGFDW_ROLE_HASH_KEY,
+	PEGFDW_ROLE_SORT_KEY,
+	PEGFDW_ROLE_VALUE,
+	PEGFDW_ROLE_TTL
+} PegFdwColumnRole;
+
+typedef enum PegFdwLayout
+{
+	PEGFDW_LAYOUT_KV = 0,		/* one SQL row per (hash key, sort key) */
+	PEGFDW_LAYOUT_WIDE			/* one SQL row per hash key */
+} PegFdwLayout;
+
+/* One column of a foreign table, as the FDW sees it. */
+typedef struct PegFdwColumn
+{
+	AttrNumber	attnum;
+	char	   *name;
+	Oid			typid;			/* declared type */
+	Oid			basetype;		/* base type if typid is a domain */
+	int32		typmod;
+	Oid			collation;
+	bool		dropped;
+	PegFdwColumnRole role;
+	char	   *wide_sort_key;	/* wide layout: the sort key it reads */
+} PegFdwColumn;
+
+/*
+ * Everything the FDW needs to know about one foreign table: the cluster
+ * (server options), the Pegasus table and the column roles.  Built by
+ * pegfdw_get_table(), which also checks the definition as a whole.
+ */
+typedef struct PegFdwTable
+{
+	Oid			relid;
+	char	   *relname;		/* foreign table name */
+	Oid			serverid;
+	char	   *servername;
+	char	   *meta_servers;
+	char	   *table_name;		/* Pegasus table */
+	PegFdwLayout layout;
+	int			connect_timeout_ms;
+	int			timeout_ms;
+	int			fetch_size;
+	int			batch_size;
+	int			scan_parallelism;
+	double		scan_rate_limit;	/* rows per second, 0 = off */
+
+	AttrNumber	hash_attno;		/* 0 when absent */
+	AttrNumber	sort_attno;
+	AttrNumber	value_attno;
+	AttrNumber	ttl_attno;
+	int			natts;
+	PegFdwColumn *columns;		/* indexed by attnum - 1 */
+} PegFdwTable;
+
+/* Options of one server, as the connection cache needs them. */
+typedef struct PegFdwServerOptions
+{
+	char	   *meta_servers;
+	int			connect_timeout_ms;
+	int			timeout_ms;
+} PegFdwServerOptions;
+
+/* Which Pegasus operation a scan runs (see pushdown.c). */
+typedef enum PegFdwOperation
+{
+	PEGFDW_OP_SCAN = 0,			/* every partition, concurrently */
+	PEGFDW_OP_POINT,			/* get / multi_get / batch_get */
+	PEGFDW_OP_RANGE,			/* multi_get_range pages within hash keys */
+	PEGFDW_OP_COUNT_HASH,		/* count(*) of hash keys: sortkey_count */
+	PEGFDW_OP_COUNT_SCAN		/* count(*) of the table: counting scanner */
+} PegFdwOperation;
+
+/*
+ * Kinds of pushed conditions.  Each pushed condition is a (kind, expression)
+ * pair: the kinds travel in fdw_private, the expressions in fdw_exprs, in
+ * the same order, so that parameters are evaluated at execution time.
+ */
+typedef enum PegFdwCondKind
+{
+	PEGFDW_COND_HASH_EQ = 0,	/* hash_key = expr */
+	PEGFDW_COND_HASH_IN,		/* hash_key = ANY(array expr) */
+	PEGFDW_COND_SORT_EQ,
+	PEGFDW_COND_SORT_IN,
+	PEGFDW_COND_SORT_GT,
+	PEGFDW_COND_SORT_GE,
+	PEGFDW_COND_SORT_LT,
+	PEGFDW_COND_SORT_LE,
+	PEGFDW_COND_HASH_PREFIX,	/* server-side key filters; expr is a Const */
+	PEGFDW_COND_HASH_POSTFIX,
+	PEGFDW_COND_HASH_ANYWHERE,
+	PEGFDW_COND_SORT_PREFIX,
+	PEGFDW_COND_SORT_POSTFIX,
+	PEGFDW_COND_SORT_ANYWHERE
+} PegFdwCondKind;
+
+/* A condition the planner can hand to Pegasus. */
+typedef struct PegFdwCond
+{
+	PegFdwCondKind kind;
+	Expr	   *expr;			/* value, array or pattern */
+	RestrictInfo *rinfo;		/* the clause it came from */
+	bool		exact;			/* Pegasus applies it exactly: no recheck */
+} PegFdwCond;
+
+/*
+ * A scan request as planned: the operation and the conditions it uses.
+ * Built by pegfdw_choose_request() from a set of candidate conditions.
+ */
+typedef struct PegFdwRequest
+{
+	PegFdwOperation op;
+	List	   *conds;			/* PegFdwCond *, pushed */
+	List	   *local_rinfos;	/* RestrictInfos left to check locally */
+	bool		has_hash_eq;	/* exactly one hash key value */
+	bool		has_hash_in;
+	bool		has_sort_point;
+	bool		reverse;
+	bool		no_value;
+	bool		need_ttl;
+	int64		limit;			/* rows the scan may stop after, -1 = all */
+} PegFdwRequest;
+
+/*
+ * Planner state of a foreign base relation (RelOptInfo->fdw_private).
+ */
+typedef struct PegFdwRelationInfo
+{
+	PegFdwTable *table;
+	List	   *candidates;		/* PegFdwCond * from baserestrictinfo */
+	List	   *other_rinfos;	/* restrictions no condition came from */
+	PegFdwRequest *base;		/* request of the unparameterized path */
+	Bitmapset  *attrs_used;
+	int			partition_count;
+	double		table_rows;		/* estimated rows in the whole table */
+	double		rows_per_hash_key;
+} PegFdwRelationInfo;
+
+/* Per-path choice handed from GetForeignPaths to GetForeignPlan. */
+typedef struct PegFdwPathSpec
+{
+	PegFdwRequest *request;
+} PegFdwPathSpec;
+
+/*
+ * Items in fdw_private of a Pegasus ForeignScan.  Built by pegfdw_build_plan
+ * with list_make*() in this order; read by pegfdw_begin_scan and the EXPLAIN
+ * code with list_nth(..., PegFdwScanPrivate...).
+ */
+enum PegFdwScanPrivateIndex
+{
+	PegFdwScanPrivateOperation,	/* Integer: PegFdwOperation */
+	PegFdwScanPrivateTableOid,	/* Integer: foreign table OID */
+	PegFdwScanPrivateCondKinds, /* Integer list, parallel to fdw_exprs */
+	PegFdwScanPrivateRetrievedAttrs,	/* Integer list of attnums used */
+	PegFdwScanPrivateFlags,		/* Integer: PEGFDW_FLAG_* bits */
+	PegFdwScanPrivateLimit,		/* Integer: row limit, -1 = none */
+	PegFdwScanPrivateDescription	/* String: the request, for EXPLAIN */
+};
+
+#define PEGFDW_FLAG_REVERSE		0x01
+#define PEGFDW_FLAG_NO_VALUE	0x02
+#define PEGFDW_FLAG_NEED_TTL	0x04
+
+/* Executor state of a connection use (held by scans and modifies). */
+typedef struct PegFdwConnEntry PegFdwConnEntry;
+
+/* in option.c */
+extern PegFdwTable *pegfdw_get_table(Oid relid);
+extern void pegfdw_get_server_options(ForeignServer *server,
+									  PegFdwServerOptions *opts);
+extern const char *pegfdw_role_name(PegFdwColumnRole role);
+extern bool pegfdw_key_type_supported(Oid basetype);
+
+/* in connection.c */
+extern PegasusClient *pegfdw_get_client(Oid serverid, PegFdwConnEntry **entry);
+extern PegasusTable *pegfdw_open_table(PegFdwTable *table,
+									   PegFdwConnEntry **entry_out);
+extern void pegfdw_mark_uncertain(PegFdwConnEntry *entry);
+extern void pegfdw_note_failure(PegFdwConnEntry *entry, const PegasusError *err);
+extern void pegfdw_pin_entry(PegFdwConnEntry *entry);
+extern void pegfdw_unpin_entry(PegFdwConnEntry *entry);
+extern void pegfdw_report_error(int elevel, const PegasusError *err,
+								const char *servername, const char *tablename);
+extern void pegfdw_check_call(bool ok, const PegasusError *err,
+							  const char *servername, const char *tablename);
+
+/* in pushdown.c */
+extern List *pegfdw_collect_conditions(PlannerInfo *root, RelOptInfo *baserel,
+									   PegFdwTable *table, List *rinfos,
+									   List **rest);
+extern PegFdwRequest *pegfdw_choose_request(PegFdwTable *table, List *conds,
+											List *other_rinfos);
+extern char *pegfdw_describe_request(PlannerInfo *root, PegFdwTable *table,
+									 PegFdwRequest *request);
+
+/* in plan.c */
+extern void pegfdw_rel_size(PlannerInfo *root, RelOptInfo *baserel,
+							Oid foreigntableid);
+extern void pegfdw_paths(PlannerInfo *root, RelOptInfo *baserel,
+						 Oid foreigntableid);
+extern ForeignScan *pegfdw_build_plan(PlannerInfo *root, RelOptInfo *foreignrel,
+									  Oid foreigntableid, ForeignPath *best_path,
+									  List *tlist, List *scan_clauses,
+									  Plan *outer_plan);
+extern void pegfdw_upper_paths(PlannerInfo *root, UpperRelationKind stage,
+							   RelOptInfo *input_rel, RelOptInfo *output_rel,
+							   void *extra);
+
+/* in scan.c */
+extern void pegfdw_begin_scan(ForeignScanState *node, int eflags);
+extern TupleTableSlot *pegfdw_iterate_scan(ForeignScanState *node);
+extern void pegfdw_rescan(ForeignScanState *node);
+extern void pegfdw_end_scan(ForeignScanState *node);
+extern void pegfdw_explain_scan(ForeignScanState *node, struct ExplainState *es);
+
+/* in convert.c */
+
+/* Per-column conversion state (input/output functions), lazily set up. */
+typedef struct PegFdwTypeIO
+{
+	bool		in_ready;
+	bool		out_ready;
+	FmgrInfo	in;
+	FmgrInfo	out;
+	Oid			ioparam;
+} PegFdwTypeIO;
+
+extern PegFdwTypeIO *pegfdw_make_type_io(PegFdwTable *table);
+extern Datum pegfdw_bytes_to_datum(PegFdwTable *table, PegFdwTypeIO *io,
+								   PegFdwColumn *col, const char *data,
+								   size_t len);
+extern void pegfdw_datum_to_bytes(PegFdwTable *table, PegFdwTypeIO *io,
+								  PegFdwColumn *col, Datum value,
+								  const char **data, size_t *len);
+extern void pegfdw_fill_kv_row(PegFdwTable *table, PegFdwTypeIO *io,
+							   PegasusSlice hash_key, PegasusSlice sort_key,
+							   const PegasusSlice *value, int32 ttl_seconds,
+							   Datum *values, bool *nulls);
+
+/* in modify.c */
+extern void pegfdw_begin_modify(ModifyTableState *mtstate,
+								ResultRelInfo *rinfo, List *fdw_private,
+								int subplan_index, int eflags);
+extern TupleTableSlot *pegfdw_exec_insert(EState *estate, ResultRelInfo *rinfo,
+										  TupleTableSlot *slot,
+										  TupleTableSlot *planSlot);
+extern void pegfdw_end_modify(EState *estate, ResultRelInfo *rinfo);
+extern int	pegfdw_modify_capabilities(Relation rel);
+
+/* in import.c */
+extern List *pegfdw_import_schema(ImportForeignSchemaStmt *stmt, Oid serverOid);
+
+/* in analyze.c */
+extern bool pegfdw_analyze_table(Relation relation, AcquireSampleRowsFunc *func,
+								 BlockNumber *totalpages);
+
+#endif							/* PEGASUS_FDW_H */

@@ -1,0 +1,614 @@
+/*-------------------------------------------------------------------------
+ *
+ * plan.c
+ *		Planning of scans on Pegasus foreign tables: size estimates, paths
+ *		(plain, ordered by sort key, parameterized by join keys), counts
+ *		pushed as upper paths, and the ForeignScan plan node.
+ *
+ * Cost model: an RPC costs PEGFDW_RPC_COST, a row received
+ * PEGFDW_ROW_COST; a scan of the table pays one RPC per partition divided by
+ * the scan parallelism plus every row; a key lookup pays one RPC per hash
+ * key.  The planner thus prefers lookups per outer row (parameterized
+ * paths) for small outer sets and a scan for large ones.
+ *
+ * src/fdw/plan.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/stratnum.h"
+#include "catalog/pg_aggregate.h"
+#include "catalog/pg_opfamily.h"
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "optimizer/tlist.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/pg_locale.h"
+
+#include "pegasus_fdw.h"
+
+#define PEGFDW_RPC_COST			100.0
+#define PEGFDW_ROW_COST			0.02
+#define PEGFDW_DEFAULT_PARTITIONS	8
+#define PEGFDW_DEFAULT_ROWS_PER_PARTITION	1000.0
+#define PEGFDW_DEFAULT_ROWS_PER_HASH_KEY	10.0
+
+/*
+ * Partition count of the table, asking the cluster (routing is cached).
+ * Planning does not fail when the cluster is unreachable: the default is
+ * used and the scan reports the problem.
+ */
+static int
+partition_count(PegFdwTable *table)
+{
+	PegFdwConnEntry *entry;
+	PegasusClient *client = pegfdw_get_client(table->serverid, &entry);
+	PegasusError err;
+	PegasusTable *pt;
+
+	pegasus_error_clear(&err);
+	pt = pegasus_client_open_table(client, table->table_name,
+								   table->connect_timeout_ms, &err);
+	if (pt == NULL)
+	{
+		pegfdw_note_failure(entry, &err);
+		return PEGFDW_DEFAULT_PARTITIONS;
+	}
+	return Max(pegasus_table_partition_count(pt), 1);
+}
+
+/* Attributes needed above the scan and by local conditions. */
+static Bitmapset *
+needed_attrs(RelOptInfo *baserel, List *local_exprs)
+{
+	Bitmapset  *attrs = NULL;
+
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
+	pull_varattnos((Node *) local_exprs, baserel->relid, &attrs);
+	return attrs;
+}
+
+static bool
+attr_needed(Bitmapset *attrs, AttrNumber attno)
+{
+	return attno != 0 &&
+		(bms_is_member(attno - FirstLowInvalidHeapAttributeNumber, attrs) ||
+		 bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs));
+}
+
+static void
+set_request_flags(PegFdwTable *table, PegFdwRequest *req, Bitmapset *attrs)
+{
+	if (table->layout == PEGFDW_LAYOUT_WIDE)
+	{
+		req->no_value = false;
+		req->need_ttl = false;
+		return;
+	}
+	req->no_value = !attr_needed(attrs, table->value_attno);
+	req->need_ttl = attr_needed(attrs, table->ttl_attno);
+}
+
+/* Number of values an IN-list expression holds, for estimates. */
+static double
+list_size(Expr *expr)
+{
+	if (IsA(expr, Const) && !((Const *) expr)->constisnull)
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(((Const *) expr)->constvalue);
+
+		return Max(ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr)), 1);
+	}
+	if (IsA(expr, ArrayExpr))
+		return Max(list_length(((ArrayExpr *) expr)->elements), 1);
+	return 10;
+}
+
+static PegFdwCond *
+find_kind(PegFdwRequest *req, PegFdwCondKind k1, PegFdwCondKind k2)
+{
+	ListCell   *lc;
+
+	foreach(lc, req->conds)
+	{
+		PegFdwCond *c = lfirst(lc);
+
+		if (c->kind == k1 || c->kind == k2)
+			return c;
+	}
+	return NULL;
+}
+
+/* Estimated startup and total cost of running req returning rows rows. */
+static void
+request_cost(PegFdwRelationInfo *fpinfo, PegFdwRequest *req, double rows,
+			 Cost *startup, Cost *total)
+{
+	PegFdwTable *table = fpinfo->table;
+	double		nhash = 1;
+	PegFdwCond *hc = find_kind(req, PEGFDW_COND_HASH_EQ, PEGFDW_COND_HASH_IN);
+	double		fetched;
+	double		rpcs;
+
+	if (hc && hc->kind == PEGFDW_COND_HASH_IN)
+		nhash = list_size(hc->expr);
+	switch (req->op)
+	{
+		case PEGFDW_OP_SCAN:
+		case PEGFDW_OP_COUNT_SCAN:
+			rpcs = (double) fpinfo->partition_count / table->scan_parallelism +
+				fpinfo->table_rows / table->fetch_size / table->scan_parallelism;
+			fetched = req->op == PEGFDW_OP_SCAN ? fpinfo->table_rows : 0;
+			/* server-side filters still visit every record */
+			if (req->conds != NIL && req->op == PEGFDW_OP_SCAN)
+				fetched = Max(rows, fpinfo->table_rows * 0.1);
+			*startup = PEGFDW_RPC_COST;
+			*total = PEGFDW_RPC_COST * rpcs + fetched * PEGFDW_ROW_COST +
+				rows * cpu_tuple_cost + fpinfo->table_rows * 0.001;
+			return;
+		case PEGFDW_OP_POINT:
+			rpcs = req->has_hash_in ? Min(nhash, fpinfo->partition_count) : 1;
+			break;
+		case PEGFDW_OP_RANGE:
+		case PEGFDW_OP_COUNT_HASH:
+			rpcs = nhash * (1 + fpinfo->rows_per_hash_key / table->fetch_size);
+			break;
+		default:
+			rpcs = 1;
+	}
+	fetched = rows;
+	if (req->op == PEGFDW_OP_RANGE && find_kind(req, PEGFDW_COND_SORT_PREFIX,
+												PEGFDW_COND_SORT_POSTFIX))
+		fetched = Max(rows, nhash * fpinfo->rows_per_hash_key);
+	*startup = PEGFDW_RPC_COST;
+	*total = PEGFDW_RPC_COST * rpcs + fetched * PEGFDW_ROW_COST +
+		rows * cpu_tuple_cost;
+}
+
+/*
+ * GetForeignRelSize: reads the table definition, sorts restrictions into
+ * pushable conditions and the rest, and estimates the number of rows.
+ */
+void
+pegfdw_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	PegFdwRelationInfo *fpinfo = palloc0(sizeof(PegFdwRelationInfo));
+	PegFdwTable *table = pegfdw_get_table(foreigntableid);
+	List	   *local_exprs;
+	Selectivity sel;
+
+	baserel->fdw_private = fpinfo;
+	fpinfo->table = table;
+	fpinfo->partition_count = partition_count(table);
+	fpinfo->candidates = pegfdw_collect_conditions(root, baserel, table,
+												   baserel->baserestrictinfo,
+												   &fpinfo->other_rinfos);
+	fpinfo->base = pegfdw_choose_request(table, fpinfo->candidates,
+										 fpinfo->other_rinfos);
+	local_exprs = extract_actual_clauses(fpinfo->base->local_rinfos, false);
+	fpinfo->attrs_used = needed_attrs(baserel, local_exprs);
+	set_request_flags(table, fpinfo->base, fpinfo->attrs_used);
+
+	/* ANALYZE fills reltuples; until then guess from the partition count. */
+	if (baserel->tuples > 0)
+		fpinfo->table_rows = baserel->tuples;
+	else
+		fpinfo->table_rows = fpinfo->partition_count *
+			PEGFDW_DEFAULT_ROWS_PER_PARTITION;
+	fpinfo->rows_per_hash_key = PEGFDW_DEFAULT_ROWS_PER_HASH_KEY;
+	if (baserel->tuples <= 0)
+		baserel->tuples = fpinfo->table_rows;
+
+	sel = clauselist_selectivity(root, baserel->baserestrictinfo, 0,
+								 JOIN_INNER, NULL);
+	baserel->rows = clamp_row_est(fpinfo->table_rows * sel);
+	if (fpinfo->base->op == PEGFDW_OP_POINT)
+	{
+		/* one row per key pair at most */
+		PegFdwCond *h = find_kind(fpinfo->base, PEGFDW_COND_HASH_EQ, PEGFDW_COND_HASH_IN);
+		PegFdwCond *s = find_kind(fpinfo->base, PEGFDW_COND_SORT_EQ, PEGFDW_COND_SORT_IN);
+		double		n = (h->kind == PEGFDW_COND_HASH_IN ? list_size(h->expr) : 1) *
+		(s ? (s->kind == PEGFDW_COND_SORT_IN ? list_size(s->expr) : 1) : 1);
+
+		if (s || table->layout == PEGFDW_LAYOUT_WIDE)
+			baserel->rows = clamp_row_est(Min(baserel->rows, n));
+	}
+}
+
+/*
+ * Is the rel's output limited to root->limit_tuples rows by a constant
+ * LIMIT with nothing between the scan and the limit but (matching) order?
+ */
+static int64
+hard_limit(PlannerInfo *root, RelOptInfo *baserel, PegFdwRequest *req,
+		   List *pathkeys)
+{
+	Query	   *parse = root->parse;
+
+	if (root->limit_tuples <= 0 || req->local_rinfos != NIL)
+		return -1;
+	if (!parse->limitCount || !IsA(parse->limitCount, Const))
+		return -1;
+	if (parse->limitOffset && !IsA(parse->limitOffset, Const))
+		return -1;
+	if (!bms_equal(root->all_baserels, baserel->relids))
+		return -1;
+	if (root->query_pathkeys != NIL &&
+		!pathkeys_contained_in(root->query_pathkeys, pathkeys))
+		return -1;
+	if (root->limit_tuples > (double) PG_INT32_MAX)
+		return -1;
+	return (int64) root->limit_tuples;
+}
+
+/*
+ * If the query orders by the sort key (bytewise) and req reads one hash
+ * key's range, returns the query's pathkeys and sets *reverse for DESC.
+ */
+static List *
+sort_key_pathkeys(PlannerInfo *root, RelOptInfo *baserel, PegFdwTable *table,
+				  PegFdwRequest *req, bool *reverse)
+{
+	PathKey    *pk;
+	ListCell   *lc;
+	Oid			keytype;
+
+	if (req->op != PEGFDW_OP_RANGE || !req->has_hash_eq ||
+		list_length(root->query_pathkeys) != 1)
+		return NIL;
+	pk = linitial(root->query_pathkeys);
+	keytype = table->columns[table->sort_attno - 1].basetype;
+	if (keytype == BYTEAOID ? pk->pk_opfamily != BYTEA_BTREE_FAM_OID :
+		!(pk->pk_opfamily == TEXT_PATTERN_BTREE_FAM_OID ||
+		  (pk->pk_opfamily == TEXT_BTREE_FAM_OID &&
+		   OidIsValid(pk->pk_eclass->ec_collation) &&
+		   lc_collate_is_c(pk->pk_eclass->ec_collation))))
+		return NIL;
+	foreach(lc, pk->pk_eclass->ec_members)
+	{
+		EquivalenceMember *em = lfirst(lc);
+		Node	   *e = (Node *) em->em_expr;
+
+		while (e && IsA(e, RelabelType))
+			e = (Node *) ((RelabelType *) e)->arg;
+		if (e && IsA(e, Var) && ((Var *) e)->varno == (int) baserel->relid &&
+			((Var *) e)->varattno == table->sort_attno &&
+			((Var *) e)->varlevelsup == 0)
+		{
+			*reverse = (pk->pk_strategy == BTGreaterStrategyNumber);
+			return root->query_pathkeys;
+		}
+	}
+	return NIL;
+}
+
+static ForeignPath *
+make_path(PlannerInfo *root, RelOptInfo *baserel, PegFdwRequest *req,
+		  double rows, List *pathkeys, Relids required_outer)
+{
+	PegFdwRelationInfo *fpinfo = baserel->fdw_private;
+	PegFdwPathSpec *spec = palloc0(sizeof(PegFdwPathSpec));
+	Cost		startup;
+	Cost		total;
+	double		fetched = rows;
+
+	if (req->limit > 0)
+		fetched = Min(rows, (double) req->limit);
+	request_cost(fpinfo, req, fetched, &startup, &total);
+	spec->request = req;
+	return create_foreignscan_path(root, baserel, NULL, rows, startup, total,
+								   pathkeys, required_outer, NULL,
+								   list_make1(spec));
+}
+
+static PegFdwRequest *
+copy_request(PegFdwRequest *req)
+{
+	PegFdwRequest *c = palloc(sizeof(PegFdwRequest));
+
+	*c = *req;
+	return c;
+}
+
+/* EC callback: members that are our hash key (or sort key) column. */
+static bool
+ec_member_is_key(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
+				 EquivalenceMember *em, void *arg)
+{
+	AttrNumber	attno = *(AttrNumber *) arg;
+	Node	   *e = (Node *) em->em_expr;
+
+	while (e && IsA(e, RelabelType))
+		e = (Node *) ((RelabelType *) e)->arg;
+	return e && IsA(e, Var) && ((Var *) e)->varno == (int) rel->relid &&
+		((Var *) e)->varattno == attno && ((Var *) e)->varlevelsup == 0;
+}
+
+/*
+ * Adds paths parameterized by a join on the hash key (and the sort key when
+ * the same outer relations give it too): one lookup per outer row.
+ */
+static void
+add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel)
+{
+	PegFdwRelationInfo *fpinfo = baserel->fdw_private;
+	PegFdwTable *table = fpinfo->table;
+	AttrNumber	hash = table->hash_attno;
+	AttrNumber	sort = table->layout == PEGFDW_LAYOUT_KV ? table->sort_attno : 0;
+	List	   *hash_clauses;
+	List	   *sort_clauses = NIL;
+	List	   *rest;
+	List	   *join_conds;
+	ListCell   *lc;
+
+	hash_clauses = generate_implied_equalities_for_column(root, baserel,
+														  ec_member_is_key,
+														  &hash, NULL);
+	if (sort)
+		sort_clauses = generate_implied_equalities_for_column(root, baserel,
+															  ec_member_is_key,
+															  &sort, NULL);
+	/* plain join clauses too (e.g. hash_key = ANY (t.keys)) */
+	hash_clauses = list_concat(hash_clauses, list_copy(baserel->joininfo));
+
+	join_conds = pegfdw_collect_conditions(root, baserel, table,
+										   list_concat(hash_clauses, sort_clauses),
+										   &rest);
+	foreach(lc, join_conds)
+	{
+		PegFdwCond *hc = lfirst(lc);
+		Relids		outer;
+		List	   *conds;
+		List	   *param_rinfos;
+		ListCell   *lc2;
+		PegFdwRequest *req;
+		double		rows;
+		ForeignPath *path;
+
+		if (hc->kind != PEGFDW_COND_HASH_EQ && hc->kind != PEGFDW_COND_HASH_IN)
+			continue;
+		outer = bms_difference(hc->rinfo->clause_relids, baserel->relids);
+		if (bms_is_empty(outer) || bms_overlap(outer, baserel->relids))
+			continue;
+		conds = list_make1(hc);
+		param_rinfos = list_make1(hc->rinfo);
+		foreach(lc2, join_conds)
+		{
+			PegFdwCond *sc = lfirst(lc2);
+
+			if (sc->kind == PEGFDW_COND_SORT_EQ &&
+				bms_is_subset(bms_difference(sc->rinfo->clause_relids,
+											 baserel->relids), outer))
+			{
+				conds = lappend(conds, sc);
+				param_rinfos = lappend(param_rinfos, sc->rinfo);
+				break;
+			}
+		}
+		conds = list_concat(conds, list_copy(fpinfo->candidates));
+		req = pegfdw_choose_request(table, conds, fpinfo->other_rinfos);
+		set_request_flags(table, req, fpinfo->attrs_used);
+		rows = get_parameterized_baserel_size(root, baserel, param_rinfos);
+		if (req->op == PEGFDW_OP_POINT && req->has_sort_point)
+			rows = Min(rows, 1);
+		else if (req->op == PEGFDW_OP_RANGE)
+			rows = Min(rows, fpinfo->rows_per_hash_key);
+		rows = clamp_row_est(rows);
+		path = make_path(root, baserel, req, rows, NIL, outer);
+		add_path(baserel, (Path *) path);
+	}
+}
+
+/*
+ * GetForeignPaths: the plain path, a path ordered by the sort key when the
+ * query wants that order, and parameterized paths for key joins.
+ */
+void
+pegfdw_paths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	PegFdwRelationInfo *fpinfo = baserel->fdw_private;
+	PegFdwRequest *req = copy_request(fpinfo->base);
+	List	   *pathkeys;
+	bool		reverse = false;
+
+	req->limit = hard_limit(root, baserel, req, NIL);
+	add_path(baserel, (Path *) make_path(root, baserel, req, baserel->rows,
+										 NIL, NULL));
+
+	pathkeys = sort_key_pathkeys(root, baserel, fpinfo->table, fpinfo->base,
+								 &reverse);
+	if (pathkeys != NIL)
+	{
+		req = copy_request(fpinfo->base);
+		req->reverse = reverse;
+		req->limit = hard_limit(root, baserel, req, pathkeys);
+		add_path(baserel, (Path *) make_path(root, baserel, req, baserel->rows,
+											 pathkeys, NULL));
+	}
+
+	add_parameterized_paths(root, baserel);
+}
+
+/* Builds fdw_exprs and the kinds list from a request's conditions. */
+static void
+conditions_to_lists(PegFdwRequest *req, List **exprs, List **kinds)
+{
+	ListCell   *lc;
+
+	*exprs = NIL;
+	*kinds = NIL;
+	foreach(lc, req->conds)
+	{
+		PegFdwCond *c = lfirst(lc);
+
+		*exprs = lappend(*exprs, c->expr);
+		*kinds = lappend_int(*kinds, c->kind);
+	}
+}
+
+static List *
+attrs_to_list(PegFdwTable *table, Bitmapset *attrs)
+{
+	List	   *list = NIL;
+	int			i;
+
+	for (i = 1; i <= table->natts; i++)
+		if (attr_needed(attrs, i))
+			list = lappend_int(list, i);
+	return list;
+}
+
+/*
+ * Must match enum PegFdwScanPrivateIndex.
+ */
+static List *
+make_private(PlannerInfo *root, PegFdwTable *table, PegFdwRequest *req,
+			 List *kinds, List *retrieved)
+{
+	int			flags = 0;
+	List	   *private;
+
+	if (req->reverse)
+		flags |= PEGFDW_FLAG_REVERSE;
+	if (req->no_value)
+		flags |= PEGFDW_FLAG_NO_VALUE;
+	if (req->need_ttl)
+		flags |= PEGFDW_FLAG_NEED_TTL;
+	private = list_make5(makeInteger(req->op),
+						 makeInteger((int) table->relid),
+						 kinds, retrieved, makeInteger(flags));
+	private = lappend(private, makeInteger((int) req->limit));
+	private = lappend(private,
+					  makeString(pegfdw_describe_request(root, table, req)));
+	return private;
+}
+
+/*
+ * GetForeignPlan.  The conditions are chosen again from scan_clauses (for a
+ * parameterized path these include the join clauses, possibly as new
+ * RestrictInfo objects), giving the same request as the path.
+ */
+ForeignScan *
+pegfdw_build_plan(PlannerInfo *root, RelOptInfo *foreignrel,
+				  Oid foreigntableid, ForeignPath *best_path, List *tlist,
+				  List *scan_clauses, Plan *outer_plan)
+{
+	PegFdwPathSpec *spec = linitial(best_path->fdw_private);
+	PegFdwRequest *req;
+	List	   *exprs;
+	List	   *kinds;
+	List	   *local_exprs;
+	List	   *private;
+
+	if (IS_UPPER_REL(foreignrel))
+	{
+		/* count(*): all restrictions were pushed (see pegfdw_upper_paths) */
+		PegFdwRelationInfo *fpinfo = foreignrel->fdw_private;
+		List	   *scan_tlist = add_to_flat_tlist(NIL,
+												   foreignrel->reltarget->exprs);
+
+		req = spec->request;
+		conditions_to_lists(req, &exprs, &kinds);
+		private = make_private(root, fpinfo->table, req, kinds, NIL);
+		return make_foreignscan(tlist, NIL, 0, exprs, private, scan_tlist,
+								NIL, outer_plan);
+	}
+	else
+	{
+		PegFdwRelationInfo *fpinfo = foreignrel->fdw_private;
+		List	   *rest;
+		List	   *conds;
+		Bitmapset  *attrs;
+
+		conds = pegfdw_collect_conditions(root, foreignrel, fpinfo->table,
+										  scan_clauses, &rest);
+		req = pegfdw_choose_request(fpinfo->table, conds, rest);
+		req->reverse = spec->request->reverse;
+		req->limit = req->local_rinfos == NIL ? spec->request->limit : -1;
+		local_exprs = extract_actual_clauses(req->local_rinfos, false);
+		attrs = needed_attrs(foreignrel, local_exprs);
+		set_request_flags(fpinfo->table, req, attrs);
+		conditions_to_lists(req, &exprs, &kinds);
+		private = make_private(root, fpinfo->table, req, kinds,
+							   attrs_to_list(fpinfo->table, attrs));
+		return make_foreignscan(tlist, local_exprs, foreignrel->relid, exprs,
+								private, NIL, NIL, outer_plan);
+	}
+}
+
+/* Is the target list exactly count(*)? */
+static bool
+is_bare_count(PathTarget *target)
+{
+	Aggref	   *agg;
+
+	if (list_length(target->exprs) != 1 || !IsA(linitial(target->exprs), Aggref))
+		return false;
+	agg = linitial(target->exprs);
+	return agg->aggfnoid == F_COUNT_ && agg->aggstar && agg->aggfilter == NULL &&
+		agg->aggdistinct == NIL && agg->aggorder == NIL &&
+		agg->aggkind == AGGKIND_NORMAL;
+}
+
+/*
+ * GetForeignUpperPaths: a bare count(*) over a Pegasus table whose
+ * restrictions are all pushed runs as sortkey_count (one hash key per
+ * value, no sort-key condition) or as a server-side counting scan.
+ */
+void
+pegfdw_upper_paths(PlannerInfo *root, UpperRelationKind stage,
+				   RelOptInfo *input_rel, RelOptInfo *output_rel, void *extra)
+{
+	PegFdwRelationInfo *in_info = input_rel->fdw_private;
+	PegFdwRelationInfo *out_info;
+	Query	   *parse = root->parse;
+	PegFdwRequest *req;
+	PegFdwPathSpec *spec;
+	Cost		startup;
+	Cost		total;
+	ForeignPath *path;
+
+	if (stage != UPPERREL_GROUP_AGG || in_info == NULL ||
+		input_rel->reloptkind != RELOPT_BASEREL || output_rel->fdw_private)
+		return;
+	if (in_info->table->layout != PEGFDW_LAYOUT_KV)
+		return;
+	if (parse->groupClause || parse->groupingSets || parse->havingQual ||
+		parse->hasWindowFuncs || !is_bare_count(output_rel->reltarget))
+		return;
+	if (in_info->base->local_rinfos != NIL)
+		return;
+
+	req = copy_request(in_info->base);
+	req->limit = -1;
+	req->no_value = true;
+	req->need_ttl = false;
+	if (req->op == PEGFDW_OP_SCAN)
+		req->op = PEGFDW_OP_COUNT_SCAN;
+	else if (req->op == PEGFDW_OP_RANGE && list_length(req->conds) == 1)
+		req->op = PEGFDW_OP_COUNT_HASH;
+	else
+		return;
+
+	out_info = palloc0(sizeof(PegFdwRelationInfo));
+	*out_info = *in_info;
+	output_rel->fdw_private = out_info;
+	request_cost(in_info, req, 1, &startup, &total);
+	/* much cheaper than shipping every row to count it locally */
+	total = total * 0.5;
+	spec = palloc0(sizeof(PegFdwPathSpec));
+	spec->request = req;
+	path = create_foreign_upper_path(root, output_rel, output_rel->reltarget,
+									 1, startup, total, NIL, NULL,
+									 list_make1(spec));
+	add_path(output_rel, (Path *) path);
+}

@@ -1,0 +1,1137 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan.c
+ *		Executor side of Pegasus foreign scans: evaluating the pushed
+ *		conditions, running the chosen operation in batches, and turning
+ *		records into tuples.
+ *
+ * Memory: the scan state lives in the query context.  Condition values are
+ * copied into param_cxt (reset at rescan); each reply (a PegasusKVList or
+ * a scanner batch) belongs to the client and is freed before the next one
+ * is requested; tuples are built in row_cxt, reset for every row.  So memory
+ * stays flat however many rows are scanned.
+ *
+ * Client objects (scanners, result lists) are not palloc'd: a reset
+ * callback on the query context frees them when the query ends or fails;
+ * EndForeignScan frees them earlier in the normal case.  The callback makes
+ * no RPC and raises no error (scanner close is fire-and-forget).
+ *
+ * src/fdw/scan.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "pegasus_fdw.h"
+
+/* Sort keys per multi_get / keys per batch_get request. */
+#define POINT_CHUNK 1000
+
+typedef struct Bytes
+{
+	char	   *data;
+	size_t		len;
+} Bytes;
+
+/* A pending wide row of one partition (wide layout scans). */
+typedef struct WideRow
+{
+	bool		active;
+	Bytes		hash;
+	Bytes	   *values;			/* per attnum - 1; data NULL = missing */
+} WideRow;
+
+typedef struct PegFdwScanState
+{
+	PegFdwTable *table;
+	PegFdwTypeIO *io;
+	PegFdwConnEntry *entry;
+	PegasusTable *pt;
+	bool		pinned;
+
+	/* the plan */
+	PegFdwOperation op;
+	List	   *kinds;
+	List	   *exprstates;
+	bool		reverse;
+	bool		no_value;
+	bool		need_ttl;
+	int64		limit;
+	char	   *description;
+
+	MemoryContext param_cxt;
+	MemoryContext row_cxt;
+
+	/* condition values, set at the first fetch after begin / rescan */
+	bool		started;
+	bool		empty;			/* the conditions match nothing */
+	int			nhash;
+	Bytes	   *hash;
+	int			nsort;
+	Bytes	   *sort;
+	bool		has_lo;
+	bool		lo_incl;
+	Bytes		lo;
+	bool		has_hi;
+	bool		hi_incl;
+	Bytes		hi;
+	PegasusFilter hfilter;
+	PegasusFilter sfilter;
+
+	/* progress */
+	bool		done;
+	int			hidx;			/* current hash key (point, range) */
+	int			sidx;			/* next sort key chunk (point) */
+	bool		page_more;		/* range: the current hash key has more */
+	Bytes		resume;			/* range: last key of the previous page */
+	bool		resume_set;
+	PegasusKVList *kvl;
+	size_t		kvpos;
+	PegasusValue value;
+	bool		value_held;
+	PegasusScanner *scanner;
+	int64		returned;
+
+	/* wide scans */
+	int			nparts;
+	WideRow    *wide;
+	int			flush_idx;		/* flushing pending rows at the end */
+
+	/* counters for EXPLAIN ANALYZE */
+	uint64		rpcs;
+	uint64		bytes;
+	uint64		rows;
+	PegasusStats before;
+} PegFdwScanState;
+
+/* One record handed to the tuple builder. */
+typedef struct Record
+{
+	PegasusSlice hash;
+	PegasusSlice sort;
+	PegasusSlice value;
+	bool		has_value;
+	int32		ttl;			/* <= 0: none */
+} Record;
+
+/* Frees the client objects the scan holds; no RPC, no error. */
+static void
+release_client_objects(PegFdwScanState *s)
+{
+	if (s->kvl)
+	{
+		pegasus_kvlist_free(s->kvl);
+		s->kvl = NULL;
+	}
+	if (s->value_held)
+	{
+		pegasus_value_free(&s->value);
+		s->value_held = false;
+	}
+	if (s->scanner)
+	{
+		pegasus_scanner_close(s->scanner);
+		s->scanner = NULL;
+	}
+}
+
+static void
+scan_reset_callback(void *arg)
+{
+	PegFdwScanState *s = (PegFdwScanState *) arg;
+
+	release_client_objects(s);
+	if (s->pinned)
+	{
+		pegfdw_unpin_entry(s->entry);
+		s->pinned = false;
+	}
+}
+
+/* Counters around each client call. */
+static void
+stats_begin(PegFdwScanState *s)
+{
+	pegasus_client_get_stats(pegfdw_get_client(s->table->serverid, NULL),
+							 &s->before);
+}
+
+static void
+stats_end(PegFdwScanState *s)
+{
+	PegasusStats after;
+
+	pegasus_client_get_stats(pegfdw_get_client(s->table->serverid, NULL),
+							 &after);
+	s->rpcs += after.rpcs_sent - s->before.rpcs_sent;
+	s->bytes += after.bytes_received - s->before.bytes_received;
+	s->rows += after.rows_received - s->before.rows_received;
+}
+
+/* After a client call: rethrow hook errors, interrupts, then failures. */
+static void
+check(PegFdwScanState *s, bool ok, PegasusError *err)
+{
+	stats_end(s);
+	if (!ok)
+		pegfdw_note_failure(s->entry, err);
+	pegfdw_check_call(ok, err, s->table->servername, s->table->table_name);
+}
+
+void
+pegfdw_begin_scan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	EState	   *estate = node->ss.ps.state;
+	PegFdwScanState *s = palloc0(sizeof(PegFdwScanState));
+	MemoryContextCallback *cb;
+	List	   *priv = fsplan->fdw_private;
+	int			flags;
+
+	node->fdw_state = s;
+	s->op = intVal(list_nth(priv, PegFdwScanPrivateOperation));
+	s->table = pegfdw_get_table((Oid) intVal(list_nth(priv, PegFdwScanPrivateTableOid)));
+	s->kinds = (List *) list_nth(priv, PegFdwScanPrivateCondKinds);
+	flags = intVal(list_nth(priv, PegFdwScanPrivateFlags));
+	s->reverse = (flags & PEGFDW_FLAG_REVERSE) != 0;
+	s->no_value = (flags & PEGFDW_FLAG_NO_VALUE) != 0;
+	s->need_ttl = (flags & PEGFDW_FLAG_NEED_TTL) != 0;
+	s->limit = intVal(list_nth(priv, PegFdwScanPrivateLimit));
+	s->description = strVal(list_nth(priv, PegFdwScanPrivateDescription));
+
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+
+	s->io = pegfdw_make_type_io(s->table);
+	s->exprstates = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
+	s->param_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										 "pegasus_fdw scan parameters",
+										 ALLOCSET_SMALL_SIZES);
+	s->row_cxt = AllocSetContextCreate(estate->es_query_cxt,
+									   "pegasus_fdw rows",
+									   ALLOCSET_DEFAULT_SIZES);
+	s->pt = pegfdw_open_table(s->table, &s->entry);
+	pegfdw_pin_entry(s->entry);
+	s->pinned = true;
+
+	cb = MemoryContextAllocZero(estate->es_query_cxt, sizeof(MemoryContextCallback));
+	cb->func = scan_reset_callback;
+	cb->arg = s;
+	MemoryContextRegisterResetCallback(estate->es_query_cxt, cb);
+}
+
+static Bytes
+datum_bytes(Datum d)
+{
+	struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
+	Bytes		b;
+
+	b.len = VARSIZE_ANY_EXHDR(v);
+	b.data = palloc(b.len + 1);
+	memcpy(b.data, VARDATA_ANY(v), b.len);
+	b.data[b.len] = '\0';
+	return b;
+}
+
+static int
+bytes_cmp(const Bytes *a, const Bytes *b)
+{
+	int			r = memcmp(a->data, b->data, Min(a->len, b->len));
+
+	if (r != 0)
+		return r;
+	return a->len < b->len ? -1 : a->len > b->len ? 1 : 0;
+}
+
+static int
+bytes_qsort_cmp(const void *a, const void *b)
+{
+	return bytes_cmp((const Bytes *) a, (const Bytes *) b);
+}
+
+/* Sorts and de-duplicates a key list (IN lists may repeat values). */
+static int
+sort_unique(Bytes *keys, int n)
+{
+	int			i;
+	int			out = 0;
+
+	if (n <= 1)
+		return n;
+	qsort(keys, n, sizeof(Bytes), bytes_qsort_cmp);
+	for (i = 0; i < n; i++)
+		if (out == 0 || bytes_cmp(&keys[out - 1], &keys[i]) != 0)
+			keys[out++] = keys[i];
+	return out;
+}
+
+/* Values of a scalar or an array condition; NULL elements dropped. */
+static Bytes *
+values_of(Datum d, bool isarray, int *n)
+{
+	Bytes	   *out;
+
+	if (!isarray)
+	{
+		out = palloc(sizeof(Bytes));
+		out[0] = datum_bytes(d);
+		*n = 1;
+		return out;
+	}
+	else
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(d);
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+		Datum	   *elems;
+		bool	   *nulls;
+		int			nelems;
+		int			i;
+
+		get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
+		deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign,
+						  &elems, &nulls, &nelems);
+		out = palloc(sizeof(Bytes) * Max(nelems, 1));
+		*n = 0;
+		for (i = 0; i < nelems; i++)
+			if (!nulls[i])
+				out[(*n)++] = datum_bytes(elems[i]);
+		return out;
+	}
+}
+
+static void
+set_lower(PegFdwScanState *s, Bytes v, bool incl)
+{
+	int			c = s->has_lo ? bytes_cmp(&v, &s->lo) : 1;
+
+	if (c > 0 || (c == 0 && !incl))
+	{
+		s->lo = v;
+		s->lo_incl = incl;
+	}
+	s->has_lo = true;
+}
+
+static void
+set_upper(PegFdwScanState *s, Bytes v, bool incl)
+{
+	int			c = s->has_hi ? bytes_cmp(&v, &s->hi) : -1;
+
+	if (c < 0 || (c == 0 && !incl))
+	{
+		s->hi = v;
+		s->hi_incl = incl;
+	}
+	s->has_hi = true;
+}
+
+/*
+ * Evaluates the pushed conditions (parameters and outer values included)
+ * into key lists, bounds and filters.  A NULL value, an empty or oversized
+ * hash key, or an empty range makes the scan return nothing.
+ */
+static void
+evaluate_conditions(ForeignScanState *node, PegFdwScanState *s)
+{
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	MemoryContext oldcxt;
+	ListCell   *lk;
+	ListCell   *le;
+	int			i;
+	int			kept;
+
+	MemoryContextReset(s->param_cxt);
+	oldcxt = MemoryContextSwitchTo(s->param_cxt);
+	s->empty = false;
+	s->nhash = s->nsort = 0;
+	s->hash = s->sort = NULL;
+	s->has_lo = s->has_hi = false;
+	memset(&s->hfilter, 0, sizeof(PegasusFilter));
+	memset(&s->sfilter, 0, sizeof(PegasusFilter));
+
+	forboth(lk, s->kinds, le, s->exprstates)
+	{
+		PegFdwCondKind kind = lfirst_int(lk);
+		ExprState  *es = lfirst(le);
+		bool		isnull;
+		Datum		d = ExecEvalExpr(es, econtext, &isnull);
+		Bytes		b;
+
+		if (isnull)
+		{
+			s->empty = true;
+			continue;
+		}
+		switch (kind)
+		{
+			case PEGFDW_COND_HASH_EQ:
+			case PEGFDW_COND_HASH_IN:
+				s->hash = values_of(d, kind == PEGFDW_COND_HASH_IN, &s->nhash);
+				break;
+			case PEGFDW_COND_SORT_EQ:
+			case PEGFDW_COND_SORT_IN:
+				s->sort = values_of(d, kind == PEGFDW_COND_SORT_IN, &s->nsort);
+				s->nsort = sort_unique(s->sort, s->nsort);
+				if (s->nsort == 0)
+					s->empty = true;
+				break;
+			case PEGFDW_COND_SORT_GT:
+				set_lower(s, datum_bytes(d), false);
+				break;
+			case PEGFDW_COND_SORT_GE:
+				set_lower(s, datum_bytes(d), true);
+				break;
+			case PEGFDW_COND_SORT_LT:
+				set_upper(s, datum_bytes(d), false);
+				break;
+			case PEGFDW_COND_SORT_LE:
+				set_upper(s, datum_bytes(d), true);
+				break;
+			default:
+				b = datum_bytes(d);
+				if (kind <= PEGFDW_COND_HASH_ANYWHERE)
+				{
+					s->hfilter.type = kind == PEGFDW_COND_HASH_PREFIX ? PEGASUS_FILTER_PREFIX :
+						kind == PEGFDW_COND_HASH_POSTFIX ? PEGASUS_FILTER_POSTFIX :
+						PEGASUS_FILTER_ANYWHERE;
+					s->hfilter.pattern.data = b.data;
+					s->hfilter.pattern.len = b.len;
+				}
+				else
+				{
+					s->sfilter.type = kind == PEGFDW_COND_SORT_PREFIX ? PEGASUS_FILTER_PREFIX :
+						kind == PEGFDW_COND_SORT_POSTFIX ? PEGASUS_FILTER_POSTFIX :
+						PEGASUS_FILTER_ANYWHERE;
+					s->sfilter.pattern.data = b.data;
+					s->sfilter.pattern.len = b.len;
+				}
+				break;
+		}
+	}
+
+	/* Hash keys Pegasus cannot hold match nothing. */
+	if (s->hash)
+	{
+		kept = 0;
+		for (i = 0; i < s->nhash; i++)
+			if (s->hash[i].len > 0 && s->hash[i].len < PEGASUS_MAX_HASH_KEY_LEN)
+				s->hash[kept++] = s->hash[i];
+		s->nhash = sort_unique(s->hash, kept);
+		if (s->nhash == 0)
+			s->empty = true;
+	}
+
+	/* Empty ranges are answered locally (and an empty upper bound is not
+	 * "to the end", as Pegasus would read it). */
+	if (s->has_lo && s->has_hi)
+	{
+		int			c = bytes_cmp(&s->lo, &s->hi);
+
+		if (c > 0 || (c == 0 && !(s->lo_incl && s->hi_incl)))
+			s->empty = true;
+	}
+	if (s->has_hi && s->hi.len == 0)
+	{
+		if (!s->hi_incl || (s->has_lo && !(s->lo.len == 0 && s->lo_incl)))
+			s->empty = true;
+		else if (s->op == PEGFDW_OP_RANGE)
+		{
+			/* sort_key <= '': only the empty sort key */
+			s->op = PEGFDW_OP_POINT;
+			s->sort = palloc0(sizeof(Bytes));
+			s->sort[0].data = "";
+			s->nsort = 1;
+		}
+	}
+	MemoryContextSwitchTo(oldcxt);
+}
+
+static PegasusSlice
+slice(const Bytes *b)
+{
+	PegasusSlice sl;
+
+	sl.data = b->data;
+	sl.len = b->len;
+	return sl;
+}
+
+/* Remaining TTL of one record, or -1 (one RPC). */
+static int32
+fetch_ttl(PegFdwScanState *s, PegasusSlice hash, PegasusSlice sort)
+{
+	PegasusError err;
+	int32_t		ttl = -1;
+	bool		ok;
+
+	pegasus_error_clear(&err);
+	stats_begin(s);
+	ok = pegasus_table_ttl(s->pt, hash, sort, s->table->timeout_ms, &ttl, &err);
+	check(s, ok, &err);
+	return ttl;
+}
+
+static void
+scan_options(PegFdwScanState *s, PegasusScanOptions *opts)
+{
+	pegasus_scan_options_init(opts);
+	opts->batch_size = Min(s->table->fetch_size, 1000);
+	opts->hash_key_filter = s->hfilter;
+	opts->sort_key_filter = s->sfilter;
+	opts->no_value = s->no_value;
+	opts->return_expire_ts = s->need_ttl;
+	opts->max_rows_per_second = s->table->scan_rate_limit;
+	opts->timeout_ms = s->table->timeout_ms;
+	opts->max_concurrency = s->table->scan_parallelism;
+	if (s->limit > 0 && s->table->layout == PEGFDW_LAYOUT_KV)
+		opts->limit = s->limit;
+}
+
+static void
+open_partition_scanner(PegFdwScanState *s, bool only_count)
+{
+	PegasusScanOptions opts;
+	PegasusError err;
+
+	scan_options(s, &opts);
+	opts.only_return_count = only_count;
+	pegasus_error_clear(&err);
+	stats_begin(s);
+	s->scanner = pegasus_table_get_partition_scanner(s->pt, NULL, 0, &opts, &err);
+	check(s, s->scanner != NULL, &err);
+}
+
+/* Next record of a whole-table scan. */
+static bool
+next_scan_record(PegFdwScanState *s, Record *rec, int *partition)
+{
+	PegasusScanRow row;
+	PegasusError err;
+	int			r;
+
+	if (s->scanner == NULL)
+		open_partition_scanner(s, false);
+	pegasus_error_clear(&err);
+	stats_begin(s);
+	r = pegasus_scanner_next(s->scanner, &row, &err);
+	check(s, r >= 0, &err);
+	if (r == 0)
+		return false;
+	rec->hash = row.hash_key;
+	rec->sort = row.sort_key;
+	rec->value = row.value;
+	rec->has_value = !s->no_value;
+	rec->ttl = s->need_ttl ? row.ttl_seconds : -1;
+	if (partition)
+		*partition = row.partition_index;
+	return true;
+}
+
+/*
+ * Fetches the next chunk of point lookups into s->kvl: multi_get for one
+ * hash key, batch_get across hash keys.  Returns false when all are done.
+ */
+static bool
+fetch_point_chunk(PegFdwScanState *s, int nsort, Bytes *sorts)
+{
+	PegasusError err;
+	bool		ok;
+
+	pegasus_error_clear(&err);
+	if (s->nhash == 1)
+	{
+		PegasusSlice *keys;
+		PegasusMultiGetOptions opts;
+		int			n = Min(POINT_CHUNK, nsort - s->sidx);
+		int			i;
+
+		if (n <= 0)
+			return false;
+		keys = palloc(sizeof(PegasusSlice) * n);
+		for (i = 0; i < n; i++)
+			keys[i] = slice(&sorts[s->sidx + i]);
+		pegasus_multi_get_options_init(&opts);
+		opts.no_value = s->no_value;
+		stats_begin(s);
+		ok = pegasus_table_multi_get(s->pt, slice(&s->hash[0]), keys, n, &opts,
+									 s->table->timeout_ms, &s->kvl, &err);
+		check(s, ok, &err);
+		pfree(keys);
+		if (!s->kvl->all_fetched && s->kvl->count > 0)
+		{
+			/* resume after the last key returned (keys are ascending) */
+			PegasusKV  *last = &s->kvl->items[s->kvl->count - 1];
+
+			while (i > 0 && !(sorts[s->sidx].len == last->sort_key.len &&
+							  memcmp(sorts[s->sidx].data, last->sort_key.data,
+									 last->sort_key.len) == 0))
+			{
+				s->sidx++;
+				i--;
+			}
+			s->sidx++;
+		}
+		else
+			s->sidx += n;
+		return true;
+	}
+	else
+	{
+		/* batch_get over (hash key, sort key) pairs */
+		int			total = s->nhash * nsort;
+		int			n = Min(POINT_CHUNK, total - s->sidx);
+		PegasusCompositeKey *keys;
+		int			i;
+
+		if (n <= 0)
+			return false;
+		keys = palloc(sizeof(PegasusCompositeKey) * n);
+		for (i = 0; i < n; i++)
+		{
+			int			k = s->sidx + i;
+
+			keys[i].hash_key = slice(&s->hash[k / nsort]);
+			keys[i].sort_key = slice(&sorts[k % nsort]);
+		}
+		stats_begin(s);
+		ok = pegasus_table_batch_get(s->pt, keys, n, s->table->timeout_ms,
+									 &s->kvl, &err);
+		check(s, ok, &err);
+		pfree(keys);
+		s->sidx += n;
+		return true;
+	}
+}
+
+/* Next record of point lookups (kv layout). */
+static bool
+next_point_record(PegFdwScanState *s, Record *rec)
+{
+	for (;;)
+	{
+		if (s->nhash == 1 && s->nsort == 1)
+		{
+			PegasusError err;
+			bool		ok;
+
+			if (s->sidx > 0)
+				return false;
+			s->sidx = 1;
+			pegasus_error_clear(&err);
+			stats_begin(s);
+			ok = pegasus_table_get(s->pt, slice(&s->hash[0]), slice(&s->sort[0]),
+								   s->table->timeout_ms, &s->value, &err);
+			check(s, ok, &err);
+			s->value_held = true;
+			if (!s->value.found)
+				return false;
+			rec->hash = slice(&s->hash[0]);
+			rec->sort = slice(&s->sort[0]);
+			rec->value = s->value.value;
+			rec->has_value = !s->no_value;
+			rec->ttl = s->need_ttl ? fetch_ttl(s, rec->hash, rec->sort) : -1;
+			return true;
+		}
+		if (s->kvl && s->kvpos < s->kvl->count)
+		{
+			PegasusKV  *kv = &s->kvl->items[s->kvpos++];
+
+			if (!kv->found)
+				continue;
+			rec->hash = s->nhash == 1 ? slice(&s->hash[0]) : kv->hash_key;
+			rec->sort = kv->sort_key;
+			rec->value = kv->value;
+			rec->has_value = !s->no_value;
+			rec->ttl = s->need_ttl ? fetch_ttl(s, rec->hash, rec->sort) : -1;
+			return true;
+		}
+		if (s->kvl)
+		{
+			pegasus_kvlist_free(s->kvl);
+			s->kvl = NULL;
+		}
+		s->kvpos = 0;
+		if (!fetch_point_chunk(s, s->nsort, s->sort))
+			return false;
+	}
+}
+
+/*
+ * Fetches the next page of the current hash key's range.  Pages hold at
+ * most fetch_size records; a page that may be truncated (all_fetched
+ * false) is continued from its last key (first key when reverse).
+ */
+static void
+fetch_range_page(PegFdwScanState *s)
+{
+	PegasusMultiGetOptions opts;
+	PegasusError err;
+	PegasusSlice start = {NULL, 0};
+	PegasusSlice stop = {NULL, 0};
+	bool		ok;
+	int64		want = s->table->fetch_size;
+
+	pegasus_multi_get_options_init(&opts);
+	opts.no_value = s->no_value;
+	opts.reverse = s->reverse;
+	opts.sort_key_filter = s->sfilter;
+	opts.start_inclusive = true;
+	opts.stop_inclusive = false;
+	if (s->has_lo)
+	{
+		start = slice(&s->lo);
+		opts.start_inclusive = s->lo_incl;
+	}
+	if (s->has_hi)
+	{
+		stop = slice(&s->hi);
+		opts.stop_inclusive = s->hi_incl;
+	}
+	if (s->resume_set)
+	{
+		if (s->reverse)
+		{
+			stop = slice(&s->resume);
+			opts.stop_inclusive = false;
+		}
+		else
+		{
+			start = slice(&s->resume);
+			opts.start_inclusive = false;
+		}
+	}
+	if (s->limit > 0)
+		want = Min(want, s->limit - s->returned);
+	opts.max_fetch_count = (int32) Max(want, 1);
+
+	pegasus_error_clear(&err);
+	stats_begin(s);
+	ok = pegasus_table_multi_get_range(s->pt, slice(&s->hash[s->hidx]), start,
+									   stop, &opts, s->table->timeout_ms,
+									   &s->kvl, &err);
+	check(s, ok, &err);
+	s->kvpos = 0;
+	s->page_more = !s->kvl->all_fetched && s->kvl->count > 0;
+	if (s->page_more)
+	{
+		PegasusKV  *edge = &s->kvl->items[s->reverse ? 0 : s->kvl->count - 1];
+
+		/* keep the resume key in param_cxt: the list is freed before use */
+		s->resume.data = MemoryContextAlloc(s->param_cxt, edge->sort_key.len + 1);
+		memcpy(s->resume.data, edge->sort_key.data, edge->sort_key.len);
+		s->resume.len = edge->sort_key.len;
+		s->resume_set = true;
+	}
+}
+
+/* Next record of sort-key ranges (kv layout), hash key by hash key. */
+static bool
+next_range_record(PegFdwScanState *s, Record *rec)
+{
+	for (;;)
+	{
+		if (s->kvl && s->kvpos < s->kvl->count)
+		{
+			size_t		i = s->reverse ? s->kvl->count - 1 - s->kvpos : s->kvpos;
+			PegasusKV  *kv = &s->kvl->items[i];
+
+			s->kvpos++;
+			rec->hash = slice(&s->hash[s->hidx]);
+			rec->sort = kv->sort_key;
+			rec->value = kv->value;
+			rec->has_value = !s->no_value;
+			rec->ttl = s->need_ttl ? fetch_ttl(s, rec->hash, rec->sort) : -1;
+			return true;
+		}
+		if (s->kvl)
+		{
+			pegasus_kvlist_free(s->kvl);
+			s->kvl = NULL;
+			if (!s->page_more)
+			{
+				s->hidx++;
+				s->resume_set = false;
+			}
+		}
+		if (s->hidx >= s->nhash)
+			return false;
+		fetch_range_page(s);
+	}
+}
+
+/* count(*) answered by Pegasus. */
+static int64
+run_count(PegFdwScanState *s)
+{
+	PegasusError err;
+	int64		total = 0;
+	int			i;
+
+	if (s->op == PEGFDW_OP_COUNT_SCAN)
+	{
+		PegasusScanRow row;
+		int			r;
+
+		open_partition_scanner(s, true);
+		do
+		{
+			pegasus_error_clear(&err);
+			stats_begin(s);
+			r = pegasus_scanner_next(s->scanner, &row, &err);
+			check(s, r >= 0, &err);
+		} while (r > 0);
+		total = pegasus_scanner_count(s->scanner);
+		pegasus_scanner_close(s->scanner);
+		s->scanner = NULL;
+		return total;
+	}
+
+	for (i = 0; i < s->nhash; i++)
+	{
+		int64_t		count = 0;
+		bool		ok;
+
+		pegasus_error_clear(&err);
+		stats_begin(s);
+		ok = pegasus_table_sortkey_count(s->pt, slice(&s->hash[i]),
+										 s->table->timeout_ms, &count, &err);
+		check(s, ok, &err);
+		if (count < 0)
+		{
+			/* the server gave up on time: count key-only pages instead */
+			Record		rec;
+
+			s->no_value = true;
+			s->hidx = i;
+			s->nhash = i + 1;
+			count = 0;
+			while (next_range_record(s, &rec))
+				count++;
+			s->nhash = 0;
+		}
+		total += count;
+	}
+	return total;
+}
+
+/* Columns of a wide table. */
+static int
+wide_column_of(PegFdwTable *t, PegasusSlice sort)
+{
+	int			i;
+
+	for (i = 0; i < t->natts; i++)
+	{
+		PegFdwColumn *c = &t->columns[i];
+
+		if (!c->dropped && c->role == PEGFDW_ROLE_NONE &&
+			strlen(c->wide_sort_key) == sort.len &&
+			memcmp(c->wide_sort_key, sort.data, sort.len) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static void
+wide_store_tuple(PegFdwScanState *s, TupleTableSlot *slot, WideRow *w)
+{
+	PegFdwTable *t = s->table;
+	int			i;
+
+	ExecClearTuple(slot);
+	for (i = 0; i < t->natts; i++)
+	{
+		PegFdwColumn *c = &t->columns[i];
+
+		slot->tts_isnull[i] = true;
+		if (c->dropped)
+			continue;
+		if (c->role == PEGFDW_ROLE_HASH_KEY)
+		{
+			slot->tts_values[i] = pegfdw_bytes_to_datum(t, s->io, c, w->hash.data,
+														w->hash.len);
+			slot->tts_isnull[i] = false;
+		}
+		else if (w->values[i].data)
+		{
+			slot->tts_values[i] = pegfdw_bytes_to_datum(t, s->io, c, w->values[i].data,
+														w->values[i].len);
+			slot->tts_isnull[i] = false;
+		}
+	}
+	ExecStoreVirtualTuple(slot);
+}
+
+static void
+wide_start(PegFdwScanState *s, WideRow *w, PegasusSlice hash)
+{
+	int			i;
+
+	if (w->values == NULL)
+		w->values = MemoryContextAllocZero(s->param_cxt,
+										   sizeof(Bytes) * Max(s->table->natts, 1));
+	for (i = 0; i < s->table->natts; i++)
+	{
+		if (w->values[i].data)
+			pfree(w->values[i].data);
+		w->values[i].data = NULL;
+	}
+	if (w->hash.data)
+		pfree(w->hash.data);
+	w->hash.data = MemoryContextAlloc(s->param_cxt, hash.len + 1);
+	memcpy(w->hash.data, hash.data, hash.len);
+	w->hash.len = hash.len;
+	w->active = true;
+}
+
+static void
+wide_set(PegFdwScanState *s, WideRow *w, int col, PegasusSlice value)
+{
+	w->values[col].data = MemoryContextAlloc(s->param_cxt, value.len + 1);
+	memcpy(w->values[col].data, value.data, value.len);
+	w->values[col].len = value.len;
+}
+
+/*
+ * Next row of a wide table.  Point lookups read every column's sort key of
+ * each hash key; scans gather consecutive records of one hash key per
+ * partition (records of a hash key are contiguous in their partition).
+ */
+static bool
+next_wide_row(PegFdwScanState *s, TupleTableSlot *slot)
+{
+	PegFdwTable *t = s->table;
+	Record		rec;
+	int			part;
+
+	if (s->wide == NULL)
+	{
+		s->nparts = s->op == PEGFDW_OP_SCAN ?
+			Max(pegasus_table_partition_count(s->pt), 1) : 1;
+		s->wide = MemoryContextAllocZero(s->param_cxt, sizeof(WideRow) * s->nparts);
+	}
+
+	if (s->op == PEGFDW_OP_POINT)
+	{
+		/* column sort keys, once */
+		if (s->sort == NULL)
+		{
+			int			i;
+			MemoryContext old = MemoryContextSwitchTo(s->param_cxt);
+
+			s->sort = palloc0(sizeof(Bytes) * Max(t->natts, 1));
+			for (i = 0; i < t->natts; i++)
+				if (!t->columns[i].dropped && t->columns[i].role == PEGFDW_ROLE_NONE)
+				{
+					s->sort[s->nsort].data = t->columns[i].wide_sort_key;
+					s->sort[s->nsort++].len = strlen(t->columns[i].wide_sort_key);
+				}
+			s->nsort = sort_unique(s->sort, s->nsort);
+			MemoryContextSwitchTo(old);
+			if (s->nsort == 0)
+				return false;
+		}
+		for (;;)
+		{
+			if (s->kvl && s->kvpos < s->kvl->count)
+			{
+				PegasusKV  *kv = &s->kvl->items[s->kvpos++];
+				PegasusSlice h = s->nhash == 1 ? slice(&s->hash[0]) : kv->hash_key;
+				WideRow    *w = &s->wide[0];
+				int			col;
+
+				if (!kv->found || (col = wide_column_of(t, kv->sort_key)) < 0)
+					continue;
+				if (w->active && (w->hash.len != h.len ||
+								  memcmp(w->hash.data, h.data, h.len) != 0))
+				{
+					wide_store_tuple(s, slot, w);
+					wide_start(s, w, h);
+					wide_set(s, w, col, kv->value);
+					return true;
+				}
+				if (!w->active)
+					wide_start(s, w, h);
+				wide_set(s, w, col, kv->value);
+				continue;
+			}
+			if (s->kvl)
+			{
+				pegasus_kvlist_free(s->kvl);
+				s->kvl = NULL;
+			}
+			s->kvpos = 0;
+			if (!fetch_point_chunk(s, s->nsort, s->sort))
+				break;
+		}
+		if (s->wide[0].active)
+		{
+			wide_store_tuple(s, slot, &s->wide[0]);
+			s->wide[0].active = false;
+			return true;
+		}
+		return false;
+	}
+
+	/* scan */
+	if (!s->done)
+	{
+		while (next_scan_record(s, &rec, &part))
+		{
+			WideRow    *w = &s->wide[part % s->nparts];
+			int			col = wide_column_of(t, rec.sort);
+
+			if (col < 0)
+				continue;
+			if (w->active && (w->hash.len != rec.hash.len ||
+							  memcmp(w->hash.data, rec.hash.data, rec.hash.len) != 0))
+			{
+				wide_store_tuple(s, slot, w);
+				wide_start(s, w, rec.hash);
+				wide_set(s, w, col, rec.value);
+				return true;
+			}
+			if (!w->active)
+				wide_start(s, w, rec.hash);
+			wide_set(s, w, col, rec.value);
+		}
+		s->done = true;
+	}
+	while (s->flush_idx < s->nparts)
+	{
+		WideRow    *w = &s->wide[s->flush_idx++];
+
+		if (w->active)
+		{
+			wide_store_tuple(s, slot, w);
+			w->active = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+TupleTableSlot *
+pegfdw_iterate_scan(ForeignScanState *node)
+{
+	PegFdwScanState *s = node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	MemoryContext oldcxt;
+	Record		rec;
+	bool		got = false;
+
+	if (!s->started)
+	{
+		evaluate_conditions(node, s);
+		s->started = true;
+	}
+	ExecClearTuple(slot);
+
+	if (s->op == PEGFDW_OP_COUNT_HASH || s->op == PEGFDW_OP_COUNT_SCAN)
+	{
+		if (s->done)
+			return slot;
+		s->done = true;
+		slot->tts_values[0] = Int64GetDatum(s->empty ? 0 : run_count(s));
+		slot->tts_isnull[0] = false;
+		return ExecStoreVirtualTuple(slot);
+	}
+
+	if (s->empty || (s->limit >= 0 && s->returned >= s->limit))
+	{
+		release_client_objects(s);
+		return slot;
+	}
+
+	MemoryContextReset(s->row_cxt);
+	oldcxt = MemoryContextSwitchTo(s->row_cxt);
+	if (s->table->layout == PEGFDW_LAYOUT_WIDE)
+	{
+		got = next_wide_row(s, slot);
+		MemoryContextSwitchTo(oldcxt);
+		if (got)
+			s->returned++;
+		return slot;
+	}
+
+	switch (s->op)
+	{
+		case PEGFDW_OP_SCAN:
+			got = !s->done && next_scan_record(s, &rec, NULL);
+			if (!got)
+				s->done = true;
+			break;
+		case PEGFDW_OP_POINT:
+			got = next_point_record(s, &rec);
+			break;
+		case PEGFDW_OP_RANGE:
+			got = next_range_record(s, &rec);
+			break;
+		default:
+			elog(ERROR, "unexpected pegasus_fdw operation %d", (int) s->op);
+	}
+	if (got)
+	{
+		pegfdw_fill_kv_row(s->table, s->io, rec.hash, rec.sort,
+						   rec.has_value ? &rec.value : NULL, rec.ttl,
+						   slot->tts_values, slot->tts_isnull);
+		ExecStoreVirtualTuple(slot);
+		s->returned++;
+	}
+	MemoryContextSwitchTo(oldcxt);
+	return slot;
+}
+
+void
+pegfdw_rescan(ForeignScanState *node)
+{
+	PegFdwScanState *s = node->fdw_state;
+
+	release_client_objects(s);
+	s->started = false;
+	s->done = false;
+	s->hidx = s->sidx = 0;
+	s->kvpos = 0;
+	s->page_more = s->resume_set = false;
+	s->returned = 0;
+	s->wide = NULL;
+	s->flush_idx = 0;
+	s->op = intVal(list_nth(((ForeignScan *) node->ss.ps.plan)->fdw_private,
+							PegFdwScanPrivateOperation));
+}
+
+void
+pegfdw_end_scan(ForeignScanState *node)
+{
+	PegFdwScanState *s = node->fdw_state;
+
+	if (s == NULL || s->io == NULL)
+		return;
+	scan_reset_callback(s);
+}
+
+void
+pegfdw_explain_scan(ForeignScanState *node, ExplainState *es)
+{
+	PegFdwScanState *s = node->fdw_state;
+
+	if (es->verbose)
+		ExplainPropertyText("Pegasus Request", s->description, es);
+	if (es->analyze && s->io)
+	{
+		ExplainPropertyInteger("Pegasus RPCs", NULL, (int64) s->rpcs, es);
+		ExplainPropertyInteger("Pegasus Rows Received", NULL, (int64) s->rows, es);
+		ExplainPropertyInteger("Pegasus Bytes Received", NULL, (int64) s->bytes, es);
+	}
+}
