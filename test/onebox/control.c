@@ -230,7 +230,7 @@ cmd_fail(OneboxConn *conn, char **a, int argc)
 	}
 	for (i = 0; i < eps->len; i++)
 		add_fault(eps->pdata[i], a[2], (int) n, noreply, ec);
-	reply(conn, "OK");
+	reply(conn, "OK done");
 out:
 	g_ptr_array_unref(eps);
 }
@@ -296,7 +296,7 @@ run_command(OneboxConn *conn, char *line)
 			reply(conn, "ERR cannot listen on port %d", ep->port);
 			goto out;
 		}
-		reply(conn, "OK");
+		reply(conn, "OK done");
 	}
 	else if (strcmp(cmd, "latency") == 0 && argc == 3)
 	{
@@ -308,7 +308,7 @@ run_command(OneboxConn *conn, char *line)
 			goto out;
 		}
 		ep->latency_ms = (int) n;
-		reply(conn, "OK");
+		reply(conn, "OK done");
 	}
 	else if (strcmp(cmd, "fail") == 0)
 		cmd_fail(conn, args, argc);
@@ -322,7 +322,7 @@ run_command(OneboxConn *conn, char *line)
 			goto out;
 		}
 		ep->corrupt = corrupt_mode(args[2]);
-		reply(conn, "OK");
+		reply(conn, "OK done");
 	}
 	else if (strcmp(cmd, "counters") == 0)
 		cmd_counters(conn);
@@ -338,7 +338,7 @@ run_command(OneboxConn *conn, char *line)
 		for (i = 0; i < eps->len; i++)
 			g_hash_table_remove_all(((OneboxEndpoint *) eps->pdata[i])->counters);
 		g_ptr_array_unref(eps);
-		reply(conn, "OK");
+		reply(conn, "OK done");
 	}
 	else if (strcmp(cmd, "clock") == 0 && argc == 2)
 	{
@@ -355,16 +355,20 @@ run_command(OneboxConn *conn, char *line)
 		if ((t = table_arg(conn, args[1])) == NULL)
 			goto out;
 		onebox_table_set_env(t, args[2], argc == 4 ? args[3] : NULL);
-		reply(conn, "OK");
+		reply(conn, "OK done");
 	}
 	else if (strcmp(cmd, "negative-ids") == 0 && argc == 2 &&
 			 (strcmp(args[1], "on") == 0 || strcmp(args[1], "off") == 0))
 	{
 		onebox.negative_ids = strcmp(args[1], "on") == 0;
-		reply(conn, "OK");
+		reply(conn, "OK done");
 	}
 	else if (strcmp(cmd, "scanner-count") == 0)
+	{
+		/* live contexts only: drop the idle ones first */
+		onebox_scanner_expire();
 		reply(conn, "OK %u", onebox_scanner_count());
+	}
 	else if (strcmp(cmd, "tables") == 0)
 		cmd_tables(conn);
 	else if (strcmp(cmd, "dump") == 0 && argc == 2)
@@ -383,7 +387,7 @@ run_command(OneboxConn *conn, char *line)
 			goto out;
 		}
 		onebox.leader = ep->index;
-		reply(conn, "OK");
+		reply(conn, "OK done");
 	}
 	else if (strcmp(cmd, "create") == 0 && (argc == 3 || argc == 4))
 	{
@@ -407,7 +411,7 @@ run_command(OneboxConn *conn, char *line)
 		if ((t = table_arg(conn, args[1])) == NULL)
 			goto out;
 		onebox_table_drop(t, 0);
-		reply(conn, "OK");
+		reply(conn, "OK done");
 	}
 	else
 		reply(conn, "ERR unknown command or wrong arguments: %s (try help)", cmd);

@@ -108,15 +108,9 @@ send_reply(OneboxConn *conn, PegasusResponse *reply)
 {
 	PegasusCodecError err;
 	OneboxCorruptMode mode = conn->ep->corrupt;
-	char		badname[] = "RPC_ONEBOX_CORRUPTED_NAME_ACK";
 
 	conn->ep->corrupt = ONEBOX_CORRUPT_NONE;
-	if (mode == ONEBOX_CORRUPT_BADNAME)
-	{
-		reply->rpc = PEGASUS_RPC_UNKNOWN;
-		reply->name = pegasus_codec_blob_str(badname);
-	}
-	else if (mode == ONEBOX_CORRUPT_BADSEQID)
+	if (mode == ONEBOX_CORRUPT_BADSEQID)
 		reply->seqid = (gint32) ((guint32) reply->seqid + 1000003u);
 
 	g_byte_array_set_size(reply_buf, 0);
@@ -128,6 +122,17 @@ send_reply(OneboxConn *conn, PegasusResponse *reply)
 				   err.msg);
 		onebox_conn_close(conn);
 		return;
+	}
+	if (mode == ONEBOX_CORRUPT_BADNAME)
+	{
+		/* same length, other name: "RPC_..." becomes "BAD_..." */
+		guint32		elen = ((guint32) reply_buf->data[4] << 24) |
+			((guint32) reply_buf->data[5] << 16) |
+			((guint32) reply_buf->data[6] << 8) | reply_buf->data[7];
+		gsize		name_off = 8 + (gsize) elen + 8;
+
+		if (name_off + 4 <= reply_buf->len)
+			memcpy(reply_buf->data + name_off, "BAD_", 4);
 	}
 	if (mode != ONEBOX_CORRUPT_NONE)
 		send_corrupted(conn, reply_buf, mode);
