@@ -170,7 +170,7 @@ make_bytes_const(Oid typid, const char *data, int len)
 
 	SET_VARSIZE(b, VARHDRSZ + len);
 	memcpy(VARDATA(b), data, len);
-	return makeConst(typid, -1, typid == BYTEAOID ? InvalidOid : C_COLLATION_OID,
+	return makeConst(typid, -1, typid == BYTEAOID ? InvalidOid : DEFAULT_COLLATION_OID,
 					 -1, PointerGetDatum(b), false, false);
 }
 
