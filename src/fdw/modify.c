@@ -30,7 +30,19 @@ typedef struct PegFdwModifyState
 	PegFdwConnEntry *entry;
 	PegasusTable *pt;
 	MemoryContext row_cxt;
+	bool		pinned;
 } PegFdwModifyState;
+
+/* Unpins the client when the query ends, also on error. */
+static void
+modify_reset_callback(void *arg)
+{
+	PegFdwModifyState *ms = (PegFdwModifyState *) arg;
+
+	if (ms->pinned)
+		pegfdw_unpin_entry(ms->entry);
+	ms->pinned = false;
+}
 
 int
 pegfdw_modify_capabilities(Relation rel)
@@ -43,6 +55,7 @@ pegfdw_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 					List *fdw_private, int subplan_index, int eflags)
 {
 	PegFdwModifyState *ms;
+	MemoryContextCallback *cb;
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
@@ -50,6 +63,12 @@ pegfdw_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 	ms->table = pegfdw_get_table(RelationGetRelid(rinfo->ri_RelationDesc));
 	ms->io = pegfdw_make_type_io(ms->table);
 	ms->pt = pegfdw_open_table(ms->table, &ms->entry);
+	pegfdw_pin_entry(ms->entry);
+	ms->pinned = true;
+	cb = palloc0(sizeof(MemoryContextCallback));
+	cb->func = modify_reset_callback;
+	cb->arg = ms;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
 	ms->row_cxt = AllocSetContextCreate(CurrentMemoryContext,
 										"pegasus_fdw insert rows",
 										ALLOCSET_SMALL_SIZES);
@@ -195,9 +214,12 @@ pegfdw_end_modify(EState *estate, ResultRelInfo *rinfo)
 {
 	PegFdwModifyState *ms = rinfo->ri_FdwState;
 
-	if (ms && ms->row_cxt)
+	if (ms == NULL)
+		return;
+	if (ms->row_cxt)
 	{
 		MemoryContextDelete(ms->row_cxt);
 		ms->row_cxt = NULL;
 	}
+	modify_reset_callback(ms);
 }
