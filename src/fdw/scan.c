@@ -876,14 +876,16 @@ run_count(PegFdwScanState *s)
 		{
 			/* the server gave up on time: count key-only pages instead */
 			Record		rec;
+			int			saved_nhash = s->nhash;
 
 			s->no_value = true;
+			s->need_ttl = false;
 			s->hidx = i;
 			s->nhash = i + 1;
 			count = 0;
 			while (next_range_record(s, &rec))
 				count++;
-			s->nhash = 0;
+			s->nhash = saved_nhash;
 		}
 		total += count;
 	}
