@@ -1858,37 +1858,29 @@ test_pipelining(void)
 }
 
 /* A v1 header (Java): THFT, 1, meta_len, body_len, meta struct, body */
-static void
-test_v1_header(void)
+static GByteArray *
+v1_frame(GByteArray *v0, gint32 app, gint32 pidx, guint64 h, gboolean backup)
 {
-	PegasusRequest req;
-	GByteArray *k = rrdb_key("v1_hk", "s");
-	GByteArray *v0;
 	GByteArray *v1 = g_byte_array_new();
-	gint32		p = pidx_of_hash_key(&temp_rt, "v1_hk");
-	guint64		h = hk_hash("v1_hk");
+	guint32		body_len = v0->len - 48;
 	guint8		meta[64];
 	gsize		ml = 0;
 	guint8		fixed[16];
-	guint32		body_len;
-	Reply	   *rp;
 	int			i;
 
-	REQUIRE_BOX();
-	g_assert_cmpint(t_put(&temp_rt, "v1_hk", "s", "via v1", 0), ==, 0);
-	req_init(&req, PEGASUS_RPC_GET, temp_rt.app_id, p, h);
-	req.u.key = pegasus_codec_blob(k->data, k->len);
-	v0 = encode(&req);
-	body_len = v0->len - 48;
-	/* meta: 1:i32 app_id, 2:i32 partition_index, 3:i32 timeout, 4:i64 hash */
+	/* meta: 1:i32 app_id, 2:i32 partition_index, 3:i32 timeout, 4:i64 hash, 5:bool */
 	meta[ml++] = 8; meta[ml++] = 0; meta[ml++] = 1;
-	for (i = 3; i >= 0; i--) meta[ml++] = (guint8) (temp_rt.app_id >> (8 * i));
+	for (i = 3; i >= 0; i--) meta[ml++] = (guint8) (app >> (8 * i));
 	meta[ml++] = 8; meta[ml++] = 0; meta[ml++] = 2;
-	for (i = 3; i >= 0; i--) meta[ml++] = (guint8) (p >> (8 * i));
+	for (i = 3; i >= 0; i--) meta[ml++] = (guint8) (pidx >> (8 * i));
 	meta[ml++] = 8; meta[ml++] = 0; meta[ml++] = 3;
 	for (i = 3; i >= 0; i--) meta[ml++] = (guint8) (1000 >> (8 * i));
 	meta[ml++] = 10; meta[ml++] = 0; meta[ml++] = 4;
 	for (i = 7; i >= 0; i--) meta[ml++] = (guint8) (h >> (8 * i));
+	if (backup)
+	{
+		meta[ml++] = 2; meta[ml++] = 0; meta[ml++] = 5; meta[ml++] = 1;
+	}
 	meta[ml++] = 0;
 	memcpy(fixed, "THFT", 4);
 	for (i = 0; i < 4; i++)
@@ -1900,11 +1892,44 @@ test_v1_header(void)
 	g_byte_array_append(v1, fixed, 16);
 	g_byte_array_append(v1, meta, (guint) ml);
 	g_byte_array_append(v1, v0->data + 48, body_len);
+	return v1;
+}
+
+static void
+test_v1_header(void)
+{
+	PegasusRequest req;
+	GByteArray *k = rrdb_key("v1_hk", "s");
+	GByteArray *v0;
+	GByteArray *v1;
+	gint32		p = pidx_of_hash_key(&temp_rt, "v1_hk");
+	guint64		h = hk_hash("v1_hk");
+	int			secondary = temp_rt.ports[p] == box.reps[0] ? box.reps[1] : box.reps[0];
+	Reply	   *rp;
+
+	REQUIRE_BOX();
+	g_assert_cmpint(t_put(&temp_rt, "v1_hk", "s", "via v1", 0), ==, 0);
+	req_init(&req, PEGASUS_RPC_GET, temp_rt.app_id, p, h);
+	req.u.key = pegasus_codec_blob(k->data, k->len);
+	v0 = encode(&req);
+	v1 = v1_frame(v0, temp_rt.app_id, p, h, FALSE);
 	rp = raw_call(temp_rt.ports[p], v1->data, v1->len);
 	g_assert_nonnull(rp);
 	g_assert_cmpint(rp->r.frame_error, ==, PEGASUS_EC_OK);
 	g_assert_true(pegasus_codec_blob_equal_str(rp->r.u.get.value, "via v1"));
 	reply_free(rp);
+
+	/* a secondary serves reads only when flagged as backup requests */
+	rp = raw_call(secondary, v1->data, v1->len);
+	g_assert_cmpint(rp->r.frame_error, ==, PEGASUS_EC_OBJECT_NOT_FOUND);
+	reply_free(rp);
+	g_byte_array_unref(v1);
+	v1 = v1_frame(v0, temp_rt.app_id, p, h, TRUE);
+	rp = raw_call(secondary, v1->data, v1->len);
+	g_assert_cmpint(rp->r.frame_error, ==, PEGASUS_EC_OK);
+	g_assert_true(pegasus_codec_blob_equal_str(rp->r.u.get.value, "via v1"));
+	reply_free(rp);
+
 	g_byte_array_unref(v0);
 	g_byte_array_unref(v1);
 	g_byte_array_unref(k);
