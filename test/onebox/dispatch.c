@@ -42,10 +42,24 @@
 
 static GByteArray *reply_buf;
 
+/* An RPC name for log lines: at most 47 bytes, non-printable bytes as '?' */
+static const char *
+printable_name(PegasusBlob name)
+{
+	static char buf[48];
+	gsize		i,
+				n = MIN(name.len, sizeof(buf) - 1);
+
+	for (i = 0; i < n; i++)
+		buf[i] = g_ascii_isgraph(name.data[i]) ? (char) name.data[i] : '?';
+	buf[n] = '\0';
+	return buf;
+}
+
 static void
 count_rpc(OneboxEndpoint *ep, PegasusBlob name)
 {
-	char	   *key = g_strndup((const char *) name.data, MIN(name.len, 47));
+	char	   *key = g_strdup(printable_name(name));
 	gpointer	old;
 
 	if (g_hash_table_lookup_extended(ep->counters, key, NULL, &old))
@@ -602,9 +616,8 @@ handle_frame(OneboxConn *conn, const guint8 *buf, gsize len)
 		count_rpc(ep, req.name);
 		if (ep->kind == ONEBOX_EP_META && req.header.app_id > 0)
 		{
-			onebox_violation("%.*s with app_id %d sent to meta port %d (a real meta server aborts)",
-							 (int) MIN(req.name.len, 64), (const char *) req.name.data,
-							 req.header.app_id, ep->port);
+			onebox_violation("%s with app_id %d sent to meta port %d (a real meta server aborts)",
+							 printable_name(req.name), req.header.app_id, ep->port);
 			onebox_conn_close(conn);
 		}
 		else if (st == PEGASUS_CODEC_UNKNOWN_RPC)
