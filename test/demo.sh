@@ -76,7 +76,7 @@ SELECT hash_key, value->>'city' AS city FROM users WHERE sort_key LIKE 'prof%' O
 CREATE TABLE orders (id int PRIMARY KEY, customer text, amount numeric);
 INSERT INTO orders VALUES (1, 'alice', 12.50), (2, 'bob', 99.00), (3, 'alice', 7.25), (4, 'erin', 3.00);
 ANALYZE orders;
-EXPLAIN (COSTS OFF)
+EXPLAIN (VERBOSE, COSTS OFF)
 SELECT o.id, o.customer, u.value->>'city' AS city, o.amount
   FROM orders o JOIN users u ON u.hash_key = o.customer AND u.sort_key = 'profile'
  ORDER BY o.id;

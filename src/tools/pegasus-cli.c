@@ -65,7 +65,8 @@ static const char usage_text[] =
 "  --replicas N       replica count for create_app (default 1)\n"
 "  --concurrency N    partitions scanned at once by scan/bench scan (default 4)\n"
 "  --batch N          rows per scan batch (default 1000)\n"
-"  --help             this text\n";
+"  --help             this text\n"
+"Options may also follow the command; \"--\" ends them.\n";
 
 static int
 usage_error(const char *msg)
@@ -91,7 +92,9 @@ main(int argc, char **argv)
 {
 	CliContext ctx;
 	int			i;
-	int			rest = argc;
+	int			npos = 0;
+	bool		options_done = false;
+	char	  **pos;
 	int			rc;
 	PegasusError err;
 	PegasusClientOptions copts;
@@ -106,11 +109,25 @@ main(int argc, char **argv)
 	ctx.value_size = 100;
 	ctx.hash_keys = 0;
 
+	/* Options may come before or after the command and its arguments. */
+	pos = calloc(argc, sizeof(char *));
+	if (pos == NULL)
+		return usage_error("out of memory");
 	for (i = 1; i < argc; i++)
 	{
 		const char *a = argv[i];
 		long long	v;
 
+		if (options_done || strncmp(a, "--", 2) != 0)
+		{
+			pos[npos++] = argv[i];
+			continue;
+		}
+		if (strcmp(a, "--") == 0)
+		{
+			options_done = true;
+			continue;
+		}
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
 		{
 			fputs(usage_text, stdout);
@@ -120,11 +137,6 @@ main(int argc, char **argv)
 		{
 			ctx.hex = true;
 			continue;
-		}
-		if (strncmp(a, "--", 2) != 0)
-		{
-			rest = i;
-			break;
 		}
 		if (i + 1 >= argc)
 			return usage_error("an option is missing its value");
@@ -161,7 +173,7 @@ main(int argc, char **argv)
 	}
 	if (ctx.meta == NULL)
 		return usage_error("--meta is required");
-	if (rest >= argc)
+	if (npos == 0)
 		return usage_error("no command given");
 
 	pegasus_client_options_init(&copts);
@@ -169,7 +181,8 @@ main(int argc, char **argv)
 	ctx.client = pegasus_client_new(ctx.meta, &copts, &err);
 	if (ctx.client == NULL)
 		return cli_report(&err);
-	rc = cli_run_command(&ctx, argc - rest, argv + rest);
+	rc = cli_run_command(&ctx, npos, pos);
 	pegasus_client_free(ctx.client);
+	free(pos);
 	return rc;
 }
