@@ -2,14 +2,16 @@
 # Runs the whole pegasus_fdw test suite on this machine:
 #   1. installs missing Debian packages, builds everything, installs the extension;
 #   2. starts a onebox (Pegasus-compatible server) and a throwaway PostgreSQL;
-#   3. runs the unit tests (codec, onebox semantics, client) and the
-#      pg_regress suite (SQL behaviour, EXPLAIN, differential tests);
+#   3. runs the unit tests (codec, onebox semantics, client), the pg_regress
+#      suite (SQL behaviour, EXPLAIN, differential tests) and the reliability
+#      scripts of test/reliability (faults, bad input, concurrency, load);
 #   4. checks the onebox saw no protocol violation;
 #   5. stops everything it started, whatever happened.
 # The last line is "total: N passed, N failed, N skipped"; the exit status is
 # non-zero when anything failed.
 #
-# Options: --unit-only, --regress-only; PEGASUS_VALGRIND=1 runs the unit tests
+# Options: --unit-only, --regress-only, --reliability-only (RELIABILITY_TESTS=glob
+# picks scripts of test/reliability); PEGASUS_VALGRIND=1 runs the unit tests
 # under valgrind.
 set -uo pipefail
 
@@ -17,13 +19,17 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 run_unit=1
 run_regress=1
+run_reliability=1
 for arg in "$@"; do
 	case "$arg" in
-		--unit-only) run_regress=0 ;;
-		--regress-only) run_unit=0 ;;
-		*) echo "usage: $0 [--unit-only|--regress-only]" >&2; exit 2 ;;
+		--unit-only) run_regress=0; run_reliability=0 ;;
+		--regress-only) run_unit=0; run_reliability=0 ;;
+		--reliability-only) run_unit=0; run_regress=0 ;;
+		*) echo "usage: $0 [--unit-only|--regress-only|--reliability-only]" >&2; exit 2 ;;
 	esac
 done
+# RELIABILITY_TESTS: a glob selecting test/reliability scripts (default all).
+: "${RELIABILITY_TESTS:=t_*.sh}"
 
 extra_pkgs=()
 [ -n "${PEGASUS_VALGRIND:-}" ] && extra_pkgs+=(valgrind)
@@ -44,6 +50,28 @@ note_result()
 		skip) skipped=$((skipped + 1)) ;;
 		*) failed=$((failed + 1)); failures+=("$2") ;;
 	esac
+}
+
+# run_tap NAME COMMAND...: runs a program that prints TAP, counts its results.
+run_tap()
+{
+	local name=$1 out="$PEGASUS_WORKDIR/$1.out" rc n_ok n_skip n_bad
+	shift
+	timeout 900 "$@" >"$out" 2>&1
+	rc=$?
+	n_ok=$(grep -cE '^ok [0-9]+' "$out" | tr -d ' ')
+	n_skip=$(grep -cE '^ok [0-9]+ .*# SKIP' "$out" | tr -d ' ')
+	n_bad=$(grep -cE '^not ok' "$out" | tr -d ' ')
+	printf '%-28s %3d ok, %d skipped, %d failed (exit %d)\n' "$name" \
+		$((n_ok - n_skip)) "$n_skip" "$n_bad" "$rc"
+	grep -E '^# .*skipped|^ok .*# SKIP' "$out" | head -5 | sed 's/^/    /'
+	for _ in $(seq 1 $((n_ok - n_skip))); do note_result ok "$name"; done
+	for _ in $(seq 1 "$n_skip"); do note_result skip "$name"; done
+	if [ "$rc" -ne 0 ] || [ "$n_bad" -gt 0 ] || [ "$n_ok" -eq 0 ]; then
+		note_result fail "$name (exit $rc)"
+		grep -E -A3 '^not ok|ERROR|CRITICAL|FAIL|==[0-9]+==' "$out" | head -40 | sed 's/^/    /'
+		tail -5 "$out" | sed 's/^/    /'
+	fi
 }
 
 finish()
@@ -79,34 +107,21 @@ if [ "$run_unit" -eq 1 ]; then
 	echo "== unit tests"
 	for prog in test/unit/test_*; do
 		[ -x "$prog" ] && [ "${prog%.c}" = "$prog" ] && [ "${prog%.o}" = "$prog" ] || continue
-		name=$(basename "$prog")
-		out="$PEGASUS_WORKDIR/$name.out"
 		cmd=("$prog" --tap)
 		if [ -n "${PEGASUS_VALGRIND:-}" ]; then
 			cmd=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite
 				--error-exitcode=99 "${cmd[@]}")
 		fi
-		timeout 600 "${cmd[@]}" >"$out" 2>&1
-		rc=$?
-		n_ok=$(grep -cE '^ok [0-9]+' "$out" | tr -d ' ')
-		n_skip=$(grep -cE '^ok [0-9]+ .*# SKIP' "$out" | tr -d ' ')
-		n_bad=$(grep -cE '^not ok' "$out" | tr -d ' ')
-		printf '%-28s %3d ok, %d skipped, %d failed (exit %d)\n' "$name" \
-			$((n_ok - n_skip)) "$n_skip" "$n_bad" "$rc"
-		grep -E '^# .*skipped|^ok .*# SKIP' "$out" | head -5 | sed 's/^/    /'
-		for _ in $(seq 1 $((n_ok - n_skip))); do note_result ok "$name"; done
-		for _ in $(seq 1 "$n_skip"); do note_result skip "$name"; done
-		if [ "$rc" -ne 0 ] || [ "$n_bad" -gt 0 ] || [ "$n_ok" -eq 0 ]; then
-			note_result fail "$name (exit $rc)"
-			grep -E '^not ok|ERROR|CRITICAL|FAIL|==[0-9]+==' "$out" | head -40 | sed 's/^/    /'
-			tail -5 "$out" | sed 's/^/    /'
-		fi
+		run_tap "$(basename "$prog")" "${cmd[@]}"
 	done
 fi
 
-if [ "$run_regress" -eq 1 ]; then
+if [ "$run_regress" -eq 1 ] || [ "$run_reliability" -eq 1 ]; then
 	echo "== PostgreSQL"
 	pg_start || { note_result fail "postgres start"; exit 1; }
+fi
+
+if [ "$run_regress" -eq 1 ]; then
 	echo "== pg_regress"
 	out="$PEGASUS_WORKDIR/regress.out"
 	make -s installcheck >"$out" 2>&1
@@ -123,6 +138,14 @@ if [ "$run_regress" -eq 1 ]; then
 		[ -f regression.diffs ] && head -200 regression.diffs
 		grep -qE 'FAILED|failed|not ok' "$out" || { cat "$out"; note_result fail "pg_regress (exit $rc)"; }
 	fi
+fi
+
+if [ "$run_reliability" -eq 1 ]; then
+	echo "== reliability"
+	for script in test/reliability/$RELIABILITY_TESTS; do
+		[ -f "$script" ] || continue
+		run_tap "$(basename "$script" .sh)" bash "$script"
+	done
 fi
 
 echo "== onebox protocol violations"

@@ -1,0 +1,90 @@
+# Helpers for the reliability scripts (test/reliability/t_*.sh).  The suite
+# runs each script with bash after starting a onebox and a throwaway
+# PostgreSQL; the environment carries PGHOST/PGPORT/PGUSER,
+# PEGASUS_TEST_META (host:port of the meta server), PEGASUS_TEST_CONTROL
+# (host:port of the onebox control port), ONEBOX_* ports and PEGASUS_WORKDIR.
+# A script prints TAP ("ok N - name", "not ok N - name", "ok N - name # SKIP
+# why") and exits non-zero when something failed.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CLI=("$ROOT/src/tools/pegasus-cli" --meta "$PEGASUS_TEST_META")
+TAP_N=0
+TAP_FAILED=0
+
+ok()
+{
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N - $*"
+}
+
+not_ok()
+{
+	TAP_N=$((TAP_N + 1))
+	TAP_FAILED=$((TAP_FAILED + 1))
+	echo "not ok $TAP_N - $*"
+}
+
+skip()
+{
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N - $1 # SKIP $2"
+}
+
+# check NAME COMMAND...: ok when the command succeeds.
+check()
+{
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# expect_eq NAME EXPECTED ACTUAL
+expect_eq()
+{
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		printf '#   expected: %s\n#   actual:   %s\n' "$2" "$3"
+	fi
+}
+
+# sql QUERY: runs one statement, prints unaligned tuples only; the exit status
+# is psql's (non-zero on ERROR).
+sql()
+{
+	psql -X -q -At -v ON_ERROR_STOP=1 -c "$1" 2>&1
+}
+
+# control COMMAND...: one onebox control command; prints the reply.
+control()
+{
+	local reply wait=5 port=${PEGASUS_TEST_CONTROL##*:}
+	exec 8<>"/dev/tcp/127.0.0.1/$port" || return 1
+	printf '%s\n' "$*" >&8
+	while IFS= read -r -t "$wait" reply <&8; do
+		reply=${reply%$'\r'}
+		[ "$reply" = END ] && break
+		printf '%s\n' "$reply"
+		wait=0.3
+	done
+	exec 8>&-
+}
+
+# A scratch database per script keeps scripts independent.
+setup_db()
+{
+	local db=$1
+	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
+	psql -X -q -d postgres -c "CREATE DATABASE $db" >/dev/null || return 1
+	export PGDATABASE=$db
+	sql "CREATE EXTENSION pegasus_fdw;
+	     CREATE SERVER pegasus FOREIGN DATA WRAPPER pegasus_fdw
+	       OPTIONS (meta_servers '$PEGASUS_TEST_META')" >/dev/null
+}
+
+tap_done()
+{
+	echo "1..$TAP_N"
+	[ "$TAP_FAILED" -eq 0 ]
+}
