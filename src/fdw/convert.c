@@ -8,7 +8,9 @@
  * Values: bytea is the raw bytes; every other type goes through its text
  * input and output functions (so integers are decimal strings, the format
  * Pegasus's incr uses, and json/jsonb are their text).  Conversion errors
- * name the column and the foreign table in their context.
+ * name the column, the foreign table and (for key-value records) the
+ * record's keys in their context, and hint at declaring the column so that
+ * the stored bytes can be read.
  *
  * src/fdw/convert.c
  *
@@ -28,15 +30,60 @@ typedef struct ConvContext
 {
 	PegFdwTable *table;
 	PegFdwColumn *col;
+	const PegasusSlice *hash_key;	/* the record, when known */
+	const PegasusSlice *sort_key;
 } ConvContext;
+
+/* Bytes of a key shown in messages: at most this many, then "...". */
+#define KEY_SHOW_MAX 64
+
+/*
+ * Appends key bytes readably: printable ASCII as is, any other byte (and
+ * the backslash) as \xNN, long keys cut with their length.
+ */
+static void
+append_key(StringInfo buf, const PegasusSlice *key)
+{
+	size_t		i;
+	size_t		n = Min(key->len, KEY_SHOW_MAX);
+
+	appendStringInfoChar(buf, '\'');
+	for (i = 0; i < n; i++)
+	{
+		unsigned char c = ((const unsigned char *) key->data)[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'')
+			appendStringInfoChar(buf, (char) c);
+		else
+			appendStringInfo(buf, "\\x%02x", c);
+	}
+	appendStringInfoChar(buf, '\'');
+	if (key->len > n)
+		appendStringInfo(buf, "... (%zu bytes)", key->len);
+}
 
 static void
 conversion_error_callback(void *arg)
 {
 	ConvContext *cc = (ConvContext *) arg;
+	StringInfoData buf;
 
-	errcontext("column \"%s\" of foreign table \"%s\"",
-			   cc->col->name, cc->table->relname);
+	if (cc->hash_key == NULL)
+	{
+		errcontext("column \"%s\" of foreign table \"%s\"",
+				   cc->col->name, cc->table->relname);
+		return;
+	}
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "hash key ");
+	append_key(&buf, cc->hash_key);
+	if (cc->sort_key)
+	{
+		appendStringInfoString(&buf, ", sort key ");
+		append_key(&buf, cc->sort_key);
+	}
+	errcontext("column \"%s\" of foreign table \"%s\", record with %s",
+			   cc->col->name, cc->table->relname, buf.data);
 }
 
 PegFdwTypeIO *
@@ -57,12 +104,79 @@ bytes_to_bytea(const char *data, size_t len)
 }
 
 /*
- * Converts bytes read from Pegasus into a Datum of col's type, allocated in
- * the current memory context.
+ * Refuses bytes that are not text of the database encoding (a NUL byte
+ * included) with the SQLSTATE PostgreSQL uses, and tells how to read them.
  */
-Datum
-pegfdw_bytes_to_datum(PegFdwTable *table, PegFdwTypeIO *io, PegFdwColumn *col,
-					  const char *data, size_t len)
+static void
+check_encoding(const char *data, size_t len)
+{
+	int			encoding = GetDatabaseEncoding();
+	int			valid;
+	int			i;
+	int			n;
+	StringInfoData bytes;
+
+	if (len == 0 || pg_verifymbstr(data, (int) len, true))
+		return;
+	valid = pg_encoding_verifymbstr(encoding, data, (int) len);
+	n = Min((int) len - valid, Max(pg_encoding_mblen(encoding, data + valid), 1));
+	initStringInfo(&bytes);
+	for (i = 0; i < n; i++)
+		appendStringInfo(&bytes, "%s0x%02x", i ? " " : "",
+						 (unsigned char) data[valid + i]);
+	ereport(ERROR,
+			(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+			 errmsg("invalid byte sequence for encoding \"%s\": %s",
+					GetDatabaseEncodingName(), bytes.data),
+			 errdetail("The value read from Pegasus (%zu bytes) is not valid %s text at byte offset %d.",
+					   len, GetDatabaseEncodingName(), valid),
+			 errhint("Declare the column as bytea to read values that are not text.")));
+}
+
+/*
+ * Runs a type's input function on stored text; a data error it raises
+ * gets a hint on reading the value as stored.
+ */
+static Datum
+input_stored_text(PegFdwColumn *col, PegFdwTypeIO *tio, char *str)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Datum		result = (Datum) 0;
+
+	PG_TRY();
+	{
+		result = InputFunctionCall(&tio->in, str, tio->ioparam, col->typmod);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		/* Only data errors (class 22) are about the stored value. */
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION ||
+			edata->hint != NULL)
+		{
+			FreeErrorData(edata);
+			PG_RE_THROW();
+		}
+		FlushErrorState();
+		edata->hint = psprintf("The value stored in Pegasus is not valid input for type %s; declare the column as text or bytea to read it as stored.",
+							   format_type_with_typemod(col->typid, col->typmod));
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
+ * Converts the bytes of one column, with the record's keys (when given)
+ * named in the context of a conversion error.
+ */
+static Datum
+convert_bytes(PegFdwTable *table, PegFdwTypeIO *io, PegFdwColumn *col,
+			  const char *data, size_t len,
+			  const PegasusSlice *hash_key, const PegasusSlice *sort_key)
 {
 	ErrorContextCallback errcb;
 	ConvContext cc;
@@ -75,13 +189,14 @@ pegfdw_bytes_to_datum(PegFdwTable *table, PegFdwTypeIO *io, PegFdwColumn *col,
 
 	cc.table = table;
 	cc.col = col;
+	cc.hash_key = hash_key;
+	cc.sort_key = sort_key;
 	errcb.callback = conversion_error_callback;
 	errcb.arg = &cc;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	if (len > 0)
-		(void) pg_verifymbstr(data, (int) len, false);
+	check_encoding(data, len);
 	if (col->typid == TEXTOID)
 		result = PointerGetDatum(cstring_to_text_with_len(data, (int) len));
 	else
@@ -95,10 +210,21 @@ pegfdw_bytes_to_datum(PegFdwTable *table, PegFdwTypeIO *io, PegFdwColumn *col,
 			tio->in_ready = true;
 		}
 		str = pnstrdup(data, len);
-		result = InputFunctionCall(&tio->in, str, tio->ioparam, col->typmod);
+		result = input_stored_text(col, tio, str);
 	}
 	error_context_stack = errcb.previous;
 	return result;
+}
+
+/*
+ * Converts bytes read from Pegasus into a Datum of col's type, allocated in
+ * the current memory context.
+ */
+Datum
+pegfdw_bytes_to_datum(PegFdwTable *table, PegFdwTypeIO *io, PegFdwColumn *col,
+					  const char *data, size_t len)
+{
+	return convert_bytes(table, io, col, data, len, NULL, NULL);
 }
 
 /*
@@ -135,16 +261,17 @@ pegfdw_datum_to_bytes(PegFdwTable *table, PegFdwTypeIO *io, PegFdwColumn *col,
 	*len = strlen(str);
 }
 
-/* A key column's Datum from its bytes. */
+/* A key column's Datum from its bytes, in the record (hash, sort). */
 static Datum
 key_datum(PegFdwTable *table, PegFdwTypeIO *io, AttrNumber attno,
-		  PegasusSlice key)
+		  const PegasusSlice *key, const PegasusSlice *hash,
+		  const PegasusSlice *sort)
 {
 	PegFdwColumn *col = &table->columns[attno - 1];
 
 	if (col->basetype == BYTEAOID)
-		return PointerGetDatum(bytes_to_bytea(key.data, key.len));
-	return pegfdw_bytes_to_datum(table, io, col, key.data, key.len);
+		return PointerGetDatum(bytes_to_bytea(key->data, key->len));
+	return convert_bytes(table, io, col, key->data, key->len, hash, sort);
 }
 
 /*
@@ -162,23 +289,42 @@ pegfdw_fill_kv_row(PegFdwTable *table, PegFdwTypeIO *io,
 	for (i = 0; i < table->natts; i++)
 		nulls[i] = true;
 	nulls[table->hash_attno - 1] = false;
-	values[table->hash_attno - 1] = key_datum(table, io, table->hash_attno, hash_key);
+	values[table->hash_attno - 1] = key_datum(table, io, table->hash_attno,
+											  &hash_key, &hash_key, &sort_key);
 	nulls[table->sort_attno - 1] = false;
-	values[table->sort_attno - 1] = key_datum(table, io, table->sort_attno, sort_key);
+	values[table->sort_attno - 1] = key_datum(table, io, table->sort_attno,
+											  &sort_key, &hash_key, &sort_key);
 	if (table->value_attno && value)
 	{
 		nulls[table->value_attno - 1] = false;
 		values[table->value_attno - 1] =
-			pegfdw_bytes_to_datum(table, io, &table->columns[table->value_attno - 1],
-								  value->data, value->len);
+			convert_bytes(table, io, &table->columns[table->value_attno - 1],
+						  value->data, value->len, &hash_key, &sort_key);
 	}
 	if (table->ttl_attno && ttl_seconds > 0)
 	{
 		Oid			t = table->columns[table->ttl_attno - 1].basetype;
 
+		/* A clamped ttl would be silently wrong: refuse it instead. */
+		if (t == INT2OID && ttl_seconds > PG_INT16_MAX)
+		{
+			StringInfoData keys;
+
+			initStringInfo(&keys);
+			append_key(&keys, &hash_key);
+			appendStringInfoString(&keys, ", sort key ");
+			append_key(&keys, &sort_key);
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("ttl %d of a record is out of range for column \"%s\" of type smallint",
+							(int) ttl_seconds, table->columns[table->ttl_attno - 1].name),
+					 errdetail("The record with hash key %s of foreign table \"%s\" expires in %d seconds.",
+							   keys.data, table->relname, (int) ttl_seconds),
+					 errhint("Declare the ttl column as integer or bigint.")));
+		}
 		nulls[table->ttl_attno - 1] = false;
 		values[table->ttl_attno - 1] = t == INT8OID ? Int64GetDatum(ttl_seconds) :
-			t == INT2OID ? Int16GetDatum(Min(ttl_seconds, PG_INT16_MAX)) :
+			t == INT2OID ? Int16GetDatum((int16) ttl_seconds) :
 			Int32GetDatum(ttl_seconds);
 	}
 }

@@ -38,6 +38,7 @@
 typedef enum PegFdwOptionKind
 {
 	OPT_STRING,
+	OPT_TABLE_NAME,
 	OPT_META_SERVERS,
 	OPT_INT,
 	OPT_LAYOUT,
@@ -51,6 +52,7 @@ typedef struct PegFdwOptionDef
 	PegFdwOptionKind kind;
 	int64		min;			/* OPT_INT bounds */
 	int64		max;
+	const char *unit;			/* OPT_INT: what the number counts */
 } PegFdwOptionDef;
 
 /*
@@ -58,24 +60,24 @@ typedef struct PegFdwOptionDef
  * that a foreign table may override.
  */
 static const PegFdwOptionDef legal_options[] = {
-	{"meta_servers", ForeignServerRelationId, OPT_META_SERVERS, 0, 0},
-	{"connect_timeout_ms", ForeignServerRelationId, OPT_INT, 1, 3600000},
-	{"timeout_ms", ForeignServerRelationId, OPT_INT, 1, 3600000},
-	{"fetch_size", ForeignServerRelationId, OPT_INT, 1, 100000},
-	{"batch_size", ForeignServerRelationId, OPT_INT, 1, 100000},
-	{"scan_parallelism", ForeignServerRelationId, OPT_INT, 1, 256},
-	{"scan_rate_limit", ForeignServerRelationId, OPT_INT, 0, INT_MAX},
+	{"meta_servers", ForeignServerRelationId, OPT_META_SERVERS, 0, 0, NULL},
+	{"connect_timeout_ms", ForeignServerRelationId, OPT_INT, 1, 3600000, "milliseconds"},
+	{"timeout_ms", ForeignServerRelationId, OPT_INT, 1, 3600000, "milliseconds"},
+	{"fetch_size", ForeignServerRelationId, OPT_INT, 1, 100000, "rows per request"},
+	{"batch_size", ForeignServerRelationId, OPT_INT, 1, 100000, "rows per request"},
+	{"scan_parallelism", ForeignServerRelationId, OPT_INT, 1, 256, "partitions scanned at once"},
+	{"scan_rate_limit", ForeignServerRelationId, OPT_INT, 0, INT_MAX, "rows per second, 0 for no limit"},
 
-	{"table", ForeignTableRelationId, OPT_STRING, 0, 0},
-	{"layout", ForeignTableRelationId, OPT_LAYOUT, 0, 0},
-	{"fetch_size", ForeignTableRelationId, OPT_INT, 1, 100000},
-	{"batch_size", ForeignTableRelationId, OPT_INT, 1, 100000},
-	{"scan_parallelism", ForeignTableRelationId, OPT_INT, 1, 256},
-	{"scan_rate_limit", ForeignTableRelationId, OPT_INT, 0, INT_MAX},
+	{"table", ForeignTableRelationId, OPT_TABLE_NAME, 0, 0, NULL},
+	{"layout", ForeignTableRelationId, OPT_LAYOUT, 0, 0, NULL},
+	{"fetch_size", ForeignTableRelationId, OPT_INT, 1, 100000, "rows per request"},
+	{"batch_size", ForeignTableRelationId, OPT_INT, 1, 100000, "rows per request"},
+	{"scan_parallelism", ForeignTableRelationId, OPT_INT, 1, 256, "partitions scanned at once"},
+	{"scan_rate_limit", ForeignTableRelationId, OPT_INT, 0, INT_MAX, "rows per second, 0 for no limit"},
 
-	{"role", AttributeRelationId, OPT_ROLE, 0, 0},
-	{"sort_key", AttributeRelationId, OPT_STRING, 0, 0},
-	{NULL, InvalidOid, OPT_STRING, 0, 0}
+	{"role", AttributeRelationId, OPT_ROLE, 0, 0, NULL},
+	{"sort_key", AttributeRelationId, OPT_STRING, 0, 0, NULL},
+	{NULL, InvalidOid, OPT_STRING, 0, 0, NULL}
 };
 
 #define DEFAULT_FETCH_SIZE 1000
@@ -117,15 +119,52 @@ find_option(const char *name, Oid context)
 	return NULL;
 }
 
+/* How a catalog is called in messages, and where its options are set. */
+static const char *
+context_name(Oid context)
+{
+	switch (context)
+	{
+		case ForeignServerRelationId:
+			return "foreign server";
+		case ForeignTableRelationId:
+			return "foreign table";
+		case AttributeRelationId:
+			return "foreign table column";
+		case UserMappingRelationId:
+			return "user mapping";
+		default:
+			return "foreign-data wrapper";
+	}
+}
+
+static const char *
+context_command(Oid context)
+{
+	switch (context)
+	{
+		case ForeignServerRelationId:
+			return "CREATE SERVER or ALTER SERVER";
+		case ForeignTableRelationId:
+			return "CREATE FOREIGN TABLE or ALTER FOREIGN TABLE";
+		case AttributeRelationId:
+			return "the column's OPTIONS in CREATE FOREIGN TABLE, or ALTER FOREIGN TABLE ... ALTER COLUMN";
+		default:
+			return NULL;
+	}
+}
+
 /*
- * Reports an unknown option, with the closest legal name of this context
- * as a hint when there is a near miss.
+ * Reports an unknown option.  The hint names where the option belongs when
+ * it is legal on another object, else the closest legal name of this
+ * context when there is a near miss, else every legal name.
  */
 static void
 report_unknown_option(const char *name, Oid context)
 {
 	const PegFdwOptionDef *opt;
 	const char *best = NULL;
+	Oid			elsewhere = InvalidOid;
 	int			best_dist = INT_MAX;
 	StringInfoData valid;
 	int			nvalid = 0;
@@ -136,7 +175,11 @@ report_unknown_option(const char *name, Oid context)
 		int			dist;
 
 		if (opt->context != context)
+		{
+			if (strcmp(opt->name, name) == 0 && !OidIsValid(elsewhere))
+				elsewhere = opt->context;
 			continue;
+		}
 		appendStringInfo(&valid, "%s%s", nvalid++ ? ", " : "", opt->name);
 		dist = varstr_levenshtein(name, strlen(name), opt->name,
 								  strlen(opt->name), 1, 1, 1, false);
@@ -147,6 +190,13 @@ report_unknown_option(const char *name, Oid context)
 		}
 	}
 
+	if (OidIsValid(elsewhere))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid option \"%s\"", name),
+				 errdetail("Option \"%s\" is an option of a %s, not of a %s.",
+						   name, context_name(elsewhere), context_name(context)),
+				 errhint("Set it with %s.", context_command(elsewhere))));
 	/* A near miss is at most a third of the name away. */
 	if (best && best_dist <= Max(2, (int) strlen(name) / 3))
 		ereport(ERROR,
@@ -157,84 +207,139 @@ report_unknown_option(const char *name, Oid context)
 			(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 			 errmsg("invalid option \"%s\"", name),
 			 nvalid > 0 ?
-			 errhint("Valid options in this context are: %s.", valid.data) :
-			 errhint("There are no valid options in this context.")));
+			 errhint("Valid options of a %s are: %s.", context_name(context),
+					 valid.data) :
+			 errhint("A Pegasus %s takes no options; remove the OPTIONS clause.",
+					 context_name(context))));
 }
 
-/* Parses an integer option value, reporting bad syntax or range. */
+/* Parses the value of integer option opt, reporting bad syntax or range. */
 static int64
-parse_int_option(const char *name, const char *value, int64 min, int64 max)
+parse_int_option(const PegFdwOptionDef *opt, const char *value)
 {
 	char	   *end;
 	long long	v;
+	bool		syntax_ok;
 
 	errno = 0;
 	v = strtoll(value, &end, 10);
-	if (errno != 0 || end == value || *end != '\0' || v < min || v > max)
+	syntax_ok = (end != value && *end == '\0');
+	if (errno != 0 || !syntax_ok || v < opt->min || v > opt->max)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
-				 errdetail("The value must be an integer between " INT64_FORMAT
-						   " and " INT64_FORMAT ".", min, max)));
+				 errmsg("invalid value for option \"%s\": \"%s\"",
+						opt->name, value),
+				 syntax_ok ?
+				 errdetail("The value is out of range.") :
+				 errdetail("The value is not a whole number."),
+				 errhint("Use an integer between " INT64_FORMAT " and " INT64_FORMAT " (%s).",
+						 opt->min, opt->max, opt->unit)));
 	return v;
+}
+
+/* The value of an integer option of context, already validated. */
+static int64
+int_option(DefElem *def, Oid context)
+{
+	return parse_int_option(find_option(def->defname, context),
+							defGetString(def));
+}
+
+static void report_bad_meta_servers(const char *value, const char *detail) pg_attribute_noreturn();
+
+static void
+report_bad_meta_servers(const char *value, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+			 errmsg("invalid value for option \"meta_servers\": \"%s\"", value),
+			 errdetail_internal("%s", detail),
+			 errhint("Use a comma-separated list of host:port entries of the cluster's meta servers, such as '127.0.0.1:34601,127.0.0.1:34602'.")));
 }
 
 /*
  * Checks a meta server list: comma-separated host:port entries, each with a
- * non-empty host of name characters and a port in 1..65535.
+ * non-empty host of name characters and a port in 1..65535.  The detail of
+ * the error names the first entry that is wrong and why.
  */
 static void
 check_meta_servers(const char *value)
 {
 	const char *p = value;
-	bool		ok = (*value != '\0');
 
-	while (ok && *p)
+	if (*value == '\0')
+		report_bad_meta_servers(value, "The list is empty.");
+	for (;;)
 	{
 		const char *entry = p;
 		const char *colon = NULL;
 		const char *q;
 		long		port = 0;
 		int			ndigits = 0;
+		int			len;
 
 		while (*p && *p != ',')
 			p++;
+		len = (int) (p - entry);
 		for (q = entry; q < p; q++)
 			if (*q == ':')
 				colon = q;
-		if (colon == NULL || colon == entry)
-		{
-			ok = false;
-			break;
-		}
+		if (len == 0)
+			report_bad_meta_servers(value,
+									"The list has an empty entry; remove the extra comma.");
+		if (colon == NULL)
+			report_bad_meta_servers(value,
+									psprintf("Entry \"%.*s\" has no \":port\".",
+											 len, entry));
+		if (colon == entry)
+			report_bad_meta_servers(value,
+									psprintf("Entry \"%.*s\" has no host.",
+											 len, entry));
 		for (q = entry; q < colon; q++)
 			if (!(isalnum((unsigned char) *q) || *q == '.' || *q == '-' ||
 				  *q == '_'))
-				ok = false;
+				report_bad_meta_servers(value,
+									psprintf("The host of entry \"%.*s\" has characters other than letters, digits, '.', '-' and '_'.",
+											 len, entry));
 		for (q = colon + 1; q < p; q++)
 		{
 			if (!isdigit((unsigned char) *q) || ++ndigits > 5)
 			{
-				ok = false;
+				ndigits = -1;
 				break;
 			}
 			port = port * 10 + (*q - '0');
 		}
-		if (ndigits == 0 || port < 1 || port > 65535)
-			ok = false;
-		if (*p == ',')
-		{
-			p++;
-			if (*p == '\0')
-				ok = false;
-		}
+		if (ndigits <= 0 || port < 1 || port > 65535)
+			report_bad_meta_servers(value,
+									psprintf("The port of entry \"%.*s\" is not a number between 1 and 65535.",
+											 len, entry));
+		if (*p == '\0')
+			break;
+		p++;
+		if (*p == '\0')
+			report_bad_meta_servers(value,
+									"The list ends with a comma; remove it.");
 	}
-	if (!ok)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-				 errmsg("invalid value for option \"meta_servers\": \"%s\"",
-						value),
-				 errdetail("The value must be a comma-separated list of host:port entries, such as '127.0.0.1:34601,127.0.0.1:34602'.")));
+}
+
+/*
+ * Pegasus table names are made of letters, digits, '_', '.' and ':' (the
+ * cluster's DDL refuses any other name), so another name cannot exist.
+ */
+static void
+check_table_name(const char *value)
+{
+	const char *p;
+
+	for (p = value; *p; p++)
+		if (!(isalnum((unsigned char) *p) || *p == '_' || *p == '.' ||
+			  *p == ':'))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid value for option \"table\": \"%s\"", value),
+					 errdetail("Pegasus table names contain only letters, digits, '_', '.' and ':'."),
+					 errhint("Give the name of the table as the cluster lists it (pegasus_fdw_list_tables).")));
 }
 
 static void
@@ -243,18 +348,24 @@ check_option_value(const PegFdwOptionDef *opt, const char *value)
 	switch (opt->kind)
 	{
 		case OPT_STRING:
+		case OPT_TABLE_NAME:
 			if (value[0] == '\0')
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 						 errmsg("invalid value for option \"%s\": \"\"",
 								opt->name),
-						 errdetail("The value must not be empty.")));
+						 errdetail("The value must not be empty."),
+						 opt->kind == OPT_TABLE_NAME ?
+						 errhint("Give the name of a Pegasus table, or drop the option to use the foreign table's name.") :
+						 errhint("Give the Pegasus sort key the column reads, or drop the option to use the column's name.")));
+			if (opt->kind == OPT_TABLE_NAME)
+				check_table_name(value);
 			break;
 		case OPT_META_SERVERS:
 			check_meta_servers(value);
 			break;
 		case OPT_INT:
-			(void) parse_int_option(opt->name, value, opt->min, opt->max);
+			(void) parse_int_option(opt, value);
 			break;
 		case OPT_LAYOUT:
 			if (strcmp(value, "kv") != 0 && strcmp(value, "wide") != 0)
@@ -262,7 +373,7 @@ check_option_value(const PegFdwOptionDef *opt, const char *value)
 						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 						 errmsg("invalid value for option \"layout\": \"%s\"",
 								value),
-						 errhint("Valid values are 'kv' and 'wide'.")));
+						 errhint("Valid values are 'kv' (one row per hash key and sort key) and 'wide' (one row per hash key).")));
 			break;
 		case OPT_ROLE:
 			if (strcmp(value, "hash_key") != 0 &&
@@ -319,17 +430,17 @@ apply_table_option(PegFdwTable *t, DefElem *def)
 	if (strcmp(def->defname, "meta_servers") == 0)
 		t->meta_servers = pstrdup(v);
 	else if (strcmp(def->defname, "connect_timeout_ms") == 0)
-		t->connect_timeout_ms = parse_int_option(def->defname, v, 1, 3600000);
+		t->connect_timeout_ms = int_option(def, ForeignServerRelationId);
 	else if (strcmp(def->defname, "timeout_ms") == 0)
-		t->timeout_ms = parse_int_option(def->defname, v, 1, 3600000);
+		t->timeout_ms = int_option(def, ForeignServerRelationId);
 	else if (strcmp(def->defname, "fetch_size") == 0)
-		t->fetch_size = parse_int_option(def->defname, v, 1, 100000);
+		t->fetch_size = int_option(def, ForeignServerRelationId);
 	else if (strcmp(def->defname, "batch_size") == 0)
-		t->batch_size = parse_int_option(def->defname, v, 1, 100000);
+		t->batch_size = int_option(def, ForeignServerRelationId);
 	else if (strcmp(def->defname, "scan_parallelism") == 0)
-		t->scan_parallelism = parse_int_option(def->defname, v, 1, 256);
+		t->scan_parallelism = int_option(def, ForeignServerRelationId);
 	else if (strcmp(def->defname, "scan_rate_limit") == 0)
-		t->scan_rate_limit = parse_int_option(def->defname, v, 0, INT_MAX);
+		t->scan_rate_limit = int_option(def, ForeignServerRelationId);
 	else if (strcmp(def->defname, "table") == 0)
 		t->table_name = pstrdup(v);
 	else if (strcmp(def->defname, "layout") == 0)
@@ -352,9 +463,9 @@ pegfdw_get_server_options(ForeignServer *server, PegFdwServerOptions *opts)
 		if (strcmp(def->defname, "meta_servers") == 0)
 			opts->meta_servers = pstrdup(v);
 		else if (strcmp(def->defname, "connect_timeout_ms") == 0)
-			opts->connect_timeout_ms = parse_int_option(def->defname, v, 1, 3600000);
+			opts->connect_timeout_ms = int_option(def, ForeignServerRelationId);
 		else if (strcmp(def->defname, "timeout_ms") == 0)
-			opts->timeout_ms = parse_int_option(def->defname, v, 1, 3600000);
+			opts->timeout_ms = int_option(def, ForeignServerRelationId);
 	}
 	if (opts->meta_servers == NULL)
 		ereport(ERROR,
@@ -380,6 +491,9 @@ column_role(const char *attname, List *options, char **wide_sort_key)
 		else if (strcmp(def->defname, "sort_key") == 0)
 			*wide_sort_key = pstrdup(defGetString(def));
 	}
+	/* A column naming a sort key reads it, whatever the column's name. */
+	if (role == NULL && *wide_sort_key != NULL)
+		return PEGFDW_ROLE_NONE;
 	if (role == NULL)
 		role = attname;
 	if (strcmp(role, "hash_key") == 0)
@@ -512,6 +626,13 @@ pegfdw_get_table(Oid relid)
 					col->wide_sort_key = col->name;
 				break;
 		}
+		if (col->role != PEGFDW_ROLE_NONE && col->wide_sort_key != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("column \"%s\" of foreign table \"%s\" has the option \"sort_key\" and the role \"%s\"",
+							col->name, t->relname, pegfdw_role_name(col->role)),
+					 errdetail("Only the sort key columns of a table with layout 'wide' name a sort key."),
+					 errhint("Drop the column option \"sort_key\", or use layout 'wide' without a role for this column.")));
 	}
 	table_close(rel, AccessShareLock);
 
@@ -524,6 +645,28 @@ pegfdw_get_table(Oid relid)
 	{
 		AttrNumber	bad = t->value_attno ? t->value_attno :
 		t->sort_attno ? t->sort_attno : t->ttl_attno;
+		int			j;
+
+		/* Two columns of one sort key would write it twice in a row. */
+		for (i = 0; i < t->natts; i++)
+		{
+			PegFdwColumn *a = &t->columns[i];
+
+			if (a->dropped || a->role != PEGFDW_ROLE_NONE)
+				continue;
+			for (j = i + 1; j < t->natts; j++)
+			{
+				PegFdwColumn *b = &t->columns[j];
+
+				if (!b->dropped && b->role == PEGFDW_ROLE_NONE &&
+					strcmp(a->wide_sort_key, b->wide_sort_key) == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+							 errmsg("columns \"%s\" and \"%s\" of foreign table \"%s\" read the same sort key \"%s\"",
+									a->name, b->name, t->relname, a->wide_sort_key),
+							 errhint("Give each column its own sort key with the column option \"sort_key\".")));
+			}
+		}
 
 		if (bad != 0)
 			ereport(ERROR,
