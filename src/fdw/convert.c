@@ -128,7 +128,7 @@ check_encoding(const char *data, size_t len)
 			(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
 			 errmsg("invalid byte sequence for encoding \"%s\": %s",
 					GetDatabaseEncodingName(), bytes.data),
-			 errdetail("The value read from Pegasus (%zu bytes) is not valid %s text at byte offset %d.",
+			 errdetail("The %zu-byte value read from Pegasus is not valid %s text from byte offset %d on.",
 					   len, GetDatabaseEncodingName(), valid),
 			 errhint("Declare the column as bytea to read values that are not text.")));
 }

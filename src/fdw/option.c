@@ -221,9 +221,11 @@ parse_int_option(const PegFdwOptionDef *opt, const char *value)
 	long long	v;
 	bool		syntax_ok;
 
+	/* strtoll would skip leading blanks and take a '+': refuse both. */
 	errno = 0;
 	v = strtoll(value, &end, 10);
-	syntax_ok = (end != value && *end == '\0');
+	syntax_ok = (end != value && *end == '\0' &&
+				 (isdigit((unsigned char) value[0]) || value[0] == '-'));
 	if (errno != 0 || !syntax_ok || v < opt->min || v > opt->max)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
