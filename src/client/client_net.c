@@ -7,8 +7,9 @@
  * One connection per endpoint, shared by every table.  Requests are queued
  * in write order and registered by seqid; replies may come in any order.
  * A reply whose seqid is not pending (caller gave up, clear_scanner error)
- * is dropped.  Any protocol error, read error or EOF closes the connection
- * and fails everything pending on it; the stream is never resynchronised.
+ * is dropped; a seqid never issued on the connection is a protocol error.
+ * Any protocol error, read error or EOF closes the connection and fails
+ * everything pending on it; the stream is never resynchronised.
  * A closed connection is re-made on next use.
  *
  * src/client/client_net.c
@@ -46,6 +47,7 @@ struct PegasusConn
 	PegasusConnState state;
 	int64_t		connect_deadline;
 	int32_t		next_seqid;
+	bool		seqid_wrapped;	/* every positive seqid may be in use */
 	GQueue		outq;			/* PegasusNetRequest * in write order */
 	GHashTable *pending;		/* seqid -> PegasusNetRequest * */
 	guint8	   *rbuf;			/* bytes read, not yet a whole frame */
@@ -240,6 +242,7 @@ conn_connect(PegasusConn *conn, char *msg, size_t msglen)
 	}
 	conn->fd = fd;
 	conn->next_seqid = 1;
+	conn->seqid_wrapped = false;
 	conn->rlen = 0;
 	return true;
 }
@@ -342,7 +345,10 @@ pegasus_net_send(PegasusClient *client, const char *endpoint,
 
 	req->seqid = conn->next_seqid++;
 	if (conn->next_seqid == INT32_MAX)
+	{
 		conn->next_seqid = 1;
+		conn->seqid_wrapped = true;
+	}
 	g_byte_array_set_size(client->scratch, 0);
 	if (pegasus_codec_encode_request(client->encoder, req, 0, client->scratch,
 									 &cerr) != PEGASUS_CODEC_OK)
@@ -473,6 +479,15 @@ pegasus_net_clear_scanner(PegasusClient *client, const char *endpoint,
  * Reading
  * ---------------------------------------------------------------------- */
 
+/* Whether seqid was given to some request sent on this connection. */
+static bool
+seqid_was_issued(const PegasusConn *conn, int32_t seqid)
+{
+	if (seqid <= 0)
+		return false;
+	return conn->seqid_wrapped || seqid < conn->next_seqid;
+}
+
 /* Handles one complete reply frame; false = protocol error (conn closed). */
 static bool
 conn_dispatch(PegasusConn *conn, const guint8 *data, size_t len)
@@ -509,6 +524,19 @@ conn_dispatch(PegasusConn *conn, const guint8 *data, size_t len)
 		snprintf(msg, sizeof(msg),
 				 "Pegasus server %s sent a malformed reply: %s.",
 				 conn->endpoint, cerr.msg);
+		pegasus_conn_close(conn, PEGASUS_ERR_PROTOCOL, msg);
+		return false;
+	}
+	if (nreq == NULL && !seqid_was_issued(conn, reply->resp.seqid))
+	{
+		/*
+		 * Not a late reply: no request ever had this seqid, so the stream
+		 * cannot be matched to its requests any more.
+		 */
+		snprintf(msg, sizeof(msg),
+				 "Pegasus server %s sent a reply with seqid %d, which no request on the connection had.",
+				 conn->endpoint, (int) reply->resp.seqid);
+		pegasus_reply_free(reply);
 		pegasus_conn_close(conn, PEGASUS_ERR_PROTOCOL, msg);
 		return false;
 	}

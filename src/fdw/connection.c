@@ -407,12 +407,17 @@ pegfdw_report_error(int elevel, const PegasusError *err,
 	const char *tname = tablename ? tablename : "";
 	const char *sname = servername ? servername : "";
 	char		where[256];
+	bool		show_name;
 
 	if (err->code == PEGASUS_ERR_INTERRUPTED && elevel >= ERROR)
 	{
 		/* Normally the pending cancel or terminate raises its own error. */
 		CHECK_FOR_INTERRUPTS();
 	}
+
+	/* the server's error name, unless the message already says it */
+	show_name = err->server_error[0] &&
+		strstr(err->message, err->server_error) == NULL;
 
 	where[0] = '\0';
 	if (err->endpoint[0] && err->app_id >= 0 && err->partition_index >= 0)
@@ -463,8 +468,8 @@ pegfdw_report_error(int elevel, const PegasusError *err,
 					(errcode(sqlstate_of(err->code)),
 					 errmsg("could not execute Pegasus %s on table \"%s\"", rpc, tname),
 					 errdetail_internal("%s%s%s", err->message,
-										err->server_error[0] ? " Server error: " : "",
-										err->server_error),
+										show_name ? " Server error: " : "",
+										show_name ? err->server_error : ""),
 					 where[0] ? errcontext("%s", where) : 0));
 			break;
 		default:

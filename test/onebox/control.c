@@ -235,6 +235,35 @@ out:
 	g_ptr_array_unref(eps);
 }
 
+/* Removes armed faults, latency and corruption of every endpoint. */
+static void
+cmd_clear_faults(OneboxConn *conn)
+{
+	GPtrArray  *eps = g_ptr_array_new();
+	guint		i;
+
+	all_endpoints(eps);
+	for (i = 0; i < eps->len; i++)
+	{
+		OneboxEndpoint *ep = eps->pdata[i];
+		GList	   *l;
+
+		for (l = ep->faults; l != NULL; l = l->next)
+		{
+			OneboxFault *f = l->data;
+
+			g_free(f->rpc_name);
+			g_free(f);
+		}
+		g_list_free(ep->faults);
+		ep->faults = NULL;
+		ep->latency_ms = 0;
+		ep->corrupt = ONEBOX_CORRUPT_NONE;
+	}
+	g_ptr_array_unref(eps);
+	reply(conn, "OK done");
+}
+
 static void
 run_command(OneboxConn *conn, char *line)
 {
@@ -264,6 +293,7 @@ run_command(OneboxConn *conn, char *line)
 		reply(conn, "OK");
 		reply(conn, "move TABLE PIDX REPLICA_PORT | stop PORT | start PORT | drop PORT");
 		reply(conn, "latency PORT MS | fail PORT|* RPC N ERR_NAME|noreply | corrupt PORT MODE");
+		reply(conn, "clear-faults");
 		reply(conn, "counters | violations | reset-counters | clock SECONDS | env TABLE KEY [VALUE]");
 		reply(conn, "negative-ids on|off | scanner-count | tables | dump TABLE | leader PORT");
 		reply(conn, "create TABLE PARTITIONS [REPLICAS] | drop-table TABLE | ping | help");
@@ -312,6 +342,8 @@ run_command(OneboxConn *conn, char *line)
 	}
 	else if (strcmp(cmd, "fail") == 0)
 		cmd_fail(conn, args, argc);
+	else if (strcmp(cmd, "clear-faults") == 0)
+		cmd_clear_faults(conn);
 	else if (strcmp(cmd, "corrupt") == 0 && argc == 3)
 	{
 		if ((ep = endpoint_arg(conn, args[1])) == NULL)
