@@ -62,11 +62,14 @@ control()
 	local reply wait=5 port=${PEGASUS_TEST_CONTROL##*:}
 	exec 8<>"/dev/tcp/127.0.0.1/$port" || return 1
 	printf '%s\n' "$*" >&8
+	# a reply that is exactly OK is followed by data lines and END; any
+	# other reply is one line
 	while IFS= read -r -t "$wait" reply <&8; do
 		reply=${reply%$'\r'}
 		[ "$reply" = END ] && break
 		printf '%s\n' "$reply"
-		wait=0.3
+		[ "$reply" = OK ] || [ "$wait" != 5 ] || break
+		wait=2
 	done
 	exec 8>&-
 }

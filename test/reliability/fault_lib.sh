@@ -1,0 +1,116 @@
+# Helpers of the fault, cancel, corrupt and valgrind scripts (sourced after
+# lib.sh is loaded by this file).  Replica ports come from
+# ONEBOX_REPLICA_PORTS (the suite's default when it is not exported).
+
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+: "${ONEBOX_REPLICA_PORTS:=35801,35802,35803}"
+IFS=, read -r -a REPLICA_PORTS <<<"$ONEBOX_REPLICA_PORTS"
+PG_LOG="$PEGASUS_WORKDIR/pg/postgres.log"
+# Ports of the oneboxes scripts start themselves (meta failover): derived
+# from RELIABILITY_PORT_BASE so that concurrent runs can be kept apart.
+: "${RELIABILITY_PORT_BASE:=42000}"
+
+now_ms()
+{
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# session: runs the SQL on stdin in one psql session, continuing after
+# errors; prints tuples (unaligned) and error lines.
+session()
+{
+	psql -X -q -At -v ON_ERROR_STOP=0 -f - 2>&1
+}
+
+# crash_count: backend crashes the postmaster has logged so far.
+crash_count()
+{
+	local n
+	n=$(grep -cE 'terminated by signal|server process .* exited with exit code [^0]' \
+		"$PG_LOG" 2>/dev/null)
+	echo "${n:-0}"
+}
+
+# replica_of APP_ID PIDX: the port serving a partition of a table created
+# by the onebox (partition i of app a is on replica (a + i) mod n).
+replica_of()
+{
+	echo "${REPLICA_PORTS[$((($1 + $2) % ${#REPLICA_PORTS[@]}))]}"
+}
+
+# other_replica PORT: some replica port other than PORT.
+other_replica()
+{
+	local i
+	for i in "${!REPLICA_PORTS[@]}"; do
+		if [ "${REPLICA_PORTS[$i]}" = "$1" ]; then
+			echo "${REPLICA_PORTS[$(((i + 1) % ${#REPLICA_PORTS[@]}))]}"
+			return
+		fi
+	done
+	echo "${REPLICA_PORTS[0]}"
+}
+
+# create_table NAME PARTITIONS: creates a Pegasus table, prints its app id.
+create_table()
+{
+	control drop-table "$1" >/dev/null
+	control create "$1" "$2" | sed -n 's/^OK app_id=\([0-9]*\).*/\1/p'
+}
+
+# rpc_count NAME: requests named NAME the onebox received on all endpoints
+# since the last reset-counters.
+rpc_count()
+{
+	control counters | awk -v n="$1" '$2 == n { s += $3 } END { print s + 0 }'
+}
+
+# all_latency MS: the same reply delay on every replica.
+all_latency()
+{
+	local p
+	for p in "${REPLICA_PORTS[@]}"; do control latency "$p" "$1" >/dev/null; done
+}
+
+# restore_onebox: disarm faults, restart stopped replicas (cleanup traps).
+restore_onebox()
+{
+	local p
+	control clear-faults >/dev/null
+	for p in "${REPLICA_PORTS[@]}"; do control start "$p" >/dev/null; done
+}
+
+# within NAME MS_MAX MS: ok when MS <= MS_MAX.
+within()
+{
+	if [ "$3" -le "$2" ]; then
+		ok "$1 (${3} ms)"
+	else
+		not_ok "$1"
+		printf '#   took %s ms, limit %s ms\n' "$3" "$2"
+	fi
+}
+
+# expect_match NAME REGEX TEXT
+expect_match()
+{
+	if grep -qE -- "$2" <<<"$3"; then
+		ok "$1"
+	else
+		not_ok "$1"
+		printf '#   expected to match: %s\n' "$2"
+		printf '%s\n' "$3" | head -8 | sed 's/^/#   got: /'
+	fi
+}
+
+# expect_no_match NAME REGEX TEXT
+expect_no_match()
+{
+	if grep -qE -- "$2" <<<"$3"; then
+		not_ok "$1"
+		printf '%s\n' "$3" | grep -E -- "$2" | head -5 | sed 's/^/#   got: /'
+	else
+		ok "$1"
+	fi
+}
