@@ -6,7 +6,8 @@
  * Meta calls go to the believed leader first; a meta server that cannot be
  * reached or does not answer in time is skipped for the next one, and
  * ERR_FORWARD_TO_OTHERS switches to the leader it names (query_cfg) or to
- * the next server.  Replica RPCs are never sent to a meta endpoint.
+ * the next server; ERR_SERVICE_NOT_ACTIVE / ERR_UNDER_RECOVERY and frame
+ * rejections such as ERR_BUSY are retried after a backoff.  Replica RPCs are never sent to a meta endpoint.
  *
  * src/client/client_route.c
  *
@@ -100,11 +101,28 @@ meta_add_and_lead(PegasusClient *client, const char *endpoint)
 }
 
 /*
+ * Frame errors of a meta server that say the request was turned away
+ * before its handler ran (overload, a server still starting or stepping
+ * down, a dropped session): another meta server, or the same one a little
+ * later, may answer.  The rest (no handler, access denied, ...) will not
+ * change by asking again.
+ */
+static bool
+meta_frame_error_retryable(PegasusErrorCode ec)
+{
+	return ec == PEGASUS_EC_BUSY || ec == PEGASUS_EC_INVALID_STATE ||
+		ec == PEGASUS_EC_SESSION_RESET || ec == PEGASUS_EC_OBJECT_NOT_FOUND ||
+		ec == PEGASUS_EC_NOT_ENOUGH_MEMBER ||
+		ec == PEGASUS_EC_CAPACITY_EXCEEDED;
+}
+
+/*
  * Sends req (rpc and u filled) to the meta servers until one answers with
  * something other than "not the leader" / "not ready", or the deadline
  * passes.  On success *reply holds the decoded reply (free with
  * pegasus_reply_free); its err field may still be a meta error, which the
- * caller interprets.  Frame-level errors fail the call.
+ * caller interprets.  Frame-level rejections (meta_frame_error_retryable)
+ * are retried like an unreachable server; other frame errors fail the call.
  */
 bool
 pegasus_meta_call(PegasusClient *client, PegasusRequest *req, const char *op,
@@ -178,9 +196,23 @@ pegasus_meta_call(PegasusClient *client, PegasusRequest *req, const char *op,
 			pegasus_net_request_free(nreq);
 			if (rep->resp.frame_error != PEGASUS_EC_OK)
 			{
+				PegasusErrorCode fe = rep->resp.frame_error;
+
 				pegasus_error_set_server(err, op, meta, rep->resp.frame_error_name);
 				pegasus_reply_free(rep);
-				return false;
+				if (!meta_frame_error_retryable(fe))
+					return false;
+				/* a rejection before the handler ran: the next one, later */
+				client->meta_leader = (client->meta_leader + 1) % client->metas->len;
+				if (pegasus_net_sleep(client, MIN(deadline, pegasus_now_us() +
+												  (int64_t) backoff_ms * 1000)) < 0)
+				{
+					pegasus_error_set(err, PEGASUS_ERR_INTERRUPTED, op,
+									  "The request was interrupted.");
+					return false;
+				}
+				backoff_ms = MIN(backoff_ms * 2, client->opts.retry_backoff_max_ms);
+				continue;
 			}
 			ec = meta_response_error(&rep->resp, &ename);
 			if (ec == PEGASUS_EC_FORWARD_TO_OTHERS)

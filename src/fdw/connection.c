@@ -407,6 +407,7 @@ pegfdw_report_error(int elevel, const PegasusError *err,
 	const char *tname = tablename ? tablename : "";
 	const char *sname = servername ? servername : "";
 	char		where[256];
+	char		detail[PEGASUS_ERROR_MESSAGE_SIZE + 64];
 	bool		show_name;
 
 	if (err->code == PEGASUS_ERR_INTERRUPTED && elevel >= ERROR)
@@ -418,6 +419,18 @@ pegfdw_report_error(int elevel, const PegasusError *err,
 	/* the server's error name, unless the message already says it */
 	show_name = err->server_error[0] &&
 		strstr(err->message, err->server_error) == NULL;
+
+	/*
+	 * A write that was sent but not confirmed: say so, whatever the cause
+	 * (the client's message may already say it).
+	 */
+	if ((err->outcome_unknown || err->code == PEGASUS_ERR_OUTCOME_UNKNOWN) &&
+		strstr(err->message, "may or may not") == NULL)
+		snprintf(detail, sizeof(detail), "%s The write may or may not have been applied.",
+				 err->message);
+	else
+		snprintf(detail, sizeof(detail), "%s", err->message[0] ? err->message :
+				 pegasus_error_code_name(err->code));
 
 	where[0] = '\0';
 	if (err->endpoint[0] && err->app_id >= 0 && err->partition_index >= 0)
@@ -433,7 +446,7 @@ pegfdw_report_error(int elevel, const PegasusError *err,
 			ereport(elevel,
 					(errcode(sqlstate_of(err->code)),
 					 errmsg("could not connect to the Pegasus cluster of server \"%s\"", sname),
-					 errdetail_internal("%s", err->message),
+					 errdetail_internal("%s", detail),
 					 where[0] ? errcontext("%s", where) : 0));
 			break;
 		case PEGASUS_ERR_TABLE_NOT_FOUND:
@@ -447,7 +460,7 @@ pegfdw_report_error(int elevel, const PegasusError *err,
 			ereport(elevel,
 					(errcode(sqlstate_of(err->code)),
 					 errmsg("Pegasus %s on table \"%s\" timed out", rpc, tname),
-					 errdetail_internal("%s", err->message),
+					 errdetail_internal("%s", detail),
 					 errhint("Increase the server option \"timeout_ms\" if the cluster is slow."),
 					 where[0] ? errcontext("%s", where) : 0));
 			break;
@@ -460,14 +473,14 @@ pegfdw_report_error(int elevel, const PegasusError *err,
 			ereport(elevel,
 					(errcode(sqlstate_of(err->code)),
 					 errmsg("could not confirm Pegasus %s on table \"%s\"", rpc, tname),
-					 errdetail("The write may or may not have been applied. %s", err->message),
+					 errdetail_internal("%s", detail),
 					 where[0] ? errcontext("%s", where) : 0));
 			break;
 		case PEGASUS_ERR_SERVER:
 			ereport(elevel,
 					(errcode(sqlstate_of(err->code)),
 					 errmsg("could not execute Pegasus %s on table \"%s\"", rpc, tname),
-					 errdetail_internal("%s%s%s", err->message,
+					 errdetail_internal("%s%s%s", detail,
 										show_name ? " Server error: " : "",
 										show_name ? err->server_error : ""),
 					 where[0] ? errcontext("%s", where) : 0));
@@ -476,8 +489,7 @@ pegfdw_report_error(int elevel, const PegasusError *err,
 			ereport(elevel,
 					(errcode(sqlstate_of(err->code)),
 					 errmsg("could not execute Pegasus %s on table \"%s\"", rpc, tname),
-					 errdetail_internal("%s", err->message[0] ? err->message :
-										pegasus_error_code_name(err->code)),
+					 errdetail_internal("%s", detail),
 					 where[0] ? errcontext("%s", where) : 0));
 			break;
 	}
