@@ -33,6 +33,8 @@ typedef struct CliContext
 	int			batch;
 	int			value_size;
 	int			hash_keys;
+	int			sort_keys;		/* bench: sort keys per hash key */
+	long		rows;			/* bench: rows the readers pick from */
 	PegasusClient *client;
 } CliContext;
 

@@ -3,16 +3,25 @@
  * cli_bench.c
  *		pegasus-cli bench: raw client throughput.
  *
- *	bench load N	N rows written as multi_set groups (fan-out)
- *	bench get N		N sequential gets of loaded rows
- *	bench pget N	N gets with --window requests in flight
- *	bench scan		whole-table scan with --concurrency partitions in flight
+ *	bench load N [HASH_KEY]	N rows written as multi_set groups (fan-out)
+ *	bench get N			N sequential gets of random loaded rows
+ *	bench pget N		N gets with --window requests in flight
+ *	bench mget N		N loaded rows read with batch_get, --batch keys a call
+ *	bench scan			whole-table scan with --concurrency partitions in flight
+ *	bench range HASH_KEY [START]
+ *						the sort keys of HASH_KEY from START on, in
+ *						multi_get_range pages of --batch rows
  *
- * Rows written by "load" have hash keys "bench_<i>" and sort keys
- * "s_<j>"; the get benchmarks read the same keys.  Every benchmark ends
- * with "result: <name> <number> <unit>".  pget drives the client's
- * internal call layer directly (it is the only way to keep many single
- * gets in flight), so it includes client_internal.h.
+ * Row i of "load N" has hash key "<i / K>" and sort key "<i % K>" (decimal
+ * text, K = --sort-keys, default 10), so that SQL benchmarks can name keys
+ * with numeric parameters; with a HASH_KEY every row goes under it with
+ * sort key "s%08d".  Values are --value-size bytes of 'v'.  The readers use
+ * the same mapping over the first --rows rows (default N): get picks random
+ * rows (fixed seed), mget every (rows / N)-th row.  Every benchmark ends
+ * with "result: <name> <number> <unit>"; readers also print the rows found
+ * and the total value length, to compare with the same query in SQL.  pget
+ * drives the client's internal call layer directly (it is the only way to
+ * keep many single gets in flight), so it includes client_internal.h.
  *
  * src/tools/cli_bench.c
  *
@@ -27,7 +36,7 @@
 #include "cli.h"
 #include "client_internal.h"
 
-#define SORT_KEYS_PER_HASH 10
+#define BENCH_SEED 20240601
 
 static double
 seconds_since(int64_t start_us)
@@ -48,110 +57,151 @@ print_stats(PegasusClient *client)
 		   (unsigned long long) st.retries);
 }
 
-/* The i-th row's keys. */
-static void
-row_keys(long i, char *hk, size_t hklen, char *sk, size_t sklen)
+static int
+sort_keys_per_hash(CliContext *ctx)
 {
-	snprintf(hk, hklen, "bench_%ld", i / SORT_KEYS_PER_HASH);
-	snprintf(sk, sklen, "s_%ld", i % SORT_KEYS_PER_HASH);
+	return ctx->sort_keys > 0 ? ctx->sort_keys : 10;
 }
 
-static int
-bench_load(CliContext *ctx, PegasusTable *t, long n)
+/* The i-th row's keys (see the header comment). */
+static void
+row_keys(CliContext *ctx, long i, char *hk, size_t hklen, char *sk, size_t sklen)
 {
-	long		groups_per_batch = 100;
-	long		ngroups = (n + SORT_KEYS_PER_HASH - 1) / SORT_KEYS_PER_HASH;
+	int			k = sort_keys_per_hash(ctx);
+
+	snprintf(hk, hklen, "%ld", i / k);
+	snprintf(sk, sklen, "%ld", i % k);
+}
+
+static PegasusSlice
+slice_of(const char *s)
+{
+	PegasusSlice sl;
+
+	sl.data = s;
+	sl.len = strlen(s);
+	return sl;
+}
+
+/*
+ * Loads n rows: groups of one hash key's sort keys (at most 1000 rows a
+ * group), 100 groups sent concurrently per round.
+ */
+static int
+bench_load(CliContext *ctx, PegasusTable *t, long n, const char *single_hash)
+{
+	long		per_group = single_hash ? 1000 : sort_keys_per_hash(ctx);
+	long		groups_per_round = single_hash ? 20 : 100;
+	long		ngroups = (n + per_group - 1) / per_group;
 	char	   *value = g_malloc(ctx->value_size + 1);
 	int64_t		start = g_get_monotonic_time();
+	PegasusWriteGroup *groups = g_new0(PegasusWriteGroup, groups_per_round);
+	PegasusSlice *sks = g_new0(PegasusSlice, groups_per_round * per_group);
+	PegasusSlice *vals = g_new0(PegasusSlice, groups_per_round * per_group);
+	char	   *keybuf = g_malloc(groups_per_round * (per_group + 1) * 24);
 	long		g;
 	double		secs;
+	int			rc = CLI_EXIT_OK;
 
 	memset(value, 'v', ctx->value_size);
-	for (g = 0; g < ngroups; g += groups_per_batch)
+	for (g = 0; g < ngroups; g += groups_per_round)
 	{
-		long		nb = MIN(groups_per_batch, ngroups - g);
-		PegasusWriteGroup *groups = g_new0(PegasusWriteGroup, nb);
-		PegasusSlice *sks = g_new0(PegasusSlice, nb * SORT_KEYS_PER_HASH);
-		PegasusSlice *vals = g_new0(PegasusSlice, nb * SORT_KEYS_PER_HASH);
-		GPtrArray  *keep = g_ptr_array_new_with_free_func(g_free);
+		long		nb = MIN(groups_per_round, ngroups - g);
+		char	   *kp = keybuf;
 		PegasusError err;
 		long		k;
-		bool		ok;
 
 		for (k = 0; k < nb; k++)
 		{
-			long		first = (g + k) * SORT_KEYS_PER_HASH;
-			long		cnt = MIN(SORT_KEYS_PER_HASH, n - first);
+			long		first = (g + k) * per_group;
+			long		cnt = MIN(per_group, n - first);
 			long		j;
-			char	   *hk = g_strdup_printf("bench_%ld", g + k);
 
-			g_ptr_array_add(keep, hk);
+			memset(&groups[k], 0, sizeof(groups[k]));
 			groups[k].kind = PEGASUS_WRITE_MULTI_SET;
-			groups[k].hash_key.data = hk;
-			groups[k].hash_key.len = strlen(hk);
-			groups[k].sort_keys = &sks[k * SORT_KEYS_PER_HASH];
-			groups[k].values = &vals[k * SORT_KEYS_PER_HASH];
+			if (single_hash)
+				groups[k].hash_key = slice_of(single_hash);
+			else
+			{
+				snprintf(kp, 24, "%ld", g + k);
+				groups[k].hash_key = slice_of(kp);
+				kp += 24;
+			}
+			groups[k].sort_keys = &sks[k * per_group];
+			groups[k].values = &vals[k * per_group];
 			groups[k].count = cnt;
 			for (j = 0; j < cnt; j++)
 			{
-				char	   *sk = g_strdup_printf("s_%ld", j);
-
-				g_ptr_array_add(keep, sk);
-				sks[k * SORT_KEYS_PER_HASH + j].data = sk;
-				sks[k * SORT_KEYS_PER_HASH + j].len = strlen(sk);
-				vals[k * SORT_KEYS_PER_HASH + j].data = value;
-				vals[k * SORT_KEYS_PER_HASH + j].len = ctx->value_size;
+				if (single_hash)
+					snprintf(kp, 24, "s%08ld", first + j);
+				else
+					snprintf(kp, 24, "%ld", j);
+				sks[k * per_group + j] = slice_of(kp);
+				kp += 24;
+				vals[k * per_group + j].data = value;
+				vals[k * per_group + j].len = ctx->value_size;
 			}
 		}
-		ok = pegasus_table_write_groups(t, groups, nb, ctx->timeout_ms, &err);
-		g_ptr_array_free(keep, TRUE);
-		g_free(groups);
-		g_free(sks);
-		g_free(vals);
-		if (!ok)
+		if (!pegasus_table_write_groups(t, groups, nb, ctx->timeout_ms, &err))
 		{
-			g_free(value);
-			return cli_report(&err);
+			rc = cli_report(&err);
+			break;
 		}
 	}
 	secs = seconds_since(start);
 	g_free(value);
+	g_free(groups);
+	g_free(sks);
+	g_free(vals);
+	g_free(keybuf);
+	if (rc != CLI_EXIT_OK)
+		return rc;
 	print_stats(ctx->client);
 	printf("loaded %ld rows in %.3f s\n", n, secs);
 	printf("result: load %.0f rows/s\n", n / MAX(secs, 1e-9));
 	return CLI_EXIT_OK;
 }
 
+static long
+rows_of(CliContext *ctx, long n)
+{
+	return ctx->rows > 0 ? ctx->rows : n;
+}
+
 static int
 bench_get(CliContext *ctx, PegasusTable *t, long n)
 {
+	GRand	   *rand = g_rand_new_with_seed(BENCH_SEED);
+	long		rows = rows_of(ctx, n);
 	int64_t		start = g_get_monotonic_time();
 	long		found = 0;
+	long		bytes = 0;
 	long		i;
 	double		secs;
 
 	for (i = 0; i < n; i++)
 	{
-		char		hk[64];
-		char		sk[64];
-		PegasusSlice h;
-		PegasusSlice s;
+		char		hk[32];
+		char		sk[32];
 		PegasusValue v;
 		PegasusError err;
+		long		row = (long) (g_rand_double(rand) * rows);
 
-		row_keys(i, hk, sizeof(hk), sk, sizeof(sk));
-		h.data = hk;
-		h.len = strlen(hk);
-		s.data = sk;
-		s.len = strlen(sk);
-		if (!pegasus_table_get(t, h, s, ctx->timeout_ms, &v, &err))
+		row_keys(ctx, row, hk, sizeof(hk), sk, sizeof(sk));
+		if (!pegasus_table_get(t, slice_of(hk), slice_of(sk), ctx->timeout_ms,
+							   &v, &err))
+		{
+			g_rand_free(rand);
 			return cli_report(&err);
+		}
 		found += v.found;
+		bytes += v.found ? (long) v.value.len : 0;
 		pegasus_value_free(&v);
 	}
 	secs = seconds_since(start);
+	g_rand_free(rand);
 	print_stats(ctx->client);
-	printf("%ld gets, %ld found, %.3f s\n", n, found, secs);
+	printf("%ld gets, %ld found, %ld value bytes, %.3f s\n", n, found, bytes, secs);
 	printf("result: get %.0f ops/s\n", n / MAX(secs, 1e-9));
 	return CLI_EXIT_OK;
 }
@@ -169,6 +219,7 @@ bench_pget(CliContext *ctx, PegasusTable *t, long n)
 	int			w = MAX(1, ctx->window);
 	PgetSlot   *slots = g_new0(PgetSlot, w);
 	PegasusCall **calls = g_new0(PegasusCall *, w);
+	long		rows = rows_of(ctx, n);
 	int64_t		start = g_get_monotonic_time();
 	long		issued = 0;
 	long		completed = 0;
@@ -189,10 +240,10 @@ bench_pget(CliContext *ctx, PegasusTable *t, long n)
 
 			if (!sl->busy && issued < n)
 			{
-				char		hk[64];
-				char		sk[64];
+				char		hk[32];
+				char		sk[32];
 
-				row_keys(issued++, hk, sizeof(hk), sk, sizeof(sk));
+				row_keys(ctx, issued++ % rows, hk, sizeof(hk), sk, sizeof(sk));
 				g_byte_array_set_size(sl->key, 0);
 				pegasus_codec_key_encode(hk, strlen(hk), sk, strlen(sk), sl->key);
 				pegasus_call_init(&sl->call, t, PEGASUS_RPC_GET, "get", true,
@@ -247,6 +298,62 @@ bench_pget(CliContext *ctx, PegasusTable *t, long n)
 	return CLI_EXIT_OK;
 }
 
+/* n rows spread evenly over the first --rows rows, --batch keys a call. */
+static int
+bench_mget(CliContext *ctx, PegasusTable *t, long n)
+{
+	long		rows = rows_of(ctx, n);
+	long		stride = MAX(rows / n, 1);
+	int			chunk = MAX(ctx->batch, 1);
+	PegasusCompositeKey *keys = g_new0(PegasusCompositeKey, chunk);
+	char	   *keybuf = g_malloc((size_t) chunk * 64);
+	int64_t		start = g_get_monotonic_time();
+	long		found = 0;
+	long		bytes = 0;
+	long		done = 0;
+	double		secs;
+
+	while (done < n)
+	{
+		int			m = (int) MIN((long) chunk, n - done);
+		PegasusKVList *kvl;
+		PegasusError err;
+		int			i;
+
+		for (i = 0; i < m; i++)
+		{
+			char	   *hk = keybuf + (size_t) i * 64;
+			char	   *sk = hk + 32;
+
+			row_keys(ctx, (done + i) * stride, hk, 32, sk, 32);
+			keys[i].hash_key = slice_of(hk);
+			keys[i].sort_key = slice_of(sk);
+		}
+		if (!pegasus_table_batch_get(t, keys, m, ctx->timeout_ms, &kvl, &err))
+		{
+			g_free(keys);
+			g_free(keybuf);
+			return cli_report(&err);
+		}
+		for (i = 0; i < (int) kvl->count; i++)
+			if (kvl->items[i].found)
+			{
+				found++;
+				bytes += (long) kvl->items[i].value.len;
+			}
+		pegasus_kvlist_free(kvl);
+		done += m;
+	}
+	secs = seconds_since(start);
+	g_free(keys);
+	g_free(keybuf);
+	print_stats(ctx->client);
+	printf("%ld keys (every %ld-th row), %ld found, %ld value bytes, batch %d, %.3f s\n",
+		   n, stride, found, bytes, chunk, secs);
+	printf("result: mget %.0f ops/s\n", n / MAX(secs, 1e-9));
+	return CLI_EXIT_OK;
+}
+
 static int
 bench_scan(CliContext *ctx, PegasusTable *t)
 {
@@ -256,6 +363,7 @@ bench_scan(CliContext *ctx, PegasusTable *t)
 	PegasusError err;
 	int64_t		start = g_get_monotonic_time();
 	long		rows = 0;
+	long		bytes = 0;
 	int			r;
 	double		secs;
 
@@ -267,16 +375,83 @@ bench_scan(CliContext *ctx, PegasusTable *t)
 	if (s == NULL)
 		return cli_report(&err);
 	while ((r = pegasus_scanner_next(s, &row, &err)) == 1)
+	{
 		rows++;
+		bytes += (long) row.value.len;
+	}
 	pegasus_scanner_close(s);
 	if (r < 0)
 		return cli_report(&err);
 	secs = seconds_since(start);
 	print_stats(ctx->client);
-	printf("%ld rows, concurrency %d, batch %d, %.3f s\n", rows,
-		   ctx->concurrency, ctx->batch, secs);
+	printf("%ld rows, %ld value bytes, concurrency %d, batch %d, %.3f s\n", rows,
+		   bytes, ctx->concurrency, ctx->batch, secs);
 	printf("result: scan %.0f rows/s\n", rows / MAX(secs, 1e-9));
 	return CLI_EXIT_OK;
+}
+
+/* Pages of multi_get_range from start (inclusive) to the end of the key. */
+static int
+bench_range(CliContext *ctx, PegasusTable *t, const char *hash, const char *from)
+{
+	PegasusMultiGetOptions o;
+	GByteArray *resume = g_byte_array_new();
+	int64_t		start = g_get_monotonic_time();
+	PegasusSlice empty = {NULL, 0};
+	long		rows = 0;
+	long		bytes = 0;
+	bool		more = true;
+	double		secs;
+
+	pegasus_multi_get_options_init(&o);
+	o.max_fetch_count = MAX(ctx->batch, 1);
+	g_byte_array_append(resume, (const guint8 *) from, strlen(from));
+	o.start_inclusive = true;
+	while (more)
+	{
+		PegasusKVList *kvl;
+		PegasusError err;
+		PegasusSlice lo;
+		size_t		i;
+
+		lo.data = resume->data;
+		lo.len = resume->len;
+		if (!pegasus_table_multi_get_range(t, slice_of(hash), lo, empty, &o,
+										   ctx->timeout_ms, &kvl, &err))
+		{
+			g_byte_array_free(resume, TRUE);
+			return cli_report(&err);
+		}
+		for (i = 0; i < kvl->count; i++)
+			bytes += (long) kvl->items[i].value.len;
+		rows += (long) kvl->count;
+		more = !kvl->all_fetched && kvl->count > 0;
+		if (more)
+		{
+			PegasusKV  *last = &kvl->items[kvl->count - 1];
+
+			g_byte_array_set_size(resume, 0);
+			g_byte_array_append(resume, last->sort_key.data, last->sort_key.len);
+			o.start_inclusive = false;
+		}
+		pegasus_kvlist_free(kvl);
+	}
+	secs = seconds_since(start);
+	g_byte_array_free(resume, TRUE);
+	print_stats(ctx->client);
+	printf("%ld rows, %ld value bytes, page %d, %.3f s\n", rows, bytes,
+		   ctx->batch, secs);
+	printf("result: range %.0f rows/s\n", rows / MAX(secs, 1e-9));
+	return CLI_EXIT_OK;
+}
+
+static bool
+parse_count(const char *s, long *n)
+{
+	char	   *end;
+
+	*n = strtol(s, &end, 10);
+	return *s != '\0' && *end == '\0' && *n > 0;
 }
 
 int
@@ -285,30 +460,40 @@ cli_bench(CliContext *ctx, int argc, char **argv)
 	PegasusError err;
 	PegasusTable *t;
 	long		n = 0;
+	const char *name;
 
 	if (argc < 1)
-		return cli_fail("bench needs a benchmark name: load, get, pget or scan");
-	if (strcmp(argv[0], "scan") != 0)
+		return cli_fail("bench needs a benchmark name: load, get, pget, mget, scan or range");
+	name = argv[0];
+	if (strcmp(name, "range") == 0)
 	{
-		char	   *end;
-
+		if (argc < 2 || argc > 3)
+			return cli_fail("bench range needs a hash key and an optional start sort key");
+	}
+	else if (strcmp(name, "scan") != 0)
+	{
 		if (argc < 2)
-			return cli_fail("bench %s needs a count", argv[0]);
-		n = strtol(argv[1], &end, 10);
-		if (*end != '\0' || n <= 0)
+			return cli_fail("bench %s needs a count", name);
+		if (!parse_count(argv[1], &n))
 			return cli_fail("the count must be a positive integer");
+		if (argc > (strcmp(name, "load") == 0 ? 3 : 2))
+			return cli_fail("too many arguments for bench %s", name);
 	}
 	t = cli_open_table(ctx, &err);
 	if (t == NULL)
 		return cli_report(&err);
 	pegasus_client_reset_stats(ctx->client);
-	if (strcmp(argv[0], "load") == 0)
-		return bench_load(ctx, t, n);
-	if (strcmp(argv[0], "get") == 0)
+	if (strcmp(name, "load") == 0)
+		return bench_load(ctx, t, n, argc > 2 ? argv[2] : NULL);
+	if (strcmp(name, "get") == 0)
 		return bench_get(ctx, t, n);
-	if (strcmp(argv[0], "pget") == 0)
+	if (strcmp(name, "pget") == 0)
 		return bench_pget(ctx, t, n);
-	if (strcmp(argv[0], "scan") == 0)
+	if (strcmp(name, "mget") == 0)
+		return bench_mget(ctx, t, n);
+	if (strcmp(name, "scan") == 0)
 		return bench_scan(ctx, t);
-	return cli_fail("unknown benchmark \"%s\"", argv[0]);
+	if (strcmp(name, "range") == 0)
+		return bench_range(ctx, t, argv[1], argc > 2 ? argv[2] : "");
+	return cli_fail("unknown benchmark \"%s\"", name);
 }

@@ -49,11 +49,18 @@ static const char usage_text[] =
 "  list_apps                        print name<TAB>app_id<TAB>partitions<TAB>status\n"
 "  create_app [NAME]                create a table (--partitions N, --replicas N)\n"
 "  drop_app [NAME]                  drop a table\n"
-"  bench get N                      N sequential gets\n"
+"  bench load N [HASH_KEY]          load N rows with multi_set fan-out: row i has\n"
+"                                   hash key i/K and sort key i%K (--sort-keys K,\n"
+"                                   default 10), or all under HASH_KEY with sort\n"
+"                                   keys s00000000...; values --value-size B bytes\n"
+"  bench get N                      N sequential gets of random rows among the\n"
+"                                   first --rows R (default N)\n"
 "  bench pget N                     N gets, --window W in flight (default 64)\n"
+"  bench mget N                     N rows spread over the first --rows R, read\n"
+"                                   with batch_get, --batch keys a call\n"
 "  bench scan                       unordered scan of the whole table\n"
-"  bench load N                     load N rows with multi_set fan-out\n"
-"                                   (--hash-keys H, --value-size B)\n"
+"  bench range HASH_KEY [START]     sort keys of HASH_KEY from START on, in\n"
+"                                   multi_get_range pages of --batch rows\n"
 "\n"
 "Options:\n"
 "  --meta LIST        meta servers (required)\n"
@@ -64,7 +71,8 @@ static const char usage_text[] =
 "  --partitions N     partition count for create_app (default 8)\n"
 "  --replicas N       replica count for create_app (default 1)\n"
 "  --concurrency N    partitions scanned at once by scan/bench scan (default 4)\n"
-"  --batch N          rows per scan batch (default 1000)\n"
+"  --batch N          rows per scan batch or range page, keys per batch_get\n"
+"                     (default 1000)\n"
 "  --help             this text\n"
 "Options may also follow the command; \"--\" ends them.\n";
 
@@ -165,6 +173,10 @@ main(int argc, char **argv)
 				ctx.value_size = (int) v;
 			else if (strcmp(a, "--hash-keys") == 0 && v > 0)
 				ctx.hash_keys = (int) v;
+			else if (strcmp(a, "--sort-keys") == 0 && v > 0)
+				ctx.sort_keys = (int) v;
+			else if (strcmp(a, "--rows") == 0 && v > 0)
+				ctx.rows = (long) v;
 			else
 				return usage_error("unknown option or bad value");
 		}
