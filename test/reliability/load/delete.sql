@@ -1,0 +1,5 @@
+-- Load mix: delete one of this client's keys and log the deletion.
+\set h random(0, 4)
+\set s random(0, 19)
+DELETE FROM kv WHERE hash_key = 'c' || :client_id || '_' || :h AND sort_key = 's' || :s;
+INSERT INTO load_log (c, h, s, v) VALUES (:client_id, :h, :s, NULL);

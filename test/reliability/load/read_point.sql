@@ -1,0 +1,7 @@
+-- Load mix: a point read of one of this client's keys sees its last write.
+\set h random(0, 4)
+\set s random(0, 19)
+SELECT expect_same(
+  (SELECT value FROM kv WHERE hash_key = 'c' || :client_id || '_' || :h AND sort_key = 's' || :s),
+  (SELECT v FROM load_log WHERE c = :client_id AND h = :h AND s = :s ORDER BY id DESC LIMIT 1),
+  'point read of c' || :client_id || '_' || :h || '/s' || :s);

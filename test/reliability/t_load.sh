@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Load: 16 pgbench clients (LOAD_CLIENTS) for LOAD_SECONDS (default 60) mix
+# writes (INSERT, UPDATE and DELETE when the FDW supports them), point
+# reads, range reads and full scans against one Pegasus table.  Each client
+# writes only its own keys (hash keys c<client>_<0..4>, sort keys s0..s19)
+# and logs every acknowledged write in a local table right after it, so:
+#   * every read of a client's own key must see that client's last write
+#     (checked inside the transaction: a mismatch aborts the client);
+#   * no transaction may fail;
+#   * at the end the table holds exactly the last logged value of every key.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/load/common.sh"
+
+clients=${LOAD_CLIENTS:-16}
+seconds=${LOAD_SECONDS:-60}
+table=rel_load
+db=rel_load
+dir="$ROOT/test/reliability/load"
+work=$(mktemp -d /tmp/rel_load.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+setup_db $db || { not_ok "scratch database"; tap_done; exit 1; }
+quiet sql "SELECT pegasus_fdw_drop_table('pegasus', '$table')"
+check "create table $table" quiet sql "SELECT pegasus_fdw_create_table('pegasus', '$table', 8)"
+quiet sql "
+	CREATE FOREIGN TABLE kv (hash_key text, sort_key text, value bigint)
+	  SERVER pegasus OPTIONS (table '$table');
+	CREATE TABLE load_log (id bigserial PRIMARY KEY, c int, h int, s int, v bigint);
+	CREATE INDEX ON load_log (c, h, s, id);
+	CREATE VIEW live_keys AS
+	  SELECT c, h, s, v FROM (SELECT DISTINCT ON (c, h, s) c, h, s, v FROM load_log
+	                          ORDER BY c, h, s, id DESC) l
+	  WHERE v IS NOT NULL;
+	CREATE FUNCTION expect_same(got anyelement, want anyelement, what text) RETURNS void
+	LANGUAGE plpgsql AS \$\$
+	BEGIN
+	  IF got IS DISTINCT FROM want THEN
+	    RAISE EXCEPTION 'lost or phantom write: % read %, the log says %', what, got, want;
+	  END IF;
+	END \$\$"
+
+# Which writes the FDW supports decides the mix; the others are skipped.
+scripts=(-f "$dir/write.sql@40" -f "$dir/read_point.sql@30" -f "$dir/read_range.sql@15"
+	-f "$dir/scan.sql@1")
+mix="insert 40, point read 30, range read 15, scan 1"
+quiet sql "INSERT INTO kv VALUES ('probe', 's', 1)"
+if quiet sql "UPDATE kv SET value = 2 WHERE hash_key = 'probe' AND sort_key = 's'"; then
+	scripts+=(-f "$dir/update.sql@5")
+	mix+=", update 5"
+	ok "UPDATE available: in the mix"
+else
+	skip "UPDATE in the load mix" "UPDATE of a foreign table not available"
+fi
+if sql "EXPLAIN (VERBOSE, COSTS OFF) UPDATE kv SET value = value + 1
+        WHERE hash_key = 'probe' AND sort_key = 's'" 2>/dev/null | grep -qi incr; then
+	scripts+=(-f "$dir/incr.sql@5")
+	mix+=", increment 5"
+	ok "UPDATE value = value + 1 as incr available: in the mix"
+else
+	skip "increments in the load mix" "UPDATE value = value + 1 is not pushed down as incr"
+fi
+if quiet sql "DELETE FROM kv WHERE hash_key = 'probe' AND sort_key = 's'"; then
+	scripts+=(-f "$dir/delete.sql@4")
+	mix+=", delete 4"
+	ok "DELETE available: in the mix"
+else
+	skip "DELETE in the load mix" "DELETE of a foreign table not available"
+fi
+quiet "${CLI[@]}" --table "$table" del probe s
+echo "# $clients clients, $seconds s: $mix"
+
+PGDATABASE=$db pgbench -n -M prepared -c "$clients" -j 2 -T "$seconds" "${scripts[@]}" \
+	>"$work/pgbench.out" 2>&1
+rc=$?
+grep -E 'processed|failed|aborted|latency average|tps|^SQL script|transactions' "$work/pgbench.out" |
+	sed 's/^/# /'
+grep -E 'ERROR|error|abort' "$work/pgbench.out" | sort | uniq -c | sort -rn | head -5 | sed 's/^/# /'
+expect_eq "pgbench finished without an aborted client" 0 "$rc"
+failed=$(sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p' "$work/pgbench.out")
+expect_eq "no failed transactions" 0 "${failed:-0}"
+processed=$(sed -nE 's/^number of transactions actually processed: ([0-9]+).*/\1/p' "$work/pgbench.out")
+check "transactions ran (${processed:-0})" test "${processed:-0}" -gt 0
+# Per-script transaction counts: the write script is the first.
+writes=$(awk '/^SQL script 1:/ { on = 1 } on && /- [0-9]+ transactions/ { print $2; exit }' "$work/pgbench.out")
+logged_inserts=$(sql "SELECT count(*) FROM load_log l WHERE v IS NOT NULL" )
+echo "# insert transactions $writes, log rows with a value $logged_inserts"
+check "every acknowledged INSERT is in the log" test "${writes:-x}" -le "${logged_inserts:-0}"
+
+# Final state: the table equals the last logged value of every key.
+quiet sql "CREATE TABLE final AS SELECT hash_key, sort_key, value FROM kv"
+diffs=$(sql "SELECT coalesce(f.hash_key, 'c' || e.c || '_' || e.h) || '/' ||
+	            coalesce(f.sort_key, 's' || e.s) || ' table ' || coalesce(f.value::text, 'absent') ||
+	            ' log ' || coalesce(e.v::text, 'absent')
+	     FROM final f FULL JOIN live_keys e
+	       ON f.hash_key = 'c' || e.c || '_' || e.h AND f.sort_key = 's' || e.s
+	     WHERE f.value IS DISTINCT FROM e.v ORDER BY 1 LIMIT 5")
+echo "# final table: $(sql "SELECT count(*) FROM final") records, $(sql "SELECT count(*) FROM live_keys") expected"
+expect_eq "the final contents equal the last acknowledged write of every key" "" "$diffs"
+check "the final table is not empty" test "$(sql "SELECT count(*) FROM final")" -gt 0
+
+quiet sql "DROP FOREIGN TABLE kv"
+check "drop table $table" quiet sql "SELECT pegasus_fdw_drop_table('pegasus', '$table')"
+quiet psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db"
+tap_done
