@@ -114,3 +114,60 @@ expect_no_match()
 		ok "$1"
 	fi
 }
+
+# One long-lived psql session driven statement by statement, so that
+# control commands and timings can be placed between its statements.
+#   sess_open NAME; sess_run SQL; sess_send SQL; sess_wait; sess_close
+SESS_N=0
+SESS_FD=
+SESS_OUT=
+SESS_PID=
+SESS_START=0
+
+sess_open()
+{
+	local fifo="$PEGASUS_WORKDIR/$1.in"
+	SESS_OUT="$PEGASUS_WORKDIR/$1.out"
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	: >"$SESS_OUT"
+	echo 0 >"$SESS_OUT.n"
+	PGAPPNAME=$1 psql -X -q -At -v ON_ERROR_STOP=0 -f - <"$fifo" >"$SESS_OUT" 2>&1 &
+	SESS_PID=$!
+	exec {SESS_FD}>"$fifo"
+}
+
+# sess_send SQL: sends one statement (ending with ;) without waiting.
+sess_send()
+{
+	# kept in files: callers often run these in $(...) subshells
+	SESS_N=$(($(cat "$SESS_OUT.n" 2>/dev/null || echo 0) + 1))
+	echo "$SESS_N" >"$SESS_OUT.n"
+	stat -c %s "$SESS_OUT" >"$SESS_OUT.start"
+	printf '%s\n\\echo @@done %d\n' "$1" "$SESS_N" >&"$SESS_FD"
+}
+
+# sess_wait [SECONDS]: waits for the last sent statement, prints its output.
+sess_wait()
+{
+	local i limit=$((${1:-30} * 50))
+	SESS_N=$(cat "$SESS_OUT.n")
+	SESS_START=$(cat "$SESS_OUT.start")
+	for ((i = 0; i < limit; i++)); do
+		grep -q "^@@done $SESS_N\$" "$SESS_OUT" && break
+		sleep 0.02
+	done
+	tail -c +"$((SESS_START + 1))" "$SESS_OUT" | sed "/^@@done $SESS_N\$/,\$d"
+}
+
+sess_run()
+{
+	sess_send "$1"
+	sess_wait "${2:-30}"
+}
+
+sess_close()
+{
+	exec {SESS_FD}>&-
+	wait "$SESS_PID" 2>/dev/null
+}
