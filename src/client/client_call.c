@@ -340,7 +340,8 @@ pegasus_call_abandon(PegasusCall *call, PegasusErrorKind kind, const char *msg)
  * due, waits until one network request finishes (or the next retry time or
  * the deadline), processes it.  Returns -1 when interrupted (every
  * unfinished call is then FAILED with PEGASUS_ERR_INTERRUPTED), else 0.
- * On reaching the deadline, unfinished calls fail with PEGASUS_ERR_TIMEOUT.
+ * deadline bounds the wait; an unfinished call fails with
+ * PEGASUS_ERR_TIMEOUT once its own deadline has passed.
  */
 int
 pegasus_calls_step(PegasusCall **calls, int n, int64_t deadline)
@@ -367,6 +368,8 @@ pegasus_calls_step(PegasusCall **calls, int n, int64_t deadline)
 			pegasus_call_start(call);
 		if (call->state == PEGASUS_CALL_BACKOFF && call->retry_at < wake)
 			wake = call->retry_at;
+		if (!pegasus_call_finished(call) && call->deadline < wake)
+			wake = call->deadline;
 		if (call->state == PEGASUS_CALL_IN_FLIGHT)
 			reqs[nreqs++] = call->nreq;
 	}
@@ -394,15 +397,35 @@ pegasus_calls_step(PegasusCall **calls, int n, int64_t deadline)
 				pegasus_call_abandon(calls[i], PEGASUS_ERR_INTERRUPTED,
 									 "The request was interrupted.");
 	}
-	else if (pegasus_now_us() >= deadline)
+	else
 	{
+		now = pegasus_now_us();
 		for (i = 0; i < n; i++)
 		{
 			PegasusCall *call = calls[i];
 			char		msg[PEGASUS_ERROR_MESSAGE_SIZE];
 
-			if (call == NULL || pegasus_call_finished(call))
+			/*
+			 * Only calls whose own deadline passed: calls started later (a
+			 * scanner's next page) keep their time.
+			 */
+			if (call == NULL || pegasus_call_finished(call) ||
+				now < call->deadline)
 				continue;
+			if ((call->err.code == PEGASUS_ERR_SERVER ||
+				 call->err.code == PEGASUS_ERR_CONNECT) &&
+				(call->state == PEGASUS_CALL_BACKOFF ||
+				 (call->nreq != NULL && call->nreq->written == 0 &&
+				  call->nreq->state == PEGASUS_NET_QUEUED)))
+			{
+				/*
+				 * Retrying after a rejection or a refused connection, and the
+				 * last attempt never left: as in call_retry_later, the cause
+				 * of the retries tells more than "timeout".
+				 */
+				call_fail(call);
+				continue;
+			}
 			if (call->state == PEGASUS_CALL_IN_FLIGHT)
 				g_snprintf(msg, sizeof(msg),
 						   "Pegasus server %s did not answer %s within the deadline.",
