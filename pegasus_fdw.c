@@ -5,7 +5,8 @@
  *
  * This file holds the handler and the FdwRoutine callbacks, each of which
  * unpacks its state and calls into src/fdw: planning in plan.c (pushdown
- * rules in pushdown.c), scans in scan.c, INSERT in modify.c, options in
+ * rules in pushdown.c), scans in scan.c, writes in modify.c (planned in
+ * plan_modify.c, direct modifications in direct_modify.c), options in
  * option.c, connections and error reporting in connection.c.
  *
  * pegasus_fdw.c
@@ -86,6 +87,46 @@ pegasusExplainForeignScan(ForeignScanState *node, ExplainState *es)
 }
 
 static bool
+pegasusIsForeignScanParallelSafe(PlannerInfo *root, RelOptInfo *rel,
+								 RangeTblEntry *rte)
+{
+	return pegfdw_parallel_safe(root, rel, rte);
+}
+
+static Size
+pegasusEstimateDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt)
+{
+	return pegfdw_parallel_estimate(node, pcxt);
+}
+
+static void
+pegasusInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
+								void *coordinate)
+{
+	pegfdw_parallel_initialize(node, pcxt, coordinate);
+}
+
+static void
+pegasusReInitializeDSMForeignScan(ForeignScanState *node,
+								  ParallelContext *pcxt, void *coordinate)
+{
+	pegfdw_parallel_reinitialize(node, pcxt, coordinate);
+}
+
+static void
+pegasusInitializeWorkerForeignScan(ForeignScanState *node, shm_toc *toc,
+								   void *coordinate)
+{
+	pegfdw_parallel_initialize_worker(node, toc, coordinate);
+}
+
+static void
+pegasusShutdownForeignScan(ForeignScanState *node)
+{
+	pegfdw_parallel_shutdown(node);
+}
+
+static bool
 pegasusAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
 						   BlockNumber *totalpages)
 {
@@ -112,6 +153,81 @@ pegasusExecForeignInsert(EState *estate, ResultRelInfo *rinfo,
 	return pegfdw_exec_insert(estate, rinfo, slot, planSlot);
 }
 
+static TupleTableSlot **
+pegasusExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
+							  TupleTableSlot **slots, TupleTableSlot **planSlots,
+							  int *numSlots)
+{
+	return pegfdw_exec_batch_insert(estate, rinfo, slots, planSlots, numSlots);
+}
+
+static int
+pegasusGetForeignModifyBatchSize(ResultRelInfo *rinfo)
+{
+	return pegfdw_batch_size(rinfo);
+}
+
+static TupleTableSlot *
+pegasusExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
+						 TupleTableSlot *slot, TupleTableSlot *planSlot)
+{
+	return pegfdw_exec_update(estate, rinfo, slot, planSlot);
+}
+
+static TupleTableSlot *
+pegasusExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
+						 TupleTableSlot *slot, TupleTableSlot *planSlot)
+{
+	return pegfdw_exec_delete(estate, rinfo, slot, planSlot);
+}
+
+static void
+pegasusAddForeignUpdateTargets(PlannerInfo *root, Index rtindex,
+							   RangeTblEntry *target_rte,
+							   Relation target_relation)
+{
+	pegfdw_add_update_targets(root, rtindex, target_rte, target_relation);
+}
+
+static bool
+pegasusPlanDirectModify(PlannerInfo *root, ModifyTable *plan,
+						Index resultRelation, int subplan_index)
+{
+	return pegfdw_plan_direct_modify(root, plan, resultRelation, subplan_index);
+}
+
+static void
+pegasusBeginDirectModify(ForeignScanState *node, int eflags)
+{
+	pegfdw_begin_direct_modify(node, eflags);
+}
+
+static TupleTableSlot *
+pegasusIterateDirectModify(ForeignScanState *node)
+{
+	return pegfdw_iterate_direct_modify(node);
+}
+
+static void
+pegasusEndDirectModify(ForeignScanState *node)
+{
+	pegfdw_end_direct_modify(node);
+}
+
+static void
+pegasusExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+							List *fdw_private, int subplan_index,
+							ExplainState *es)
+{
+	pegfdw_explain_modify(mtstate, rinfo, fdw_private, subplan_index, es);
+}
+
+static void
+pegasusExplainDirectModify(ForeignScanState *node, ExplainState *es)
+{
+	pegfdw_explain_direct_modify(node, es);
+}
+
 static void
 pegasusEndForeignModify(EState *estate, ResultRelInfo *rinfo)
 {
@@ -121,7 +237,7 @@ pegasusEndForeignModify(EState *estate, ResultRelInfo *rinfo)
 static void
 pegasusBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 {
-	pegfdw_begin_modify(mtstate, rinfo, NIL, 0, 0);
+	pegfdw_begin_insert(mtstate, rinfo);
 }
 
 static void
@@ -150,6 +266,12 @@ pegasus_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ReScanForeignScan = pegasusReScanForeignScan;
 	routine->EndForeignScan = pegasusEndForeignScan;
 	routine->ExplainForeignScan = pegasusExplainForeignScan;
+	routine->IsForeignScanParallelSafe = pegasusIsForeignScanParallelSafe;
+	routine->EstimateDSMForeignScan = pegasusEstimateDSMForeignScan;
+	routine->InitializeDSMForeignScan = pegasusInitializeDSMForeignScan;
+	routine->ReInitializeDSMForeignScan = pegasusReInitializeDSMForeignScan;
+	routine->InitializeWorkerForeignScan = pegasusInitializeWorkerForeignScan;
+	routine->ShutdownForeignScan = pegasusShutdownForeignScan;
 	routine->AnalyzeForeignTable = pegasusAnalyzeForeignTable;
 	routine->ImportForeignSchema = pegasusImportForeignSchema;
 
@@ -159,6 +281,17 @@ pegasus_fdw_handler(PG_FUNCTION_ARGS)
 	routine->BeginForeignInsert = pegasusBeginForeignInsert;
 	routine->EndForeignInsert = pegasusEndForeignInsert;
 	routine->IsForeignRelUpdatable = pegasusIsForeignRelUpdatable;
+	routine->ExecForeignBatchInsert = pegasusExecForeignBatchInsert;
+	routine->GetForeignModifyBatchSize = pegasusGetForeignModifyBatchSize;
+	routine->ExecForeignUpdate = pegasusExecForeignUpdate;
+	routine->ExecForeignDelete = pegasusExecForeignDelete;
+	routine->AddForeignUpdateTargets = pegasusAddForeignUpdateTargets;
+	routine->PlanDirectModify = pegasusPlanDirectModify;
+	routine->BeginDirectModify = pegasusBeginDirectModify;
+	routine->IterateDirectModify = pegasusIterateDirectModify;
+	routine->EndDirectModify = pegasusEndDirectModify;
+	routine->ExplainForeignModify = pegasusExplainForeignModify;
+	routine->ExplainDirectModify = pegasusExplainDirectModify;
 
 	PG_RETURN_POINTER(routine);
 }

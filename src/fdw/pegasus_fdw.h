@@ -285,4 +285,102 @@ extern List *pegfdw_import_schema(ImportForeignSchemaStmt *stmt, Oid serverOid);
 extern bool pegfdw_analyze_table(Relation relation, AcquireSampleRowsFunc *func,
 								 BlockNumber *totalpages);
 
+/* ----------------------------------------------------------------------
+ * Write path (modify.c, plan_modify.c, direct_modify.c)
+ * ---------------------------------------------------------------------- */
+
+/*
+ * Names of the row identity columns an UPDATE or DELETE adds to its scan:
+ * the hash key and sort key columns (the attnum follows the prefix, so
+ * that tables of one inheritance tree with other column numbers do not
+ * clash), and for DELETE ... RETURNING the whole old row.
+ */
+#define PEGFDW_ROWID_HASH_KEY	"pegasus_hash_key_"
+#define PEGFDW_ROWID_SORT_KEY	"pegasus_sort_key_"
+#define PEGFDW_ROWID_OLD_ROW	"pegasus_old_row"
+
+/* Kinds of direct modification (first item of the direct-modify info). */
+typedef enum PegFdwDirectKind
+{
+	PEGFDW_DIRECT_DELETE = 0,	/* multi_del of the keys a key-only scan reads */
+	PEGFDW_DIRECT_INCR			/* UPDATE value = value +/- n of one record */
+} PegFdwDirectKind;
+
+/*
+ * fdw_private of a ForeignScan turned into a direct modification:
+ * list_make2(info, scan private), info being
+ * (Integer kind, Integer sign, Integer table OID); the scan private is the
+ * list described by PegFdwScanPrivateIndex.  For incr, fdw_exprs are
+ * (hash key, sort key, increment).
+ */
+enum PegFdwDirectInfoIndex
+{
+	PegFdwDirectInfoKind,
+	PegFdwDirectInfoSign,
+	PegFdwDirectInfoTableOid
+};
+
+/* in modify.c */
+extern int	pegfdw_batch_size(ResultRelInfo *rinfo);
+extern TupleTableSlot **pegfdw_exec_batch_insert(EState *estate,
+												 ResultRelInfo *rinfo,
+												 TupleTableSlot **slots,
+												 TupleTableSlot **planSlots,
+												 int *numSlots);
+extern TupleTableSlot *pegfdw_exec_update(EState *estate, ResultRelInfo *rinfo,
+										  TupleTableSlot *slot,
+										  TupleTableSlot *planSlot);
+extern TupleTableSlot *pegfdw_exec_delete(EState *estate, ResultRelInfo *rinfo,
+										  TupleTableSlot *slot,
+										  TupleTableSlot *planSlot);
+extern void pegfdw_begin_insert(ModifyTableState *mtstate, ResultRelInfo *rinfo);
+extern void pegfdw_explain_modify(ModifyTableState *mtstate,
+								  ResultRelInfo *rinfo, List *fdw_private,
+								  int subplan_index, struct ExplainState *es);
+
+/* in plan_modify.c */
+extern void pegfdw_add_update_targets(PlannerInfo *root, Index rtindex,
+									  RangeTblEntry *target_rte,
+									  Relation target_relation);
+extern bool pegfdw_plan_direct_modify(PlannerInfo *root, ModifyTable *plan,
+									  Index resultRelation, int subplan_index);
+
+/* in direct_modify.c */
+extern void pegfdw_begin_direct_modify(ForeignScanState *node, int eflags);
+extern TupleTableSlot *pegfdw_iterate_direct_modify(ForeignScanState *node);
+extern void pegfdw_end_direct_modify(ForeignScanState *node);
+extern void pegfdw_explain_direct_modify(ForeignScanState *node,
+										 struct ExplainState *es);
+
+/* ----------------------------------------------------------------------
+ * Parallel scans (parallel.c, with hooks in plan.c and scan.c)
+ * ---------------------------------------------------------------------- */
+
+/* State shared by the processes of a parallel scan (in DSM). */
+typedef struct PegFdwParallelShared PegFdwParallelShared;
+
+/* in parallel.c */
+extern bool pegfdw_parallel_safe(PlannerInfo *root, RelOptInfo *rel,
+								 RangeTblEntry *rte);
+extern void pegfdw_add_partial_path(PlannerInfo *root, RelOptInfo *baserel,
+									ForeignPath *serial, int npartitions);
+extern Size pegfdw_parallel_estimate(ForeignScanState *node,
+									 struct ParallelContext *pcxt);
+extern void pegfdw_parallel_initialize(ForeignScanState *node,
+									   struct ParallelContext *pcxt,
+									   void *coordinate);
+extern void pegfdw_parallel_reinitialize(ForeignScanState *node,
+										 struct ParallelContext *pcxt,
+										 void *coordinate);
+extern void pegfdw_parallel_initialize_worker(ForeignScanState *node,
+											  struct shm_toc *toc,
+											  void *coordinate);
+extern void pegfdw_parallel_shutdown(ForeignScanState *node);
+extern int	pegfdw_parallel_claim(PegFdwParallelShared *shared);
+
+/* in scan.c, for parallel.c */
+extern int	pegfdw_scan_partition_count(ForeignScanState *node);
+extern void pegfdw_scan_set_shared(ForeignScanState *node,
+								   PegFdwParallelShared *shared);
+
 #endif							/* PEGASUS_FDW_H */

@@ -1,0 +1,460 @@
+/*-------------------------------------------------------------------------
+ *
+ * direct_modify.c
+ *		Execution of direct modifications (see plan_modify.c).
+ *
+ * DELETE: the scan planned for the statement runs as it would for a
+ * SELECT, reading keys only (its value is not needed, so it asks Pegasus
+ * for no values); the keys it yields are removed in multi_del batches of
+ * batch_size keys, one per hash key, sent concurrently.  The command tag
+ * counts the keys removed.  Each batch is atomic per hash key; the whole is
+ * not.
+ *
+ * UPDATE ... SET value = value + n: exist, then incr.  incr adds to a
+ * missing record as if it held 0, creating it, so the existence check keeps
+ * UPDATE from creating rows; a record deleted between the two calls is
+ * created again.  An incr is never sent twice: when its reply is lost the
+ * statement fails saying the outcome is unknown.
+ *
+ * src/fdw/direct_modify.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+
+#include "pegasus_fdw.h"
+
+typedef struct PegFdwDirectState
+{
+	PegFdwDirectKind kind;
+	int			sign;
+	PegFdwTable *table;
+	char	   *scan_description;
+	PegFdwTypeIO *io;
+	PegFdwConnEntry *entry;
+	PegasusClient *client;
+	PegasusTable *pt;
+	bool		pinned;
+	bool		started;
+	bool		done;
+	List	   *exprstates;		/* incr: hash key, sort key, amount */
+	void	   *scan_state;		/* DELETE: the key scan's state */
+	MemoryContext batch_cxt;
+	int			batch_size;
+	PegasusSlice *hash_keys;	/* DELETE: keys waiting for multi_del */
+	PegasusSlice *sort_keys;
+	int			nkeys;
+	int64		processed;
+	int64		rpcs;
+} PegFdwDirectState;
+
+static void
+direct_reset_callback(void *arg)
+{
+	PegFdwDirectState *ds = (PegFdwDirectState *) arg;
+
+	if (ds->pinned)
+		pegfdw_unpin_entry(ds->entry);
+	ds->pinned = false;
+}
+
+void
+pegfdw_begin_direct_modify(ForeignScanState *node, int eflags)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	EState	   *estate = node->ss.ps.state;
+	List	   *info = linitial(fsplan->fdw_private);
+	List	   *scanpriv = lsecond(fsplan->fdw_private);
+	PegFdwDirectState *ds = palloc0(sizeof(PegFdwDirectState));
+	MemoryContextCallback *cb;
+
+	ds->kind = intVal(list_nth(info, PegFdwDirectInfoKind));
+	ds->sign = intVal(list_nth(info, PegFdwDirectInfoSign));
+	ds->table = pegfdw_get_table((Oid) intVal(list_nth(info, PegFdwDirectInfoTableOid)));
+	ds->scan_description = strVal(list_nth(scanpriv, PegFdwScanPrivateDescription));
+	ds->batch_size = Max(ds->table->batch_size, 1);
+
+	if (ds->kind == PEGFDW_DIRECT_DELETE)
+	{
+		/* The key scan sees a plan node with its own private list. */
+		ForeignScan *scan = palloc(sizeof(ForeignScan));
+
+		memcpy(scan, fsplan, sizeof(ForeignScan));
+		scan->fdw_private = scanpriv;
+		node->ss.ps.plan = (Plan *) scan;
+		pegfdw_begin_scan(node, eflags);
+		ds->scan_state = node->fdw_state;
+	}
+	node->fdw_state = ds;
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+
+	ds->io = pegfdw_make_type_io(ds->table);
+	ds->client = pegfdw_get_client(ds->table->serverid, &ds->entry);
+	ds->pt = pegfdw_open_table(ds->table, &ds->entry);
+	pegfdw_pin_entry(ds->entry);
+	ds->pinned = true;
+	cb = MemoryContextAllocZero(estate->es_query_cxt, sizeof(MemoryContextCallback));
+	cb->func = direct_reset_callback;
+	cb->arg = ds;
+	MemoryContextRegisterResetCallback(estate->es_query_cxt, cb);
+	ds->batch_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										  "pegasus_fdw direct modify",
+										  ALLOCSET_DEFAULT_SIZES);
+	if (ds->kind == PEGFDW_DIRECT_INCR)
+		ds->exprstates = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
+	else
+	{
+		ds->hash_keys = palloc(sizeof(PegasusSlice) * ds->batch_size);
+		ds->sort_keys = palloc(sizeof(PegasusSlice) * ds->batch_size);
+	}
+}
+
+static void
+count_rpcs(PegFdwDirectState *ds, const PegasusStats *before)
+{
+	PegasusStats after;
+
+	pegasus_client_get_stats(ds->client, &after);
+	ds->rpcs += (int64) (after.rpcs_sent - before->rpcs_sent);
+}
+
+/* Bytes of a text or bytea datum, copied into the current context. */
+static PegasusSlice
+varlena_bytes(Datum d)
+{
+	struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
+	PegasusSlice sl;
+	char	   *copy = palloc(VARSIZE_ANY_EXHDR(v) + 1);
+
+	memcpy(copy, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+	copy[VARSIZE_ANY_EXHDR(v)] = '\0';
+	sl.data = copy;
+	sl.len = VARSIZE_ANY_EXHDR(v);
+	return sl;
+}
+
+static int
+compare_slices(PegasusSlice a, PegasusSlice b)
+{
+	int			c = memcmp(a.data, b.data, Min(a.len, b.len));
+
+	if (c != 0)
+		return c;
+	return a.len < b.len ? -1 : a.len > b.len ? 1 : 0;
+}
+
+/* Removes the waiting keys: one multi_del per hash key, concurrently. */
+static void
+flush_deletes(PegFdwDirectState *ds)
+{
+	PegasusWriteGroup *groups;
+	int			ngroups = 0;
+	int			i;
+	PegasusError err;
+	PegasusStats before;
+	bool		ok;
+	MemoryContext oldcxt;
+
+	if (ds->nkeys == 0)
+		return;
+	oldcxt = MemoryContextSwitchTo(ds->batch_cxt);
+	groups = palloc0(sizeof(PegasusWriteGroup) * ds->nkeys);
+
+	/*
+	 * The scan yields the keys of one hash key together (a hash-key scan is
+	 * in key order), so runs of equal hash keys make the groups.
+	 */
+	for (i = 0; i < ds->nkeys; i++)
+	{
+		if (ngroups == 0 ||
+			compare_slices(groups[ngroups - 1].hash_key, ds->hash_keys[i]) != 0)
+		{
+			PegasusWriteGroup *g = &groups[ngroups++];
+
+			g->kind = PEGASUS_WRITE_MULTI_DEL;
+			g->hash_key = ds->hash_keys[i];
+			g->sort_keys = &ds->sort_keys[i];
+			g->count = 0;
+		}
+		groups[ngroups - 1].count++;
+	}
+	pegasus_error_clear(&err);
+	pegasus_client_get_stats(ds->client, &before);
+	ok = pegasus_table_write_groups(ds->pt, groups, ngroups,
+									ds->table->timeout_ms, &err);
+	count_rpcs(ds, &before);
+	if (!ok)
+	{
+		int64		done = 0;
+		int64		unknown = 0;
+
+		for (i = 0; i < ngroups; i++)
+		{
+			if (groups[i].status == PEGASUS_GROUP_DONE)
+				done += groups[i].count;
+			else if (groups[i].status == PEGASUS_GROUP_UNKNOWN)
+				unknown += groups[i].count;
+		}
+		pegfdw_note_failure(ds->entry, &err);
+		pegfdw_check_call(true, &err, ds->table->servername, ds->table->table_name);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not delete a batch of %d rows from Pegasus table \"%s\"",
+						ds->nkeys, ds->table->table_name),
+				 errdetail_internal("%s Of this batch, " INT64_FORMAT " rows were removed, " INT64_FORMAT " were not and " INT64_FORMAT " may or may not have been removed; " INT64_FORMAT " rows of earlier batches of this statement were removed.",
+									err.message, done,
+									(int64) ds->nkeys - done - unknown, unknown,
+									ds->processed)));
+	}
+	pegfdw_check_call(true, &err, ds->table->servername, ds->table->table_name);
+	ds->processed += ds->nkeys;
+	ds->nkeys = 0;
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(ds->batch_cxt);
+}
+
+static void
+run_delete(ForeignScanState *node, PegFdwDirectState *ds)
+{
+	PegFdwTable *t = ds->table;
+
+	for (;;)
+	{
+		TupleTableSlot *slot;
+		bool		hnull;
+		bool		snull;
+		Datum		h;
+		Datum		s;
+		MemoryContext oldcxt;
+
+		node->fdw_state = ds->scan_state;
+		PG_TRY();
+		{
+			slot = pegfdw_iterate_scan(node);
+		}
+		PG_FINALLY();
+		{
+			node->fdw_state = ds;
+		}
+		PG_END_TRY();
+		if (TupIsNull(slot))
+			break;
+		h = slot_getattr(slot, t->hash_attno, &hnull);
+		s = slot_getattr(slot, t->sort_attno, &snull);
+		if (hnull || snull)
+			continue;
+		oldcxt = MemoryContextSwitchTo(ds->batch_cxt);
+		ds->hash_keys[ds->nkeys] = varlena_bytes(h);
+		ds->sort_keys[ds->nkeys] = varlena_bytes(s);
+		ds->nkeys++;
+		MemoryContextSwitchTo(oldcxt);
+		if (ds->nkeys >= ds->batch_size)
+			flush_deletes(ds);
+	}
+	flush_deletes(ds);
+	node->ss.ps.state->es_processed += ds->processed;
+}
+
+/* The new value as a Datum of the value column's type, range-checked. */
+static Datum
+incr_result_datum(PegFdwDirectState *ds, int64 v)
+{
+	Oid			t = ds->table->columns[ds->table->value_attno - 1].typid;
+
+	if ((t == INT4OID && (v < PG_INT32_MIN || v > PG_INT32_MAX)) ||
+		(t == INT2OID && (v < PG_INT16_MIN || v > PG_INT16_MAX)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("value " INT64_FORMAT " of column \"%s\" is out of range for type %s",
+						v, ds->table->columns[ds->table->value_attno - 1].name,
+						format_type_be(t)),
+				 errdetail("Pegasus has already stored the new value.")));
+	if (t == INT8OID)
+		return Int64GetDatum(v);
+	if (t == INT4OID)
+		return Int32GetDatum((int32) v);
+	return Int16GetDatum((int16) v);
+}
+
+static TupleTableSlot *
+run_incr(ForeignScanState *node, PegFdwDirectState *ds)
+{
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	PegFdwTable *t = ds->table;
+	ResultRelInfo *rinfo = node->resultRelInfo;
+	Datum		vals[3];
+	bool		nulls[3];
+	ListCell   *lc;
+	int			i = 0;
+	PegasusSlice h;
+	PegasusSlice s;
+	int64		amount;
+	int64		new_value = 0;
+	bool		exists = false;
+	PegasusError err;
+	PegasusStats before;
+	bool		ok;
+	Oid			amount_type;
+
+	foreach(lc, ds->exprstates)
+	{
+		vals[i] = ExecEvalExpr((ExprState *) lfirst(lc), econtext, &nulls[i]);
+		i++;
+	}
+	ExecClearTuple(slot);
+	/* NULL keys match nothing; value + NULL is NULL, which Pegasus cannot store */
+	if (nulls[0] || nulls[1])
+		return slot;
+	if (nulls[2])
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("null value in column \"%s\" of foreign table \"%s\" cannot be stored in Pegasus",
+						t->columns[t->value_attno - 1].name, t->relname)));
+	amount_type = exprType((Node *) ((ExprState *) lthird(ds->exprstates))->expr);
+	amount = amount_type == INT8OID ? DatumGetInt64(vals[2]) :
+		amount_type == INT2OID ? DatumGetInt16(vals[2]) : DatumGetInt32(vals[2]);
+	if (ds->sign < 0)
+	{
+		if (amount == PG_INT64_MIN)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("bigint out of range")));
+		amount = -amount;
+	}
+	h = varlena_bytes(vals[0]);
+	s = varlena_bytes(vals[1]);
+	if (h.len == 0 || h.len >= PEGASUS_MAX_HASH_KEY_LEN)
+		return slot;			/* no such record can exist */
+
+	pegasus_error_clear(&err);
+	pegasus_client_get_stats(ds->client, &before);
+	ok = pegasus_table_exist(ds->pt, h, s, t->timeout_ms, &exists, &err);
+	count_rpcs(ds, &before);
+	if (!ok)
+		pegfdw_note_failure(ds->entry, &err);
+	pegfdw_check_call(ok, &err, t->servername, t->table_name);
+	if (!exists)
+		return slot;
+
+	pegasus_error_clear(&err);
+	pegasus_client_get_stats(ds->client, &before);
+	ok = pegasus_table_incr(ds->pt, h, s, amount, 0, t->timeout_ms,
+							&new_value, &err);
+	count_rpcs(ds, &before);
+	if (!ok)
+	{
+		pegfdw_note_failure(ds->entry, &err);
+		pegfdw_check_call(true, &err, t->servername, t->table_name);
+		if (err.code == PEGASUS_ERR_STORAGE && err.storage_code == 4)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("cannot increment the value of foreign table \"%s\"",
+							t->relname),
+					 errdetail("Pegasus refused incr: the stored value is not a decimal integer or the result overflows.")));
+		if (err.code == PEGASUS_ERR_OUTCOME_UNKNOWN || err.outcome_unknown)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("outcome of Pegasus incr on table \"%s\" is unknown", t->table_name),
+					 errdetail("The increment may or may not have been applied; it was not retried, because applying it twice would change the value twice. %s",
+							   err.message),
+					 errhint("Read the row to see whether the value changed.")));
+		pegfdw_check_call(false, &err, t->servername, t->table_name);
+	}
+	ds->processed = 1;
+	node->ss.ps.state->es_processed += 1;
+	if (rinfo == NULL || rinfo->ri_projectReturning == NULL)
+		return slot;
+
+	/* The returned row: the keys and the new value (no other column). */
+	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+	slot->tts_values[t->hash_attno - 1] =
+		pegfdw_bytes_to_datum(t, ds->io, &t->columns[t->hash_attno - 1], h.data, h.len);
+	slot->tts_isnull[t->hash_attno - 1] = false;
+	slot->tts_values[t->sort_attno - 1] =
+		pegfdw_bytes_to_datum(t, ds->io, &t->columns[t->sort_attno - 1], s.data, s.len);
+	slot->tts_isnull[t->sort_attno - 1] = false;
+	slot->tts_values[t->value_attno - 1] = incr_result_datum(ds, new_value);
+	slot->tts_isnull[t->value_attno - 1] = false;
+	ExecStoreVirtualTuple(slot);
+	rinfo->ri_projectReturning->pi_exprContext->ecxt_scantuple = slot;
+	return slot;
+}
+
+TupleTableSlot *
+pegfdw_iterate_direct_modify(ForeignScanState *node)
+{
+	PegFdwDirectState *ds = node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+
+	if (ds->done)
+		return ExecClearTuple(slot);
+	ds->done = true;
+	if (ds->kind == PEGFDW_DIRECT_DELETE)
+	{
+		run_delete(node, ds);
+		return ExecClearTuple(slot);
+	}
+	return run_incr(node, ds);
+}
+
+void
+pegfdw_end_direct_modify(ForeignScanState *node)
+{
+	PegFdwDirectState *ds = node->fdw_state;
+
+	if (ds == NULL)
+		return;
+	if (ds->scan_state)
+	{
+		node->fdw_state = ds->scan_state;
+		pegfdw_end_scan(node);
+		node->fdw_state = ds;
+	}
+	direct_reset_callback(ds);
+}
+
+void
+pegfdw_explain_direct_modify(ForeignScanState *node, ExplainState *es)
+{
+	PegFdwDirectState *ds = node->fdw_state;
+
+	if (es->verbose)
+	{
+		if (ds->kind == PEGFDW_DIRECT_DELETE)
+		{
+			char	   *text = psprintf("multi_del in batches of %d keys, of the keys read by: %s",
+										ds->batch_size, ds->scan_description);
+
+			ExplainPropertyText("Pegasus Request", text, es);
+		}
+		else
+		{
+			ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+			List	   *ctx = set_deparse_context_plan(es->deparse_cxt,
+													   (Plan *) fsplan, NIL);
+			char	   *amount = deparse_expression(lthird(fsplan->fdw_exprs),
+													ctx, false, false);
+			char	   *text = psprintf("incr by %s%s of the record of: %s",
+										ds->sign < 0 ? "-" : "", amount,
+										ds->scan_description);
+
+			ExplainPropertyText("Pegasus Request", text, es);
+		}
+	}
+	if (es->analyze && ds->io)
+	{
+		ExplainPropertyInteger("Pegasus Write RPCs", NULL, ds->rpcs, es);
+		ExplainPropertyInteger("Pegasus Rows Modified", NULL, ds->processed, es);
+	}
+}
