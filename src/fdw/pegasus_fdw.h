@@ -363,7 +363,8 @@ typedef struct PegFdwParallelShared PegFdwParallelShared;
 extern bool pegfdw_parallel_safe(PlannerInfo *root, RelOptInfo *rel,
 								 RangeTblEntry *rte);
 extern void pegfdw_add_partial_path(PlannerInfo *root, RelOptInfo *baserel,
-									ForeignPath *serial, int npartitions);
+									ForeignPath *serial, int npartitions,
+									Cost row_cost);
 extern Size pegfdw_parallel_estimate(ForeignScanState *node,
 									 struct ParallelContext *pcxt);
 extern void pegfdw_parallel_initialize(ForeignScanState *node,

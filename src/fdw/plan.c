@@ -419,10 +419,15 @@ pegfdw_paths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	PegFdwRequest *req = copy_request(fpinfo->base);
 	List	   *pathkeys;
 	bool		reverse = false;
+	ForeignPath *plain;
 
 	req->limit = hard_limit(root, baserel, req, NIL);
-	add_path(baserel, (Path *) make_path(root, baserel, req, baserel->rows,
-										 NIL, NULL));
+	plain = make_path(root, baserel, req, baserel->rows, NIL, NULL);
+	/* whole-table scans may also be shared by parallel workers */
+	pegfdw_add_partial_path(root, baserel, plain, fpinfo->partition_count,
+							fpinfo->table_rows * PEGFDW_ROW_COST +
+							baserel->rows * cpu_tuple_cost);
+	add_path(baserel, (Path *) plain);
 
 	pathkeys = sort_key_pathkeys(root, baserel, fpinfo->table, fpinfo->base,
 								 &reverse);

@@ -101,6 +101,10 @@ typedef struct PegFdwScanState
 	PegasusScanner *scanner;
 	int64		returned;
 
+	/* parallel scans (parallel.c): partitions claimed one at a time */
+	PegFdwParallelShared *shared;
+	PegasusScanner *next_scanner;	/* the next claimed partition, started */
+
 	/* wide scans */
 	int			nparts;
 	WideRow    *wide;
@@ -141,6 +145,11 @@ release_client_objects(PegFdwScanState *s)
 	{
 		pegasus_scanner_close(s->scanner);
 		s->scanner = NULL;
+	}
+	if (s->next_scanner)
+	{
+		pegasus_scanner_close(s->next_scanner);
+		s->next_scanner = NULL;
 	}
 }
 
@@ -512,6 +521,61 @@ open_partition_scanner(PegFdwScanState *s, bool only_count)
 	check(s, s->scanner != NULL, &err);
 }
 
+/*
+ * Parallel scans: a scanner over the next partition this process claims,
+ * or NULL when none is left.
+ */
+static PegasusScanner *
+open_claimed_scanner(PegFdwScanState *s)
+{
+	PegasusScanOptions opts;
+	PegasusError err;
+	PegasusScanner *scanner;
+	int			p = pegfdw_parallel_claim(s->shared);
+
+	if (p < 0)
+		return NULL;
+	scan_options(s, &opts);
+	pegasus_error_clear(&err);
+	stats_begin(s);
+	scanner = pegasus_table_get_partition_scanner(s->pt, &p, 1, &opts, &err);
+	check(s, scanner != NULL, &err);
+	return scanner;
+}
+
+/*
+ * Next row of a parallel scan: the partitions this process claims, one
+ * after the other.  The next one is claimed (and its first batch
+ * requested) as soon as the current one starts, so the process always has
+ * a batch on its way.
+ */
+static int
+next_parallel_row(PegFdwScanState *s, PegasusScanRow *row)
+{
+	for (;;)
+	{
+		PegasusError err;
+		int			r;
+
+		if (s->scanner == NULL)
+		{
+			s->scanner = s->next_scanner ? s->next_scanner : open_claimed_scanner(s);
+			s->next_scanner = NULL;
+			if (s->scanner == NULL)
+				return 0;
+			s->next_scanner = open_claimed_scanner(s);
+		}
+		pegasus_error_clear(&err);
+		stats_begin(s);
+		r = pegasus_scanner_next(s->scanner, row, &err);
+		check(s, r >= 0, &err);
+		if (r > 0)
+			return r;
+		pegasus_scanner_close(s->scanner);
+		s->scanner = NULL;
+	}
+}
+
 /* Next record of a whole-table scan. */
 static bool
 next_scan_record(PegFdwScanState *s, Record *rec, int *partition)
@@ -520,12 +584,17 @@ next_scan_record(PegFdwScanState *s, Record *rec, int *partition)
 	PegasusError err;
 	int			r;
 
-	if (s->scanner == NULL)
-		open_partition_scanner(s, false);
-	pegasus_error_clear(&err);
-	stats_begin(s);
-	r = pegasus_scanner_next(s->scanner, &row, &err);
-	check(s, r >= 0, &err);
+	if (s->shared)
+		r = next_parallel_row(s, &row);
+	else
+	{
+		if (s->scanner == NULL)
+			open_partition_scanner(s, false);
+		pegasus_error_clear(&err);
+		stats_begin(s);
+		r = pegasus_scanner_next(s->scanner, &row, &err);
+		check(s, r >= 0, &err);
+	}
 	if (r == 0)
 		return false;
 	rec->hash = row.hash_key;
@@ -1176,6 +1245,35 @@ pegfdw_rescan(ForeignScanState *node)
 	s->flush_idx = 0;
 	s->op = intVal(list_nth(((ForeignScan *) node->ss.ps.plan)->fdw_private,
 							PegFdwScanPrivateOperation));
+}
+
+/* Partition count of the scanned table (parallel.c shares it). */
+int
+pegfdw_scan_partition_count(ForeignScanState *node)
+{
+	PegFdwScanState *s = node->fdw_state;
+
+	return Max(pegasus_table_partition_count(s->pt), 1);
+}
+
+/*
+ * Attaches the shared state of a parallel scan (parallel.c), or with NULL
+ * detaches it as the shared memory goes away: the scan then ends, its
+ * scanners closed, until a rescan attaches it again.
+ */
+void
+pegfdw_scan_set_shared(ForeignScanState *node, PegFdwParallelShared *shared)
+{
+	PegFdwScanState *s = node->fdw_state;
+
+	if (s == NULL || s->io == NULL)
+		return;
+	if (shared == NULL && s->shared != NULL)
+	{
+		release_client_objects(s);
+		s->done = true;
+	}
+	s->shared = shared;
 }
 
 void
