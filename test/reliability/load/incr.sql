@@ -3,5 +3,5 @@
 \set h random(0, 4)
 \set s random(0, 19)
 UPDATE kv SET value = value + 1 WHERE hash_key = 'c' || :client_id || '_' || :h AND sort_key = 's' || :s;
-INSERT INTO load_log (c, h, s, v)
-  SELECT :client_id, :h, :s, v + 1 FROM live_keys WHERE c = :client_id AND h = :h AND s = :s;
+INSERT INTO load_log (op, c, h, s, v)
+  SELECT 'incr', :client_id, :h, :s, v + 1 FROM live_keys WHERE c = :client_id AND h = :h AND s = :s;

@@ -4,5 +4,5 @@
 \set s random(0, 19)
 \set v random(1, 1000000000)
 UPDATE kv SET value = :v WHERE hash_key = 'c' || :client_id || '_' || :h AND sort_key = 's' || :s;
-INSERT INTO load_log (c, h, s, v)
-  SELECT :client_id, :h, :s, :v FROM live_keys WHERE c = :client_id AND h = :h AND s = :s;
+INSERT INTO load_log (op, c, h, s, v)
+  SELECT 'update', :client_id, :h, :s, :v FROM live_keys WHERE c = :client_id AND h = :h AND s = :s;

@@ -3,4 +3,4 @@
 \set s random(0, 19)
 \set v random(1, 1000000000)
 INSERT INTO kv VALUES ('c' || :client_id || '_' || :h, 's' || :s, :v);
-INSERT INTO load_log (c, h, s, v) VALUES (:client_id, :h, :s, :v);
+INSERT INTO load_log (op, c, h, s, v) VALUES ('insert', :client_id, :h, :s, :v);
