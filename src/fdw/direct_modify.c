@@ -306,6 +306,7 @@ run_incr(ForeignScanState *node, PegFdwDirectState *ds)
 	PegasusStats before;
 	bool		ok;
 	Oid			amount_type;
+	Datum		result;
 
 	foreach(lc, ds->exprstates)
 	{
@@ -373,6 +374,7 @@ run_incr(ForeignScanState *node, PegFdwDirectState *ds)
 	}
 	ds->processed = 1;
 	node->ss.ps.state->es_processed += 1;
+	result = incr_result_datum(ds, new_value);
 	if (rinfo == NULL || rinfo->ri_projectReturning == NULL)
 		return slot;
 
@@ -384,7 +386,7 @@ run_incr(ForeignScanState *node, PegFdwDirectState *ds)
 	slot->tts_values[t->sort_attno - 1] =
 		pegfdw_bytes_to_datum(t, ds->io, &t->columns[t->sort_attno - 1], s.data, s.len);
 	slot->tts_isnull[t->sort_attno - 1] = false;
-	slot->tts_values[t->value_attno - 1] = incr_result_datum(ds, new_value);
+	slot->tts_values[t->value_attno - 1] = result;
 	slot->tts_isnull[t->value_attno - 1] = false;
 	ExecStoreVirtualTuple(slot);
 	rinfo->ri_projectReturning->pi_exprContext->ecxt_scantuple = slot;

@@ -141,12 +141,20 @@ prepare_output_functions(PegFdwModifyState *ms)
 
 /* Can rows be held back, i.e. nobody needs each row's outcome at once? */
 static bool
-buffering_allowed(ResultRelInfo *rinfo, CmdType operation, bool on_conflict)
+buffering_allowed(ModifyTable *plan, ResultRelInfo *rinfo, CmdType operation,
+				  bool on_conflict)
 {
 	TriggerDesc *td = rinfo->ri_TrigDesc;
 
+	/*
+	 * BeginForeignModify runs before the executor sets up RETURNING and
+	 * WITH CHECK OPTION of the result relation, so the plan is asked.
+	 */
 	if (rinfo->ri_projectReturning != NULL || on_conflict ||
 		rinfo->ri_WithCheckOptions != NIL)
+		return false;
+	if (plan != NULL &&
+		(plan->returningLists != NIL || plan->withCheckOptionLists != NIL))
 		return false;
 	if (td == NULL)
 		return true;
@@ -209,7 +217,8 @@ begin_write(ModifyTableState *mtstate, ResultRelInfo *rinfo, bool insert_only)
 				 errdetail("A wide row is several Pegasus records; Pegasus cannot check that none of them exists and write them in one step.")));
 	ms->batch_size = Max(ms->table->batch_size, 1);
 	ms->buffered = ms->batch_size > 1 &&
-		buffering_allowed(rinfo, ms->operation, ms->on_conflict_nothing);
+		buffering_allowed(insert_only ? NULL : plan, rinfo, ms->operation,
+						  ms->on_conflict_nothing);
 	ms->rows = palloc(sizeof(PegFdwWriteRow) * ms->batch_size);
 
 	if (ms->operation == CMD_UPDATE || ms->operation == CMD_DELETE)
@@ -311,8 +320,8 @@ check_hash_key(PegFdwModifyState *ms, PegasusSlice h)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid hash key for foreign table \"%s\"", ms->table->relname),
-				 errdetail("The hash key is %zu bytes long; Pegasus hash keys must be between 1 and %d bytes long.",
-						   h.len, PEGASUS_MAX_HASH_KEY_LEN - 1)));
+				 errdetail("Pegasus hash keys must be between 1 and %d bytes long.",
+						   PEGASUS_MAX_HASH_KEY_LEN - 1)));
 }
 
 static PegasusSlice
@@ -348,8 +357,7 @@ ttl_of(PegFdwModifyState *ms, TupleTableSlot *slot)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid ttl " INT64_FORMAT " for foreign table \"%s\"",
 						ttl, ms->table->relname),
-				 errdetail("The ttl is a number of seconds between 0 and %d; 0 or NULL means no expiry.",
-						   PG_INT32_MAX)));
+				 errdetail("The ttl is a number of seconds; 0 or NULL means no expiry.")));
 	return (int32) ttl;
 }
 
