@@ -653,7 +653,8 @@ int
 pegasus_scanner_next(PegasusScanner *s, PegasusScanRow *row,
 					 PegasusError *err)
 {
-	pegasus_error_clear(err);
+	/* err is filled on failure; clearing all of it for every row is costly */
+	err->code = PEGASUS_OK;
 	if (s->failed)
 	{
 		*err = s->err;

@@ -284,17 +284,40 @@ pegfdw_fill_kv_row(PegFdwTable *table, PegFdwTypeIO *io,
 				   const PegasusSlice *value, int32 ttl_seconds,
 				   Datum *values, bool *nulls)
 {
+	pegfdw_fill_kv_columns(table, io, NULL, hash_key, sort_key, value,
+						   ttl_seconds, values, nulls);
+}
+
+/*
+ * Like pegfdw_fill_kv_row, converting only the columns marked in needed
+ * (indexed by attnum - 1; NULL = all): the others are left NULL, as scans
+ * do for columns nothing above them reads.
+ */
+void
+pegfdw_fill_kv_columns(PegFdwTable *table, PegFdwTypeIO *io,
+					   const bool *needed,
+					   PegasusSlice hash_key, PegasusSlice sort_key,
+					   const PegasusSlice *value, int32 ttl_seconds,
+					   Datum *values, bool *nulls)
+{
 	int			i;
 
 	for (i = 0; i < table->natts; i++)
 		nulls[i] = true;
-	nulls[table->hash_attno - 1] = false;
-	values[table->hash_attno - 1] = key_datum(table, io, table->hash_attno,
-											  &hash_key, &hash_key, &sort_key);
-	nulls[table->sort_attno - 1] = false;
-	values[table->sort_attno - 1] = key_datum(table, io, table->sort_attno,
-											  &sort_key, &hash_key, &sort_key);
-	if (table->value_attno && value)
+	if (needed == NULL || needed[table->hash_attno - 1])
+	{
+		nulls[table->hash_attno - 1] = false;
+		values[table->hash_attno - 1] = key_datum(table, io, table->hash_attno,
+												  &hash_key, &hash_key, &sort_key);
+	}
+	if (needed == NULL || needed[table->sort_attno - 1])
+	{
+		nulls[table->sort_attno - 1] = false;
+		values[table->sort_attno - 1] = key_datum(table, io, table->sort_attno,
+												  &sort_key, &hash_key, &sort_key);
+	}
+	if (table->value_attno && value &&
+		(needed == NULL || needed[table->value_attno - 1]))
 	{
 		nulls[table->value_attno - 1] = false;
 		values[table->value_attno - 1] =

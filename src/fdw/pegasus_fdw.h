@@ -384,4 +384,11 @@ extern int	pegfdw_scan_partition_count(ForeignScanState *node);
 extern void pegfdw_scan_set_shared(ForeignScanState *node,
 								   PegFdwParallelShared *shared);
 
+/* in convert.c: a record's columns, only those needed */
+extern void pegfdw_fill_kv_columns(PegFdwTable *table, PegFdwTypeIO *io,
+								   const bool *needed,
+								   PegasusSlice hash_key, PegasusSlice sort_key,
+								   const PegasusSlice *value, int32 ttl_seconds,
+								   Datum *values, bool *nulls);
+
 #endif							/* PEGASUS_FDW_H */

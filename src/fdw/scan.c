@@ -55,6 +55,7 @@ typedef struct PegFdwScanState
 	PegFdwTable *table;
 	PegFdwTypeIO *io;
 	PegFdwConnEntry *entry;
+	PegasusClient *client;		/* of entry, which stays pinned */
 	PegasusTable *pt;
 	bool		pinned;
 
@@ -67,6 +68,7 @@ typedef struct PegFdwScanState
 	bool		need_ttl;
 	int64		limit;
 	char	   *description;
+	bool	   *needed;			/* per attnum - 1: read above the scan */
 
 	MemoryContext param_cxt;
 	MemoryContext row_cxt;
@@ -166,12 +168,15 @@ scan_reset_callback(void *arg)
 	}
 }
 
-/* Counters around each client call. */
+/*
+ * Counters around each client call (other scans may use the same client
+ * in between).  They run for every row, so the client is not looked up in
+ * the connection cache each time: the pinned entry keeps it.
+ */
 static void
 stats_begin(PegFdwScanState *s)
 {
-	pegasus_client_get_stats(pegfdw_get_client(s->table->serverid, NULL),
-							 &s->before);
+	pegasus_client_get_stats(s->client, &s->before);
 }
 
 static void
@@ -179,8 +184,7 @@ stats_end(PegFdwScanState *s)
 {
 	PegasusStats after;
 
-	pegasus_client_get_stats(pegfdw_get_client(s->table->serverid, NULL),
-							 &after);
+	pegasus_client_get_stats(s->client, &after);
 	s->rpcs += after.rpcs_sent - s->before.rpcs_sent;
 	s->bytes += after.bytes_received - s->before.bytes_received;
 	s->rows += after.rows_received - s->before.rows_received;
@@ -221,6 +225,14 @@ pegfdw_begin_scan(ForeignScanState *node, int eflags)
 		return;
 
 	s->io = pegfdw_make_type_io(s->table);
+	{
+		ListCell   *lc;
+
+		/* only the retrieved columns are converted; the rest stay NULL */
+		s->needed = palloc0(sizeof(bool) * Max(s->table->natts, 1));
+		foreach(lc, (List *) list_nth(priv, PegFdwScanPrivateRetrievedAttrs))
+			s->needed[lfirst_int(lc) - 1] = true;
+	}
 	s->exprstates = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
 	s->param_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										 "pegasus_fdw scan parameters",
@@ -231,6 +243,7 @@ pegfdw_begin_scan(ForeignScanState *node, int eflags)
 	s->pt = pegfdw_open_table(s->table, &s->entry);
 	pegfdw_pin_entry(s->entry);
 	s->pinned = true;
+	s->client = pegfdw_get_client(s->table->serverid, NULL);
 
 	cb = MemoryContextAllocZero(estate->es_query_cxt, sizeof(MemoryContextCallback));
 	cb->func = scan_reset_callback;
@@ -565,7 +578,6 @@ next_parallel_row(PegFdwScanState *s, PegasusScanRow *row)
 				return 0;
 			s->next_scanner = open_claimed_scanner(s);
 		}
-		pegasus_error_clear(&err);
 		stats_begin(s);
 		r = pegasus_scanner_next(s->scanner, row, &err);
 		check(s, r >= 0, &err);
@@ -590,7 +602,6 @@ next_scan_record(PegFdwScanState *s, Record *rec, int *partition)
 	{
 		if (s->scanner == NULL)
 			open_partition_scanner(s, false);
-		pegasus_error_clear(&err);
 		stats_begin(s);
 		r = pegasus_scanner_next(s->scanner, &row, &err);
 		check(s, r >= 0, &err);
@@ -1219,9 +1230,9 @@ pegfdw_iterate_scan(ForeignScanState *node)
 	}
 	if (got)
 	{
-		pegfdw_fill_kv_row(s->table, s->io, rec.hash, rec.sort,
-						   rec.has_value ? &rec.value : NULL, rec.ttl,
-						   slot->tts_values, slot->tts_isnull);
+		pegfdw_fill_kv_columns(s->table, s->io, s->needed, rec.hash, rec.sort,
+							   rec.has_value ? &rec.value : NULL, rec.ttl,
+							   slot->tts_values, slot->tts_isnull);
 		ExecStoreVirtualTuple(slot);
 		s->returned++;
 	}
