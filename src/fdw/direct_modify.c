@@ -367,7 +367,7 @@ run_incr(ForeignScanState *node, PegFdwDirectState *ds)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("outcome of Pegasus incr on table \"%s\" is unknown", t->table_name),
-					 errdetail("The increment may or may not have been applied; it was not retried, because applying it twice would change the value twice. %s",
+					 errdetail("%s It was not sent again: applying an increment twice would change the value twice.",
 							   err.message),
 					 errhint("Read the row to see whether the value changed.")));
 		pegfdw_check_call(false, &err, t->servername, t->table_name);
