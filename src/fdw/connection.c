@@ -91,7 +91,9 @@ pegfdw_wait_hook(void *arg, PegasusPollFd *fds, int nfds, int timeout_ms)
 		set = CreateWaitEventSet(CurrentMemoryContext, nfds + 2);
 		occurred = palloc(sizeof(WaitEvent) * (nfds + 2));
 		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+		/* a stand-alone backend (postgres --single) has no postmaster */
+		if (IsUnderPostmaster)
+			AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
 		for (i = 0; i < nfds; i++)
 		{
 			uint32		ev = 0;
@@ -146,6 +148,22 @@ pegfdw_wait_hook(void *arg, PegasusPollFd *fds, int nfds, int timeout_ms)
 	if (QueryCancelPending || ProcDiePending)
 		return -1;
 	return result;
+}
+
+/*
+ * Rethrows an error raised inside the wait hook: it is the real cause of a
+ * call the hook made the client abandon.
+ */
+static void
+rethrow_wait_hook_error(void)
+{
+	if (wait_hook_error)
+	{
+		ErrorData  *edata = wait_hook_error;
+
+		wait_hook_error = NULL;
+		ReThrowError(edata);
+	}
 }
 
 static void
@@ -410,6 +428,8 @@ pegfdw_report_error(int elevel, const PegasusError *err,
 	char		detail[PEGASUS_ERROR_MESSAGE_SIZE + 64];
 	bool		show_name;
 
+	if (elevel >= ERROR)
+		rethrow_wait_hook_error();
 	if (err->code == PEGASUS_ERR_INTERRUPTED && elevel >= ERROR)
 	{
 		/* Normally the pending cancel or terminate raises its own error. */
@@ -503,13 +523,7 @@ void
 pegfdw_check_call(bool ok, const PegasusError *err,
 				  const char *servername, const char *tablename)
 {
-	if (wait_hook_error)
-	{
-		ErrorData  *edata = wait_hook_error;
-
-		wait_hook_error = NULL;
-		ReThrowError(edata);
-	}
+	rethrow_wait_hook_error();
 	CHECK_FOR_INTERRUPTS();
 	if (!ok)
 		pegfdw_report_error(ERROR, err, servername, tablename);
