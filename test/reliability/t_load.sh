@@ -3,7 +3,8 @@
 # writes (INSERT, UPDATE and DELETE when the FDW supports them), point
 # reads, range reads and full scans against one Pegasus table.  Each client
 # writes only its own keys (hash keys c<client>_<0..4>, sort keys s0..s19)
-# and logs every acknowledged write in a local table right after it, so:
+# and records every acknowledged write in local tables right after it (a
+# log, and the last value of each key), so:
 #   * every read of a client's own key must see that client's last write
 #     (checked inside the transaction: a mismatch aborts the client);
 #   * no transaction may fail;
@@ -26,11 +27,16 @@ quiet sql "
 	CREATE FOREIGN TABLE kv (hash_key text, sort_key text, value bigint)
 	  SERVER pegasus OPTIONS (table '$table');
 	CREATE TABLE load_log (id bigserial PRIMARY KEY, op text, c int, h int, s int, v bigint);
-	CREATE INDEX ON load_log (c, h, s, id);
-	CREATE VIEW live_keys AS
-	  SELECT c, h, s, v FROM (SELECT DISTINCT ON (c, h, s) c, h, s, v FROM load_log
-	                          ORDER BY c, h, s, id DESC) l
-	  WHERE v IS NOT NULL;
+	CREATE TABLE load_state (c int, h int, s int, v bigint, PRIMARY KEY (c, h, s));
+	CREATE VIEW live_keys AS SELECT c, h, s, v FROM load_state WHERE v IS NOT NULL;
+	-- Logs an acknowledged write and keeps the last value of its key
+	-- (v NULL: deleted).
+	CREATE FUNCTION record_write(op text, c int, h int, s int, v bigint) RETURNS void
+	LANGUAGE sql AS \$\$
+	  INSERT INTO load_log (op, c, h, s, v) VALUES (op, c, h, s, v);
+	  INSERT INTO load_state VALUES (c, h, s, v)
+	    ON CONFLICT (c, h, s) DO UPDATE SET v = excluded.v;
+	\$\$;
 	CREATE FUNCTION expect_same(got anyelement, want anyelement, what text) RETURNS void
 	LANGUAGE plpgsql AS \$\$
 	BEGIN
