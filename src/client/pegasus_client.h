@@ -385,6 +385,32 @@ extern bool pegasus_table_multi_get_range(PegasusTable *table,
 										  int timeout_ms, PegasusKVList **out,
 										  PegasusError *err);
 
+/*
+ * A range reader returns the records of pegasus_table_multi_get_range as a
+ * sequence of pages of opts->max_fetch_count records (NULL opts =
+ * defaults), continuing each page cut short by a limit from its edge key,
+ * and requests the next page as soon as the previous one arrives, so that
+ * the caller's work on a page overlaps the next round trip.  max_rows > 0
+ * stops after that many records.  The first page is requested at once.
+ * next returns 1 with a page (free it with pegasus_kvlist_free; records
+ * ascending, as multi_get_range gives them), 0 when the range is done, -1
+ * on error (err filled; the reader can then only be closed).  close never
+ * waits.
+ */
+typedef struct PegasusRangeReader PegasusRangeReader;
+
+extern PegasusRangeReader *pegasus_table_range_reader(PegasusTable *table,
+													  PegasusSlice hash_key,
+													  PegasusSlice start_sort_key,
+													  PegasusSlice stop_sort_key,
+													  const PegasusMultiGetOptions *opts,
+													  int64_t max_rows,
+													  int timeout_ms,
+													  PegasusError *err);
+extern int	pegasus_range_reader_next(PegasusRangeReader *reader,
+									  PegasusKVList **page, PegasusError *err);
+extern void pegasus_range_reader_close(PegasusRangeReader *reader);
+
 /* Writes n rows of one hash key atomically; n must be > 0. */
 extern bool pegasus_table_multi_set(PegasusTable *table, PegasusSlice hash_key,
 									const PegasusSlice *sort_keys,

@@ -93,9 +93,6 @@ typedef struct PegFdwScanState
 	bool		done;
 	int			hidx;			/* current hash key (point, range) */
 	int			sidx;			/* next sort key chunk (point) */
-	bool		page_more;		/* range: the current hash key has more */
-	Bytes		resume;			/* range: last key of the previous page */
-	bool		resume_set;
 	PegasusKVList *kvl;
 	size_t		kvpos;
 	PegasusValue value;
@@ -106,6 +103,9 @@ typedef struct PegFdwScanState
 	/* parallel scans (parallel.c): partitions claimed one at a time */
 	PegFdwParallelShared *shared;
 	PegasusScanner *next_scanner;	/* the next claimed partition, started */
+
+	/* ranges: pages of the current hash key, the next one prefetched */
+	PegasusRangeReader *reader;
 
 	/* wide scans */
 	int			nparts;
@@ -152,6 +152,11 @@ release_client_objects(PegFdwScanState *s)
 	{
 		pegasus_scanner_close(s->next_scanner);
 		s->next_scanner = NULL;
+	}
+	if (s->reader)
+	{
+		pegasus_range_reader_close(s->reader);
+		s->reader = NULL;
 	}
 }
 
@@ -748,71 +753,58 @@ next_point_record(PegFdwScanState *s, Record *rec)
 }
 
 /*
- * Fetches the next page of the current hash key's range.  Pages hold at
- * most fetch_size records; a page that may be truncated (all_fetched
- * false) is continued from its last key (first key when reverse).
+ * Fetches the next page of the current hash key's range into s->kvl.
+ * Pages hold at most fetch_size records; the range reader continues a page
+ * that may be truncated from its last key (first key when reverse), and
+ * asks for that next page as soon as this one arrives.  Returns false when
+ * the hash key has no more pages.
  */
-static void
+static bool
 fetch_range_page(PegFdwScanState *s)
 {
-	PegasusMultiGetOptions opts;
 	PegasusError err;
-	PegasusSlice start = {NULL, 0};
-	PegasusSlice stop = {NULL, 0};
-	bool		ok;
-	int64		want = s->table->fetch_size;
+	int			r;
 
-	pegasus_multi_get_options_init(&opts);
-	opts.no_value = s->no_value;
-	opts.reverse = s->reverse;
-	opts.sort_key_filter = s->sfilter;
-	opts.start_inclusive = true;
-	opts.stop_inclusive = false;
-	if (s->has_lo)
+	if (s->reader == NULL)
 	{
-		start = slice(&s->lo);
-		opts.start_inclusive = s->lo_incl;
-	}
-	if (s->has_hi)
-	{
-		stop = slice(&s->hi);
-		opts.stop_inclusive = s->hi_incl;
-	}
-	if (s->resume_set)
-	{
-		if (s->reverse)
-		{
-			stop = slice(&s->resume);
-			opts.stop_inclusive = false;
-		}
-		else
-		{
-			start = slice(&s->resume);
-			opts.start_inclusive = false;
-		}
-	}
-	if (s->limit > 0)
-		want = Min(want, s->limit - s->returned);
-	opts.max_fetch_count = (int32) Max(want, 1);
+		PegasusMultiGetOptions opts;
+		PegasusSlice start = {NULL, 0};
+		PegasusSlice stop = {NULL, 0};
 
-	pegasus_error_clear(&err);
+		pegasus_multi_get_options_init(&opts);
+		opts.no_value = s->no_value;
+		opts.reverse = s->reverse;
+		opts.sort_key_filter = s->sfilter;
+		opts.start_inclusive = true;
+		opts.stop_inclusive = false;
+		opts.max_fetch_count = s->table->fetch_size;
+		if (s->has_lo)
+		{
+			start = slice(&s->lo);
+			opts.start_inclusive = s->lo_incl;
+		}
+		if (s->has_hi)
+		{
+			stop = slice(&s->hi);
+			opts.stop_inclusive = s->hi_incl;
+		}
+		pegasus_error_clear(&err);
+		stats_begin(s);
+		s->reader = pegasus_table_range_reader(s->pt, slice(&s->hash[s->hidx]),
+											   start, stop, &opts,
+											   s->limit > 0 ? Max(s->limit - s->returned, 1) : 0,
+											   s->table->timeout_ms, &err);
+		check(s, s->reader != NULL, &err);
+	}
 	stats_begin(s);
-	ok = pegasus_table_multi_get_range(s->pt, slice(&s->hash[s->hidx]), start,
-									   stop, &opts, s->table->timeout_ms,
-									   &s->kvl, &err);
-	check(s, ok, &err);
+	r = pegasus_range_reader_next(s->reader, &s->kvl, &err);
+	check(s, r >= 0, &err);
 	s->kvpos = 0;
-	s->page_more = !s->kvl->all_fetched && s->kvl->count > 0;
-	if (s->page_more)
-	{
-		PegasusKV  *edge = &s->kvl->items[s->reverse ? 0 : s->kvl->count - 1];
-
-		/* keep the resume key in param_cxt: the list is freed before use */
-		s->resume.data = MemoryContextAlloc(s->param_cxt, edge->sort_key.len + 1);
-		memcpy(s->resume.data, edge->sort_key.data, edge->sort_key.len);
-		s->resume.len = edge->sort_key.len;
-		s->resume_set = true;
-	}
+	if (r > 0)
+		return true;
+	pegasus_range_reader_close(s->reader);
+	s->reader = NULL;
+	return false;
 }
 
 /*
@@ -903,15 +895,11 @@ next_range_record(PegFdwScanState *s, Record *rec)
 		{
 			pegasus_kvlist_free(s->kvl);
 			s->kvl = NULL;
-			if (!s->page_more)
-			{
-				s->hidx++;
-				s->resume_set = false;
-			}
 		}
 		if (s->hidx >= s->nhash)
 			return false;
-		fetch_range_page(s);
+		if (!fetch_range_page(s))
+			s->hidx++;
 	}
 }
 
@@ -1250,7 +1238,6 @@ pegfdw_rescan(ForeignScanState *node)
 	s->done = false;
 	s->hidx = s->sidx = 0;
 	s->kvpos = 0;
-	s->page_more = s->resume_set = false;
 	s->returned = 0;
 	s->wide = NULL;
 	s->flush_idx = 0;

@@ -10,7 +10,7 @@
  *	bench scan			whole-table scan with --concurrency partitions in flight
  *	bench range HASH_KEY [START]
  *						the sort keys of HASH_KEY from START on, in
- *						multi_get_range pages of --batch rows
+ *						multi_get_range pages of --batch rows (range reader)
  *
  * Row i of "load N" has hash key "<i / K>" and sort key "<i % K>" (decimal
  * text, K = --sort-keys, default 10), so that SQL benchmarks can name keys
@@ -390,54 +390,44 @@ bench_scan(CliContext *ctx, PegasusTable *t)
 	return CLI_EXIT_OK;
 }
 
-/* Pages of multi_get_range from start (inclusive) to the end of the key. */
+/*
+ * Pages of multi_get_range from start (inclusive) to the end of the key,
+ * through a range reader (the next page is requested when one arrives).
+ */
 static int
 bench_range(CliContext *ctx, PegasusTable *t, const char *hash, const char *from)
 {
 	PegasusMultiGetOptions o;
-	GByteArray *resume = g_byte_array_new();
+	PegasusRangeReader *reader;
+	PegasusKVList *kvl;
+	PegasusError err;
 	int64_t		start = g_get_monotonic_time();
 	PegasusSlice empty = {NULL, 0};
 	long		rows = 0;
 	long		bytes = 0;
-	bool		more = true;
+	int			r;
 	double		secs;
 
 	pegasus_multi_get_options_init(&o);
 	o.max_fetch_count = MAX(ctx->batch, 1);
-	g_byte_array_append(resume, (const guint8 *) from, strlen(from));
 	o.start_inclusive = true;
-	while (more)
+	reader = pegasus_table_range_reader(t, slice_of(hash), slice_of(from), empty,
+										&o, 0, ctx->timeout_ms, &err);
+	if (reader == NULL)
+		return cli_report(&err);
+	while ((r = pegasus_range_reader_next(reader, &kvl, &err)) > 0)
 	{
-		PegasusKVList *kvl;
-		PegasusError err;
-		PegasusSlice lo;
 		size_t		i;
 
-		lo.data = resume->data;
-		lo.len = resume->len;
-		if (!pegasus_table_multi_get_range(t, slice_of(hash), lo, empty, &o,
-										   ctx->timeout_ms, &kvl, &err))
-		{
-			g_byte_array_free(resume, TRUE);
-			return cli_report(&err);
-		}
 		for (i = 0; i < kvl->count; i++)
 			bytes += (long) kvl->items[i].value.len;
 		rows += (long) kvl->count;
-		more = !kvl->all_fetched && kvl->count > 0;
-		if (more)
-		{
-			PegasusKV  *last = &kvl->items[kvl->count - 1];
-
-			g_byte_array_set_size(resume, 0);
-			g_byte_array_append(resume, last->sort_key.data, last->sort_key.len);
-			o.start_inclusive = false;
-		}
 		pegasus_kvlist_free(kvl);
 	}
+	pegasus_range_reader_close(reader);
+	if (r < 0)
+		return cli_report(&err);
 	secs = seconds_since(start);
-	g_byte_array_free(resume, TRUE);
 	print_stats(ctx->client);
 	printf("%ld rows, %ld value bytes, page %d, %.3f s\n", rows, bytes,
 		   ctx->batch, secs);

@@ -1,0 +1,255 @@
+/*-------------------------------------------------------------------------
+ *
+ * client_range.c
+ *		Range readers: the sort keys of one hash key in multi_get_range
+ *		pages, the next page requested as soon as the previous one arrives.
+ *
+ * A page that a limit cut short (server code 7) is continued from its edge
+ * key: the last one going forward, the first one in reverse (pages are
+ * ascending either way), exclusive.  Since that key is known when the page
+ * arrives, the next request goes out before the caller starts consuming the
+ * page, so the caller's work on one page overlaps the round trip of the
+ * next.  The requests are exactly those of the synchronous loop over
+ * pegasus_table_multi_get_range (same pages, same count).
+ *
+ * src/client/client_range.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <string.h>
+
+#include "client_internal.h"
+
+struct PegasusRangeReader
+{
+	PegasusTable *table;
+	PegasusMultiGetOptions opts;
+	int			timeout_ms;
+	int64_t		max_rows;		/* 0 = all */
+	int64_t		received;
+	GByteArray *hash_key;		/* private copies: requests point into them */
+	GByteArray *start;
+	GByteArray *stop;
+	GByteArray *pattern;
+	PegasusCall call;
+	bool		in_flight;
+	bool		done;			/* nothing more to request */
+	bool		failed;
+	PegasusError err;
+};
+
+static GByteArray *
+copy_bytes(PegasusSlice s)
+{
+	GByteArray *b = g_byte_array_sized_new((guint) s.len + 1);
+
+	if (s.len > 0)
+		g_byte_array_append(b, s.data, (guint) s.len);
+	return b;
+}
+
+static PegasusSlice
+slice_of_array(const GByteArray *b)
+{
+	PegasusSlice s;
+
+	s.data = b->data;
+	s.len = b->len;
+	return s;
+}
+
+/* Sends the request of the next page. */
+static void
+range_send(PegasusRangeReader *r)
+{
+	PegasusMultiGetRequest *u;
+	int32_t		count = r->opts.max_fetch_count;
+
+	if (r->max_rows > 0)
+	{
+		int64_t		left = r->max_rows - r->received;
+
+		if (count <= 0 || left < count)
+			count = (int32_t) MIN(left, (int64_t) INT32_MAX);
+	}
+	pegasus_call_cleanup(&r->call);
+	pegasus_call_init(&r->call, r->table, PEGASUS_RPC_MULTI_GET, "multi_get",
+					  true,
+					  pegasus_codec_hash_key_partition_hash(r->hash_key->data,
+															r->hash_key->len),
+					  pegasus_deadline(r->table->client, r->timeout_ms));
+	u = &r->call.req.u.multi_get;
+	u->hash_key = pegasus_blob_of(slice_of_array(r->hash_key));
+	u->max_kv_count = count > 0 ? count : -1;
+	u->max_kv_size = r->opts.max_fetch_size > 0 ? r->opts.max_fetch_size : -1;
+	u->no_value = r->opts.no_value;
+	u->start_sortkey = pegasus_blob_of(slice_of_array(r->start));
+	u->stop_sortkey = pegasus_blob_of(slice_of_array(r->stop));
+	u->start_inclusive = r->opts.start_inclusive;
+	u->stop_inclusive = r->opts.stop_inclusive;
+	u->sort_key_filter_type = r->opts.sort_key_filter.type;
+	u->sort_key_filter_pattern = pegasus_blob_of(slice_of_array(r->pattern));
+	u->reverse = r->opts.reverse;
+	r->in_flight = true;
+	pegasus_call_start(&r->call);
+}
+
+PegasusRangeReader *
+pegasus_table_range_reader(PegasusTable *table, PegasusSlice hash_key,
+						   PegasusSlice start_sort_key,
+						   PegasusSlice stop_sort_key,
+						   const PegasusMultiGetOptions *opts,
+						   int64_t max_rows, int timeout_ms,
+						   PegasusError *err)
+{
+	PegasusRangeReader *r;
+
+	pegasus_error_clear(err);
+	if (!pegasus_check_hash_key(hash_key, false, "multi_get", err))
+		return NULL;
+	if (opts != NULL && ((int) opts->sort_key_filter.type < 0 ||
+						 opts->sort_key_filter.type > 3))
+	{
+		pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, "multi_get",
+						  "Unknown key filter type.");
+		return NULL;
+	}
+	if (max_rows < 0)
+	{
+		pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, "multi_get",
+						  "The row limit must not be negative.");
+		return NULL;
+	}
+	r = g_new0(PegasusRangeReader, 1);
+	r->table = table;
+	if (opts != NULL)
+		r->opts = *opts;
+	else
+		pegasus_multi_get_options_init(&r->opts);
+	r->timeout_ms = timeout_ms;
+	r->max_rows = max_rows;
+	r->hash_key = copy_bytes(hash_key);
+	r->start = copy_bytes(start_sort_key);
+	r->stop = copy_bytes(stop_sort_key);
+	r->pattern = copy_bytes(r->opts.sort_key_filter.pattern);
+	r->opts.sort_key_filter.pattern = slice_of_array(r->pattern);
+	pegasus_error_clear(&r->err);
+	range_send(r);				/* the first page is on its way now */
+	return r;
+}
+
+/*
+ * Takes the arrived page: a list of the records, and the request of the
+ * next page when this one was cut short.
+ */
+static PegasusKVList *
+range_receive(PegasusRangeReader *r)
+{
+	PegasusMultiGetResponse *m = &r->call.reply->resp.u.multi_get;
+	PegasusKVList *list = g_new0(PegasusKVList, 1);
+	GPtrArray  *owner;
+	PegasusSlice hk;
+	bool		more;
+	guint32		i;
+
+	list->all_fetched = (m->error == 0);
+	list->count = m->n_kvs;
+	list->items = g_new0(PegasusKV, MAX(m->n_kvs, 1));
+	owner = pegasus_owner_new(pegasus_call_take_reply(&r->call));
+	hk = pegasus_owner_copy(owner, slice_of_array(r->hash_key));
+	for (i = 0; i < m->n_kvs; i++)
+	{
+		list->items[i].hash_key = hk;
+		list->items[i].sort_key = pegasus_slice_of(m->kvs[i].key);
+		list->items[i].value = pegasus_slice_of(m->kvs[i].value);
+		list->items[i].expire_ts_seconds = m->kvs[i].expire_ts_seconds;
+		list->items[i].found = true;
+	}
+	list->owner = owner;
+	r->table->client->stats.rows_received += m->n_kvs;
+	r->received += (int64_t) list->count;
+
+	more = !list->all_fetched && list->count > 0 &&
+		(r->max_rows == 0 || r->received < r->max_rows);
+	if (more)
+	{
+		PegasusSlice edge = list->items[r->opts.reverse ? 0 : list->count - 1].sort_key;
+
+		/* the edge key lives in the page, which the caller frees: copy it */
+		if (r->opts.reverse)
+		{
+			g_byte_array_set_size(r->stop, 0);
+			g_byte_array_append(r->stop, edge.data, (guint) edge.len);
+			r->opts.stop_inclusive = false;
+		}
+		else
+		{
+			g_byte_array_set_size(r->start, 0);
+			g_byte_array_append(r->start, edge.data, (guint) edge.len);
+			r->opts.start_inclusive = false;
+		}
+		range_send(r);
+	}
+	else
+		r->done = true;
+	return list;
+}
+
+int
+pegasus_range_reader_next(PegasusRangeReader *r, PegasusKVList **page,
+						  PegasusError *err)
+{
+	PegasusCall *call = &r->call;
+	int32_t		code;
+
+	*page = NULL;
+	err->code = PEGASUS_OK;
+	if (r->failed)
+	{
+		*err = r->err;
+		return -1;
+	}
+	if (!r->in_flight)
+		return 0;
+	while (!pegasus_call_finished(call))
+	{
+		if (pegasus_calls_step(&call, 1, call->deadline) < 0)
+		{
+			pegasus_error_set(&r->err, PEGASUS_ERR_INTERRUPTED, "multi_get",
+							  "The multi_get request was interrupted.");
+			break;
+		}
+	}
+	r->in_flight = false;
+	if (r->err.code == PEGASUS_OK && call->state != PEGASUS_CALL_DONE)
+		r->err = call->err;
+	if (r->err.code == PEGASUS_OK)
+	{
+		code = call->reply->resp.u.multi_get.error;
+		if (code == 0 || code == 7)
+		{
+			*page = range_receive(r);
+			return 1;
+		}
+		pegasus_error_set_storage(&r->err, "multi_get", code);
+		pegasus_error_set_where(&r->err, call->endpoint, r->table->app_id,
+								call->partition_index);
+	}
+	r->failed = true;
+	*err = r->err;
+	return -1;
+}
+
+void
+pegasus_range_reader_close(PegasusRangeReader *r)
+{
+	if (r == NULL)
+		return;
+	/* a request still in flight is dropped; its reply will be discarded */
+	pegasus_call_cleanup(&r->call);
+	g_byte_array_free(r->hash_key, TRUE);
+	g_byte_array_free(r->start, TRUE);
+	g_byte_array_free(r->stop, TRUE);
+	g_byte_array_free(r->pattern, TRUE);
+	g_free(r);
+}
