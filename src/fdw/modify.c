@@ -266,6 +266,12 @@ pegfdw_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 void
 pegfdw_begin_insert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 {
+	/* an UPDATE moving rows into a partition it also updates */
+	if (rinfo->ri_FdwState != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot route rows into foreign table \"%s\" that the same statement updates",
+						RelationGetRelationName(rinfo->ri_RelationDesc))));
 	begin_write(mtstate, rinfo, true);
 }
 
@@ -807,12 +813,12 @@ flush_buffer(PegFdwModifyState *ms)
 
 	if (ms->nrows == 0)
 		return;
-	oldcxt = MemoryContextSwitchTo(ms->row_cxt);
+	/* the batch's memory holds the groups too; the current row is kept */
+	oldcxt = MemoryContextSwitchTo(ms->batch_cxt);
 	send_rows(ms, ms->rows, ms->nrows);
 	MemoryContextSwitchTo(oldcxt);
 	ms->nrows = 0;
 	MemoryContextReset(ms->batch_cxt);
-	MemoryContextReset(ms->row_cxt);
 }
 
 /* Queues a row (encoded in row_cxt) or writes it at once. */
