@@ -89,7 +89,10 @@ DELETE FROM w11 WHERE hash_key = 'h0' AND value LIKE '%2';
 DELETE FROM w11 WHERE hash_key = 'h0' AND sort_key > '390' RETURNING sort_key, value;
 SELECT count(*) FROM w11 WHERE hash_key = 'h0';
 -- no hash key: a scan feeding row-by-row deletes
-EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF) DELETE FROM w11 WHERE hash_key <> 'moved';
+EXPLAIN (VERBOSE, COSTS OFF) DELETE FROM w11 WHERE hash_key <> 'moved';
+\set QUIET off
+DELETE FROM w11 WHERE hash_key <> 'moved';
+\set QUIET on
 SELECT * FROM w11;
 DELETE FROM w11;
 SELECT count(*) FROM w11;
