@@ -843,6 +843,18 @@ queue_row(PegFdwModifyState *ms, const PegFdwWriteRow *r)
  * INSERT
  * ---------------------------------------------------------------------- */
 
+/*
+ * WITH CHECK OPTION of a view over the table: PostgreSQL checks the row
+ * after the FDW has written it, which Pegasus cannot take back, so the
+ * check runs before the write as well.
+ */
+static void
+check_view_options(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot)
+{
+	if (rinfo->ri_WithCheckOptions != NIL)
+		ExecWithCheckOptions(WCO_VIEW_CHECK, rinfo, slot, estate);
+}
+
 /* kv INSERT ... ON CONFLICT DO NOTHING: check_and_set; false = skipped. */
 static bool
 insert_if_absent(PegFdwModifyState *ms, const PegFdwWriteRow *r)
@@ -884,6 +896,7 @@ pegfdw_exec_insert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 	PegFdwWriteRow row;
 	bool		inserted = true;
 
+	check_view_options(estate, rinfo, slot);
 	MemoryContextReset(ms->row_cxt);
 	oldcxt = MemoryContextSwitchTo(ms->row_cxt);
 	if (ms->table->layout == PEGFDW_LAYOUT_KV)
@@ -1204,6 +1217,7 @@ pegfdw_exec_update(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 	PegFdwModifyState *ms = rinfo->ri_FdwState;
 	MemoryContext oldcxt;
 
+	check_view_options(estate, rinfo, slot);
 	MemoryContextReset(ms->row_cxt);
 	oldcxt = MemoryContextSwitchTo(ms->row_cxt);
 	if (ms->table->layout == PEGFDW_LAYOUT_KV)
