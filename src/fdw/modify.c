@@ -1324,25 +1324,30 @@ pegfdw_explain_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 	ModifyTable *plan = (ModifyTable *) mtstate->ps.plan;
 	CmdType		op = mtstate->operation;
 	bool		kv = t->layout == PEGFDW_LAYOUT_KV;
+	bool		on_conflict = plan->onConflictAction != ONCONFLICT_NONE;
+	int			batch;
 	const char *what;
 
-	if (op == CMD_INSERT && plan->onConflictAction == ONCONFLICT_NOTHING)
+	if (ms)
+		batch = ms->buffered ? ms->batch_size : 1;
+	else
+		batch = buffering_allowed(plan, rinfo, op, on_conflict) ?
+			Max(t->batch_size, 1) : 1;
+	if (op == CMD_INSERT && on_conflict)
 		what = "check_and_set (value_not_exist) per row";
 	else if (op == CMD_INSERT)
-		what = kv ? "set, batched as multi_set per hash key" :
-			"multi_set per row, batched per hash key";
+		what = kv ? (batch > 1 ? "set, batched as multi_set per hash key" : "set per row") :
+			(batch > 1 ? "multi_set per row, batched per hash key" : "multi_set per row");
 	else if (op == CMD_UPDATE)
 		what = kv ? "set per row (check_and_mutate to move a row within its hash key)" :
 			"multi_set / multi_del of the updated columns per row";
 	else
-		what = kv ? "del, batched as multi_del per hash key" :
+		what = kv ? (batch > 1 ? "del, batched as multi_del per hash key" : "del per row") :
 			"multi_del of the mapped sort keys per row";
 	if (es->verbose)
 	{
 		ExplainPropertyText("Pegasus Request", what, es);
-		ExplainPropertyInteger("Pegasus Batch Size", NULL,
-							   ms ? (ms->buffered ? ms->batch_size : 1) :
-							   (int64) Max(t->batch_size, 1), es);
+		ExplainPropertyInteger("Pegasus Batch Size", NULL, batch, es);
 	}
 	if (es->analyze && ms)
 	{
