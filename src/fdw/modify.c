@@ -569,7 +569,7 @@ report_batch_failure(PegFdwModifyState *ms, PegasusError *err,
 					 err->message, n, counts[PEGASUS_GROUP_DONE],
 					 counts[PEGASUS_GROUP_FAILED] + counts[PEGASUS_GROUP_PENDING],
 					 counts[PEGASUS_GROUP_UNKNOWN]);
-	for (k = PEGASUS_GROUP_FAILED; k <= PEGASUS_GROUP_UNKNOWN; k++)
+	for (k = PEGASUS_GROUP_DONE; k <= PEGASUS_GROUP_UNKNOWN; k++)
 	{
 		int			shown = 0;
 
