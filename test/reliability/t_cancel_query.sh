@@ -81,8 +81,7 @@ after "slow RPC cancel"
 # a late reply must not be taken for the answer of a new request on the
 # same connection: cancel, then ask at once while the old reply is due
 cancel_during "slow multi_get" \
-	"SELECT string_agg(value, ',' ORDER BY sort_key) FROM cq WHERE hash_key = 'h5' AND sort_key IN ('s0005', 's0015');" 900
-sleep 0.4
+	"SELECT string_agg(value, ',' ORDER BY sort_key) FROM cq WHERE hash_key = 'h5' AND sort_key IN ('s0005', 's0015');" 1500
 after "slow multi_get cancel"
 timeout_during "long scan" "$LONG_SCAN"
 after "long scan timeout"

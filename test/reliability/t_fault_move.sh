@@ -19,7 +19,7 @@ sql "CREATE TABLE src AS
      CREATE FOREIGN TABLE fm_data (hash_key text, sort_key text COLLATE \"C\", value text)
        SERVER pegasus OPTIONS (table 'fm_data', fetch_size '20');
      CREATE FOREIGN TABLE fm_ins (hash_key text, sort_key text COLLATE \"C\", value text)
-       SERVER pegasus OPTIONS (table 'fm_ins', fetch_size '20');
+       SERVER pegasus OPTIONS (table 'fm_ins', fetch_size '20', batch_size '10');
      INSERT INTO fm_data SELECT * FROM src" >/dev/null
 check "app id of the test table" [ -n "$app" ]
 
@@ -99,7 +99,8 @@ expect_eq "ordered range read during moves keeps the order" "$want_order" \
 	"$(cat "$PEGASUS_WORKDIR/fm_order.out")"
 
 # --- INSERT while the primaries move ---------------------------------------
-all_latency 3
+# 400 rows in batches of 10, each batch a round trip of at least 30 ms
+all_latency 30
 t0=$(now_ms)
 {
 	echo "INSERT INTO fm_ins SELECT hash_key, sort_key, value FROM src WHERE hash_key <> 'big' AND sort_key <= 's000400';"
