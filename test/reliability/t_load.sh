@@ -9,6 +9,8 @@
 #     (checked inside the transaction: a mismatch aborts the client);
 #   * no transaction may fail;
 #   * at the end the table holds exactly the last logged value of every key.
+# Another session alters the server every 2 s meanwhile, so every client's
+# cached Pegasus connection is rebuilt many times under load.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/load/common.sh"
 
@@ -75,9 +77,33 @@ fi
 quiet "${CLI[@]}" --table "$table" del probe s
 echo "# $clients clients, $seconds s: $mix"
 
+# Meanwhile another session alters the server every 2 s: every client's
+# cached connection is rebuilt at its next statement, under load.
+quiet sql "ALTER SERVER pegasus OPTIONS (ADD fetch_size '1000')"
+quiet control reset-counters
+(
+	end=$((SECONDS + seconds - 2))
+	n=0
+	while [ $SECONDS -lt $end ]; do
+		sleep 2
+		size=$((n % 2 == 0 ? 50 : 1000))
+		PGDATABASE=$db sql "ALTER SERVER pegasus OPTIONS (SET fetch_size '$size')" >/dev/null ||
+			echo "alter failed" >>"$work/alter.err"
+		n=$((n + 1))
+	done
+	echo "$n" >"$work/alters"
+) &
+alter_pid=$!
 PGDATABASE=$db pgbench -n -M prepared -c "$clients" -j 2 -T "$seconds" "${scripts[@]}" \
 	>"$work/pgbench.out" 2>&1
 rc=$?
+wait "$alter_pid"
+alters=$(cat "$work/alters" 2>/dev/null || echo 0)
+routes=$(control counters | awk '/QUERY_PARTITION_CONFIG/ { n += $3 } END { print n + 0 }')
+echo "# the server was altered $alters times during the run; $routes routing queries"
+check "ALTER SERVER succeeded under load" test ! -s "$work/alter.err"
+# Each ALTER makes each client start again with a routing query.
+check "clients were rebuilt after the ALTERs" test "$routes" -ge $((clients * alters / 2))
 grep -E 'processed|failed|aborted|latency average|tps|^SQL script|transactions' "$work/pgbench.out" |
 	sed 's/^/# /'
 grep -E 'ERROR|error|abort' "$work/pgbench.out" | sort | uniq -c | sort -rn | head -5 | sed 's/^/# /'
