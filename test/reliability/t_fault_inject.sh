@@ -152,6 +152,34 @@ for c in "${CASES[@]}"; do
 	esac
 done
 
+# --- backoff and deadline of retries ---------------------------------------
+# five rejections in a row: waits of 10, 20, 40, 80 and 160 ms, then success
+control fail '*' RPC_RRDB_RRDB_GET 5 ERR_BUSY >/dev/null
+t0=$(now_ms)
+out=$(sql "SELECT value FROM fi WHERE hash_key = 'h1' AND sort_key = 's0001'")
+el=$(($(now_ms) - t0))
+control clear-faults >/dev/null
+expect_eq "five ERR_BUSY in a row: still retried" "1" "$out"
+if [ "$el" -ge 300 ] && [ "$el" -lt 1500 ]; then
+	ok "five ERR_BUSY in a row: exponential backoff (${el} ms)"
+else
+	not_ok "five ERR_BUSY in a row: exponential backoff"
+	printf '#   took %s ms, expected about 310 ms of backoff\n' "$el"
+fi
+# rejections without end: the statement fails at timeout_ms, naming the cause
+control fail '*' RPC_RRDB_RRDB_GET 1000 ERR_BUSY >/dev/null
+t0=$(now_ms)
+out=$(sql "SELECT value FROM fi_short WHERE hash_key = 'h1' AND sort_key = 's0001'")
+el=$(($(now_ms) - t0))
+control clear-faults >/dev/null
+expect_match "endless ERR_BUSY: the error names the last answer" "answered get with ERR_BUSY" "$out"
+if [ "$el" -ge $((SHORT_MS - 50)) ] && [ "$el" -lt $((SHORT_MS + 1000)) ]; then
+	ok "endless ERR_BUSY: retries stop at timeout_ms (${el} ms)"
+else
+	not_ok "endless ERR_BUSY: retries stop at timeout_ms"
+	printf '#   took %s ms, timeout_ms %s\n' "$el" "$SHORT_MS"
+fi
+
 # --- the meta server's query_cfg (each new session opens the table) -------
 # Planning asks for the partition count (and falls back to a default when
 # that fails), execution opens the table again: two requests per statement.
