@@ -1,0 +1,374 @@
+/*-------------------------------------------------------------------------
+ *
+ * test_client_range.c
+ *		Range readers against a running onebox: for every combination of
+ *		page size, direction, bounds, filter and row limit, the pages a
+ *		reader returns hold exactly the records of the synchronous loop
+ *		over multi_get_range, in the same pages, with the same number of
+ *		requests; a reader closed with a request in flight leaves the
+ *		client usable.
+ *
+ * Needs PEGASUS_TEST_META and PEGASUS_TEST_CONTROL (skips otherwise).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "pegasus_client.h"
+#include "rawrpc.h"
+
+#define NKEYS 30
+
+static const char *meta_addr;
+static const char *control_addr;
+static PegasusClient *client;
+static PegasusTable *table;
+static char table_name[64];
+
+static PegasusSlice
+S(const char *s)
+{
+	PegasusSlice r;
+
+	r.data = s;
+	r.len = s ? strlen(s) : 0;
+	return r;
+}
+
+#define ASSERT_OK(call, err) \
+	do { \
+		if (!(call)) \
+			g_error("%s failed: %s %s", #call, \
+					pegasus_error_code_name((err).code), (err).message); \
+	} while (0)
+
+static uint64_t
+rpcs(void)
+{
+	PegasusStats st;
+
+	pegasus_client_get_stats(client, &st);
+	return st.rpcs_sent;
+}
+
+/* Appends "page:" then "key=value," for each record of a page. */
+static void
+append_page(GString *out, const PegasusKVList *list)
+{
+	size_t		i;
+
+	g_string_append_printf(out, "%s%zu:", list->all_fetched ? "all" : "more",
+						   list->count);
+	for (i = 0; i < list->count; i++)
+	{
+		g_string_append_len(out, list->items[i].sort_key.data,
+							list->items[i].sort_key.len);
+		g_string_append_c(out, '=');
+		g_string_append_len(out, list->items[i].value.data,
+							list->items[i].value.len);
+		g_string_append_c(out, ',');
+	}
+	g_string_append_c(out, '\n');
+}
+
+/* The synchronous loop the reader replaces (as the FDW used to page). */
+static void
+read_sync(PegasusSlice start, PegasusSlice stop, const PegasusMultiGetOptions *opts,
+		  int64_t max_rows, GString *out)
+{
+	PegasusMultiGetOptions o = *opts;
+	GByteArray *edge = g_byte_array_new();
+	int64_t		got = 0;
+
+	for (;;)
+	{
+		PegasusKVList *list;
+		PegasusError err;
+		bool		more;
+
+		o.max_fetch_count = opts->max_fetch_count;
+		if (max_rows > 0 && (o.max_fetch_count <= 0 || max_rows - got < o.max_fetch_count))
+			o.max_fetch_count = (int32_t) (max_rows - got);
+		ASSERT_OK(pegasus_table_multi_get_range(table, S("h"), start, stop, &o, 0,
+												&list, &err), err);
+		append_page(out, list);
+		got += (int64_t) list->count;
+		more = !list->all_fetched && list->count > 0 &&
+			(max_rows == 0 || got < max_rows);
+		if (more)
+		{
+			PegasusSlice e = list->items[opts->reverse ? 0 : list->count - 1].sort_key;
+
+			g_byte_array_set_size(edge, 0);
+			g_byte_array_append(edge, e.data, (guint) e.len);
+			if (opts->reverse)
+			{
+				stop.data = edge->data;
+				stop.len = edge->len;
+				o.stop_inclusive = false;
+			}
+			else
+			{
+				start.data = edge->data;
+				start.len = edge->len;
+				o.start_inclusive = false;
+			}
+		}
+		pegasus_kvlist_free(list);
+		if (!more)
+			break;
+	}
+	g_byte_array_free(edge, TRUE);
+}
+
+static void
+read_reader(PegasusSlice start, PegasusSlice stop, const PegasusMultiGetOptions *opts,
+			int64_t max_rows, GString *out)
+{
+	PegasusError err;
+	PegasusKVList *list;
+	PegasusRangeReader *r;
+	int			rc;
+
+	r = pegasus_table_range_reader(table, S("h"), start, stop, opts, max_rows, 0, &err);
+	ASSERT_OK(r != NULL, err);
+	while ((rc = pegasus_range_reader_next(r, &list, &err)) > 0)
+	{
+		append_page(out, list);
+		pegasus_kvlist_free(list);
+		/* a reader that does not advance must fail here, not hang */
+		if (out->len > 100000)
+			g_error("the range reader does not advance:\n%.2000s", out->str);
+	}
+	ASSERT_OK(rc == 0, err);
+	/* after the end, next keeps answering 0 */
+	g_assert_cmpint(pegasus_range_reader_next(r, &list, &err), ==, 0);
+	g_assert_null(list);
+	pegasus_range_reader_close(r);
+}
+
+static void
+test_same_pages(void)
+{
+	static const int pages[] = {1, 4, 0};
+	static const int64_t limits[] = {0, 5};
+	static const char *const bounds[][2] = {
+		{"", ""}, {"k010", ""}, {"k005", "k012"}, {"k020", "k020"}, {"k020", "k010"}
+	};
+	int			checked = 0;
+	int			p,
+				l,
+				b,
+				rev,
+				incl,
+				filt;
+
+	if (client == NULL)
+	{
+		g_test_skip("PEGASUS_TEST_META not set: no onebox to test against");
+		return;
+	}
+	for (p = 0; p < (int) G_N_ELEMENTS(pages); p++)
+		for (l = 0; l < (int) G_N_ELEMENTS(limits); l++)
+			for (b = 0; b < (int) G_N_ELEMENTS(bounds); b++)
+				for (rev = 0; rev < 2; rev++)
+					for (incl = 0; incl < 2; incl++)
+						for (filt = 0; filt < 2; filt++)
+						{
+							PegasusMultiGetOptions o;
+							GString    *want = g_string_new(NULL);
+							GString    *got = g_string_new(NULL);
+							uint64_t	r0,
+										r1,
+										r2;
+
+							pegasus_multi_get_options_init(&o);
+							o.max_fetch_count = pages[p];
+							o.reverse = rev;
+							o.start_inclusive = incl;
+							o.stop_inclusive = !incl;
+							if (filt)
+							{
+								o.sort_key_filter.type = PEGASUS_FILTER_POSTFIX;
+								o.sort_key_filter.pattern = S("7");
+							}
+							r0 = rpcs();
+							read_sync(S(bounds[b][0]), S(bounds[b][1]), &o, limits[l], want);
+							r1 = rpcs();
+							read_reader(S(bounds[b][0]), S(bounds[b][1]), &o, limits[l], got);
+							r2 = rpcs();
+							if (strcmp(want->str, got->str) != 0 || r1 - r0 != r2 - r1)
+								g_error("page %d, limit %d, bounds [%s, %s], reverse %d, inclusive %d, filter %d:\n"
+										"multi_get_range (%d requests):\n%s\nreader (%d requests):\n%s",
+										pages[p], (int) limits[l], bounds[b][0], bounds[b][1],
+										rev, incl, filt, (int) (r1 - r0), want->str,
+										(int) (r2 - r1), got->str);
+							checked++;
+							g_string_free(want, TRUE);
+							g_string_free(got, TRUE);
+						}
+	g_assert_cmpint(checked, ==, 3 * 2 * 5 * 2 * 2 * 2);
+}
+
+/* The whole key in pages of 7: every record once, ascending. */
+static void
+test_every_record_once(void)
+{
+	PegasusMultiGetOptions o;
+	PegasusRangeReader *r;
+	PegasusKVList *list;
+	PegasusError err;
+	int			next = 0;
+	int			npages = 0;
+
+	if (client == NULL)
+	{
+		g_test_skip("PEGASUS_TEST_META not set: no onebox to test against");
+		return;
+	}
+	pegasus_multi_get_options_init(&o);
+	o.max_fetch_count = 7;
+	r = pegasus_table_range_reader(table, S("h"), S(""), S(""), &o, 0, 0, &err);
+	ASSERT_OK(r != NULL, err);
+	while (pegasus_range_reader_next(r, &list, &err) > 0)
+	{
+		size_t		i;
+
+		npages++;
+		for (i = 0; i < list->count; i++)
+		{
+			char		want[16];
+
+			g_snprintf(want, sizeof(want), "k%03d", next++);
+			g_assert_cmpmem(list->items[i].sort_key.data, list->items[i].sort_key.len,
+							want, strlen(want));
+		}
+		pegasus_kvlist_free(list);
+	}
+	g_assert_cmpint(err.code, ==, PEGASUS_OK);
+	g_assert_cmpint(next, ==, NKEYS);
+	g_assert_cmpint(npages, ==, (NKEYS + 6) / 7 + (NKEYS % 7 == 0 ? 1 : 0));
+	pegasus_range_reader_close(r);
+}
+
+/* Closing with the next page in flight: its reply is dropped, the client
+ * goes on. */
+static void
+test_close_in_flight(void)
+{
+	PegasusMultiGetOptions o;
+	PegasusRangeReader *r;
+	PegasusKVList *list;
+	PegasusError err;
+	PegasusValue v;
+	int			i;
+
+	if (client == NULL)
+	{
+		g_test_skip("PEGASUS_TEST_META not set: no onebox to test against");
+		return;
+	}
+	pegasus_multi_get_options_init(&o);
+	o.max_fetch_count = 4;
+	for (i = 0; i < 6; i++)
+	{
+		r = pegasus_table_range_reader(table, S("h"), S(""), S(""), &o, 0, 0, &err);
+		ASSERT_OK(r != NULL, err);
+		if (i % 2 == 1)
+		{
+			ASSERT_OK(pegasus_range_reader_next(r, &list, &err) == 1, err);
+			pegasus_kvlist_free(list);
+		}
+		pegasus_range_reader_close(r);
+		ASSERT_OK(pegasus_table_get(table, S("h"), S("k023"), 0, &v, &err), err);
+		g_assert_true(v.found);
+		g_assert_cmpmem(v.value.data, v.value.len, "v023", 4);
+		pegasus_value_free(&v);
+	}
+
+	/* refused arguments */
+	g_assert_null(pegasus_table_range_reader(table, S(""), S(""), S(""), &o, 0, 0, &err));
+	g_assert_cmpint(err.code, ==, PEGASUS_ERR_INVALID_ARGUMENT);
+	g_assert_null(pegasus_table_range_reader(table, S("h"), S(""), S(""), &o, -1, 0, &err));
+	g_assert_cmpint(err.code, ==, PEGASUS_ERR_INVALID_ARGUMENT);
+}
+
+static void
+test_no_violations(void)
+{
+	char	   *r;
+
+	if (client == NULL)
+	{
+		g_test_skip("PEGASUS_TEST_META not set: no onebox to test against");
+		return;
+	}
+	r = onebox_rawrpc_control(control_addr, "violations");
+	g_assert_nonnull(r);
+	g_assert_cmpstr(r, ==, "OK 0");
+	g_free(r);
+}
+
+static void
+setup(void)
+{
+	PegasusAppCreateOptions o;
+	PegasusError err;
+	GPtrArray  *keep = g_ptr_array_new_with_free_func(g_free);
+	PegasusSlice sks[NKEYS];
+	PegasusSlice vals[NKEYS];
+	int			i;
+
+	client = pegasus_client_new(meta_addr, NULL, &err);
+	g_assert_nonnull(client);
+	pegasus_client_set_timeout(client, 5000);
+	g_snprintf(table_name, sizeof(table_name), "tc_range_%d", (int) getpid());
+	pegasus_create_app_options_init(&o);
+	o.partition_count = 4;
+	ASSERT_OK(pegasus_client_create_app(client, table_name, &o, 5000, NULL, &err), err);
+	table = pegasus_client_open_table(client, table_name, 0, &err);
+	ASSERT_OK(table != NULL, err);
+	for (i = 0; i < NKEYS; i++)
+	{
+		char	   *k = g_strdup_printf("k%03d", i);
+		char	   *v = g_strdup_printf("v%03d", i);
+
+		g_ptr_array_add(keep, k);
+		g_ptr_array_add(keep, v);
+		sks[i] = S(k);
+		vals[i] = S(v);
+	}
+	ASSERT_OK(pegasus_table_multi_set(table, S("h"), sks, vals, NKEYS, 0, 0, &err), err);
+	/* a neighbouring hash key must never show up */
+	ASSERT_OK(pegasus_table_set(table, S("h0"), S("k001"), S("other"), 0, 0, &err), err);
+	g_ptr_array_free(keep, TRUE);
+}
+
+int
+main(int argc, char **argv)
+{
+	int			rc;
+	PegasusError err;
+
+	g_test_init(&argc, &argv, NULL);
+	meta_addr = g_getenv("PEGASUS_TEST_META");
+	control_addr = g_getenv("PEGASUS_TEST_CONTROL");
+	if (meta_addr == NULL || control_addr == NULL)
+		g_print("# PEGASUS_TEST_META / PEGASUS_TEST_CONTROL not set: onebox tests are skipped\n");
+	else
+		setup();
+	g_test_add_func("/client-range/same-pages", test_same_pages);
+	g_test_add_func("/client-range/every-record-once", test_every_record_once);
+	g_test_add_func("/client-range/close-in-flight", test_close_in_flight);
+	g_test_add_func("/client-range/zz-no-violations", test_no_violations);
+	rc = g_test_run();
+	if (client != NULL)
+	{
+		ASSERT_OK(pegasus_client_drop_app(client, table_name, false, 5000, &err), err);
+		pegasus_client_free(client);
+	}
+	return rc;
+}
