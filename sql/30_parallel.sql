@@ -74,6 +74,17 @@ SELECT count(*) FROM par;
 EXPLAIN (COSTS OFF) SELECT count(value) FROM par WHERE hash_key = 'h5';
 SELECT count(value) FROM par WHERE hash_key = 'h5';
 
+-- wide layout: the records of a hash key stay in one partition, so in
+-- one process
+SELECT pegasus_fdw_create_table('pegasus', 'regress_par_wide', 8);
+CREATE FOREIGN TABLE par_wide (hash_key text, a text, b integer)
+  SERVER pegasus OPTIONS (table 'regress_par_wide', layout 'wide');
+INSERT INTO par_wide SELECT 'k' || i, md5(i::text), i FROM generate_series(1, 1000) i;
+EXPLAIN (COSTS OFF) SELECT count(*), count(a), sum(b), count(DISTINCT hash_key) FROM par_wide;
+SELECT count(*), count(a), sum(b), count(DISTINCT hash_key) FROM par_wide;
+DROP FOREIGN TABLE par_wide;
+SELECT pegasus_fdw_drop_table('pegasus', 'regress_par_wide');
+
 -- serial answer for comparison
 SET max_parallel_workers_per_gather = 0;
 EXPLAIN (COSTS OFF) SELECT count(value), sum(length(value)) FROM par;
