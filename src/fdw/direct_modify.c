@@ -54,7 +54,8 @@ typedef struct PegFdwDirectState
 	PegasusSlice *sort_keys;
 	int			nkeys;
 	int64		processed;
-	int64		rpcs;
+	int64		rpcs;			/* writes (and the exist of an incr) */
+	int64		read_rpcs;		/* DELETE: the key reads */
 } PegFdwDirectState;
 
 static void
@@ -236,8 +237,11 @@ run_delete(ForeignScanState *node, PegFdwDirectState *ds)
 		Datum		h;
 		Datum		s;
 		MemoryContext oldcxt;
+		PegasusStats before;
+		PegasusStats after;
 
 		node->fdw_state = ds->scan_state;
+		pegasus_client_get_stats(ds->client, &before);
 		PG_TRY();
 		{
 			slot = pegfdw_iterate_scan(node);
@@ -247,6 +251,8 @@ run_delete(ForeignScanState *node, PegFdwDirectState *ds)
 			node->fdw_state = ds;
 		}
 		PG_END_TRY();
+		pegasus_client_get_stats(ds->client, &after);
+		ds->read_rpcs += (int64) (after.rpcs_sent - before.rpcs_sent);
 		if (TupIsNull(slot))
 			break;
 		h = slot_getattr(slot, t->hash_attno, &hnull);
@@ -456,6 +462,8 @@ pegfdw_explain_direct_modify(ForeignScanState *node, ExplainState *es)
 	}
 	if (es->analyze && ds->io)
 	{
+		if (ds->kind == PEGFDW_DIRECT_DELETE)
+			ExplainPropertyInteger("Pegasus Read RPCs", NULL, ds->read_rpcs, es);
 		ExplainPropertyInteger("Pegasus Write RPCs", NULL, ds->rpcs, es);
 		ExplainPropertyInteger("Pegasus Rows Modified", NULL, ds->processed, es);
 	}
