@@ -19,12 +19,15 @@ CREATE FUNCTION w14_error(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   m text;
   d text;
+  c text;
 BEGIN
   EXECUTE q;
   RETURN 'no error';
 EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL;
-  RETURN m || E'\n' || regexp_replace(d, '127\.0\.0\.1:[0-9]+', 'HOST:PORT', 'g');
+  GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, c = PG_EXCEPTION_CONTEXT;
+  RETURN m || E'\n' || regexp_replace(d, '127\.0\.0\.1:[0-9]+', 'HOST:PORT', 'g') ||
+    coalesce(E'\n' || (SELECT string_agg(l, E'\n') FROM regexp_split_to_table(c, E'\n') l
+                        WHERE l LIKE '%of this statement%'), '');
 END $$;
 
 -- the first multi_set reaching each replica fails with a non-retryable error
@@ -34,6 +37,14 @@ SELECT w14_error($$INSERT INTO w14 SELECT 'k' || (i % 8), i::text, 'v' || i FROM
 -- the rows the error reports as written are there, the others are not
 SELECT count(*) AS rows_written, count(DISTINCT hash_key) AS hash_keys_written
   FROM w14 WHERE hash_key LIKE 'k%';
+
+-- a statement that fails after writing rows one by one says how many it wrote:
+-- RETURNING keeps the rows apart, the sort-key move comes last and fails
+\! bash -c 'exec 7<>/dev/tcp/127.0.0.1/${PEGASUS_TEST_CONTROL##*:}; echo "fail * RPC_RRDB_RRDB_CHECK_AND_MUTATE 1 ERR_INVALID_DATA" >&7; read -r -t 5 r <&7; echo "$r"'
+SELECT w14_error($$UPDATE w14 SET value = 'upd', sort_key = CASE sort_key WHEN '3' THEN 'moved' ELSE sort_key END
+                   WHERE hash_key = 'k3' RETURNING sort_key$$);
+\! bash -c 'exec 7<>/dev/tcp/127.0.0.1/${PEGASUS_TEST_CONTROL##*:}; echo clear-faults >&7; read -r -t 5 r <&7; echo "$r"'
+SELECT sort_key, value FROM w14 WHERE hash_key = 'k3' ORDER BY 1;
 
 -- no reply at all: every row of the batch has an unknown outcome
 \! bash -c 'exec 7<>/dev/tcp/127.0.0.1/${PEGASUS_TEST_CONTROL##*:}; echo "fail * RPC_RRDB_RRDB_MULTI_PUT 1000 noreply" >&7; read -r -t 5 r <&7; echo "$r"'

@@ -604,18 +604,35 @@ report_batch_failure(PegFdwModifyState *ms, PegasusError *err,
 						err->endpoint) : 0));
 }
 
+/* Error context of a failed write: what the statement wrote before it. */
+static void
+written_before_context(void *arg)
+{
+	PegFdwModifyState *ms = (PegFdwModifyState *) arg;
+
+	if (ms->rows_written > 0)
+		errcontext("%lld rows of this statement were written to Pegasus before this error",
+				   (long long) ms->rows_written);
+}
+
 /* Runs a client call's bookkeeping and reports its failure. */
 static void
 finish_call(PegFdwModifyState *ms, bool ok, PegasusError *err,
 			const PegasusStats *before)
 {
 	PegasusStats after;
+	ErrorContextCallback cb;
 
 	pegasus_client_get_stats(ms->client, &after);
 	ms->rpcs += (int64) (after.rpcs_sent - before->rpcs_sent);
 	if (!ok)
 		pegfdw_note_failure(ms->entry, err);
+	cb.callback = written_before_context;
+	cb.arg = ms;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
 	pegfdw_check_call(ok, err, ms->table->servername, ms->table->table_name);
+	error_context_stack = cb.previous;
 }
 
 /* ----------------------------------------------------------------------
