@@ -86,5 +86,16 @@ UPDATE w15_ok SET value = 'ok2' WHERE hash_key = 'view';
 \! src/tools/pegasus-cli --meta "$PEGASUS_TEST_META" --table regress_w15 multi_get view
 DROP VIEW w15_ok;
 
+-- a statement timeout stops a long INSERT and COPY between batches; the
+-- connection is fine afterwards
+SET statement_timeout = '300ms';
+INSERT INTO w15 SELECT 'big' || i, 's', 'v' FROM generate_series(1, 2000000) i;  -- ERROR
+\set VERBOSITY terse
+COPY w15 FROM PROGRAM 'awk ''BEGIN { for (i = 0; i < 5000000; i++) printf "copy%d\ts\tv\n", i }''';  -- ERROR
+\set VERBOSITY default
+RESET statement_timeout;
+INSERT INTO w15 VALUES ('after', '1', 'ok');
+SELECT * FROM w15 WHERE hash_key = 'after';
+
 DROP FOREIGN TABLE w15;
 SELECT pegasus_fdw_drop_table('pegasus', 'regress_w15');
