@@ -93,8 +93,14 @@ make -s -j"$(nproc)" >/dev/null && make -s install >/dev/null || {
 	exit 1
 }
 cluster_init
-onebox_start --table bench:8 --table bench_big:8 --table bench_range:8 \
-	--table load_fdw:8 --table load_raw:8 || exit 1
+# The ports lie in the kernel's ephemeral range: a client socket of another
+# program may hold one for a moment, so a failed start is tried again.
+for attempt in 1 2 3; do
+	onebox_start --table bench:8 --table bench_big:8 --table bench_range:8 \
+		--table load_fdw:8 --table load_raw:8 && break
+	[ "$attempt" -eq 3 ] && exit 1
+	sleep 2
+done
 pg_start || exit 1
 WORK=$PEGASUS_WORKDIR
 CLI=(src/tools/pegasus-cli --meta "$PEGASUS_TEST_META" --timeout 30000)
