@@ -173,13 +173,23 @@ pegasus_call_start(PegasusCall *call)
 
 		if (!pegasus_route_refresh(table, call->deadline, &rerr))
 		{
-			call->err = rerr;
 			if (rerr.code == PEGASUS_ERR_TABLE_NOT_FOUND ||
 				rerr.code == PEGASUS_ERR_INTERRUPTED ||
 				rerr.code == PEGASUS_ERR_PROTOCOL)
+			{
+				call->err = rerr;
 				call_fail(call);
+			}
 			else
+			{
+				/*
+				 * A refresh cut short by the deadline or a meta outage: the
+				 * replica's answer that asked for it is the better cause.
+				 */
+				if (call->err.code == PEGASUS_OK)
+					call->err = rerr;
 				call_retry_later(call, true);
+			}
 			return;
 		}
 	}
@@ -416,12 +426,14 @@ pegasus_calls_step(PegasusCall **calls, int n, int64_t deadline)
 				 call->err.code == PEGASUS_ERR_CONNECT) &&
 				(call->state == PEGASUS_CALL_BACKOFF ||
 				 (call->nreq != NULL && call->nreq->written == 0 &&
-				  call->nreq->state == PEGASUS_NET_QUEUED)))
+				  call->nreq->state == PEGASUS_NET_QUEUED) ||
+				 !pegasus_codec_rpc_is_write(call->req.rpc)))
 			{
 				/*
 				 * Retrying after a rejection or a refused connection, and the
-				 * last attempt never left: as in call_retry_later, the cause
-				 * of the retries tells more than "timeout".
+				 * last attempt either never left or was a read (nothing to
+				 * be uncertain about): as in call_retry_later, the cause of
+				 * the retries tells more than "timeout".
 				 */
 				call_fail(call);
 				continue;
