@@ -64,6 +64,24 @@ refreshes=$(sed -n 2p <<<"$out")
 check "the scan refreshed its routing after the moves (refreshes: $refreshes)" \
 	[ "${refreshes:-0}" -ge 2 ]
 
+# --- the same scan shared by parallel workers --------------------------------
+PAR="SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;
+     SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 2;"
+expect_match "the parallel plan is used" "Parallel Foreign Scan" \
+	"$(printf '%s\nEXPLAIN (COSTS OFF) %s;\n' "$PAR" "$(printf "$SCAN_Q" fm_data)" | session)"
+t0=$(now_ms)
+printf '%s\n%s;\n' "$PAR" "$(printf "$SCAN_Q" fm_data)" | session >"$PEGASUS_WORKDIR/fm_par.out" &
+bg=$!
+sleep 0.3
+move_all fm_data
+t_move=$(($(now_ms) - t0))
+wait $bg
+t_end=$(($(now_ms) - t0))
+expect_eq "parallel scan during moves returns every row exactly once" "$want_scan" \
+	"$(cat "$PEGASUS_WORKDIR/fm_par.out")"
+check "moves happened while the parallel scan ran (moved at ${t_move} ms, ended at ${t_end} ms)" \
+	[ "$t_end" -gt "$((t_move + 50))" ]
+
 # --- sort-key range read in pages, primaries move mid-read ----------------
 RANGE_Q="SELECT count(*), sum(value::bigint), md5(string_agg(sort_key, ',' ORDER BY sort_key))
          FROM %s WHERE hash_key = 'big' AND sort_key >= 'r000101'"
