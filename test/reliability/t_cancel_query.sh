@@ -6,7 +6,7 @@
 . "$(dirname "$0")/fault_lib.sh"
 
 setup_db rel_cancel || { not_ok "scratch database"; tap_done; exit 1; }
-trap 'restore_onebox; control drop-table cq_data >/dev/null' EXIT
+trap 'restore_onebox; control drop-table cq_data >/dev/null; control drop-table cq_pdata >/dev/null' EXIT
 
 app=$(create_table cq_data 1)
 port=$(replica_of "$app" 0)
@@ -16,6 +16,10 @@ sql "CREATE FOREIGN TABLE cq (hash_key text, sort_key text COLLATE \"C\", value 
        SERVER pegasus OPTIONS (table 'cq_data', fetch_size '50', scan_rate_limit '200');
      INSERT INTO cq SELECT 'h' || (i % 10), 's' || lpad(i::text, 4, '0'), i::text
        FROM generate_series(1, 2000) i" >/dev/null
+create_table cq_pdata 8 >/dev/null
+sql "CREATE FOREIGN TABLE cq_par (hash_key text, sort_key text COLLATE \"C\", value text)
+       SERVER pegasus OPTIONS (table 'cq_pdata', fetch_size '20', scan_rate_limit '100');
+     INSERT INTO cq_par SELECT * FROM cq" >/dev/null
 
 LONG_SCAN="SELECT sum(value::int) FROM cq_slow;"	# 10 s at 200 rows per second
 SLOW_GET="SELECT value FROM cq WHERE hash_key = 'h1' AND sort_key = 's0001';"
@@ -27,8 +31,8 @@ expect_eq "data is there" "2000" "$(sess_run "SELECT count(*) FROM cq;")"
 # cancel_during NAME STATEMENT [LATENCY]: cancels the statement 0.5 s in.
 cancel_during()
 {
-	local name=$1 stmt=$2 lat=${3:-0} t0 el out
-	[ "$lat" -gt 0 ] && control latency "$port" "$lat" >/dev/null
+	local name=$1 stmt=$2 lat=${3:-0} lport=${4:-$port} t0 el out
+	[ "$lat" -gt 0 ] && control latency "$lport" "$lat" >/dev/null
 	sess_send "$stmt"
 	sleep 0.5
 	expect_eq "$name: the statement is still running when cancelled" "active" \
@@ -37,7 +41,7 @@ cancel_during()
 	sql "SELECT pg_cancel_backend($pid)" >/dev/null
 	out=$(sess_wait)
 	el=$(($(now_ms) - t0))
-	control latency "$port" 0 >/dev/null
+	control latency "$lport" 0 >/dev/null
 	expect_match "$name: cancelled" "canceling statement due to user request" "$out"
 	within "$name: cancel takes effect within one second" 1000 "$el"
 }
@@ -83,6 +87,20 @@ after "slow RPC cancel"
 cancel_during "slow multi_get" \
 	"SELECT string_agg(value, ',' ORDER BY sort_key) FROM cq WHERE hash_key = 'h5' AND sort_key IN ('s0005', 's0015');" 1500
 after "slow multi_get cancel"
+# a meta server call (list_apps) that does not come back
+cancel_during "slow meta call" "SELECT count(*) FROM pegasus_fdw_list_tables('pegasus');" 3000 \
+	"${PEGASUS_TEST_META##*:}"
+after "slow meta call cancel"
+# a parallel scan: the leader and its workers all stop
+sess_run "SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 2;" >/dev/null
+PAR_SCAN="SELECT sum(value::int) FROM cq_par;"
+expect_match "the parallel plan is used" "Parallel Foreign Scan" \
+	"$(sess_run "EXPLAIN (COSTS OFF) ${PAR_SCAN}")"
+cancel_during "parallel scan" "$PAR_SCAN"
+expect_eq "parallel scan: no worker is left running" "0" \
+	"$(sql "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'parallel worker'")"
+sess_run "RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size; RESET max_parallel_workers_per_gather;" >/dev/null
+after "parallel scan cancel"
 timeout_during "long scan" "$LONG_SCAN"
 after "long scan timeout"
 timeout_during "slow RPC" "$SLOW_GET" 3000
