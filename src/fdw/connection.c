@@ -21,6 +21,8 @@
  */
 #include "postgres.h"
 
+#include <sys/stat.h>
+
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_foreign_server.h"
@@ -64,6 +66,102 @@ static void pegfdw_xact_callback(XactEvent event, void *arg);
 static void pegfdw_inval_callback(Datum arg, int cacheid, uint32 hashvalue);
 
 /*
+ * The wait set of the last wait, kept for the next one when the client
+ * waits on the same sockets for the same events (a point query waits once
+ * per RPC, and building a set costs an epoll instance and a registration
+ * per socket).  A closed socket leaves the epoll instance by itself; its
+ * number may then be given to a new socket, which is told apart by its
+ * inode, so a kept set never waits on a socket it does not hold.
+ */
+#define WAIT_SET_KEPT_FDS 8
+
+static WaitEventSet *kept_set = NULL;
+static int	kept_nfds = -1;
+static PegasusPollFd kept_fds[WAIT_SET_KEPT_FDS];
+static ino_t kept_inodes[WAIT_SET_KEPT_FDS];
+
+/* The kept set if it serves fds, else NULL. */
+static WaitEventSet *
+kept_wait_set(PegasusPollFd *fds, int nfds)
+{
+	int			i;
+
+	if (kept_set == NULL || nfds != kept_nfds)
+		return NULL;
+	for (i = 0; i < nfds; i++)
+	{
+		struct stat st;
+
+		if (fds[i].fd != kept_fds[i].fd || fds[i].events != kept_fds[i].events ||
+			fstat(fds[i].fd, &st) != 0 || st.st_ino != kept_inodes[i])
+			return NULL;
+	}
+	return kept_set;
+}
+
+/*
+ * Builds a wait set for fds, kept (in TopMemoryContext) for later waits
+ * when it has few sockets that can be told apart; the previously kept set
+ * is freed.
+ */
+static WaitEventSet *
+build_wait_set(PegasusPollFd *fds, int nfds)
+{
+	ino_t		inodes[WAIT_SET_KEPT_FDS];
+	bool		keep = nfds <= WAIT_SET_KEPT_FDS;
+	WaitEventSet *set;
+	int			i;
+
+	if (kept_set != NULL)
+	{
+		WaitEventSet *old = kept_set;
+
+		kept_set = NULL;
+		kept_nfds = -1;
+		FreeWaitEventSet(old);
+	}
+	for (i = 0; keep && i < nfds; i++)
+	{
+		struct stat st;
+
+		if (fstat(fds[i].fd, &st) != 0)
+			keep = false;
+		else
+			inodes[i] = st.st_ino;
+	}
+	set = CreateWaitEventSet(keep ? TopMemoryContext : CurrentMemoryContext,
+							 nfds + 2);
+	if (keep)
+		kept_set = set;			/* freed by the next build, even on error */
+	AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	/* a stand-alone backend (postgres --single) has no postmaster */
+	if (IsUnderPostmaster)
+		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+	for (i = 0; i < nfds; i++)
+	{
+		uint32		ev = 0;
+
+		if (fds[i].events & PEGASUS_POLL_IN)
+			ev |= WL_SOCKET_READABLE;
+		if (fds[i].events & PEGASUS_POLL_OUT)
+			ev |= WL_SOCKET_WRITEABLE;
+		if (ev == 0)
+			ev = WL_SOCKET_READABLE;
+		AddWaitEventToSet(set, ev, fds[i].fd, NULL, (void *) (intptr_t) i);
+	}
+	if (keep)
+	{
+		for (i = 0; i < nfds; i++)
+		{
+			kept_fds[i] = fds[i];
+			kept_inodes[i] = inodes[i];
+		}
+		kept_nfds = nfds;
+	}
+	return set;
+}
+
+/*
  * The wait hook: sleeps on the client's sockets and on our latch, so that
  * cancel, statement_timeout and postmaster death are noticed while waiting.
  * Returns -1 (abandon the call) when an interrupt that ends the query is
@@ -88,25 +186,12 @@ pegfdw_wait_hook(void *arg, PegasusPollFd *fds, int nfds, int timeout_ms)
 		int			i;
 		int			ready = 0;
 
-		set = CreateWaitEventSet(CurrentMemoryContext, nfds + 2);
+		set = kept_wait_set(fds, nfds);
+		if (set == NULL)
+			set = build_wait_set(fds, nfds);
 		occurred = palloc(sizeof(WaitEvent) * (nfds + 2));
-		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-		/* a stand-alone backend (postgres --single) has no postmaster */
-		if (IsUnderPostmaster)
-			AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
 		for (i = 0; i < nfds; i++)
-		{
-			uint32		ev = 0;
-
 			fds[i].revents = 0;
-			if (fds[i].events & PEGASUS_POLL_IN)
-				ev |= WL_SOCKET_READABLE;
-			if (fds[i].events & PEGASUS_POLL_OUT)
-				ev |= WL_SOCKET_WRITEABLE;
-			if (ev == 0)
-				ev = WL_SOCKET_READABLE;
-			AddWaitEventToSet(set, ev, fds[i].fd, NULL, (void *) (intptr_t) i);
-		}
 		n = WaitEventSetWait(set, timeout_ms, occurred, nfds + 2,
 							 PG_WAIT_EXTENSION);
 		for (i = 0; i < n; i++)
@@ -127,7 +212,8 @@ pegfdw_wait_hook(void *arg, PegasusPollFd *fds, int nfds, int timeout_ms)
 					fds[k].revents |= PEGASUS_POLL_OUT;
 			}
 		}
-		FreeWaitEventSet(set);
+		if (set != kept_set)
+			FreeWaitEventSet(set);
 		pfree(occurred);
 		result = ready;
 	}
