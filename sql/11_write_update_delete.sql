@@ -121,12 +121,26 @@ UPDATE w11n SET value = value + 1 WHERE hash_key = 'n' AND sort_key = 'missing';
 UPDATE w11n SET value = value + 1 WHERE hash_key = 'n' AND sort_key = 'c';
 \set QUIET on
 \! src/tools/pegasus-cli --meta "$PEGASUS_TEST_META" --table regress_w11 exist n missing
+-- in WITH, a direct incr or DELETE does not count in the statement's command tag
+CREATE TABLE w11_log (v bigint);
+INSERT INTO w11n VALUES ('d', '1', 1), ('d', '2', 2), ('d', '3', 3);
+EXPLAIN (VERBOSE, COSTS OFF)
+WITH d AS (DELETE FROM w11n WHERE hash_key = 'd') INSERT INTO w11_log VALUES (0);
+\set QUIET off
+WITH u AS (UPDATE w11n SET value = value + 1 WHERE hash_key = 'n' AND sort_key = 'c' RETURNING value)
+  INSERT INTO w11_log SELECT value FROM u;
+WITH d AS (DELETE FROM w11n WHERE hash_key = 'd') INSERT INTO w11_log VALUES (0);
+\set QUIET on
+SELECT v FROM w11_log ORDER BY 1;
+SELECT count(*) FROM w11n WHERE hash_key = 'd';
+DROP TABLE w11_log;
 -- other forms are not incr
 EXPLAIN (VERBOSE, COSTS OFF) UPDATE w11n SET value = value * 2 WHERE hash_key = 'n' AND sort_key = 'c';
 EXPLAIN (VERBOSE, COSTS OFF) UPDATE w11n SET value = value + 1 WHERE hash_key = 'n';
--- the result must fit the column: Pegasus has stored it already
+-- the result must fit the column: refused before incr is sent
 INSERT INTO w11i VALUES ('n', 'i', 2147483647);
 UPDATE w11i SET value = value + 1 WHERE hash_key = 'n' AND sort_key = 'i';  -- ERROR
+\echo :LAST_ERROR_SQLSTATE
 \! src/tools/pegasus-cli --meta "$PEGASUS_TEST_META" --table regress_w11 get n i
 -- a stored value that is not an integer
 \! src/tools/pegasus-cli --meta "$PEGASUS_TEST_META" --table regress_w11 set n s abc

@@ -1,7 +1,8 @@
 --
 -- Bad input to writes: empty, NULL and oversized keys in UPDATE, DELETE and
 -- INSERT ... ON CONFLICT; NULLs Pegasus cannot store; increments of values
--- that are not integers or would overflow; statements with one bad row.
+-- that are not plain decimal integers or would overflow; statements with one
+-- bad row; rows near and over the cluster's write size limit.
 --
 SELECT pegasus_fdw_create_table('pegasus', 'regress_bad_writes', 4);
 CREATE FOREIGN TABLE w (hash_key text, sort_key text, value bigint)
@@ -10,6 +11,23 @@ CREATE FOREIGN TABLE wt (hash_key text, sort_key text, value text)
   SERVER pegasus OPTIONS (table 'regress_bad_writes');
 CREATE FUNCTION pg_temp.rpcs() RETURNS bigint LANGUAGE sql AS
   $$SELECT rpcs_sent FROM pegasus_fdw_connections() WHERE server_name = 'pegasus'$$;
+-- Runs a statement expected to fail; returns its SQLSTATE, message, detail
+-- (the replica endpoint masked) and hint.
+CREATE FUNCTION pg_temp.error_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  s text;
+  m text;
+  d text;
+  h text;
+BEGIN
+  EXECUTE q;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT,
+    d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  RETURN s || ': ' || m || E'\n' || regexp_replace(d, '127\.0\.0\.1:[0-9]+', 'HOST:PORT', 'g') ||
+    E'\n' || h;
+END $$;
 
 INSERT INTO w VALUES ('a', 'n', 1), ('a', 'max', 9223372036854775807);
 INSERT INTO wt VALUES ('a', 'word', 'abc'), ('a', 'empty', ''), ('a', 'space', ' 5');
@@ -48,19 +66,35 @@ SELECT sort_key, value FROM w WHERE hash_key = 'a' AND sort_key IN ('n', 'max') 
 INSERT INTO w VALUES ('a', 'n', 7) ON CONFLICT (hash_key) DO NOTHING;  -- ERROR
 INSERT INTO w VALUES ('a', 'n', 7) ON CONFLICT (hash_key, sort_key) DO UPDATE SET value = 8;  -- ERROR
 
--- increments of stored values that are not integers, or would overflow,
--- are refused and change nothing
+-- increments of stored values that are not plain decimal integers (Pegasus
+-- reads 010 as octal 8, 0x10 as 16 and an empty value as 0; PostgreSQL reads
+-- 010 as 10), or whose result would overflow, are refused after the read
+-- and before incr is sent
+INSERT INTO wt VALUES ('a', 'oct', '010'), ('a', 'hex', '0x10'), ('a', 'plus', '+5'),
+  ('a', 'huge', '99999999999999999999'), ('a', 'neg', '-5'), ('a', 'zero', '-0');
+SELECT value FROM w WHERE hash_key = 'a' AND sort_key = 'oct';
+SELECT pg_temp.rpcs() AS mark \gset
 UPDATE w SET value = value + 1 WHERE hash_key = 'a' AND sort_key = 'word';  -- ERROR
+UPDATE w SET value = value + 1 WHERE hash_key = 'a' AND sort_key = 'oct' RETURNING value;  -- ERROR
+\echo :LAST_ERROR_SQLSTATE
+UPDATE w SET value = value + 1 WHERE hash_key = 'a' AND sort_key = 'hex';  -- ERROR
+UPDATE w SET value = value + 2 WHERE hash_key = 'a' AND sort_key = 'empty';  -- ERROR
+UPDATE w SET value = value + 1 WHERE hash_key = 'a' AND sort_key = 'space';  -- ERROR
+UPDATE w SET value = value + 1 WHERE hash_key = 'a' AND sort_key = 'plus';  -- ERROR
+\echo :LAST_ERROR_SQLSTATE
 UPDATE w SET value = value + 1 WHERE hash_key = 'a' AND sort_key = 'max';  -- ERROR
+\echo :LAST_ERROR_SQLSTATE
+UPDATE w SET value = value - 1 WHERE hash_key = 'a' AND sort_key = 'huge';  -- ERROR
+\echo :LAST_ERROR_SQLSTATE
+-- one get each, no incr
+SELECT pg_temp.rpcs() - :mark AS rpcs_sent;
 UPDATE w SET value = value - 1 WHERE hash_key = 'a' AND sort_key = 'max';
 \echo :ROW_COUNT
 UPDATE w SET value = value + 1 WHERE hash_key = 'a' AND sort_key = 'max';
 \echo :ROW_COUNT
+UPDATE w SET value = value + 1 WHERE hash_key = 'a' AND sort_key = 'neg' RETURNING value;
+UPDATE w SET value = value + 1 WHERE hash_key = 'a' AND sort_key = 'zero' RETURNING value;
 SELECT sort_key, value FROM wt WHERE hash_key = 'a' ORDER BY 1;
--- an empty stored value counts as 0 for Pegasus; SQL cannot read it as bigint
-UPDATE w SET value = value + 2 WHERE hash_key = 'a' AND sort_key = 'empty';
-\echo :ROW_COUNT
-SELECT value FROM w WHERE hash_key = 'a' AND sort_key = 'empty';
 
 -- a statement with one bad row writes none of the rows before it
 INSERT INTO wt VALUES ('m', '1', 'a'), ('m', '2', 'b'), ('', '3', 'c'), ('m', '4', 'd');  -- ERROR
@@ -74,14 +108,24 @@ c	4	d
 \.
 SELECT count(*) FROM wt WHERE hash_key = 'c';
 
--- large values: one request per row keeps each write under the cluster's
--- write size limit (1 MiB by default)
-ALTER FOREIGN TABLE wt OPTIONS (ADD batch_size '1');
+-- large values: the rows of a hash key in a batch are split into requests
+-- within the cluster's write size limit (1 MiB by default), here two
+SELECT pg_temp.rpcs() AS mark \gset
 INSERT INTO wt SELECT 'big', 's' || i, repeat('v', 400000) FROM generate_series(1, 3) i;
+SELECT pg_temp.rpcs() - :mark AS rpcs_sent;
 SELECT sort_key, length(value) FROM wt WHERE hash_key = 'big' ORDER BY 1;
+-- so are batched UPDATEs and sort-key moves
+UPDATE wt SET value = repeat('w', 400000) WHERE hash_key = 'big';
+UPDATE wt SET sort_key = 't' || sort_key WHERE hash_key = 'big';
+SELECT sort_key, length(value), left(value, 1) FROM wt WHERE hash_key = 'big' ORDER BY 1;
 DELETE FROM wt WHERE hash_key = 'big';
 \echo :ROW_COUNT
 SELECT count(*) FROM wt WHERE hash_key = 'big';
+-- a single row over the limit is refused by Pegasus, with a hint; alone or
+-- in a batch (where the rows of other requests are written)
+SELECT pg_temp.error_of($$INSERT INTO wt VALUES ('huge', '1', repeat('v', 1100000))$$);
+SELECT pg_temp.error_of($$INSERT INTO wt VALUES ('huge', '2', repeat('v', 1100000)), ('small', '1', 'v')$$);
+SELECT hash_key, sort_key, length(value) FROM wt WHERE hash_key IN ('huge', 'small') ORDER BY 1, 2;
 
 DROP FOREIGN TABLE w, wt;
 SELECT pegasus_fdw_drop_table('pegasus', 'regress_bad_writes');

@@ -497,6 +497,28 @@ sqlstate_of(PegasusErrorKind code)
 }
 
 /*
+ * A hint for a server's refusal, or NULL.  ERR_INVALID_DATA answering a
+ * write is what Pegasus sends for a request over max_allowed_write_size.
+ */
+const char *
+pegfdw_error_hint(const PegasusError *err)
+{
+	static const char *const writes[] = {
+		"set", "multi_set", "del", "multi_del", "incr", "check_and_set",
+		"check_and_mutate"
+	};
+	int			i;
+
+	if (err->code != PEGASUS_ERR_SERVER ||
+		strcmp(err->server_error, "ERR_INVALID_DATA") != 0)
+		return NULL;
+	for (i = 0; i < (int) lengthof(writes); i++)
+		if (strcmp(err->rpc, writes[i]) == 0)
+			return "The write may exceed the cluster's max_allowed_write_size (1 MiB by default); Pegasus refuses larger write requests.";
+	return NULL;
+}
+
+/*
  * Report an error returned by the Pegasus client.
  *
  * err is a caller-owned PegasusError with fixed-size text, so nothing needs
@@ -589,6 +611,8 @@ pegfdw_report_error(int elevel, const PegasusError *err,
 					 errdetail_internal("%s%s%s", detail,
 										show_name ? " Server error: " : "",
 										show_name ? err->server_error : ""),
+					 pegfdw_error_hint(err) ?
+					 errhint("%s", pegfdw_error_hint(err)) : 0,
 					 where[0] ? errcontext("%s", where) : 0));
 			break;
 		default:

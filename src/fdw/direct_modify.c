@@ -6,15 +6,21 @@
  * DELETE: the scan planned for the statement runs as it would for a
  * SELECT, reading keys only (its value is not needed, so it asks Pegasus
  * for no values); the keys it yields are removed in multi_del batches of
- * batch_size keys, one per hash key, sent concurrently.  The command tag
- * counts the keys removed.  Each batch is atomic per hash key; the whole is
- * not.
+ * batch_size keys (fewer when the keys are large: a request stays within
+ * PEGFDW_MAX_WRITE_BYTES), one per hash key, sent concurrently.  The command
+ * tag counts the keys removed.  Each batch is atomic per hash key; the
+ * whole is not.
  *
- * UPDATE ... SET value = value + n: exist, then incr.  incr adds to a
- * missing record as if it held 0, creating it, so the existence check keeps
- * UPDATE from creating rows; a record deleted between the two calls is
- * created again.  An incr is never sent twice: when its reply is lost the
- * statement fails saying the outcome is unknown.
+ * UPDATE ... SET value = value + n: get, then incr.  incr adds to a missing
+ * record as if it held 0, creating it, so the read keeps UPDATE from
+ * creating rows; a record deleted between the two calls is created again.
+ * The read also checks the stored value: Pegasus parses it as C strtoll
+ * with base 0 does (a leading 0 is octal, 0x hexadecimal, leading blanks
+ * and '+' are taken, empty is 0), PostgreSQL in decimal, so only a plain
+ * decimal means the same number to both; anything else is refused, and so
+ * is a result out of the column's range, before incr is sent.  An incr is
+ * never sent twice: when its reply is lost the statement fails saying the
+ * outcome is unknown.
  *
  * src/fdw/direct_modify.c
  *
@@ -24,6 +30,7 @@
 
 #include "catalog/pg_type.h"
 #include "commands/explain.h"
+#include "common/int.h"
 #include "executor/executor.h"
 #include "nodes/nodeFuncs.h"
 #include "utils/builtins.h"
@@ -46,6 +53,7 @@ typedef struct PegFdwDirectState
 	bool		pinned;
 	bool		started;
 	bool		done;
+	bool		set_processed;	/* the command tag counts the rows */
 	List	   *exprstates;		/* incr: hash key, sort key, amount */
 	void	   *scan_state;		/* DELETE: the key scan's state */
 	MemoryContext batch_cxt;
@@ -53,8 +61,9 @@ typedef struct PegFdwDirectState
 	PegasusSlice *hash_keys;	/* DELETE: keys waiting for multi_del */
 	PegasusSlice *sort_keys;
 	int			nkeys;
+	size_t		key_bytes;		/* their size in multi_del requests */
 	int64		processed;
-	int64		rpcs;			/* writes (and the exist of an incr) */
+	int64		rpcs;			/* writes (and the get of an incr) */
 	int64		read_rpcs;		/* DELETE: the key reads */
 } PegFdwDirectState;
 
@@ -81,6 +90,7 @@ pegfdw_begin_direct_modify(ForeignScanState *node, int eflags)
 	ds->kind = intVal(list_nth(info, PegFdwDirectInfoKind));
 	ds->sign = intVal(list_nth(info, PegFdwDirectInfoSign));
 	ds->table = pegfdw_get_table((Oid) intVal(list_nth(info, PegFdwDirectInfoTableOid)));
+	ds->set_processed = intVal(list_nth(info, PegFdwDirectInfoSetProcessed)) != 0;
 	ds->scan_description = strVal(list_nth(scanpriv, PegFdwScanPrivateDescription));
 	ds->batch_size = Max(ds->table->batch_size, 1);
 
@@ -212,6 +222,7 @@ flush_deletes(PegFdwDirectState *ds)
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("could not delete a batch of %d rows from Pegasus table \"%s\"",
 						ds->nkeys, ds->table->table_name),
+				 pegfdw_error_hint(&err) ? errhint("%s", pegfdw_error_hint(&err)) : 0,
 				 errdetail_internal("%s Of this batch, " INT64_FORMAT " rows were removed, " INT64_FORMAT " were not and " INT64_FORMAT " may or may not have been removed; " INT64_FORMAT " rows of earlier batches of this statement were removed.",
 									err.message, done,
 									(int64) ds->nkeys - done - unknown, unknown,
@@ -220,6 +231,7 @@ flush_deletes(PegFdwDirectState *ds)
 	pegfdw_check_call(true, &err, ds->table->servername, ds->table->table_name);
 	ds->processed += ds->nkeys;
 	ds->nkeys = 0;
+	ds->key_bytes = 0;
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextReset(ds->batch_cxt);
 }
@@ -236,6 +248,9 @@ run_delete(ForeignScanState *node, PegFdwDirectState *ds)
 		bool		snull;
 		Datum		h;
 		Datum		s;
+		struct varlena *hv;
+		struct varlena *sv;
+		size_t		bytes;
 		MemoryContext oldcxt;
 		PegasusStats before;
 		PegasusStats after;
@@ -259,16 +274,150 @@ run_delete(ForeignScanState *node, PegFdwDirectState *ds)
 		s = slot_getattr(slot, t->sort_attno, &snull);
 		if (hnull || snull)
 			continue;
+		hv = PG_DETOAST_DATUM_PACKED(h);
+		sv = PG_DETOAST_DATUM_PACKED(s);
+
+		/*
+		 * Keys go in one request per run of a hash key (see flush_deletes);
+		 * the batch is sent first when this key would take the requests
+		 * over the write size limit.
+		 */
+		bytes = PEGFDW_WRITE_ENTRY_BYTES + VARSIZE_ANY_EXHDR(sv);
+		if (ds->nkeys == 0 ||
+			ds->hash_keys[ds->nkeys - 1].len != VARSIZE_ANY_EXHDR(hv) ||
+			memcmp(ds->hash_keys[ds->nkeys - 1].data, VARDATA_ANY(hv),
+				   VARSIZE_ANY_EXHDR(hv)) != 0)
+			bytes += PEGFDW_WRITE_REQUEST_BYTES + VARSIZE_ANY_EXHDR(hv);
+		if (ds->nkeys > 0 && ds->key_bytes + bytes > PEGFDW_MAX_WRITE_BYTES)
+		{
+			flush_deletes(ds);
+			bytes = PEGFDW_WRITE_REQUEST_BYTES + VARSIZE_ANY_EXHDR(hv) +
+				PEGFDW_WRITE_ENTRY_BYTES + VARSIZE_ANY_EXHDR(sv);
+		}
 		oldcxt = MemoryContextSwitchTo(ds->batch_cxt);
-		ds->hash_keys[ds->nkeys] = varlena_bytes(h);
-		ds->sort_keys[ds->nkeys] = varlena_bytes(s);
-		ds->nkeys++;
+		ds->hash_keys[ds->nkeys] = varlena_bytes(PointerGetDatum(hv));
+		ds->sort_keys[ds->nkeys] = varlena_bytes(PointerGetDatum(sv));
 		MemoryContextSwitchTo(oldcxt);
+		ds->nkeys++;
+		ds->key_bytes += bytes;
 		if (ds->nkeys >= ds->batch_size)
 			flush_deletes(ds);
 	}
 	flush_deletes(ds);
-	node->ss.ps.state->es_processed += ds->processed;
+	if (ds->set_processed)
+		node->ss.ps.state->es_processed += ds->processed;
+}
+
+/* What parse_plain_decimal found. */
+typedef enum PegFdwDecimal
+{
+	PEGFDW_DECIMAL_OK,
+	PEGFDW_DECIMAL_INVALID,		/* not a plain decimal integer */
+	PEGFDW_DECIMAL_RANGE		/* a plain decimal outside int64 */
+} PegFdwDecimal;
+
+/*
+ * Parses a stored value that Pegasus's incr and PostgreSQL read as the same
+ * number: an optional minus sign, then decimal digits without leading zeros
+ * ("0" itself excepted), nothing else.
+ */
+static PegFdwDecimal
+parse_plain_decimal(const char *p, size_t len, int64 *out)
+{
+	size_t		i = 0;
+	bool		neg = false;
+	bool		range = false;
+	uint64		limit;
+	uint64		acc = 0;
+
+	if (len > 0 && p[0] == '-')
+	{
+		neg = true;
+		i = 1;
+	}
+	if (i == len || (p[i] == '0' && len - i > 1))
+		return PEGFDW_DECIMAL_INVALID;
+	limit = neg ? (uint64) PG_INT64_MAX + 1 : (uint64) PG_INT64_MAX;
+	for (; i < len; i++)
+	{
+		unsigned	d = (unsigned char) p[i] - '0';
+
+		if (d > 9)
+			return PEGFDW_DECIMAL_INVALID;
+		if (acc > (limit - d) / 10)
+			range = true;
+		else
+			acc = acc * 10 + d;
+	}
+	if (range)
+		return PEGFDW_DECIMAL_RANGE;
+	if (neg)
+		*out = acc == (uint64) PG_INT64_MAX + 1 ? PG_INT64_MIN : -(int64) acc;
+	else
+		*out = (int64) acc;
+	return PEGFDW_DECIMAL_OK;
+}
+
+/* "(hash key, sort key)" of a record, for messages. */
+static char *
+record_text(PegasusSlice h, PegasusSlice s)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '(');
+	pegfdw_append_key(&buf, h);
+	appendStringInfoString(&buf, ", ");
+	pegfdw_append_key(&buf, s);
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
+/* Does v fit the value column's type? */
+static bool
+fits_value_column(PegFdwDirectState *ds, int64 v)
+{
+	Oid			t = ds->table->columns[ds->table->value_attno - 1].typid;
+
+	return !((t == INT4OID && (v < PG_INT32_MIN || v > PG_INT32_MAX)) ||
+			 (t == INT2OID && (v < PG_INT16_MIN || v > PG_INT16_MAX)));
+}
+
+/*
+ * Refuses an increment of a stored value that Pegasus and PostgreSQL would
+ * not read alike, or whose result would not fit the column; nothing has
+ * been sent but the read.
+ */
+static void
+check_incr(PegFdwDirectState *ds, PegasusSlice h, PegasusSlice s,
+		   PegasusSlice stored, int64 amount)
+{
+	PegFdwTable *t = ds->table;
+	PegFdwColumn *vc = &t->columns[t->value_attno - 1];
+	StringInfoData shown;
+	int64		base = 0;
+	int64		result;
+	PegFdwDecimal parsed = parse_plain_decimal(stored.data, stored.len, &base);
+
+	if (parsed == PEGFDW_DECIMAL_OK &&
+		!pg_add_s64_overflow(base, amount, &result) &&
+		fits_value_column(ds, result))
+		return;
+	initStringInfo(&shown);
+	pegfdw_append_key(&shown, stored);
+	if (parsed == PEGFDW_DECIMAL_INVALID)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("cannot increment the value of foreign table \"%s\"",
+						t->relname),
+				 errdetail("Record %s holds %s, which is not a plain decimal integer (an optional minus sign and digits without leading zeros), so Pegasus could read it as another number than PostgreSQL does, or not at all. The value was not changed.",
+						   record_text(h, s), shown.data)));
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("incremented value of column \"%s\" of foreign table \"%s\" would be out of range for type %s",
+					vc->name, t->relname, format_type_be(vc->typid)),
+			 errdetail("Record %s holds %s and the increment is " INT64_FORMAT ". The value was not changed.",
+					   record_text(h, s), shown.data, amount)));
 }
 
 /* The new value as a Datum of the value column's type, range-checked. */
@@ -277,8 +426,8 @@ incr_result_datum(PegFdwDirectState *ds, int64 v)
 {
 	Oid			t = ds->table->columns[ds->table->value_attno - 1].typid;
 
-	if ((t == INT4OID && (v < PG_INT32_MIN || v > PG_INT32_MAX)) ||
-		(t == INT2OID && (v < PG_INT16_MIN || v > PG_INT16_MAX)))
+	/* checked before incr, but another client may have changed the value */
+	if (!fits_value_column(ds, v))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("value " INT64_FORMAT " of column \"%s\" is out of range for type %s",
@@ -307,7 +456,8 @@ run_incr(ForeignScanState *node, PegFdwDirectState *ds)
 	PegasusSlice s;
 	int64		amount;
 	int64		new_value = 0;
-	bool		exists = false;
+	PegasusValue current;
+	PegasusSlice stored;
 	PegasusError err;
 	PegasusStats before;
 	bool		ok;
@@ -346,13 +496,24 @@ run_incr(ForeignScanState *node, PegFdwDirectState *ds)
 
 	pegasus_error_clear(&err);
 	pegasus_client_get_stats(ds->client, &before);
-	ok = pegasus_table_exist(ds->pt, h, s, t->timeout_ms, &exists, &err);
+	memset(&current, 0, sizeof(current));
+	ok = pegasus_table_get(ds->pt, h, s, t->timeout_ms, &current, &err);
 	count_rpcs(ds, &before);
 	if (!ok)
 		pegfdw_note_failure(ds->entry, &err);
 	pegfdw_check_call(ok, &err, t->servername, t->table_name);
-	if (!exists)
+	if (!current.found)
+	{
+		pegasus_value_free(&current);
 		return slot;
+	}
+	/* copied, so that no client memory is held when an error is raised */
+	stored.len = current.value.len;
+	stored.data = palloc(stored.len + 1);
+	if (stored.len > 0)
+		memcpy((char *) stored.data, current.value.data, stored.len);
+	pegasus_value_free(&current);
+	check_incr(ds, h, s, stored, amount);
 
 	pegasus_error_clear(&err);
 	pegasus_client_get_stats(ds->client, &before);
@@ -368,7 +529,8 @@ run_incr(ForeignScanState *node, PegFdwDirectState *ds)
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 					 errmsg("cannot increment the value of foreign table \"%s\"",
 							t->relname),
-					 errdetail("Pegasus refused incr: the stored value is not a decimal integer or the result overflows.")));
+					 errdetail("Pegasus refused incr of record %s: the stored value is not a decimal integer or the result overflows.",
+							   record_text(h, s))));
 		if (err.code == PEGASUS_ERR_OUTCOME_UNKNOWN || err.outcome_unknown)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
@@ -379,7 +541,8 @@ run_incr(ForeignScanState *node, PegFdwDirectState *ds)
 		pegfdw_check_call(false, &err, t->servername, t->table_name);
 	}
 	ds->processed = 1;
-	node->ss.ps.state->es_processed += 1;
+	if (ds->set_processed)
+		node->ss.ps.state->es_processed += 1;
 	result = incr_result_datum(ds, new_value);
 	if (rinfo == NULL || rinfo->ri_projectReturning == NULL)
 		return slot;

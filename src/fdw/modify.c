@@ -54,6 +54,14 @@
 #define PEGFDW_SHOWN_KEYS	3
 
 /*
+ * Bytes of rows a batch holds and sends at once: a batch of large rows is
+ * sent when it reaches this size, whatever batch_size says, and an INSERT
+ * batch (sized by the executor) is sent in parts of at most this size, which
+ * bounds the memory of the requests in flight.
+ */
+#define PEGFDW_BATCH_BYTES	(8 * PEGFDW_MAX_WRITE_BYTES)
+
+/*
  * One row to write, encoded.  kv layout: nkeys is 1.  A put carries values,
  * a delete does not.  Every slice points into the buffer's memory context.
  */
@@ -89,6 +97,7 @@ typedef struct PegFdwModifyState
 
 	PegFdwWriteRow *rows;		/* the buffer */
 	int			nrows;
+	size_t		batch_bytes;	/* their size, as row_bytes counts it */
 	PegFdwWriteRow *moves;		/* key-changing updates: old then new */
 	int			nmoves;
 	int			maxmoves;
@@ -327,7 +336,9 @@ check_hash_key(PegFdwModifyState *ms, PegasusSlice h)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid hash key for foreign table \"%s\"", ms->table->relname),
 				 errdetail("Pegasus hash keys must be between 1 and %d bytes long.",
-						   PEGASUS_MAX_HASH_KEY_LEN - 1)));
+						   PEGASUS_MAX_HASH_KEY_LEN - 1),
+				 errhint("Give every row a non-empty hash key of at most %d bytes, or leave out the rows whose hash key is empty or longer.",
+						 PEGASUS_MAX_HASH_KEY_LEN - 1)));
 }
 
 static PegasusSlice
@@ -489,13 +500,26 @@ copy_row(const PegFdwWriteRow *src)
 	return r;
 }
 
+/* What a row adds to the size of a write request (see PEGFDW_MAX_WRITE_BYTES). */
+static size_t
+row_bytes(const PegFdwWriteRow *r)
+{
+	size_t		n = 0;
+	int			k;
+
+	for (k = 0; k < r->nkeys; k++)
+		n += PEGFDW_WRITE_ENTRY_BYTES + r->sort_keys[k].len +
+			(r->values ? r->values[k].len : 0);
+	return n;
+}
+
 /* ----------------------------------------------------------------------
  * Error details
  * ---------------------------------------------------------------------- */
 
 /* A key for a message: printable bytes as they are, others escaped. */
-static void
-append_key(StringInfo buf, PegasusSlice k)
+void
+pegfdw_append_key(StringInfo buf, PegasusSlice k)
 {
 	const unsigned char *p = k.data;
 	size_t		i;
@@ -518,11 +542,11 @@ static void
 append_row_key(StringInfo buf, PegFdwModifyState *ms, const PegFdwWriteRow *r)
 {
 	appendStringInfoChar(buf, '(');
-	append_key(buf, r->hash_key);
+	pegfdw_append_key(buf, r->hash_key);
 	if (ms->table->layout == PEGFDW_LAYOUT_KV && r->nkeys == 1)
 	{
 		appendStringInfoString(buf, ", ");
-		append_key(buf, r->sort_keys[0]);
+		pegfdw_append_key(buf, r->sort_keys[0]);
 	}
 	appendStringInfoChar(buf, ')');
 }
@@ -599,6 +623,7 @@ report_batch_failure(PegFdwModifyState *ms, PegasusError *err,
 			 errmsg("could not write a batch of %d rows to Pegasus table \"%s\"",
 					n, ms->table->table_name),
 			 errdetail_internal("%s", detail.data),
+			 pegfdw_error_hint(err) ? errhint("%s", pegfdw_error_hint(err)) : 0,
 			 err->endpoint[0] ?
 			 errcontext("remote Pegasus request: %s at %s", err->rpc[0] ? err->rpc : "write",
 						err->endpoint) : 0));
@@ -705,17 +730,22 @@ compare_by_hash_key(const void *a, const void *b)
 
 /*
  * Sends rows[0..n) as write groups: rows of one hash key, in their order,
- * go into one group while kind and TTL stay the same; groups of one hash
- * key are applied in order, groups of different hash keys concurrently.
+ * go into one group while kind and TTL stay the same and the request stays
+ * within PEGFDW_MAX_WRITE_BYTES (a row larger than that goes alone, for
+ * Pegasus to refuse); groups of one hash key are applied in order, groups
+ * of different hash keys concurrently, PEGFDW_BATCH_BYTES at a time.
  */
 static void
 send_rows(PegFdwModifyState *ms, const PegFdwWriteRow *rows, int n)
 {
 	SortItem   *items;
 	PegasusWriteGroup *groups;
+	size_t	   *group_bytes;
 	int		   *group_of;		/* row index -> group */
 	int			ngroups = 0;
 	int			i;
+	int			first;
+	int			last;
 	PegasusError err;
 	PegasusStats before;
 	bool		ok;
@@ -735,12 +765,14 @@ send_rows(PegFdwModifyState *ms, const PegFdwWriteRow *rows, int n)
 	}
 	qsort(items, n, sizeof(SortItem), compare_by_hash_key);
 	groups = palloc0(sizeof(PegasusWriteGroup) * n);
+	group_bytes = palloc(sizeof(size_t) * n);
 	group_of = palloc(sizeof(int) * n);
 	for (i = 0; i < n; i++)
 	{
 		const PegFdwWriteRow *r = items[i].row;
 		PegasusWriteGroup *g = ngroups > 0 ? &groups[ngroups - 1] : NULL;
 		bool		is_put = r->values != NULL;
+		size_t		bytes = row_bytes(r);
 
 		if (r->nkeys == 0)
 		{
@@ -749,7 +781,8 @@ send_rows(PegFdwModifyState *ms, const PegFdwWriteRow *rows, int n)
 		}
 		if (g == NULL || compare_slices(g->hash_key, r->hash_key) != 0 ||
 			(g->kind == PEGASUS_WRITE_MULTI_SET) != is_put ||
-			g->ttl_seconds != r->ttl)
+			g->ttl_seconds != r->ttl ||
+			group_bytes[ngroups - 1] + bytes > PEGFDW_MAX_WRITE_BYTES)
 		{
 			g = &groups[ngroups++];
 			g->kind = is_put ? PEGASUS_WRITE_MULTI_SET : PEGASUS_WRITE_MULTI_DEL;
@@ -757,8 +790,10 @@ send_rows(PegFdwModifyState *ms, const PegFdwWriteRow *rows, int n)
 			g->ttl_seconds = r->ttl;
 			g->count = 0;
 			g->status = PEGASUS_GROUP_PENDING;
+			group_bytes[ngroups - 1] = PEGFDW_WRITE_REQUEST_BYTES + r->hash_key.len;
 		}
 		g->count += r->nkeys;
+		group_bytes[ngroups - 1] += bytes;
 		group_of[items[i].index] = ngroups - 1;
 	}
 
@@ -801,8 +836,18 @@ send_rows(PegFdwModifyState *ms, const PegFdwWriteRow *rows, int n)
 		return;
 	pegasus_error_clear(&err);
 	pegasus_client_get_stats(ms->client, &before);
-	ok = pegasus_table_write_groups(ms->pt, groups, ngroups,
-									ms->table->timeout_ms, &err);
+	ok = true;
+	for (first = 0; ok && first < ngroups; first = last)
+	{
+		size_t		bytes = group_bytes[first];
+
+		for (last = first + 1;
+			 last < ngroups && bytes + group_bytes[last] <= PEGFDW_BATCH_BYTES;
+			 last++)
+			bytes += group_bytes[last];
+		ok = pegasus_table_write_groups(ms->pt, &groups[first], last - first,
+										ms->table->timeout_ms, &err);
+	}
 	{
 		PegasusStats after;
 
@@ -835,6 +880,7 @@ flush_buffer(PegFdwModifyState *ms)
 	send_rows(ms, ms->rows, ms->nrows);
 	MemoryContextSwitchTo(oldcxt);
 	ms->nrows = 0;
+	ms->batch_bytes = 0;
 	MemoryContextReset(ms->batch_cxt);
 }
 
@@ -852,7 +898,8 @@ queue_row(PegFdwModifyState *ms, const PegFdwWriteRow *r)
 	oldcxt = MemoryContextSwitchTo(ms->batch_cxt);
 	ms->rows[ms->nrows++] = copy_row(r);
 	MemoryContextSwitchTo(oldcxt);
-	if (ms->nrows >= ms->batch_size)
+	ms->batch_bytes += row_bytes(r);
+	if (ms->nrows >= ms->batch_size || ms->batch_bytes >= PEGFDW_BATCH_BYTES)
 		flush_buffer(ms);
 }
 
@@ -1045,10 +1092,33 @@ compare_moves(const void *a, const void *b)
 }
 
 /*
+ * End of the part of muts[start..n) that begins at start and fits one
+ * write request of hash key h (at least one mutation).
+ */
+static int
+cut_mutations(PegasusSlice h, const PegasusMutation *muts, int start, int n)
+{
+	size_t		bytes = PEGFDW_WRITE_REQUEST_BYTES + h.len;
+	int			end;
+
+	for (end = start; end < n; end++)
+	{
+		size_t		b = PEGFDW_WRITE_ENTRY_BYTES + muts[end].sort_key.len +
+			muts[end].value.len;
+
+		if (end > start && bytes + b > PEGFDW_MAX_WRITE_BYTES)
+			break;
+		bytes += b;
+	}
+	return end;
+}
+
+/*
  * Applies the held key-changing updates: per hash key, one
  * check_and_mutate that first deletes the old keys and then puts the new
  * ones (so that rows swapping keys end right), or a multi_del when the hash
- * key only loses rows.
+ * key only loses rows.  Mutations too large for one request are sent as
+ * several, in the same order.
  */
 static void
 apply_moves(PegFdwModifyState *ms)
@@ -1075,6 +1145,7 @@ apply_moves(PegFdwModifyState *ms)
 		int			total = 0;
 		int			j;
 		int			m = 0;
+		int			end;
 		PegasusMutation *muts;
 
 		for (i = start; i < n &&
@@ -1113,26 +1184,30 @@ apply_moves(PegFdwModifyState *ms)
 				muts[m++].ttl_seconds = r->ttl;
 			}
 		}
-		if (nputs == 0)
+		for (j = 0; j < m; j = end)
 		{
-			PegasusSlice *keys = palloc(sizeof(PegasusSlice) * Max(m, 1));
-			PegasusError err;
-			PegasusStats before;
-			bool		ok;
+			PegasusSlice h = items[start].row->hash_key;
 
-			for (j = 0; j < m; j++)
-				keys[j] = muts[j].sort_key;
-			if (m == 0)
-				continue;
-			pegasus_error_clear(&err);
-			pegasus_client_get_stats(ms->client, &before);
-			ok = pegasus_table_multi_del(ms->pt, items[start].row->hash_key,
-										 keys, m, ms->table->timeout_ms, NULL,
-										 &err);
-			finish_call(ms, ok, &err, &before);
+			end = cut_mutations(h, muts, j, m);
+			if (nputs == 0)
+			{
+				PegasusSlice *keys = palloc(sizeof(PegasusSlice) * (end - j));
+				PegasusError err;
+				PegasusStats before;
+				bool		ok;
+				int			k;
+
+				for (k = j; k < end; k++)
+					keys[k - j] = muts[k].sort_key;
+				pegasus_error_clear(&err);
+				pegasus_client_get_stats(ms->client, &before);
+				ok = pegasus_table_multi_del(ms->pt, h, keys, end - j,
+											 ms->table->timeout_ms, NULL, &err);
+				finish_call(ms, ok, &err, &before);
+			}
+			else
+				mutate_now(ms, h, muts + j, end - j);
 		}
-		else
-			mutate_now(ms, items[start].row->hash_key, muts, m);
 	}
 	ms->rows_written += n / 2;
 	ms->nmoves = 0;

@@ -214,6 +214,7 @@ extern void pegfdw_report_error(int elevel, const PegasusError *err,
 								const char *servername, const char *tablename);
 extern void pegfdw_check_call(bool ok, const PegasusError *err,
 							  const char *servername, const char *tablename);
+extern const char *pegfdw_error_hint(const PegasusError *err);
 
 /* in pushdown.c */
 extern List *pegfdw_collect_conditions(PlannerInfo *root, RelOptInfo *baserel,
@@ -299,6 +300,17 @@ extern bool pegfdw_analyze_table(Relation relation, AcquireSampleRowsFunc *func,
 #define PEGFDW_ROWID_SORT_KEY	"pegasus_sort_key_"
 #define PEGFDW_ROWID_OLD_ROW	"pegasus_old_row"
 
+/*
+ * Pegasus refuses a write request whose body is larger than the cluster's
+ * max_allowed_write_size, 1 MiB by default.  Writes are cut so that each
+ * request stays within it: a request is estimated from above as
+ * PEGFDW_WRITE_REQUEST_BYTES plus the hash key, plus PEGFDW_WRITE_ENTRY_BYTES
+ * plus the sort key and value of every record it writes or removes.
+ */
+#define PEGFDW_MAX_WRITE_BYTES		1048576
+#define PEGFDW_WRITE_REQUEST_BYTES	128
+#define PEGFDW_WRITE_ENTRY_BYTES	32
+
 /* Kinds of direct modification (first item of the direct-modify info). */
 typedef enum PegFdwDirectKind
 {
@@ -308,8 +320,9 @@ typedef enum PegFdwDirectKind
 
 /*
  * fdw_private of a ForeignScan turned into a direct modification:
- * list_make2(info, scan private), info being
- * (Integer kind, Integer sign, Integer table OID); the scan private is the
+ * list_make2(info, scan private), info being (Integer kind, Integer sign,
+ * Integer table OID, Integer set_processed: 1 when the statement's command
+ * tag counts the rows, i.e. the plan's canSetTag); the scan private is the
  * list described by PegFdwScanPrivateIndex.  For incr, fdw_exprs are
  * (hash key, sort key, increment).
  */
@@ -317,10 +330,12 @@ enum PegFdwDirectInfoIndex
 {
 	PegFdwDirectInfoKind,
 	PegFdwDirectInfoSign,
-	PegFdwDirectInfoTableOid
+	PegFdwDirectInfoTableOid,
+	PegFdwDirectInfoSetProcessed
 };
 
 /* in modify.c */
+extern void pegfdw_append_key(StringInfo buf, PegasusSlice key);
 extern int	pegfdw_batch_size(ResultRelInfo *rinfo);
 extern TupleTableSlot **pegfdw_exec_batch_insert(EState *estate,
 												 ResultRelInfo *rinfo,

@@ -253,8 +253,9 @@ pegfdw_plan_direct_modify(PlannerInfo *root, ModifyTable *plan,
 		if (plan->returningLists != NIL)
 			return false;
 		fscan->fdw_private =
-			list_make2(list_make3(makeInteger(PEGFDW_DIRECT_DELETE),
-								  makeInteger(1), makeInteger((int) t->relid)),
+			list_make2(list_make4(makeInteger(PEGFDW_DIRECT_DELETE),
+								  makeInteger(1), makeInteger((int) t->relid),
+								  makeInteger(plan->canSetTag ? 1 : 0)),
 					   priv);
 	}
 	else
@@ -283,8 +284,9 @@ pegfdw_plan_direct_modify(PlannerInfo *root, ModifyTable *plan,
 			return false;
 		fscan->fdw_exprs = list_make3(hash_expr, sort_expr, amount);
 		fscan->fdw_private =
-			list_make2(list_make3(makeInteger(PEGFDW_DIRECT_INCR),
-								  makeInteger(sign), makeInteger((int) t->relid)),
+			list_make2(list_make4(makeInteger(PEGFDW_DIRECT_INCR),
+								  makeInteger(sign), makeInteger((int) t->relid),
+								  makeInteger(plan->canSetTag ? 1 : 0)),
 					   priv);
 	}
 	fscan->operation = operation;
