@@ -18,13 +18,15 @@
  * DELETE removes the mapped sort keys with one multi_del.
  *
  * Batching: rows are encoded (and refused, if Pegasus cannot store them)
- * as they arrive and kept in a buffer of batch_size rows.  A full buffer is
- * sent as groups, one per run of rows that share a hash key, kind and TTL
- * (a multi_set or multi_del, atomic in Pegasus); all groups of a batch are
- * sent concurrently by pegasus_table_write_groups.  Buffering is used for
- * INSERT through ExecForeignBatchInsert, for COPY and tuple routing, and for
- * UPDATE and DELETE, whenever no RETURNING list, ON CONFLICT clause, WITH
- * CHECK OPTION or row trigger needs to see each row's outcome at once.
+ * as they arrive and kept in a buffer of batch_size rows (or fewer, when
+ * they reach PEGFDW_BATCH_BYTES).  A full buffer is sent as groups, one per
+ * run of rows that share a hash key, kind and TTL and fit one request of at
+ * most PEGFDW_MAX_WRITE_BYTES (a multi_set or multi_del, atomic in Pegasus);
+ * the groups of a batch are sent concurrently by pegasus_table_write_groups.
+ * Buffering is used for INSERT through ExecForeignBatchInsert, for COPY and
+ * tuple routing, and for UPDATE and DELETE, whenever no RETURNING list,
+ * ON CONFLICT clause, WITH CHECK OPTION or row trigger needs to see each
+ * row's outcome at once.
  *
  * Rows whose UPDATE changes their keys are held until the end of the
  * statement, so that the scan feeding the UPDATE cannot meet them again at
