@@ -186,6 +186,19 @@ SQL
 	sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$WORK/pgbench.out" | awk '{ printf "%.0f\n", $1 }'
 }
 
+# pgbench_norpc_tps: the point SELECT with an empty hash key, which the FDW
+# answers without any RPC: what planning and executing costs by itself
+pgbench_norpc_tps()
+{
+	cat >"$WORK/point_norpc.sql" <<SQL
+\\set s random(0, 9)
+SELECT value FROM t WHERE hash_key = '' AND sort_key = :s;
+SQL
+	pgbench -n -M prepared -c 1 -T "$POINT_SECONDS" -f "$WORK/point_norpc.sql" \
+		postgres >"$WORK/pgbench.out" 2>&1 || { cat "$WORK/pgbench.out" >&2; return 1; }
+	sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$WORK/pgbench.out" | awk '{ printf "%.0f\n", $1 }'
+}
+
 # peak_kb TABLE: VmHWM (kB) of a backend after scanning TABLE
 peak_kb()
 {
@@ -236,6 +249,9 @@ if wants point; then
 	repeat "$WORK/point_raw.txt" cli_rate --table bench bench get 20000 --rows "$ROWS" &&
 	record "point lookup" ops/s "$WORK/point_fdw.txt" "$WORK/point_raw.txt" \
 		"pgbench -M prepared, 1 connection; raw: sequential gets"
+	repeat "$WORK/point_norpc.txt" pgbench_norpc_tps &&
+	record "point lookup without RPC" ops/s "$WORK/point_norpc.txt" "" \
+		"hash_key = '': answered by the FDW without asking Pegasus"
 fi
 
 if wants scan; then
