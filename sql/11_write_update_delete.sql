@@ -43,7 +43,8 @@ UPDATE w11 SET sort_key = 'z' WHERE hash_key = 'u' AND sort_key = 'a';
 \! src/tools/pegasus-cli --meta "$PEGASUS_TEST_META" --table regress_w11 multi_get u
 -- rows swapping keys end right
 UPDATE w11 SET sort_key = CASE sort_key WHEN 'b' THEN 'z' ELSE 'b' END
-  WHERE hash_key = 'u' AND sort_key IN ('b', 'z') RETURNING *;
+  WHERE hash_key = 'u' AND sort_key IN ('b', 'z')
+  RETURNING hash_key, sort_key, value, ttl > 2900 AS has_ttl;  -- the TTL ticks
 \! src/tools/pegasus-cli --meta "$PEGASUS_TEST_META" --table regress_w11 multi_get u
 -- keys moved forward are not met again by the scan feeding the UPDATE
 UPDATE w11 SET sort_key = sort_key || 'x' WHERE hash_key = 'h2';
