@@ -24,7 +24,8 @@ cli_report(const PegasusError *err)
 	if (err->server_error[0] != '\0' &&
 		strstr(err->message, err->server_error) == NULL)
 		fprintf(stderr, " (%s)", err->server_error);
-	if (err->outcome_unknown)
+	/* The client's message usually says so already. */
+	if (err->outcome_unknown && strstr(err->message, "may or may not") == NULL)
 		fprintf(stderr, " The write may or may not have been applied.");
 	fprintf(stderr, "\n");
 	return CLI_EXIT_ERROR;
