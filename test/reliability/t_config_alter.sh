@@ -130,7 +130,13 @@ step()
 {
 	awk -v s="== $1" '$0 == s { on = 1; next } /^== / { on = 0 } on' "$work/a.out"
 }
-has() { grep -qE -- "$2" <<<"$1"; }
+# has TEXT REGEX: true when TEXT has a match; otherwise shows TEXT.
+has()
+{
+	grep -qE -- "$2" <<<"$1" && return 0
+	sed 's/^/#   | /' <<<"$1"
+	return 1
+}
 
 out=$(step "cached")
 check "a cached client reads" has "$out" '^100$'
