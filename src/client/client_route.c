@@ -117,6 +117,26 @@ meta_frame_error_retryable(PegasusErrorCode ec)
 }
 
 /*
+ * Waits before asking the meta servers again: backoff_ms, doubled for the
+ * next time up to retry_backoff_max_ms, never past the deadline.  False when
+ * the wait was interrupted (err says so).
+ */
+static bool
+meta_backoff(PegasusClient *client, int64_t deadline, int *backoff_ms,
+			 const char *op, PegasusError *err)
+{
+	if (pegasus_net_sleep(client, MIN(deadline, pegasus_now_us() +
+									  (int64_t) *backoff_ms * 1000)) < 0)
+	{
+		pegasus_error_set(err, PEGASUS_ERR_INTERRUPTED, op,
+						  "The request was interrupted.");
+		return false;
+	}
+	*backoff_ms = MIN(*backoff_ms * 2, client->opts.retry_backoff_max_ms);
+	return true;
+}
+
+/*
  * Sends req (rpc and u filled) to the meta servers until one answers with
  * something other than "not the leader" / "not ready", or the deadline
  * passes.  On success *reply holds the decoded reply (free with
@@ -174,14 +194,8 @@ pegasus_meta_call(PegasusClient *client, PegasusRequest *req, const char *op,
 			client->meta_leader = (client->meta_leader + 1) % client->metas->len;
 			if (++tries_without_answer % client->metas->len == 0)
 			{
-				if (pegasus_net_sleep(client, MIN(deadline, pegasus_now_us() +
-												  (int64_t) backoff_ms * 1000)) < 0)
-				{
-					pegasus_error_set(err, PEGASUS_ERR_INTERRUPTED, op,
-									  "The request was interrupted.");
+				if (!meta_backoff(client, deadline, &backoff_ms, op, err))
 					return false;
-				}
-				backoff_ms = MIN(backoff_ms * 2, client->opts.retry_backoff_max_ms);
 			}
 			continue;
 		}
@@ -204,14 +218,8 @@ pegasus_meta_call(PegasusClient *client, PegasusRequest *req, const char *op,
 					return false;
 				/* a rejection before the handler ran: the next one, later */
 				client->meta_leader = (client->meta_leader + 1) % client->metas->len;
-				if (pegasus_net_sleep(client, MIN(deadline, pegasus_now_us() +
-												  (int64_t) backoff_ms * 1000)) < 0)
-				{
-					pegasus_error_set(err, PEGASUS_ERR_INTERRUPTED, op,
-									  "The request was interrupted.");
+				if (!meta_backoff(client, deadline, &backoff_ms, op, err))
 					return false;
-				}
-				backoff_ms = MIN(backoff_ms * 2, client->opts.retry_backoff_max_ms);
 				continue;
 			}
 			ec = meta_response_error(&rep->resp, &ename);
@@ -236,14 +244,8 @@ pegasus_meta_call(PegasusClient *client, PegasusRequest *req, const char *op,
 			{
 				pegasus_error_set_server(err, op, meta, ename);
 				pegasus_reply_free(rep);
-				if (pegasus_net_sleep(client, MIN(deadline, pegasus_now_us() +
-												  (int64_t) backoff_ms * 1000)) < 0)
-				{
-					pegasus_error_set(err, PEGASUS_ERR_INTERRUPTED, op,
-									  "The request was interrupted.");
+				if (!meta_backoff(client, deadline, &backoff_ms, op, err))
 					return false;
-				}
-				backoff_ms = MIN(backoff_ms * 2, client->opts.retry_backoff_max_ms);
 				continue;
 			}
 			pegasus_error_clear(err);
