@@ -61,8 +61,9 @@ onebox_stop()
 	fi
 }
 
-# Sends one command to the onebox control port and prints the reply: one
-# line, or several ending with END.
+# Sends one command to the onebox control port and prints the reply.  A
+# reply that is exactly OK is followed by data lines and END; any other reply
+# is one line.  ONEBOX_CONTROL_PORT names the port.
 onebox_control()
 {
 	local reply wait=5
@@ -72,7 +73,8 @@ onebox_control()
 		reply=${reply%$'\r'}
 		[ "$reply" = END ] && break
 		printf '%s\n' "$reply"
-		wait=0.3
+		[ "$reply" = OK ] || [ "$wait" != 5 ] || break
+		wait=2
 	done
 	exec 7>&-
 }

@@ -7,6 +7,7 @@
 # why") and exits non-zero when something failed.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$ROOT/test/lib/cluster.sh"
 CLI=("$ROOT/src/tools/pegasus-cli" --meta "$PEGASUS_TEST_META")
 TAP_N=0
 TAP_FAILED=0
@@ -59,19 +60,7 @@ sql()
 # control COMMAND...: one onebox control command; prints the reply.
 control()
 {
-	local reply wait=5 port=${PEGASUS_TEST_CONTROL##*:}
-	exec 8<>"/dev/tcp/127.0.0.1/$port" || return 1
-	printf '%s\n' "$*" >&8
-	# a reply that is exactly OK is followed by data lines and END; any
-	# other reply is one line
-	while IFS= read -r -t "$wait" reply <&8; do
-		reply=${reply%$'\r'}
-		[ "$reply" = END ] && break
-		printf '%s\n' "$reply"
-		[ "$reply" = OK ] || [ "$wait" != 5 ] || break
-		wait=2
-	done
-	exec 8>&-
+	ONEBOX_CONTROL_PORT=${PEGASUS_TEST_CONTROL##*:} onebox_control "$@"
 }
 
 # A scratch database per script keeps scripts independent.
