@@ -66,60 +66,83 @@ static void pegfdw_xact_callback(XactEvent event, void *arg);
 static void pegfdw_inval_callback(Datum arg, int cacheid, uint32 hashvalue);
 
 /*
- * The wait set of the last wait, kept for the next one when the client
- * waits on the same sockets for the same events (a point query waits once
- * per RPC, and building a set costs an epoll instance and a registration
- * per socket).  A closed socket leaves the epoll instance by itself; its
+ * Wait sets are kept for later waits on the same sockets with the same
+ * events (a point query waits once per RPC, on the connection to the
+ * replica of its key; building a set costs an epoll instance and a
+ * registration per socket).  A few are kept, the least recently used one
+ * replaced.  A closed socket leaves the epoll instances by itself; its
  * number may then be given to a new socket, which is told apart by its
  * inode, so a kept set never waits on a socket it does not hold.
  */
 #define WAIT_SET_KEPT_FDS 8
+#define WAIT_SETS_KEPT 4
 
-static WaitEventSet *kept_set = NULL;
-static int	kept_nfds = -1;
-static PegasusPollFd kept_fds[WAIT_SET_KEPT_FDS];
-static ino_t kept_inodes[WAIT_SET_KEPT_FDS];
+typedef struct KeptWaitSet
+{
+	WaitEventSet *set;			/* NULL: free slot */
+	int			nfds;			/* -1 while being built */
+	uint64		last_use;
+	PegasusPollFd fds[WAIT_SET_KEPT_FDS];
+	ino_t		inodes[WAIT_SET_KEPT_FDS];
+} KeptWaitSet;
 
-/* The kept set if it serves fds, else NULL. */
+static KeptWaitSet kept_sets[WAIT_SETS_KEPT];
+static uint64 wait_count = 0;
+
+/* A kept set serving fds, or NULL. */
 static WaitEventSet *
 kept_wait_set(PegasusPollFd *fds, int nfds)
 {
+	int			k;
 	int			i;
 
-	if (kept_set == NULL || nfds != kept_nfds)
-		return NULL;
-	for (i = 0; i < nfds; i++)
+	for (k = 0; k < WAIT_SETS_KEPT; k++)
 	{
-		struct stat st;
+		KeptWaitSet *ks = &kept_sets[k];
 
-		if (fds[i].fd != kept_fds[i].fd || fds[i].events != kept_fds[i].events ||
-			fstat(fds[i].fd, &st) != 0 || st.st_ino != kept_inodes[i])
-			return NULL;
+		if (ks->set == NULL || ks->nfds != nfds)
+			continue;
+		for (i = 0; i < nfds; i++)
+		{
+			struct stat st;
+
+			if (fds[i].fd != ks->fds[i].fd || fds[i].events != ks->fds[i].events ||
+				fstat(fds[i].fd, &st) != 0 || st.st_ino != ks->inodes[i])
+				break;
+		}
+		if (i == nfds)
+		{
+			ks->last_use = ++wait_count;
+			return ks->set;
+		}
 	}
-	return kept_set;
+	return NULL;
+}
+
+static bool
+is_kept(WaitEventSet *set)
+{
+	int			k;
+
+	for (k = 0; k < WAIT_SETS_KEPT; k++)
+		if (kept_sets[k].set == set)
+			return true;
+	return false;
 }
 
 /*
- * Builds a wait set for fds, kept (in TopMemoryContext) for later waits
- * when it has few sockets that can be told apart; the previously kept set
- * is freed.
+ * Builds a wait set for fds, kept (in TopMemoryContext, in place of the
+ * least recently used one) when it has few sockets that can be told apart.
  */
 static WaitEventSet *
 build_wait_set(PegasusPollFd *fds, int nfds)
 {
 	ino_t		inodes[WAIT_SET_KEPT_FDS];
 	bool		keep = nfds <= WAIT_SET_KEPT_FDS;
+	KeptWaitSet *slot = NULL;
 	WaitEventSet *set;
 	int			i;
 
-	if (kept_set != NULL)
-	{
-		WaitEventSet *old = kept_set;
-
-		kept_set = NULL;
-		kept_nfds = -1;
-		FreeWaitEventSet(old);
-	}
 	for (i = 0; keep && i < nfds; i++)
 	{
 		struct stat st;
@@ -129,10 +152,32 @@ build_wait_set(PegasusPollFd *fds, int nfds)
 		else
 			inodes[i] = st.st_ino;
 	}
+	if (keep)
+	{
+		int			k;
+
+		slot = &kept_sets[0];
+		for (k = 1; k < WAIT_SETS_KEPT; k++)
+			if (kept_sets[k].set == NULL ||
+				(slot->set != NULL && kept_sets[k].last_use < slot->last_use))
+				slot = &kept_sets[k];
+		if (slot->set != NULL)
+		{
+			WaitEventSet *old = slot->set;
+
+			slot->set = NULL;
+			FreeWaitEventSet(old);
+		}
+	}
 	set = CreateWaitEventSet(keep ? TopMemoryContext : CurrentMemoryContext,
 							 nfds + 2);
 	if (keep)
-		kept_set = set;			/* freed by the next build, even on error */
+	{
+		/* replaced by a later build, even if this one fails */
+		slot->set = set;
+		slot->nfds = -1;
+		slot->last_use = ++wait_count;
+	}
 	AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 	/* a stand-alone backend (postgres --single) has no postmaster */
 	if (IsUnderPostmaster)
@@ -153,10 +198,10 @@ build_wait_set(PegasusPollFd *fds, int nfds)
 	{
 		for (i = 0; i < nfds; i++)
 		{
-			kept_fds[i] = fds[i];
-			kept_inodes[i] = inodes[i];
+			slot->fds[i] = fds[i];
+			slot->inodes[i] = inodes[i];
 		}
-		kept_nfds = nfds;
+		slot->nfds = nfds;
 	}
 	return set;
 }
@@ -212,7 +257,7 @@ pegfdw_wait_hook(void *arg, PegasusPollFd *fds, int nfds, int timeout_ms)
 					fds[k].revents |= PEGASUS_POLL_OUT;
 			}
 		}
-		if (set != kept_set)
+		if (!is_kept(set))
 			FreeWaitEventSet(set);
 		pfree(occurred);
 		result = ready;
