@@ -231,6 +231,8 @@ CREATE FOREIGN TABLE t_range (hash_key text COLLATE "C", sort_key text COLLATE "
 CREATE FOREIGN TABLE t_load (hash_key text COLLATE "C", sort_key text COLLATE "C", value text)
   SERVER pegasus OPTIONS (table 'load_fdw');
 SQL
+# statistics of the scanned table, so that the join is planned with its size
+"${PSQL[@]}" -c "ANALYZE t" || exit 1
 "${PSQL[@]}" -c "CREATE TABLE keys AS SELECT ((k * $JOIN_STRIDE) / 10)::text COLLATE \"C\" AS hash_key,
                    ((k * $JOIN_STRIDE) % 10)::text COLLATE \"C\" AS sort_key
                  FROM generate_series(0, $JOIN_KEYS - 1) k" -c "ANALYZE keys" || exit 1
