@@ -25,8 +25,25 @@ cluster_init()
 }
 
 # Starts the onebox; extra arguments (e.g. --table NAME:N) are passed on.
-# Waits for its "ready" line.
+# Waits for its "ready" line.  When one of its ports is taken (they lie in
+# the kernel's ephemeral range, so an outgoing connection may hold one), it
+# tries again with every port moved up by 10.  Exports the ports it got.
 onebox_start()
+{
+	local attempt
+	for attempt in 1 2 3 4 5; do
+		onebox_start_once "$@" && return 0
+		grep -q 'Address already in use' "$PEGASUS_WORKDIR/onebox.log" || return 1
+		ONEBOX_META_PORT=$((ONEBOX_META_PORT + 10))
+		ONEBOX_CONTROL_PORT=$((ONEBOX_CONTROL_PORT + 10))
+		ONEBOX_REPLICA_PORTS=$(echo "$ONEBOX_REPLICA_PORTS" | tr , '\n' |
+			while read -r p; do echo $((p + 10)); done | paste -sd,)
+		echo "trying the onebox on ports $ONEBOX_META_PORT, $ONEBOX_REPLICA_PORTS" >&2
+	done
+	return 1
+}
+
+onebox_start_once()
 {
 	local log="$PEGASUS_WORKDIR/onebox.log" fifo="$PEGASUS_WORKDIR/onebox.out" i
 	: >"$fifo"
@@ -36,6 +53,7 @@ onebox_start()
 	ONEBOX_PID=$!
 	for i in $(seq 1 100); do
 		if grep -q '^ready$' "$fifo" 2>/dev/null; then
+			export ONEBOX_META_PORT ONEBOX_REPLICA_PORTS ONEBOX_CONTROL_PORT
 			export PEGASUS_TEST_META="127.0.0.1:$ONEBOX_META_PORT"
 			export PEGASUS_TEST_CONTROL="127.0.0.1:$ONEBOX_CONTROL_PORT"
 			return 0
