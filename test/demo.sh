@@ -87,6 +87,18 @@ SELECT o.id, o.customer, u.value->>'city' AS city, o.amount
 \echo '== aggregates'
 SELECT value->>'city' AS city, count(*) AS people, avg((value->>'age')::int)::numeric(5,1) AS avg_age
   FROM users WHERE sort_key = 'profile' GROUP BY 1 ORDER BY 1;
+
+\echo '== writes: an atomic increment (Pegasus incr), an UPDATE, a DELETE of a whole hash key'
+-- a second view of the same Pegasus table, whose values are integers
+CREATE FOREIGN TABLE counters (hash_key text, sort_key text COLLATE "C", value bigint)
+  SERVER pegasus OPTIONS (table 'users');
+INSERT INTO counters VALUES ('alice', 'logins', 0);
+EXPLAIN (VERBOSE, COSTS OFF)
+UPDATE counters SET value = value + 1 WHERE hash_key = 'alice' AND sort_key = 'logins';
+UPDATE counters SET value = value + 1 WHERE hash_key = 'alice' AND sort_key = 'logins' RETURNING value;
+UPDATE users SET value = value || '{"city": "Lille"}' WHERE hash_key = 'carol' AND sort_key = 'profile'
+  RETURNING value;
+DELETE FROM users WHERE hash_key = 'dave' RETURNING sort_key;
 SELECT count(*) AS records FROM users;
 SQL
 rc=$?
