@@ -17,6 +17,7 @@
 #include <glib.h>
 
 #include "pegasus_client.h"
+#include "client_test_util.h"
 #include "rawrpc.h"
 
 static const char *meta_addr;
@@ -28,29 +29,6 @@ typedef struct Fixture
 	PegasusTable *table;
 	char		name[64];
 } Fixture;
-
-static PegasusSlice
-S(const char *s)
-{
-	PegasusSlice r;
-
-	r.data = s;
-	r.len = s ? strlen(s) : 0;
-	return r;
-}
-
-static bool
-slice_is(PegasusSlice s, const char *want)
-{
-	return s.len == strlen(want) && memcmp(s.data, want, s.len) == 0;
-}
-
-#define ASSERT_OK(call, err) \
-	do { \
-		if (!(call)) \
-			g_error("%s failed: %s %s", #call, \
-					pegasus_error_code_name((err).code), (err).message); \
-	} while (0)
 
 static void
 fixture_setup(Fixture *f, gconstpointer data)
@@ -95,15 +73,6 @@ need_onebox(Fixture *f)
 		return false;
 	}
 	return true;
-}
-
-static char *
-control(const char *cmd)
-{
-	char	   *r = onebox_rawrpc_control(control_addr, cmd);
-
-	g_assert_nonnull(r);
-	return r;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -810,33 +779,11 @@ test_client_new_errors(void)
 	g_assert_cmpstr(pegasus_error_code_name(PEGASUS_ERR_TIMEOUT), ==, "PEGASUS_ERR_TIMEOUT");
 }
 
-static void
-test_no_violations(void)
-{
-	char	   *r;
-
-	if (control_addr == NULL)
-	{
-		g_test_skip("PEGASUS_TEST_CONTROL not set");
-		return;
-	}
-	r = control("violations");
-	g_assert_cmpstr(r, ==, "OK 0");
-	g_free(r);
-}
-
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	meta_addr = g_getenv("PEGASUS_TEST_META");
-	control_addr = g_getenv("PEGASUS_TEST_CONTROL");
-	if (meta_addr == NULL || control_addr == NULL)
-	{
-		meta_addr = NULL;
-		control_addr = NULL;
-		g_print("# PEGASUS_TEST_META / PEGASUS_TEST_CONTROL not set: onebox tests are skipped\n");
-	}
+	client_test_env(&meta_addr, &control_addr);
 
 #define ADD(name, fn) \
 	g_test_add("/client/" name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
@@ -853,6 +800,6 @@ main(int argc, char **argv)
 	ADD("write-groups", test_write_groups);
 	ADD("admin", test_admin);
 	ADD("lifecycle", test_lifecycle);
-	g_test_add_func("/client/zz-no-violations", test_no_violations);
+	g_test_add_data_func("/client/zz-no-violations", control_addr, client_test_no_violations);
 	return g_test_run();
 }

@@ -24,6 +24,7 @@
 #include <glib.h>
 
 #include "client_internal.h"
+#include "client_test_util.h"
 #include "rawrpc.h"
 
 static const char *meta_addr;
@@ -38,29 +39,6 @@ typedef struct Fixture
 	int			port;			/* primary of partition of ("h", "s") */
 	int			other_port;		/* another replica endpoint, or 0 */
 } Fixture;
-
-static PegasusSlice
-S(const char *s)
-{
-	PegasusSlice r;
-
-	r.data = s;
-	r.len = s ? strlen(s) : 0;
-	return r;
-}
-
-static bool
-slice_is(PegasusSlice s, const char *want)
-{
-	return s.len == strlen(want) && memcmp(s.data, want, s.len) == 0;
-}
-
-#define ASSERT_OK(call, err) \
-	do { \
-		if (!(call)) \
-			g_error("%s failed: %s %s", #call, \
-					pegasus_error_code_name((err).code), (err).message); \
-	} while (0)
 
 static char *
 control_at(const char *addr, const char *fmt,...) G_GNUC_PRINTF(2, 3);
@@ -797,34 +775,12 @@ out:
 	g_free(maddr);
 }
 
-static void
-test_no_violations(void)
-{
-	char	   *r;
-
-	if (control_addr == NULL)
-	{
-		g_test_skip("PEGASUS_TEST_CONTROL not set");
-		return;
-	}
-	r = control("violations");
-	g_assert_cmpstr(r, ==, "OK 0");
-	g_free(r);
-}
-
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	argv0 = argv[0];
-	meta_addr = g_getenv("PEGASUS_TEST_META");
-	control_addr = g_getenv("PEGASUS_TEST_CONTROL");
-	if (meta_addr == NULL || control_addr == NULL)
-	{
-		meta_addr = NULL;
-		control_addr = NULL;
-		g_print("# PEGASUS_TEST_META / PEGASUS_TEST_CONTROL not set: onebox tests are skipped\n");
-	}
+	client_test_env(&meta_addr, &control_addr);
 #define ADD(name, fn) \
 	g_test_add("/client-faults/" name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
 	ADD("partition-moved", test_partition_moved);
@@ -839,6 +795,6 @@ main(int argc, char **argv)
 	ADD("wait-hook-interrupt", test_wait_hook_interrupt);
 	ADD("unsolicited-clear-scanner-reply", test_unsolicited_clear_scanner_reply);
 	g_test_add_func("/client-faults/meta-forward", test_meta_forward);
-	g_test_add_func("/client-faults/zz-no-violations", test_no_violations);
+	g_test_add_data_func("/client-faults/zz-no-violations", control_addr, client_test_no_violations);
 	return g_test_run();
 }

@@ -18,6 +18,7 @@
 #include <glib.h>
 
 #include "pegasus_client.h"
+#include "client_test_util.h"
 #include "rawrpc.h"
 
 #define NKEYS 30
@@ -27,23 +28,6 @@ static const char *control_addr;
 static PegasusClient *client;
 static PegasusTable *table;
 static char table_name[64];
-
-static PegasusSlice
-S(const char *s)
-{
-	PegasusSlice r;
-
-	r.data = s;
-	r.len = s ? strlen(s) : 0;
-	return r;
-}
-
-#define ASSERT_OK(call, err) \
-	do { \
-		if (!(call)) \
-			g_error("%s failed: %s %s", #call, \
-					pegasus_error_code_name((err).code), (err).message); \
-	} while (0)
 
 static uint64_t
 rpcs(void)
@@ -297,22 +281,6 @@ test_close_in_flight(void)
 }
 
 static void
-test_no_violations(void)
-{
-	char	   *r;
-
-	if (client == NULL)
-	{
-		g_test_skip("PEGASUS_TEST_META not set: no onebox to test against");
-		return;
-	}
-	r = onebox_rawrpc_control(control_addr, "violations");
-	g_assert_nonnull(r);
-	g_assert_cmpstr(r, ==, "OK 0");
-	g_free(r);
-}
-
-static void
 setup(void)
 {
 	PegasusAppCreateOptions o;
@@ -356,16 +324,13 @@ main(int argc, char **argv)
 	PegasusError err;
 
 	g_test_init(&argc, &argv, NULL);
-	meta_addr = g_getenv("PEGASUS_TEST_META");
-	control_addr = g_getenv("PEGASUS_TEST_CONTROL");
-	if (meta_addr == NULL || control_addr == NULL)
-		g_print("# PEGASUS_TEST_META / PEGASUS_TEST_CONTROL not set: onebox tests are skipped\n");
-	else
+	client_test_env(&meta_addr, &control_addr);
+	if (meta_addr != NULL)
 		setup();
 	g_test_add_func("/client-range/same-pages", test_same_pages);
 	g_test_add_func("/client-range/every-record-once", test_every_record_once);
 	g_test_add_func("/client-range/close-in-flight", test_close_in_flight);
-	g_test_add_func("/client-range/zz-no-violations", test_no_violations);
+	g_test_add_data_func("/client-range/zz-no-violations", control_addr, client_test_no_violations);
 	rc = g_test_run();
 	if (client != NULL)
 	{

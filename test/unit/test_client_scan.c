@@ -17,6 +17,7 @@
 #include <glib.h>
 
 #include "client_internal.h"
+#include "client_test_util.h"
 #include "rawrpc.h"
 
 #define ROWS_HASH_KEYS 200
@@ -32,23 +33,6 @@ typedef struct Fixture
 	PegasusTable *table;
 	char		name[64];
 } Fixture;
-
-static PegasusSlice
-S(const char *s)
-{
-	PegasusSlice r;
-
-	r.data = s;
-	r.len = s ? strlen(s) : 0;
-	return r;
-}
-
-#define ASSERT_OK(call, err) \
-	do { \
-		if (!(call)) \
-			g_error("%s failed: %s %s", #call, \
-					pegasus_error_code_name((err).code), (err).message); \
-	} while (0)
 
 static char *
 control(const char *cmd)
@@ -643,33 +627,11 @@ test_rate_limit(Fixture *f, gconstpointer data)
 	g_hash_table_destroy(seen);
 }
 
-static void
-test_no_violations(void)
-{
-	char	   *r;
-
-	if (control_addr == NULL)
-	{
-		g_test_skip("PEGASUS_TEST_CONTROL not set");
-		return;
-	}
-	r = control("violations");
-	g_assert_cmpstr(r, ==, "OK 0");
-	g_free(r);
-}
-
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	meta_addr = g_getenv("PEGASUS_TEST_META");
-	control_addr = g_getenv("PEGASUS_TEST_CONTROL");
-	if (meta_addr == NULL || control_addr == NULL)
-	{
-		meta_addr = NULL;
-		control_addr = NULL;
-		g_print("# PEGASUS_TEST_META / PEGASUS_TEST_CONTROL not set: onebox tests are skipped\n");
-	}
+	client_test_env(&meta_addr, &control_addr);
 #define ADD(name, fn) \
 	g_test_add("/client-scan/" name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
 	ADD("hash-key-scanner", test_hash_key_scanner);
@@ -677,6 +639,6 @@ main(int argc, char **argv)
 	ADD("negative-ids-and-close", test_negative_ids_and_close);
 	ADD("resume-after-move", test_resume_after_move);
 	ADD("rate-limit", test_rate_limit);
-	g_test_add_func("/client-scan/zz-no-violations", test_no_violations);
+	g_test_add_data_func("/client-scan/zz-no-violations", control_addr, client_test_no_violations);
 	return g_test_run();
 }

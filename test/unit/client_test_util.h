@@ -1,0 +1,57 @@
+/*-------------------------------------------------------------------------
+ *
+ * client_test_util.h
+ *	  Small pieces every client test program uses: slices from C strings,
+ *	  an assertion that reports the client's error, the onebox addresses
+ *	  from the environment, and the final "no protocol violations" test.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CLIENT_TEST_UTIL_H
+#define CLIENT_TEST_UTIL_H
+
+#include <stdbool.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "pegasus_client.h"
+
+/* A slice over a C string (NULL gives an empty slice). */
+static inline PegasusSlice
+S(const char *s)
+{
+	PegasusSlice r;
+
+	r.data = s;
+	r.len = s ? strlen(s) : 0;
+	return r;
+}
+
+static inline bool
+slice_is(PegasusSlice s, const char *want)
+{
+	return s.len == strlen(want) && memcmp(s.data, want, s.len) == 0;
+}
+
+/* Fails the test with the client's error when call is false. */
+#define ASSERT_OK(call, err) \
+	do { \
+		if (!(call)) \
+			g_error("%s failed: %s %s", #call, \
+					pegasus_error_code_name((err).code), (err).message); \
+	} while (0)
+
+/*
+ * Reads PEGASUS_TEST_META and PEGASUS_TEST_CONTROL.  When either is missing
+ * both are set to NULL and a TAP comment says the onebox tests are skipped.
+ */
+extern void client_test_env(const char **meta_addr, const char **control_addr);
+
+/*
+ * A test (g_test_add_data_func, data = the control address or NULL): the
+ * onebox saw no protocol violation so far.
+ */
+extern void client_test_no_violations(gconstpointer control_addr);
+
+#endif							/* CLIENT_TEST_UTIL_H */
