@@ -31,8 +31,10 @@ done
 # RELIABILITY_TESTS: a glob selecting test/reliability scripts (default all).
 : "${RELIABILITY_TESTS:=t_*.sh}"
 
+# valgrind: the unit tests with PEGASUS_VALGRIND=1, and a backend under
+# valgrind in the reliability scripts.
 extra_pkgs=()
-[ -n "${PEGASUS_VALGRIND:-}" ] && extra_pkgs+=(valgrind)
+[ "$run_unit$run_reliability" = "00" ] || extra_pkgs+=(valgrind)
 test/install-deps.sh "${extra_pkgs[@]}" || exit 1
 
 . test/lib/cluster.sh
