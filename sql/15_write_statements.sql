@@ -86,11 +86,18 @@ UPDATE w15_ok SET value = 'ok2' WHERE hash_key = 'view';
 \! src/tools/pegasus-cli --meta "$PEGASUS_TEST_META" --table regress_w15 multi_get view
 DROP VIEW w15_ok;
 
+-- a cancel while a batch waits for its replies says what the batch did
+\! bash -c 'for rpc in RPC_RRDB_RRDB_PUT RPC_RRDB_RRDB_MULTI_PUT; do exec 7<>/dev/tcp/127.0.0.1/${PEGASUS_TEST_CONTROL##*:}; echo "fail * $rpc 100 noreply" >&7; read -r -t 5 r <&7; echo "$r"; exec 7>&-; done'
+SET statement_timeout = '300ms';
+INSERT INTO w15 SELECT 'cancel' || i, 's', 'v' FROM generate_series(1, 20) i;  -- ERROR
+RESET statement_timeout;
+\! bash -c 'exec 7<>/dev/tcp/127.0.0.1/${PEGASUS_TEST_CONTROL##*:}; echo clear-faults >&7; read -r -t 5 r <&7; echo "$r"'
+
 -- a statement timeout stops a long INSERT and COPY between batches; the
 -- connection is fine afterwards
 SET statement_timeout = '300ms';
-INSERT INTO w15 SELECT 'big' || i, 's', 'v' FROM generate_series(1, 2000000) i;  -- ERROR
 \set VERBOSITY terse
+INSERT INTO w15 SELECT 'big' || i, 's', 'v' FROM generate_series(1, 2000000) i;  -- ERROR
 COPY w15 FROM PROGRAM 'awk ''BEGIN { for (i = 0; i < 5000000; i++) printf "copy%d\ts\tv\n", i }''';  -- ERROR
 \set VERBOSITY default
 RESET statement_timeout;

@@ -282,8 +282,10 @@ pegfdw_wait_hook(void *arg, PegasusPollFd *fds, int nfds, int timeout_ms)
 }
 
 /*
- * Rethrows an error raised inside the wait hook: it is the real cause of a
- * call the hook made the client abandon.
+ * Raises again an error raised inside the wait hook: it is the real cause of
+ * a call the hook made the client abandon.  It is raised anew rather than
+ * rethrown so that the caller's error context callbacks (e.g. what a write
+ * had done when it was cancelled) describe it too.
  */
 static void
 rethrow_wait_hook_error(void)
@@ -291,9 +293,21 @@ rethrow_wait_hook_error(void)
 	if (wait_hook_error)
 	{
 		ErrorData  *edata = wait_hook_error;
+		int			elevel = edata->elevel;
+		int			sqlerrcode = edata->sqlerrcode;
+		char	   *message = edata->message ? pstrdup(edata->message) : pstrdup("");
+		char	   *detail = edata->detail ? pstrdup(edata->detail) : NULL;
+		char	   *hint = edata->hint ? pstrdup(edata->hint) : NULL;
+		char	   *context = edata->context ? pstrdup(edata->context) : NULL;
 
 		wait_hook_error = NULL;
-		ReThrowError(edata);
+		FreeErrorData(edata);
+		ereport(elevel,
+				(errcode(sqlerrcode),
+				 errmsg_internal("%s", message),
+				 detail ? errdetail_internal("%s", detail) : 0,
+				 hint ? errhint("%s", hint) : 0,
+				 context ? errcontext("%s", context) : 0));
 	}
 }
 

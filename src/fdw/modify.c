@@ -575,12 +575,34 @@ sqlstate_of_write(PegasusErrorKind code)
  * Reports a failed batch: which rows are known written, known not written
  * and of unknown outcome.  status[i] is the outcome of rows[i].
  */
+typedef struct BatchFailure
+{
+	PegFdwModifyState *ms;
+	int			n;
+	int			written;
+	int			unknown;
+} BatchFailure;
+
+static void
+batch_failure_context(void *arg)
+{
+	BatchFailure *f = (BatchFailure *) arg;
+	int			not_written = f->n - f->written - f->unknown;
+
+	errcontext("writing a batch of %d rows to Pegasus table \"%s\": %d written, %d of unknown outcome, %d not written; "
+			   INT64_FORMAT " rows of earlier batches written",
+			   f->n, f->ms->table->table_name, f->written, f->unknown,
+			   not_written, f->ms->rows_written);
+}
+
 static void
 report_batch_failure(PegFdwModifyState *ms, PegasusError *err,
 					 const PegFdwWriteRow *rows, const PegasusGroupStatus *status,
 					 int n)
 {
 	StringInfoData detail;
+	BatchFailure failure;
+	ErrorContextCallback cb;
 	int			counts[4] = {0, 0, 0, 0};
 	int			i;
 	int			k;
@@ -619,7 +641,19 @@ report_batch_failure(PegFdwModifyState *ms, PegasusError *err,
 		appendStringInfo(&detail, " " INT64_FORMAT " rows of earlier batches of this statement were written.",
 						 ms->rows_written);
 	pegfdw_note_failure(ms->entry, err);
+
+	/* a cancel or timeout raised while waiting says what the batch did */
+	failure.ms = ms;
+	failure.n = n;
+	failure.written = counts[PEGASUS_GROUP_DONE];
+	failure.unknown = counts[PEGASUS_GROUP_UNKNOWN];
+	cb.callback = batch_failure_context;
+	cb.arg = &failure;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
 	pegfdw_check_call(true, err, ms->table->servername, ms->table->table_name);
+	error_context_stack = cb.previous;
+
 	ereport(ERROR,
 			(errcode(sqlstate_of_write(err->code)),
 			 errmsg("could not write a batch of %d rows to Pegasus table \"%s\"",
