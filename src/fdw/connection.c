@@ -462,17 +462,59 @@ pegfdw_mark_uncertain(PegFdwConnEntry *entry)
 }
 
 /* Pins and unpins an entry while client objects (scanners) are alive. */
-void
+static void
 pegfdw_pin_entry(PegFdwConnEntry *entry)
 {
 	entry->in_use++;
 }
 
-void
+static void
 pegfdw_unpin_entry(PegFdwConnEntry *entry)
 {
 	if (entry->in_use > 0)
 		entry->in_use--;
+}
+
+/*
+ * A pin held by a scan or a modification: released explicitly when it ends,
+ * or when the memory context it lives in is reset (also on error).
+ */
+struct PegFdwPin
+{
+	PegFdwConnEntry *entry;
+	bool		held;
+	MemoryContextCallback cb;
+};
+
+static void
+pin_reset_callback(void *arg)
+{
+	pegfdw_release_pin((PegFdwPin *) arg);
+}
+
+PegFdwPin *
+pegfdw_pin_until_reset(PegFdwConnEntry *entry, MemoryContext cxt)
+{
+	PegFdwPin  *pin = MemoryContextAllocZero(cxt, sizeof(PegFdwPin));
+
+	pin->entry = entry;
+	pin->held = true;
+	pegfdw_pin_entry(entry);
+	pin->cb.func = pin_reset_callback;
+	pin->cb.arg = pin;
+	MemoryContextRegisterResetCallback(cxt, &pin->cb);
+	return pin;
+}
+
+/* Releases a pin once; later calls (and the reset callback) do nothing. */
+void
+pegfdw_release_pin(PegFdwPin *pin)
+{
+	if (pin != NULL && pin->held)
+	{
+		pegfdw_unpin_entry(pin->entry);
+		pin->held = false;
+	}
 }
 
 /* Marks entries of a changed server (or every entry) for rebuilding. */

@@ -50,7 +50,7 @@ typedef struct PegFdwDirectState
 	PegFdwConnEntry *entry;
 	PegasusClient *client;
 	PegasusTable *pt;
-	bool		pinned;
+	PegFdwPin  *pin;			/* the client's entry, until the query ends */
 	bool		started;
 	bool		done;
 	bool		set_processed;	/* the command tag counts the rows */
@@ -67,16 +67,6 @@ typedef struct PegFdwDirectState
 	int64		read_rpcs;		/* DELETE: the key reads */
 } PegFdwDirectState;
 
-static void
-direct_reset_callback(void *arg)
-{
-	PegFdwDirectState *ds = (PegFdwDirectState *) arg;
-
-	if (ds->pinned)
-		pegfdw_unpin_entry(ds->entry);
-	ds->pinned = false;
-}
-
 void
 pegfdw_begin_direct_modify(ForeignScanState *node, int eflags)
 {
@@ -85,7 +75,6 @@ pegfdw_begin_direct_modify(ForeignScanState *node, int eflags)
 	List	   *info = linitial(fsplan->fdw_private);
 	List	   *scanpriv = lsecond(fsplan->fdw_private);
 	PegFdwDirectState *ds = palloc0(sizeof(PegFdwDirectState));
-	MemoryContextCallback *cb;
 
 	ds->kind = intVal(list_nth(info, PegFdwDirectInfoKind));
 	ds->sign = intVal(list_nth(info, PegFdwDirectInfoSign));
@@ -112,12 +101,7 @@ pegfdw_begin_direct_modify(ForeignScanState *node, int eflags)
 	ds->io = pegfdw_make_type_io(ds->table);
 	ds->client = pegfdw_get_client(ds->table->serverid, &ds->entry);
 	ds->pt = pegfdw_open_table(ds->table, &ds->entry);
-	pegfdw_pin_entry(ds->entry);
-	ds->pinned = true;
-	cb = MemoryContextAllocZero(estate->es_query_cxt, sizeof(MemoryContextCallback));
-	cb->func = direct_reset_callback;
-	cb->arg = ds;
-	MemoryContextRegisterResetCallback(estate->es_query_cxt, cb);
+	ds->pin = pegfdw_pin_until_reset(ds->entry, estate->es_query_cxt);
 	ds->batch_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										  "pegasus_fdw direct modify",
 										  ALLOCSET_DEFAULT_SIZES);
@@ -592,7 +576,7 @@ pegfdw_end_direct_modify(ForeignScanState *node)
 		pegfdw_end_scan(node);
 		node->fdw_state = ds;
 	}
-	direct_reset_callback(ds);
+	pegfdw_release_pin(ds->pin);
 }
 
 void

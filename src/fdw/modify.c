@@ -87,7 +87,7 @@ typedef struct PegFdwModifyState
 	MemoryContext row_cxt;		/* one row, reset per row */
 	MemoryContext batch_cxt;	/* the buffered rows */
 	MemoryContext moves_cxt;	/* key-changing updates, until the end */
-	bool		pinned;
+	PegFdwPin  *pin;			/* the client's entry, until the query ends */
 	bool		on_conflict_nothing;
 	bool		buffered;		/* rows may be held in the buffer */
 	int			batch_size;
@@ -109,17 +109,6 @@ typedef struct PegFdwModifyState
 	int64		rows_written;	/* rows whose write was confirmed */
 	int64		rows_skipped;	/* ON CONFLICT DO NOTHING */
 } PegFdwModifyState;
-
-/* Unpins the client when the query ends, also on error. */
-static void
-modify_reset_callback(void *arg)
-{
-	PegFdwModifyState *ms = (PegFdwModifyState *) arg;
-
-	if (ms->pinned)
-		pegfdw_unpin_entry(ms->entry);
-	ms->pinned = false;
-}
 
 int
 pegfdw_modify_capabilities(Relation rel)
@@ -191,7 +180,6 @@ static void
 begin_write(ModifyTableState *mtstate, ResultRelInfo *rinfo, bool insert_only)
 {
 	PegFdwModifyState *ms;
-	MemoryContextCallback *cb;
 	ModifyTable *plan = (ModifyTable *) mtstate->ps.plan;
 
 	ms = palloc0(sizeof(PegFdwModifyState));
@@ -200,12 +188,7 @@ begin_write(ModifyTableState *mtstate, ResultRelInfo *rinfo, bool insert_only)
 	prepare_output_functions(ms);
 	ms->client = pegfdw_get_client(ms->table->serverid, &ms->entry);
 	ms->pt = pegfdw_open_table(ms->table, &ms->entry);
-	pegfdw_pin_entry(ms->entry);
-	ms->pinned = true;
-	cb = palloc0(sizeof(MemoryContextCallback));
-	cb->func = modify_reset_callback;
-	cb->arg = ms;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+	ms->pin = pegfdw_pin_until_reset(ms->entry, CurrentMemoryContext);
 	ms->row_cxt = AllocSetContextCreate(CurrentMemoryContext,
 										"pegasus_fdw modified row",
 										ALLOCSET_SMALL_SIZES);
@@ -1435,7 +1418,7 @@ pegfdw_end_modify(EState *estate, ResultRelInfo *rinfo)
 		MemoryContextDelete(ms->moves_cxt);
 		ms->row_cxt = NULL;
 	}
-	modify_reset_callback(ms);
+	pegfdw_release_pin(ms->pin);
 }
 
 /* ----------------------------------------------------------------------

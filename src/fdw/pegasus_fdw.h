@@ -208,8 +208,9 @@ extern PegasusTable *pegfdw_open_table(PegFdwTable *table,
 									   PegFdwConnEntry **entry_out);
 extern void pegfdw_mark_uncertain(PegFdwConnEntry *entry);
 extern void pegfdw_note_failure(PegFdwConnEntry *entry, const PegasusError *err);
-extern void pegfdw_pin_entry(PegFdwConnEntry *entry);
-extern void pegfdw_unpin_entry(PegFdwConnEntry *entry);
+typedef struct PegFdwPin PegFdwPin;
+extern PegFdwPin *pegfdw_pin_until_reset(PegFdwConnEntry *entry, MemoryContext cxt);
+extern void pegfdw_release_pin(PegFdwPin *pin);
 extern void pegfdw_report_error(int elevel, const PegasusError *err,
 								const char *servername, const char *tablename);
 extern void pegfdw_check_call(bool ok, const PegasusError *err,

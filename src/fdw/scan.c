@@ -57,7 +57,7 @@ typedef struct PegFdwScanState
 	PegFdwConnEntry *entry;
 	PegasusClient *client;		/* of entry, which stays pinned */
 	PegasusTable *pt;
-	bool		pinned;
+	PegFdwPin  *pin;			/* the client's entry, until the query ends */
 
 	/* the plan */
 	PegFdwOperation op;
@@ -166,11 +166,7 @@ scan_reset_callback(void *arg)
 	PegFdwScanState *s = (PegFdwScanState *) arg;
 
 	release_client_objects(s);
-	if (s->pinned)
-	{
-		pegfdw_unpin_entry(s->entry);
-		s->pinned = false;
-	}
+	pegfdw_release_pin(s->pin);
 }
 
 /*
@@ -246,8 +242,7 @@ pegfdw_begin_scan(ForeignScanState *node, int eflags)
 									   "pegasus_fdw rows",
 									   ALLOCSET_DEFAULT_SIZES);
 	s->pt = pegfdw_open_table(s->table, &s->entry);
-	pegfdw_pin_entry(s->entry);
-	s->pinned = true;
+	s->pin = pegfdw_pin_until_reset(s->entry, estate->es_query_cxt);
 	s->client = pegfdw_get_client(s->table->serverid, NULL);
 
 	cb = MemoryContextAllocZero(estate->es_query_cxt, sizeof(MemoryContextCallback));
