@@ -164,6 +164,17 @@ owner_free(void *owner)
 		g_ptr_array_free((GPtrArray *) owner, TRUE);
 }
 
+int
+pegasus_slice_compare(PegasusSlice a, PegasusSlice b)
+{
+	size_t		n = MIN(a.len, b.len);
+	int			c = n > 0 ? memcmp(a.data, b.data, n) : 0;
+
+	if (c != 0)
+		return c;
+	return (a.len > b.len) - (a.len < b.len);
+}
+
 void
 pegasus_value_free(PegasusValue *value)
 {

@@ -87,12 +87,10 @@ pegasus_scan_options_init(PegasusScanOptions *opts)
 static int
 key_compare(const GByteArray *a, const GByteArray *b)
 {
-	size_t		n = MIN(a->len, b->len);
-	int			c = n > 0 ? memcmp(a->data, b->data, n) : 0;
+	PegasusSlice x = {a->data, a->len};
+	PegasusSlice y = {b->data, b->len};
 
-	if (c != 0)
-		return c;
-	return (a->len > b->len) - (a->len < b->len);
+	return pegasus_slice_compare(x, y);
 }
 
 static void

@@ -53,6 +53,12 @@ typedef struct PegasusSlice
 	size_t		len;
 } PegasusSlice;
 
+/*
+ * Orders two byte strings as Pegasus orders keys: bytewise, a prefix before
+ * the longer string.  Negative, zero or positive like memcmp.
+ */
+extern int	pegasus_slice_compare(PegasusSlice a, PegasusSlice b);
+
 /* Hash keys must be shorter than this (the server aborts otherwise). */
 #define PEGASUS_MAX_HASH_KEY_LEN 65535
 

@@ -138,16 +138,6 @@ varlena_bytes(Datum d)
 	return sl;
 }
 
-static int
-compare_slices(PegasusSlice a, PegasusSlice b)
-{
-	int			c = memcmp(a.data, b.data, Min(a.len, b.len));
-
-	if (c != 0)
-		return c;
-	return a.len < b.len ? -1 : a.len > b.len ? 1 : 0;
-}
-
 /* Removes the waiting keys: one multi_del per hash key, concurrently. */
 static void
 flush_deletes(PegFdwDirectState *ds)
@@ -172,7 +162,7 @@ flush_deletes(PegFdwDirectState *ds)
 	for (i = 0; i < ds->nkeys; i++)
 	{
 		if (ngroups == 0 ||
-			compare_slices(groups[ngroups - 1].hash_key, ds->hash_keys[i]) != 0)
+			pegasus_slice_compare(groups[ngroups - 1].hash_key, ds->hash_keys[i]) != 0)
 		{
 			PegasusWriteGroup *g = &groups[ngroups++];
 

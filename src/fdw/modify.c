@@ -726,21 +726,11 @@ typedef struct SortItem
 } SortItem;
 
 static int
-compare_slices(PegasusSlice a, PegasusSlice b)
-{
-	int			c = memcmp(a.data, b.data, Min(a.len, b.len));
-
-	if (c != 0)
-		return c;
-	return a.len < b.len ? -1 : a.len > b.len ? 1 : 0;
-}
-
-static int
 compare_by_hash_key(const void *a, const void *b)
 {
 	const SortItem *x = a;
 	const SortItem *y = b;
-	int			c = compare_slices(x->row->hash_key, y->row->hash_key);
+	int			c = pegasus_slice_compare(x->row->hash_key, y->row->hash_key);
 
 	if (c != 0)
 		return c;
@@ -798,7 +788,7 @@ send_rows(PegFdwModifyState *ms, const PegFdwWriteRow *rows, int n)
 			group_of[items[i].index] = -1;
 			continue;
 		}
-		if (g == NULL || compare_slices(g->hash_key, r->hash_key) != 0 ||
+		if (g == NULL || pegasus_slice_compare(g->hash_key, r->hash_key) != 0 ||
 			(g->kind == PEGASUS_WRITE_MULTI_SET) != is_put ||
 			g->ttl_seconds != r->ttl ||
 			group_bytes[ngroups - 1] + bytes > PEGFDW_MAX_WRITE_BYTES)
@@ -1168,7 +1158,7 @@ apply_moves(PegFdwModifyState *ms)
 		PegasusMutation *muts;
 
 		for (i = start; i < n &&
-			 compare_slices(items[i].row->hash_key, items[start].row->hash_key) == 0; i++)
+			 pegasus_slice_compare(items[i].row->hash_key, items[start].row->hash_key) == 0; i++)
 		{
 			total += items[i].row->nkeys;
 			if (items[i].row->values)
@@ -1240,7 +1230,7 @@ apply_moves(PegFdwModifyState *ms)
 static bool
 slices_equal(PegasusSlice a, PegasusSlice b)
 {
-	return compare_slices(a, b) == 0;
+	return pegasus_slice_compare(a, b) == 0;
 }
 
 static void

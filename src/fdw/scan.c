@@ -267,11 +267,10 @@ datum_bytes(Datum d)
 static int
 bytes_cmp(const Bytes *a, const Bytes *b)
 {
-	int			r = memcmp(a->data, b->data, Min(a->len, b->len));
+	PegasusSlice x = {a->data, a->len};
+	PegasusSlice y = {b->data, b->len};
 
-	if (r != 0)
-		return r;
-	return a->len < b->len ? -1 : a->len > b->len ? 1 : 0;
+	return pegasus_slice_compare(x, y);
 }
 
 static int
