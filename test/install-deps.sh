@@ -5,8 +5,15 @@ set -euo pipefail
 
 packages=(gcc make pkg-config libglib2.0-dev libthrift-c-glib-dev libjson-glib-dev
 	postgresql-15 postgresql-server-dev-15 postgresql-contrib netcat-openbsd)
-# Extra packages a caller asks for, e.g. `install-deps.sh valgrind`.
-packages+=("$@")
+# Extra packages a caller asks for, e.g. `install-deps.sh valgrind`;
+# --packaging adds what building the Debian packages needs (test/ci/package.sh).
+for arg in "$@"; do
+	case "$arg" in
+		--packaging) packages+=(build-essential debhelper dpkg-dev fakeroot git postgresql-common
+			postgresql-server-dev-all) ;;
+		*) packages+=("$arg") ;;
+	esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -92,7 +92,8 @@ make -s installcheck >"$out" 2>&1
 rc=$?
 grep -E '\.\.\. |^(ok|not ok) ' "$out" | sed 's/^/  /'
 while IFS= read -r line; do
-	name=$(echo "$line" | sed -E 's/^(test|ok|not ok)? *[0-9]* *-? *//; s/ .*//')
+	# "test NAME ... ok" (PostgreSQL 15), "ok N - NAME" / "not ok N - NAME" (16+)
+	name=$(echo "$line" | sed -E 's/^(test +|(not )?ok +[0-9]+ +- +)//; s/ .*//')
 	case "$line" in
 		*"... ok"*|ok\ *) note_result ok "$name" ;;
 		*) note_result fail "regress $name" ;;
@@ -106,7 +107,7 @@ fi
 # The backend reads its own memory map: the pegasus_fdw.so it loaded must
 # be the installed one, not a file of this tree.
 echo "== loaded library"
-loaded=$(psql -X -At -d postgres -c "LOAD 'pegasus_fdw'" -c "
+loaded=$(psql -X -q -At -d postgres -c "LOAD 'pegasus_fdw'" -c "
 	SELECT DISTINCT m[1] FROM regexp_matches(pg_read_file('/proc/self/maps'),
 		'(/\S*pegasus_fdw\.so)', 'g') AS m" 2>&1)
 echo "  backend mapped: ${loaded:-nothing}"
