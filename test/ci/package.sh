@@ -86,6 +86,22 @@ if [ -n "$present" ]; then
 	echo "replacing installed packages (CI=true): $present"
 fi
 
+# One version everywhere: the control file's default_version (as semver),
+# META.json (PGXN) and its provides entry, debian/changelog.
+echo "== versions"
+ctl=$(sed -nE "s/^default_version *= *'([^']+)'.*/\1/p" pegasus_fdw.control)
+semver=$ctl
+while [ "$(echo "$semver" | tr -cd . | wc -c)" -lt 2 ]; do semver=$semver.0; done
+meta=$(perl -MJSON::PP -e 'local $/; my $m = decode_json(<STDIN>);
+	print "$m->{version} $m->{provides}{pegasus_fdw}{version} $m->{\"meta-spec\"}{version}"' <META.json)
+deb=$(dpkg-parsechangelog -l debian/changelog -S Version | sed 's/-[^-]*$//')
+echo "  pegasus_fdw.control $ctl, META.json (version, provides, meta-spec) $meta, debian/changelog $deb"
+if [ "$meta" = "$semver $semver 1.0.0" ] && [ "$deb" = "$semver" ]; then
+	note_result ok "versions agree: $semver"
+else
+	note_result fail "versions differ: control $ctl, META.json $meta, debian/changelog $deb"
+fi
+
 echo "== copy of the tree: $SRC"
 mkdir -p "$SRC"
 if git -c safe.directory="$ROOT" -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
