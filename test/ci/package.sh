@@ -67,8 +67,9 @@ finish()
 		printf '  %s\n' "${failures[@]}"
 	fi
 	echo "package: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
-	exit
+	# An EXIT trap's plain `exit` would keep the script's status: say it.
+	if [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]; then exit 0; fi
+	exit 1
 }
 trap finish EXIT
 trap 'exit 130' INT TERM
