@@ -27,7 +27,8 @@ if [ -n "${PG_CONFIG:-}" ]; then
 	export PATH
 fi
 export PG_CONFIG=${PG_CONFIG:-pg_config}
-test/install-deps.sh || exit 1
+PG_MAJOR=$("$PG_CONFIG" --version | sed -nE 's/^PostgreSQL ([0-9]+).*/\1/p') \
+	test/install-deps.sh || exit 1
 
 . test/lib/cluster.sh
 
