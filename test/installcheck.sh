@@ -125,6 +125,7 @@ if [ "${v:-x}" = 0 ]; then
 	note_result ok "no protocol violations"
 else
 	note_result fail "onebox protocol violations: ${v:-unknown}"
+	grep -i 'violation' "$PEGASUS_WORKDIR/onebox.log" | head -20 | sed 's/^/  /'
 fi
 
 [ "$failed" -eq 0 ]
