@@ -67,12 +67,15 @@ fi
 # valgrind: the unit tests with PEGASUS_VALGRIND=1, and a backend under
 # valgrind in the reliability scripts that use one.
 extra_pkgs=()
+# in name order (t_zz_leftovers.sh last), each once
 reliability_scripts()
 {
-	local g
+	local g f
 	for g in $RELIABILITY_TESTS; do
-		compgen -G "test/reliability/$g" || true
-	done
+		for f in test/reliability/$g; do
+			[ -f "$f" ] && echo "$f"
+		done
+	done | awk '!seen[$0]++'
 }
 selected=$(reliability_scripts)
 if { [ "$run_unit" -eq 1 ] && [ -n "${PEGASUS_VALGRIND:-}" ]; } ||
