@@ -129,8 +129,11 @@ cmd_tables(OneboxConn *conn)
 		gint32		p;
 
 		for (p = 0; t->parts && p < t->partition_count; p++)
-			g_string_append_printf(prim, "%s%d", p ? "," : "",
-								   ((OneboxEndpoint *) onebox.replicas->pdata[t->parts[p]->primary])->port);
+			if (!t->parts[p]->ready)
+				g_string_append_printf(prim, "%s-", p ? "," : "");
+			else
+				g_string_append_printf(prim, "%s%d", p ? "," : "",
+									   ((OneboxEndpoint *) onebox.replicas->pdata[t->parts[p]->primary])->port);
 		reply(conn, "%s app_id=%d partitions=%d status=%s primaries=%s", t->name, t->app_id,
 			  t->partition_count, t->status == PEGASUS_AS_AVAILABLE ? "available" : "dropped",
 			  prim->len ? prim->str : "-");
@@ -264,6 +267,71 @@ cmd_clear_faults(OneboxConn *conn)
 	reply(conn, "OK done");
 }
 
+/* ------------------------------------------------------------------------
+ * Partition split and live-cluster answers (split.c)
+ * ------------------------------------------------------------------------ */
+
+/* Handles the split commands; FALSE if cmd is not one of them. */
+static gboolean
+split_command(OneboxConn *conn, char **args, int argc)
+{
+	const char *cmd = args[0];
+	OneboxTable *t;
+	gint64		n;
+	char		status[160];
+	const char *why;
+
+	if (strcmp(cmd, "split") == 0 && argc == 2)
+	{
+		if ((t = table_arg(conn, args[1])) == NULL)
+			return TRUE;
+		if (!onebox_split_start(t, &why))
+			reply(conn, "ERR %s", why);
+		else
+			reply(conn, "OK partitions=%d", t->partition_count);
+	}
+	else if (strcmp(cmd, "split-delay") == 0 && argc == 2)
+	{
+		if (!parse_int(args[1], &n) || n < 1 || n > 86400000)
+		{
+			reply(conn, "ERR usage: split-delay MS (1 to 86400000)");
+			return TRUE;
+		}
+		onebox.split_delay_ms = n;
+		reply(conn, "OK done");
+	}
+	else if (strcmp(cmd, "split-step") == 0 && argc == 2)
+	{
+		if ((t = table_arg(conn, args[1])) == NULL)
+			return TRUE;
+		onebox_split_step(t);
+		onebox_split_status(t, status, sizeof(status));
+		reply(conn, "OK %s", status);
+	}
+	else if (strcmp(cmd, "split-status") == 0 && argc == 2)
+	{
+		if ((t = table_arg(conn, args[1])) == NULL)
+			return TRUE;
+		onebox_split_status(t, status, sizeof(status));
+		reply(conn, "OK %s", status);
+	}
+	else if (strcmp(cmd, "compact") == 0 && argc == 2)
+	{
+		if ((t = table_arg(conn, args[1])) == NULL)
+			return TRUE;
+		reply(conn, "OK removed=%u", onebox_split_compact(t));
+	}
+	else if (strcmp(cmd, "host-port-fields") == 0 && argc == 2 &&
+			 (strcmp(args[1], "on") == 0 || strcmp(args[1], "off") == 0))
+	{
+		onebox.host_port_fields = strcmp(args[1], "on") == 0;
+		reply(conn, "OK done");
+	}
+	else
+		return FALSE;
+	return TRUE;
+}
+
 static void
 run_command(OneboxConn *conn, char *line)
 {
@@ -286,6 +354,8 @@ run_command(OneboxConn *conn, char *line)
 		goto out;
 	cmd = args[0];
 
+	if (split_command(conn, args, argc))
+		goto out;
 	if (strcmp(cmd, "ping") == 0)
 		reply(conn, "OK pong");
 	else if (strcmp(cmd, "help") == 0)
@@ -297,6 +367,8 @@ run_command(OneboxConn *conn, char *line)
 		reply(conn, "counters | violations | reset-counters | clock SECONDS | env TABLE KEY [VALUE]");
 		reply(conn, "negative-ids on|off | scanner-count | tables | dump TABLE | leader PORT");
 		reply(conn, "create TABLE PARTITIONS [REPLICAS] | drop-table TABLE | ping | help");
+		reply(conn, "split TABLE | split-delay MS | split-step TABLE | split-status TABLE | compact TABLE");
+		reply(conn, "host-port-fields on|off");
 		reply(conn, "END");
 	}
 	else if (strcmp(cmd, "move") == 0 && argc == 4)

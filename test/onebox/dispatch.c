@@ -21,15 +21,20 @@
  *	  of 65535 bytes; raw hash keys of 65535 bytes or more;
  *	- put with update_request fields 4-7 (server-internal);
  *	- partition_hash: when non-zero it must select the target partition
- *	  (hash mod partition_count == partition_index) for every replica RPC,
- *	  and for key-addressed RPCs it must equal the key's own hash (crc64 of
- *	  the hash key, or of the sort key when the hash key is empty; for
- *	  batch_get the first key's hash key) - a real server asserts this for
- *	  put and remove;
+ *	  (hash mod the partition count it serves == partition_index) for every
+ *	  replica RPC, and for single-key RPCs it must equal the key's own hash
+ *	  (crc64 of the hash key, or of the sort key when the hash key is
+ *	  empty) - a real server asserts this for put and remove; a batch_get
+ *	  may carry any hash selecting the partition;
+ *	- while a table splits (split.c), a partition_hash that selects the
+ *	  partition under no count the table ever had; one that did under an
+ *	  older count gets ERR_PARENT_PARTITION_MISUSED, as on a real replica;
  *	- the key itself must belong to the target partition (its hash mod
- *	  partition_count == partition_index) for every key-addressed RPC,
- *	  every key of a batch_get included, whatever the header says: a real
- *	  server would store or look the key up in the wrong partition;
+ *	  the partition count it serves == partition_index) for every
+ *	  key-addressed RPC, every key of a batch_get included, whatever the
+ *	  header says: a real server would store or look the key up in the
+ *	  wrong partition (or, after a split, answer from the parent's stale
+ *	  copy of the moved half);
  *	- get_scanner with a hash-key PREFIX filter that moves the start key
  *	  while the start key has a non-empty hash key and full_scan is not set
  *	  (a real server with the default prefix bloom filter aborts).
@@ -246,7 +251,7 @@ check_hash_key(PegasusBlob hk, const char *rpc)
 static gboolean
 check_key_route(guint64 key_hash, OneboxCall *call, const char *rpc)
 {
-	gint32		count = call->part->table->partition_count;
+	gint32		count = onebox_partition_served_count(call->part);
 	gint32		pidx = call->part->pidx;
 	gint32		want = pegasus_codec_partition_index(key_hash, count);
 
@@ -301,7 +306,7 @@ check_replica_request(OneboxCall *call)
 	const PegasusRequest *req = call->req;
 	const char *rpc = pegasus_codec_rpc_name(req->rpc);
 	guint64		ph = req->header.partition_hash;
-	gint32		count = call->part->table->partition_count;
+	gint32		count = onebox_partition_served_count(call->part);
 	guint32		i;
 
 	if (ph != 0 && pegasus_codec_partition_index(ph, count) != call->part->pidx)
@@ -349,8 +354,6 @@ check_replica_request(OneboxCall *call)
 				if (!check_hash_key(hk, rpc))
 					return FALSE;
 				h = pegasus_codec_hash_key_partition_hash(hk.data, hk.len);
-				if (i == 0 && !check_header_hash(h, call, rpc))
-					return FALSE;
 				if (!check_key_route(h, call, rpc))
 					return FALSE;
 			}
@@ -490,6 +493,12 @@ gate_replica(OneboxConn *conn, const PegasusRequest *req)
 		return NULL;
 	}
 	part = t->parts[req->header.partition_index];
+	/* a child not yet registered has no replica anywhere */
+	if (!part->ready)
+	{
+		send_error(conn, req, PEGASUS_EC_OBJECT_NOT_FOUND);
+		return NULL;
+	}
 	if (part->primary != ep->index)
 	{
 		int			sec[8];
@@ -514,6 +523,32 @@ gate_replica(OneboxConn *conn, const PegasusRequest *req)
 		return NULL;
 	}
 	return part;
+}
+
+/*
+ * CHECK_REQUEST_IF_SPLITTING (split.c): FALSE after answering the request
+ * (or closing the connection on a violation).  clear_scanner is one-way:
+ * it is dropped instead of answered.
+ */
+static gboolean
+gate_split(OneboxConn *conn, OneboxCall *call)
+{
+	const PegasusRequest *req = call->req;
+	PegasusErrorCode ec = onebox_split_check(call->part, req->header.partition_hash);
+
+	if (ec == PEGASUS_EC_OK)
+		return TRUE;
+	if (ec == PEGASUS_EC_UNKNOWN)
+	{
+		onebox_violation("%s: header partition_hash 0x%016" G_GINT64_MODIFIER "x selects partition %d of %s under no partition count the table had",
+						 pegasus_codec_rpc_name(req->rpc), req->header.partition_hash,
+						 call->part->pidx, call->part->table->name);
+		onebox_conn_close(conn);
+		return FALSE;
+	}
+	if (req->rpc != PEGASUS_RPC_CLEAR_SCANNER)
+		send_error(conn, req, ec);
+	return FALSE;
 }
 
 static void
@@ -588,6 +623,8 @@ handle_decoded(OneboxConn *conn, const PegasusRequest *req)
 	}
 	call.part = gate_replica(conn, req);
 	if (call.part == NULL)
+		return;
+	if (!gate_split(conn, &call))
 		return;
 	if (!check_replica_request(&call))
 	{
