@@ -186,15 +186,32 @@ corrupt_mode(const char *s)
 }
 
 static void
-add_fault(OneboxEndpoint *ep, const char *rpc, int n, gboolean noreply, PegasusErrorCode ec)
+add_fault(OneboxEndpoint *ep, const char *rpc, int n, gboolean noreply, PegasusErrorCode ec,
+		  const char *error_name)
 {
 	OneboxFault *f = g_new0(OneboxFault, 1);
 
 	f->rpc_name = g_strdup(rpc);
+	f->error_name = g_strdup(error_name);
 	f->remaining = n;
 	f->noreply = noreply;
 	f->error = ec;
 	ep->faults = g_list_append(ep->faults, f);
+}
+
+/* ERR_ followed by 1 to 60 upper-case letters, digits or '_' */
+static gboolean
+error_name_valid(const char *s)
+{
+	gsize		n = strlen(s);
+	gsize		i;
+
+	if (n < 5 || n > 64 || strncmp(s, "ERR_", 4) != 0)
+		return FALSE;
+	for (i = 4; i < n; i++)
+		if (!g_ascii_isupper(s[i]) && !g_ascii_isdigit(s[i]) && s[i] != '_')
+			return FALSE;
+	return TRUE;
 }
 
 static void
@@ -203,6 +220,7 @@ cmd_fail(OneboxConn *conn, char **a, int argc)
 	gint64		n;
 	gboolean	noreply;
 	PegasusErrorCode ec = PEGASUS_EC_UNKNOWN;
+	const char *unknown_name = NULL;
 	GPtrArray  *eps = g_ptr_array_new();
 	guint		i;
 
@@ -217,8 +235,13 @@ cmd_fail(OneboxConn *conn, char **a, int argc)
 		ec = pegasus_codec_error_from_name(a[4], strlen(a[4]));
 		if (ec == PEGASUS_EC_UNKNOWN && strcmp(a[4], "ERR_UNKNOWN") != 0)
 		{
-			reply(conn, "ERR unknown error name %s", a[4]);
-			goto out;
+			/* a name of a newer server: sent as given */
+			if (!error_name_valid(a[4]))
+			{
+				reply(conn, "ERR unknown error name %s", a[4]);
+				goto out;
+			}
+			unknown_name = a[4];
 		}
 	}
 	if (strcmp(a[1], "*") == 0)
@@ -232,7 +255,7 @@ cmd_fail(OneboxConn *conn, char **a, int argc)
 		g_ptr_array_add(eps, ep);
 	}
 	for (i = 0; i < eps->len; i++)
-		add_fault(eps->pdata[i], a[2], (int) n, noreply, ec);
+		add_fault(eps->pdata[i], a[2], (int) n, noreply, ec, unknown_name);
 	reply(conn, "OK done");
 out:
 	g_ptr_array_unref(eps);
@@ -255,6 +278,7 @@ cmd_clear_faults(OneboxConn *conn)
 		{
 			OneboxFault *f = l->data;
 
+			g_free(f->error_name);
 			g_free(f->rpc_name);
 			g_free(f);
 		}

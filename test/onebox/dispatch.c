@@ -159,9 +159,10 @@ send_reply(OneboxConn *conn, PegasusResponse *reply)
 		onebox_conn_send(conn, reply_buf->data, reply_buf->len, conn->ep->latency_ms);
 }
 
-/* A reply carrying only a frame-level error (no body) */
+/* A reply carrying only a frame-level error (no body), name given */
 static void
-send_error(OneboxConn *conn, const PegasusRequest *req, PegasusErrorCode code)
+send_error_named(OneboxConn *conn, const PegasusRequest *req, PegasusErrorCode code,
+				 const char *error_name)
 {
 	PegasusResponse reply;
 	char	   *ack = NULL;
@@ -170,6 +171,8 @@ send_error(OneboxConn *conn, const PegasusRequest *req, PegasusErrorCode code)
 	reply.rpc = req->rpc;
 	reply.seqid = req->seqid;
 	reply.frame_error = code;
+	if (error_name != NULL)
+		reply.frame_error_name = pegasus_codec_blob_str(error_name);
 	if (req->rpc == PEGASUS_RPC_UNKNOWN)
 	{
 		ack = g_strdup_printf("%.*s_ACK", (int) MIN(req->name.len, 47),
@@ -178,6 +181,12 @@ send_error(OneboxConn *conn, const PegasusRequest *req, PegasusErrorCode code)
 	}
 	send_reply(conn, &reply);
 	g_free(ack);
+}
+
+static void
+send_error(OneboxConn *conn, const PegasusRequest *req, PegasusErrorCode code)
+{
+	send_error_named(conn, req, code, NULL);
 }
 
 /* Find and consume a matching "fail" rule; TRUE if one applied */
@@ -193,8 +202,11 @@ take_fault(OneboxEndpoint *ep, PegasusBlob name, OneboxFault *out)
 		if (f->remaining > 0 && pegasus_codec_blob_equal_str(name, f->rpc_name))
 		{
 			*out = *f;
+			/* the caller's copy (freed by it) outlives the rule */
+			out->error_name = g_strdup(f->error_name);
 			if (--f->remaining == 0)
 			{
+				g_free(f->error_name);
 				g_free(f->rpc_name);
 				g_free(f);
 				ep->faults = g_list_delete_link(ep->faults, l);
@@ -581,7 +593,8 @@ handle_decoded(OneboxConn *conn, const PegasusRequest *req)
 	if (take_fault(ep, req->name, &fault))
 	{
 		if (!fault.noreply)
-			send_error(conn, req, fault.error);
+			send_error_named(conn, req, fault.error, fault.error_name);
+		g_free(fault.error_name);
 		return;
 	}
 
@@ -681,6 +694,7 @@ onebox_dispatch_input(OneboxConn *conn)
 
 	if (reply_buf == NULL)
 		reply_buf = g_byte_array_sized_new(4096);
+
 
 	while (off < conn->in->len && !conn->close_after_flush)
 	{

@@ -118,6 +118,7 @@ typedef struct OneboxFault
 	int			remaining;
 	gboolean	noreply;
 	PegasusErrorCode error;
+	char	   *error_name;		/* an ERR_ name the codec does not know */
 } OneboxFault;
 
 typedef struct OneboxEndpoint
