@@ -596,6 +596,24 @@ scanner_feed(PegasusScanner *s)
 }
 
 /*
+ * The count a cursor of partition under old expands to: the table's, or
+ * half of it while a child of partition's key space under the latest split
+ * is not registered yet (its parent serves it: a later split of the table
+ * may be under way while the cursor follows an earlier one).
+ */
+static int
+cursor_split_count(const PegasusTable *table, int partition, int old)
+{
+	int			c = table->partition_count;
+	int			i;
+
+	for (i = partition + c / 2; c > old && i < c; i += old)
+		if (table->routes[i].ballot < 0)
+			return c / 2;
+	return c;
+}
+
+/*
  * Cursor c's partition has split (its call failed with split_seen): see
  * the file header.  false on failure (s->err filled).
  */
@@ -606,6 +624,7 @@ cursor_follow_split(PegasusScanner *s, ScanCursor *c)
 	int64_t		deadline = pegasus_deadline(table->client, s->opts.timeout_ms);
 	PegasusError err;
 	int			old = c->count;
+	int			count;
 	int			continues = -1;
 	int			j;
 
@@ -617,7 +636,8 @@ cursor_follow_split(PegasusScanner *s, ScanCursor *c)
 		s->err = err;
 		return false;
 	}
-	if (table->partition_count <= old)
+	count = cursor_split_count(table, c->partition, old);
+	if (count <= old)
 	{
 		/* the meta server does not show the split yet: ask again later */
 		int64_t		now = pegasus_now_us();
@@ -656,8 +676,7 @@ cursor_follow_split(PegasusScanner *s, ScanCursor *c)
 		{
 			PegasusRequestHeader h = c->ctx_header;
 
-			h.partition_hash = pegasus_route_group_hash(c->partition,
-														table->partition_count);
+			h.partition_hash = pegasus_route_group_hash(c->partition, count);
 			pegasus_net_clear_scanner(table->client, c->endpoint, &h, c->context_id);
 			c->has_context = false;
 		}
@@ -667,15 +686,15 @@ cursor_follow_split(PegasusScanner *s, ScanCursor *c)
 	{
 		int			owner = pegasus_codec_partition_index(pegasus_codec_key_partition_hash(c->last_key->data,
 																						   c->last_key->len),
-														  table->partition_count);
+														  count);
 
 		continues = owner != c->partition ? owner : -1;
 	}
-	for (j = 1; j < table->partition_count / old; j++)
+	for (j = 1; j < count / old; j++)
 	{
 		ScanCursor *child = cursor_new(s);
 
-		cursor_init_partition(child, c->partition + j * old, table->partition_count);
+		cursor_init_partition(child, c->partition + j * old, count);
 		g_byte_array_set_size(child->start_key, 0);
 		g_byte_array_append(child->start_key, c->start_key->data, c->start_key->len);
 		child->start_inclusive = c->start_inclusive;
@@ -693,7 +712,7 @@ cursor_follow_split(PegasusScanner *s, ScanCursor *c)
 			c->report_index = child->partition;
 		}
 	}
-	c->count = table->partition_count;
+	c->count = count;
 	c->partition_hash = pegasus_route_group_hash(c->partition, c->count);
 	if (c->has_context)
 		c->ctx_header.partition_hash = c->partition_hash;

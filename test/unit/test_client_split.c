@@ -368,6 +368,47 @@ test_scan_count(Fixture *f, gconstpointer data)
 		scan_across_split(f, SCAN_COUNT, GPOINTER_TO_INT(data), false);
 }
 
+/*
+ * A scanner that sees two splits: it reads a little before the first,
+ * which completes and is compacted, then the rest while the second has
+ * registered only some of its children.
+ */
+static void
+test_scan_two_splits(Fixture *f, gconstpointer data)
+{
+	GHashTable *seen;
+	PegasusScanOptions o;
+	PegasusScanner *s;
+	PegasusError err;
+	bool		started = false;
+	int			i;
+
+	if (!need_onebox(f))
+		return;
+	load_rows(f->table);
+	pegasus_scan_options_init(&o);
+	o.batch_size = 7;
+	o.max_concurrency = 2;
+	s = pegasus_table_get_partition_scanner(f->table, NULL, 0, &o, &err);
+	ASSERT_OK(s != NULL, err);
+	seen = seen_new();
+	g_assert_true(read_rows(s, seen, 40));
+	while (split_advance(f, &started))
+		;
+	g_free(control("compact %s", f->name));
+	g_free(control("split %s", f->name));
+	/* children 8 and 9 registered, 10..15 not */
+	for (i = 0; i < 4; i++)
+		g_free(control("split-step %s", f->name));
+	while (read_rows(s, seen, 50))
+		;
+	assert_each_once(seen, TOTAL);
+	pegasus_scanner_close(s);
+	g_hash_table_destroy(seen);
+	while (split_step(f))
+		;
+}
+
 /* A hash-key scanner (and a range reader) over one hash key across the split */
 static void
 test_hash_key_reads(Fixture *f, gconstpointer data)
@@ -548,6 +589,8 @@ main(int argc, char **argv)
 			ADD("scan-count", test_scan_count);
 		}
 	}
+	g_test_add("/client-split/scan-two-splits", Fixture, NULL, fixture_setup,
+			   test_scan_two_splits, fixture_teardown);
 	g_test_add("/client-split/hash-key-reads", Fixture, NULL, fixture_setup,
 			   test_hash_key_reads, fixture_teardown);
 	g_test_add("/client-split/writes-and-reads", Fixture, NULL, fixture_setup,
