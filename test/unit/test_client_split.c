@@ -4,7 +4,8 @@
  *		The client across a partition split of the onebox (control
  *		"split", driven phase by phase with "split-step"): whole-table,
  *		unordered, count-only and hash-key scanners that span the split
- *		yield every record exactly once; point operations, batch_get and
+ *		yield every record exactly once, the rows of a hash key as one run
+ *		under one partition index; point operations, batch_get and
  *		write groups sent with the routing of before the split reach the
  *		right partition; routing without host_port fields.
  *
@@ -169,9 +170,58 @@ load_rows(PegasusTable *table)
 	g_ptr_array_free(keep, TRUE);
 }
 
+/*
+ * The rows of one hash key come as one run, all with the same
+ * partition_index (the wide layout of the FDW relies on it): per index the
+ * hash key of its current run, and the hash keys whose run has ended.
+ */
+static GHashTable *run_of_index;	/* GINT_TO_POINTER(index + 1) -> hash key */
+static GHashTable *runs_ended;	/* hash keys */
+
+static void
+runs_reset(void)
+{
+	if (run_of_index)
+		g_hash_table_destroy(run_of_index);
+	if (runs_ended)
+		g_hash_table_destroy(runs_ended);
+	run_of_index = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	runs_ended = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}
+
+static void
+runs_check(const PegasusScanRow *row)
+{
+	gpointer	key = GINT_TO_POINTER(row->partition_index + 1);
+	const char *cur = g_hash_table_lookup(run_of_index, key);
+	char	   *hk = g_strndup(row->hash_key.data, row->hash_key.len);
+
+	if (cur != NULL && strcmp(cur, hk) == 0)
+	{
+		g_free(hk);
+		return;
+	}
+	if (g_hash_table_contains(runs_ended, hk))
+		g_error("hash key %s comes in two runs (again at partition index %d)", hk,
+				row->partition_index);
+	{
+		GHashTableIter it;
+		gpointer	other;
+
+		g_hash_table_iter_init(&it, run_of_index);
+		while (g_hash_table_iter_next(&it, NULL, &other))
+			if (strcmp(other, hk) == 0)
+				g_error("hash key %s comes with two partition indexes", hk);
+	}
+	if (cur != NULL)
+		g_hash_table_add(runs_ended, g_strdup(cur));
+	g_hash_table_insert(run_of_index, key, hk);
+}
+
 static GHashTable *
 seen_new(void)
 {
+	runs_reset();
 	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 
@@ -201,6 +251,7 @@ read_rows(PegasusScanner *s, GHashTable *seen, int max)
 		if (row.value.len != strlen(want) || memcmp(row.value.data, want, row.value.len) != 0)
 			g_error("row %s has the wrong value", k);
 		g_free(want);
+		runs_check(&row);
 		g_hash_table_insert(seen, k,
 							GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(seen, k)) + 1));
 		n++;
