@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reads and a bulk load while the table splits (onebox "split", driven phase
 # by phase, split_lib.sh): a serial scan, a parallel scan with 4 workers, a
-# range read of hash keys, count(*) and an INSERT ... SELECT of 200,000
+# range read of hash keys, count(*), a wide-layout scan (one row per hash
+# key, also for the hash keys a split cuts) and an INSERT ... SELECT of 200,000
 # rows, each started before the split, during copying, in the middle of
 # the registrations and after the last one (compaction then lands in the
 # middle).  Every record must come exactly once, every row inserted must be
@@ -14,12 +15,14 @@ work=$(mktemp -d /tmp/rel_split.XXXXXX)
 trap 'restore_onebox; all_latency 0; control split-delay 200 >/dev/null;
       control drop-table sp_data >/dev/null; rm -rf "$work"' EXIT
 
-ROWS=20000					# in 500 hash keys
+ROWS=20000					# 500 hash keys of 40 sort keys
 RANGE_ROWS=4000			# per range hash key ra, rb, rc, rd
 INSERT_ROWS=200000
 PARTS=8					# a leader and 4 workers need 5 partitions or more
 sql "CREATE FOREIGN TABLE sp (hash_key text COLLATE \"C\", sort_key text COLLATE \"C\", value bigint)
-       SERVER pegasus OPTIONS (table 'sp_data', fetch_size '100')" >/dev/null
+       SERVER pegasus OPTIONS (table 'sp_data', fetch_size '100');
+     CREATE FOREIGN TABLE spw (hash_key text COLLATE \"C\", s1 bigint, s20 bigint, k000001 bigint)
+       SERVER pegasus OPTIONS (table 'sp_data', layout 'wide', fetch_size '100')" >/dev/null
 
 # the statements: name | RPCs that tell progress | SQL (no "|" in it) | expected output
 PAR="SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 4;"
@@ -30,6 +33,7 @@ CASES=(
 	"parallel scan, 4 workers|RPC_RRDB_RRDB_SCAN RPC_RRDB_RRDB_GET_SCANNER|$PAR SELECT count(value), count(DISTINCT (hash_key, sort_key)), sum(value) FROM sp|$ALL_ROWS|$ALL_ROWS|$ALL_SUM"
 	"range read|RPC_RRDB_RRDB_MULTI_GET|SELECT count(value), count(DISTINCT (hash_key, sort_key)), sum(value) FROM sp WHERE hash_key IN ('ra', 'rb', 'rc', 'rd') AND sort_key >= 'k'|$((4 * RANGE_ROWS))|$((4 * RANGE_ROWS))|$((4 * RANGE_ROWS * (RANGE_ROWS + 1) / 2))"
 	"count(*)|RPC_RRDB_RRDB_SCAN RPC_RRDB_RRDB_GET_SCANNER|SELECT count(*) FROM sp|$ALL_ROWS"
+	"wide-layout scan|RPC_RRDB_RRDB_SCAN RPC_RRDB_RRDB_GET_SCANNER|SET max_parallel_workers_per_gather = 0; SELECT count(*), count(DISTINCT hash_key), sum(s1), sum(s20), sum(k000001) FROM spw|504|504|374750|5124750|4"
 	"INSERT ... SELECT of $INSERT_ROWS rows|RPC_RRDB_RRDB_MULTI_PUT|INSERT INTO sp SELECT concat('i', g % 1000), concat('n', g), g FROM generate_series(1, $INSERT_ROWS) g|"
 )
 
@@ -38,7 +42,7 @@ fresh_table()
 {
 	control drop-table sp_data >/dev/null
 	control create sp_data $PARTS >/dev/null
-	sql "INSERT INTO sp SELECT 'h' || (g % 500), 's' || g, g FROM generate_series(1, $ROWS) g;
+	sql "INSERT INTO sp SELECT 'h' || (g % 500), 's' || (g / 500), g FROM generate_series(1, $ROWS) g;
 	     INSERT INTO sp SELECT r, 'k' || lpad(g::text, 6, '0'), g
 	       FROM generate_series(1, $RANGE_ROWS) g, unnest(ARRAY['ra', 'rb', 'rc', 'rd']) r" >/dev/null
 }
