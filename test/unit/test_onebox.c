@@ -2211,10 +2211,26 @@ test_control_faults(void)
 	forget_fd(port);
 	assert_value(&temp_rt, "fault_hk", "s", "v");
 	{
-		char	   *out = control("fail %d RPC_RRDB_RRDB_GET 1 ERR_NOT_A_THING", port);
+		char	   *out = control("fail %d RPC_RRDB_RRDB_GET 1 NOT_AN_ERROR", port);
 
 		g_assert_true(g_str_has_prefix(out, "ERR"));
 		g_free(out);
+		out = control("fail %d RPC_RRDB_RRDB_GET 1 ERR_lower", port);
+		g_assert_true(g_str_has_prefix(out, "ERR"));
+		g_free(out);
+	}
+	/* an ERR_ name the codec does not know goes out as given */
+	control_ok("fail %d RPC_RRDB_RRDB_GET 1 ERR_NOT_A_THING", port);
+	{
+		Reply	   *rp;
+
+		req_init(&req, PEGASUS_RPC_GET, temp_rt.app_id, p, hk_hash("fault_hk"));
+		req.u.key = pegasus_codec_blob(k->data, k->len);
+		rp = call_port(port, &req);
+		g_assert_nonnull(rp);
+		g_assert_cmpint(rp->r.frame_error, ==, PEGASUS_EC_UNKNOWN);
+		g_assert_true(pegasus_codec_blob_equal_str(rp->r.frame_error_name, "ERR_NOT_A_THING"));
+		reply_free(rp);
 	}
 
 	/* latency */
@@ -2460,6 +2476,8 @@ test_split_phases(void)
 	guint64		before = violations();
 
 	REQUIRE_BOX();
+	/* faults other tests armed on every endpoint ("fail *") */
+	control_ok("clear-faults");
 	control_ok("split-delay 86400000");
 	g_free(control("create split_t 4"));
 	g_assert_true(route_table("split_t", &rt4));
