@@ -243,7 +243,7 @@ onebox_split_compact(OneboxTable *t)
 
 		if (!p->ready || p->version < 0)
 			continue;
-		gone = g_ptr_array_new_with_free_func(g_free);
+		gone = g_ptr_array_new();
 		for (it = onebox_store_first(p->store); it; it = onebox_store_next(it))
 		{
 			const OneboxKey *k = onebox_iter_key(it);
@@ -262,7 +262,6 @@ onebox_split_compact(OneboxTable *t)
 
 			onebox_store_remove(p->store, k->data, k->len);
 			g_byte_array_free(k, TRUE);
-			gone->pdata[j] = NULL;
 		}
 		removed += gone->len;
 		g_ptr_array_unref(gone);
