@@ -2221,17 +2221,13 @@ test_control_faults(void)
 	}
 	/* an ERR_ name the codec does not know goes out as given */
 	control_ok("fail %d RPC_RRDB_RRDB_GET 1 ERR_NOT_A_THING", port);
-	{
-		Reply	   *rp;
-
-		req_init(&req, PEGASUS_RPC_GET, temp_rt.app_id, p, hk_hash("fault_hk"));
-		req.u.key = pegasus_codec_blob(k->data, k->len);
-		rp = call_port(port, &req);
-		g_assert_nonnull(rp);
-		g_assert_cmpint(rp->r.frame_error, ==, PEGASUS_EC_UNKNOWN);
-		g_assert_true(pegasus_codec_blob_equal_str(rp->r.frame_error_name, "ERR_NOT_A_THING"));
-		reply_free(rp);
-	}
+	req_init(&req, PEGASUS_RPC_GET, temp_rt.app_id, p, hk_hash("fault_hk"));
+	req.u.key = pegasus_codec_blob(k->data, k->len);
+	rp = call_port(port, &req);
+	g_assert_nonnull(rp);
+	g_assert_cmpint(rp->r.frame_error, ==, PEGASUS_EC_UNKNOWN);
+	g_assert_true(pegasus_codec_blob_equal_str(rp->r.frame_error_name, "ERR_NOT_A_THING"));
+	reply_free(rp);
 
 	/* latency */
 	control_ok("latency %d 200", port);
