@@ -195,6 +195,9 @@ enum PegFdwScanPrivateIndex
 /* Executor state of a connection use (held by scans and modifies). */
 typedef struct PegFdwConnEntry PegFdwConnEntry;
 
+/* in pegasus_fdw.c */
+extern bool pegfdw_is_pegasus_rel(RelOptInfo *rel);
+
 /* in option.c */
 extern PegFdwTable *pegfdw_get_table(Oid relid);
 extern void pegfdw_get_server_options(ForeignServer *server,
@@ -238,6 +241,9 @@ extern ForeignScan *pegfdw_build_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 extern void pegfdw_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 							   RelOptInfo *input_rel, RelOptInfo *output_rel,
 							   void *extra);
+extern Cost pegfdw_batched_join_cost(PegFdwRelationInfo *fpinfo,
+									 double outer_rows, int batch_rows,
+									 double keys_per_row, double rows);
 
 /* in scan.c */
 extern void pegfdw_begin_scan(ForeignScanState *node, int eflags);

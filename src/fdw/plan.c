@@ -5,17 +5,40 @@
  *		(plain, ordered by sort key, parameterized by join keys), counts
  *		pushed as upper paths, and the ForeignScan plan node.
  *
- * Cost model: an RPC costs PEGFDW_RPC_COST, a row received
- * PEGFDW_ROW_COST; a scan of the table pays one RPC per partition divided by
- * the scan parallelism plus every row; a key lookup pays one RPC per hash
- * key.  The planner thus prefers lookups per outer row (parameterized
- * paths) for small outer sets and a scan for large ones.
+ * Cost model (the only place Pegasus costs are set; the batched key join
+ * of join.c is costed by pegfdw_batched_join_cost below).  One cost unit is
+ * PostgreSQL's, about the time of reading a local page.  Costs come from
+ * round trips and rows:
+ *  - a round trip (one request and its reply) costs PEGFDW_RPC_COST; the
+ *    requests of one round sent concurrently (one per partition of a
+ *    batch_get or of a scan) add PEGFDW_PARALLEL_RPC_COST each;
+ *  - a record received and converted costs PEGFDW_ROW_COST, a key sent in a
+ *    batch PEGFDW_KEY_COST (the server's lookup), plus cpu_tuple_cost per
+ *    row returned;
+ *  - get: one round; multi_get / batch_get: one round, its partitions in
+ *    parallel; a sort-key range: one round per page of fetch_size records;
+ *    a scan: (partitions + records / fetch_size) requests, scan_parallelism
+ *    of them at a time, plus every record;
+ *  - a parameterized path pays its request once per outer row; the batched
+ *    key join pays one round per batch of outer rows, every distinct key
+ *    and every row received.
+ * Size without ANALYZE: the cluster tells the partition count cheaply (the
+ * routing is cached) and nothing about record counts, so the table is
+ * assumed large: PEGFDW_DEFAULT_ROWS_PER_PARTITION records per partition.
+ * Guessing large costs little when wrong (keyed access to a small table is
+ * fast anyway), guessing small makes a full scan beat keyed access.  Hence,
+ * without hints or ANALYZE: a few outer rows are looked up one by one, many
+ * go through the batched key join, and a scan plus hash join is chosen only
+ * when the outer set covers a large share of the (assumed) table.  ANALYZE
+ * replaces the guess by the sampled count.
  *
  * src/fdw/plan.c
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <math.h>
 
 #include "access/stratnum.h"
 #include "catalog/pg_aggregate.h"
@@ -37,9 +60,11 @@
 #include "pegasus_fdw.h"
 
 #define PEGFDW_RPC_COST			100.0
+#define PEGFDW_PARALLEL_RPC_COST	10.0
 #define PEGFDW_ROW_COST			0.02
+#define PEGFDW_KEY_COST			0.2
 #define PEGFDW_DEFAULT_PARTITIONS	8
-#define PEGFDW_DEFAULT_ROWS_PER_PARTITION	1000.0
+#define PEGFDW_DEFAULT_ROWS_PER_PARTITION	100000.0
 #define PEGFDW_DEFAULT_ROWS_PER_HASH_KEY	10.0
 
 /*
@@ -156,7 +181,11 @@ request_cost(PegFdwRelationInfo *fpinfo, PegFdwRequest *req, double rows,
 				rows * cpu_tuple_cost + fpinfo->table_rows * 0.001;
 			return;
 		case PEGFDW_OP_POINT:
-			rpcs = req->has_hash_in ? Min(nhash, fpinfo->partition_count) : 1;
+			/* one round; batch_get sends one request per partition at once */
+			rpcs = 1;
+			if (req->has_hash_in)
+				rpcs += (Min(nhash, fpinfo->partition_count) - 1) *
+					PEGFDW_PARALLEL_RPC_COST / PEGFDW_RPC_COST;
 			break;
 		case PEGFDW_OP_RANGE:
 		case PEGFDW_OP_COUNT_HASH:
@@ -172,6 +201,26 @@ request_cost(PegFdwRelationInfo *fpinfo, PegFdwRequest *req, double rows,
 	*startup = PEGFDW_RPC_COST;
 	*total = PEGFDW_RPC_COST * rpcs + fetched * PEGFDW_ROW_COST +
 		rows * cpu_tuple_cost;
+}
+
+/*
+ * Cost of the batched key join's lookups (join.c): outer_rows outer rows cut
+ * into batches of batch_rows, keys_per_row keys each (1, or the mapped sort
+ * keys of a wide table), rows records received.  One round per batch with
+ * the batch's partitions in parallel, then every key and every record.
+ * Excludes the outer side and the join's own per-row work.
+ */
+Cost
+pegfdw_batched_join_cost(PegFdwRelationInfo *fpinfo, double outer_rows,
+						 int batch_rows, double keys_per_row, double rows)
+{
+	double		batches = ceil(Max(outer_rows, 1) / Max(batch_rows, 1));
+	double		keys = Max(outer_rows, 1) * keys_per_row;
+	double		per_batch = Min(keys / batches, fpinfo->partition_count);
+
+	return batches * (PEGFDW_RPC_COST +
+					  (Max(per_batch, 1) - 1) * PEGFDW_PARALLEL_RPC_COST) +
+		keys * PEGFDW_KEY_COST + rows * PEGFDW_ROW_COST;
 }
 
 /*
