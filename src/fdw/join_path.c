@@ -181,15 +181,12 @@ add_batched_join_path(PlannerInfo *root, RelOptInfo *joinrel,
 	if (table->layout == PEGFDW_LAYOUT_KV)
 	{
 		sort = outer_key(root, conds, PEGFDW_COND_SORT_EQ, outerrel->relids);
-		if (sort)
-			key_rinfos = lappend(key_rinfos, sort->rinfo);
-		else
-		{
-			/* a sort key fixed by the table's own restriction */
+		/* or a sort key fixed by the table's own restriction */
+		if (sort == NULL)
 			sort = outer_key(root, fpinfo->candidates, PEGFDW_COND_SORT_EQ, NULL);
-			if (sort == NULL)
-				return;
-		}
+		if (sort == NULL)
+			return;
+		key_rinfos = lappend(key_rinfos, sort->rinfo);
 		key_exprs = lappend(key_exprs, sort->expr);
 	}
 	else
@@ -315,7 +312,9 @@ plan_batched_join(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		otherquals = NIL;
 	}
 	joinquals = list_concat(joinquals,
-							extract_actual_clauses(innerrel->baserestrictinfo, false));
+							extract_actual_clauses(list_difference_ptr(innerrel->baserestrictinfo,
+																	   key_rinfos),
+												   false));
 
 	cscan->custom_exprs = list_concat(list_copy(key_exprs), joinquals);
 	vars = pull_var_clause((Node *) list_make3(tlist, cscan->custom_exprs, otherquals),
