@@ -113,7 +113,6 @@ SELECT count(*), count(DISTINCT (m.k, m.s)) FROM many_keys m
   JOIN kvn kv ON kv.hash_key = m.k AND kv.sort_key = m.s;
 
 DROP TABLE outer_keys, many_keys;
-DROP FOREIGN TABLE kvn;
 DROP FOREIGN TABLE join_wide;
 SELECT pegasus_fdw_drop_table('pegasus', 'regress_join_wide');
 
@@ -137,3 +136,40 @@ EXPLAIN (COSTS OFF)
   JOIN kv_counted kv ON kv.hash_key = a.k AND kv.sort_key = a.s;
 DROP TABLE all_keys;
 DROP FOREIGN TABLE kv_counted;
+
+-- parameter arrays and key pairs in generic plans: batch_get
+SET plan_cache_mode = force_generic_plan;
+PREPARE by_hash_keys(text[]) AS
+  SELECT hash_key, sort_key FROM kvn WHERE hash_key = ANY ($1) AND sort_key = 's011';
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE by_hash_keys('{h1,h2}');
+EXECUTE by_hash_keys('{h1,h2,NULL,h1,""}');
+PREPARE by_key_lists(text[], text[]) AS
+  SELECT hash_key, sort_key FROM kvn WHERE hash_key = ANY ($1) AND sort_key = ANY ($2)
+  ORDER BY 1, 2;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE by_key_lists('{h1,h2}', '{s011,s012}');
+EXECUTE by_key_lists('{h1,h2}', '{s011,s012,s001}');
+-- (hash_key, sort_key) IN ((...), (...)): the listed pairs only
+PREPARE by_pairs(text, text, text, text, text, text) AS
+  SELECT hash_key, sort_key, value FROM kvn
+  WHERE (hash_key, sort_key) IN (($1, $2), ($3, $4), ($5, $6));
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE by_pairs('h1', 's011', 'h2', 's012', 'h3', 'x');
+EXECUTE by_pairs('h1', 's011', 'h2', 's012', 'h3', 'x');
+EXECUTE by_pairs('h1', 's011', NULL, 's012', 'h1', 's011');
+EXECUTE by_pairs('h2', 's011', 'h1', 's012', '', 's001');
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  EXECUTE by_pairs('h1', 's011', 'h1', 's011', 'h4', 's004');
+-- pairs as two arrays: a join with unnest, i.e. the batched key join
+PREPARE by_pair_arrays(text[], text[]) AS
+  SELECT kv.hash_key, kv.sort_key, kv.value
+  FROM unnest($1, $2) AS p(h, s) JOIN kvn kv ON kv.hash_key = p.h AND kv.sort_key = p.s;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE by_pair_arrays('{h1,h2}', '{s011,s012}');
+EXECUTE by_pair_arrays('{h1,h2,h3,h1,NULL}', '{s011,s012,nope,s011,s001}');
+-- an OR that is not a list of pairs stays local
+SET max_parallel_workers_per_gather = 0;
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT hash_key FROM kvn
+  WHERE (hash_key = 'h1' AND sort_key = 's011') OR (hash_key = 'h2' AND value IS NULL);
+DEALLOCATE ALL;
+RESET plan_cache_mode;
+RESET max_parallel_workers_per_gather;
+DROP FOREIGN TABLE kvn;

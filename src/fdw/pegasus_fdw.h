@@ -121,7 +121,9 @@ typedef enum PegFdwCondKind
 	PEGFDW_COND_HASH_ANYWHERE,
 	PEGFDW_COND_SORT_PREFIX,
 	PEGFDW_COND_SORT_POSTFIX,
-	PEGFDW_COND_SORT_ANYWHERE
+	PEGFDW_COND_SORT_ANYWHERE,
+	PEGFDW_COND_KEY_PAIRS		/* (hash_key, sort_key) IN ((h, s), ...): expr
+								 * is ARRAY[h1, s1, h2, s2, ...] */
 } PegFdwCondKind;
 
 /* A condition the planner can hand to Pegasus. */

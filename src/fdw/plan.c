@@ -166,6 +166,8 @@ request_cost(PegFdwRelationInfo *fpinfo, PegFdwRequest *req, double rows,
 
 	if (hc && hc->kind == PEGFDW_COND_HASH_IN)
 		nhash = list_size(hc->expr);
+	else if ((hc = find_kind(req, PEGFDW_COND_KEY_PAIRS, PEGFDW_COND_KEY_PAIRS)))
+		nhash = Max(list_size(hc->expr) / 2, 1);
 	switch (req->op)
 	{
 		case PEGFDW_OP_SCAN:
@@ -265,10 +267,15 @@ pegfdw_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		/* one row per key pair at most */
 		PegFdwCond *h = find_kind(fpinfo->base, PEGFDW_COND_HASH_EQ, PEGFDW_COND_HASH_IN);
 		PegFdwCond *s = find_kind(fpinfo->base, PEGFDW_COND_SORT_EQ, PEGFDW_COND_SORT_IN);
-		double		n = (h->kind == PEGFDW_COND_HASH_IN ? list_size(h->expr) : 1) *
-		(s ? (s->kind == PEGFDW_COND_SORT_IN ? list_size(s->expr) : 1) : 1);
+		PegFdwCond *p = find_kind(fpinfo->base, PEGFDW_COND_KEY_PAIRS, PEGFDW_COND_KEY_PAIRS);
+		double		n;
 
-		if (s || table->layout == PEGFDW_LAYOUT_WIDE)
+		if (p)
+			n = Max(list_size(p->expr) / 2, 1);
+		else
+			n = (h->kind == PEGFDW_COND_HASH_IN ? list_size(h->expr) : 1) *
+				(s ? (s->kind == PEGFDW_COND_SORT_IN ? list_size(s->expr) : 1) : 1);
+		if (p || s || table->layout == PEGFDW_LAYOUT_WIDE)
 			baserel->rows = clamp_row_est(Min(baserel->rows, n));
 	}
 }

@@ -413,7 +413,8 @@ SQL
 		record "batched join peak memory, $n rows" MB "$WORK/bj_${n}_mem.txt" "" \
 			"backend VmHWM after the join"
 	done
-	"${PSQL[@]}" -c "DROP TABLE hk20, pairs2000" -c "DROP TABLE IF EXISTS outer_100000, outer_1000000" >/dev/null
+	"${PSQL[@]}" -c "SET client_min_messages = warning" -c "DROP TABLE hk20, pairs2000" \
+		-c "DROP TABLE IF EXISTS outer_100000, outer_1000000" >/dev/null
 fi
 
 if wants local; then
