@@ -91,12 +91,25 @@ SELECT o.id FROM outer_keys o
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
   SELECT o.id FROM outer_keys o WHERE EXISTS (SELECT FROM join_wide w WHERE w.hash_key = o.k);
 
--- not offered: the ttl column (a lookup of its own per row), only the
--- hash key of a kv table (a range per hash key), or switched off
+-- only the hash key bound (kv layout): a range per distinct hash key, 16
+-- hash keys in flight
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT o.id, kv.sort_key FROM outer_keys o JOIN kvn kv ON kv.hash_key = o.k;
+SELECT o.id, count(*), min(kv.sort_key), max(kv.sort_key)
+  FROM outer_keys o JOIN kvn kv ON kv.hash_key = o.k GROUP BY 1 ORDER BY 1;
+SELECT o.id, kv.sort_key FROM outer_keys o
+  LEFT JOIN kvn kv ON kv.hash_key = o.k AND kv.sort_key < 's005' ORDER BY 1, 2;
+SELECT o.id FROM outer_keys o
+  WHERE NOT EXISTS (SELECT FROM kvn kv WHERE kv.hash_key = o.k AND kv.value->>'i' = '24')
+  ORDER BY 1;
+SET pegasus_fdw.join_batch_size = 3;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT o.id FROM outer_keys o WHERE EXISTS (SELECT FROM kvn kv WHERE kv.hash_key = o.k);
+RESET pegasus_fdw.join_batch_size;
+
+-- not offered: the ttl column (a lookup of its own per row), or switched off
 EXPLAIN (COSTS OFF)
   SELECT o.id, kv.ttl FROM outer_keys o JOIN kvn kv ON kv.hash_key = o.k AND kv.sort_key = o.s;
-EXPLAIN (COSTS OFF)
-  SELECT o.id, kv.sort_key FROM outer_keys o JOIN kvn kv ON kv.hash_key = o.k;
 SET pegasus_fdw.enable_batched_join = off;
 EXPLAIN (COSTS OFF)
   SELECT o.id, kv.value FROM outer_keys o JOIN kvn kv ON kv.hash_key = o.k AND kv.sort_key = o.s;

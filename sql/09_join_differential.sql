@@ -62,6 +62,13 @@ INSERT INTO jd_queries VALUES
             (SELECT FROM T t WHERE t.hash_key = o.k AND t.sort_key = o.s)'),
   ('anti filter', 'SELECT o.id FROM O o WHERE NOT EXISTS
                    (SELECT FROM T t WHERE t.hash_key = o.k AND t.sort_key = o.s AND t.value LIKE ''%5'')'),
+  ('range inner', 'SELECT o.id, t.sort_key, t.value FROM O o JOIN T t ON t.hash_key = o.k'),
+  ('range left', 'SELECT o.id, t.sort_key FROM O o LEFT JOIN T t ON t.hash_key = o.k
+                  AND t.sort_key < coalesce(o.s, ''s3'')'),
+  ('range semi', 'SELECT o.id FROM O o WHERE EXISTS
+                  (SELECT FROM T t WHERE t.hash_key = o.k AND t.value LIKE ''%7'')'),
+  ('range anti', 'SELECT o.id FROM O o WHERE NOT EXISTS
+                  (SELECT FROM T t WHERE t.hash_key = o.k AND t.sort_key > ''s35'')'),
   ('wide inner', 'SELECT o.id, w.* FROM O o JOIN W w ON w.hash_key = o.k'),
   ('wide left', 'SELECT o.id, w.a, w.b FROM O o LEFT JOIN W w ON w.hash_key = o.k AND w.b IS NOT NULL'),
   ('wide semi', 'SELECT o.id FROM O o WHERE EXISTS (SELECT FROM W w WHERE w.hash_key = o.k)'),

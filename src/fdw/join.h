@@ -19,7 +19,7 @@
 
 /*
  * Plan of the node: custom_plans holds the outer plan; custom_exprs are the
- * key expressions (hash key, then sort key for the kv layout) followed by
+ * key expressions (hash key, then the sort key if bound) followed by
  * the match conditions (join clauses not used as keys and the Pegasus
  * table's own restrictions, ANDed), all over custom_scan_tlist; plan.qual
  * holds the filters applied after an outer join.  custom_scan_tlist lists
@@ -30,7 +30,8 @@ enum PegFdwJoinPrivateIndex
 {
 	PegFdwJoinPrivateTableOid,	/* Integer: foreign table OID */
 	PegFdwJoinPrivateJoinType,	/* Integer: JoinType */
-	PegFdwJoinPrivateNKeys,		/* Integer: 1 (hash key) or 2 (and sort key) */
+	PegFdwJoinPrivateNKeys,		/* Integer: 1 (hash key; kv layout: ranges)
+								 * or 2 (and sort key) */
 	PegFdwJoinPrivateBatchRows, /* Integer: outer rows per batch */
 	PegFdwJoinPrivateInnerAttnos,	/* Integer list per custom_scan_tlist
 									 * entry: inner attnum or 0 */
@@ -41,6 +42,8 @@ enum PegFdwJoinPrivateIndex
 #define PEGFDW_JOIN_BATCH_BYTES		(8 * 1024 * 1024)
 /* (hash key, sort key) pairs per batch_get call. */
 #define PEGFDW_JOIN_KEYS_PER_CALL	1000
+/* Hash keys whose ranges are requested at once (hash key only joins). */
+#define PEGFDW_JOIN_RANGES_IN_FLIGHT	16
 
 extern bool pegfdw_enable_batched_join;
 extern int	pegfdw_join_batch_size;

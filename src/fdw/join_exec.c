@@ -15,6 +15,13 @@
  * anti: unmatched outer rows.  An outer key that is NULL, empty (Pegasus
  * holds no empty hash key) or too long matches nothing, as in PostgreSQL.
  *
+ * When only the hash key is bound (kv layout), each distinct hash key of the
+ * batch is read as a sort-key range (multi_get_range pages of fetch_size,
+ * PEGFDW_JOIN_RANGES_IN_FLIGHT hash keys requested at once, each reader
+ * asking for its next page as soon as one arrives); every record is joined
+ * to the batch's outer rows of its hash key as it arrives, and the outer
+ * rows left unmatched (left, anti) follow once the batch's ranges are read.
+ *
  * Memory: the batch's outer tuples and keys live in batch_cxt, reset for
  * every batch; the batch_get replies are client memory freed at the next
  * batch, at the end, or by a reset callback on the query context when the
@@ -106,6 +113,22 @@ typedef struct PegFdwJoinState
 	int			ncalls;
 	int			nreplies;
 
+	/* ranges (kv layout, hash key only) */
+	bool		ranges;
+	int		   *group;			/* per distinct key: first index in sorted */
+	KeyRef	   *sorted;			/* the batch's keys sorted, duplicates kept */
+	int			nsorted;
+	bool	   *matched;		/* per outer row of the batch */
+	PegasusRangeReader *readers[PEGFDW_JOIN_RANGES_IN_FLIGHT];
+	int			next_reader;	/* distinct key of the next reader to open */
+	int			cur;			/* distinct key being read */
+	PegasusKVList *page;
+	size_t		page_pos;		/* next record of the page */
+	bool		have_record;	/* inner_values hold the current record */
+	int			gpos;			/* next outer row of the record's group */
+	int			tail;			/* unmatched outer rows: next row */
+	MemoryContext rec_cxt;
+
 	/* counters for EXPLAIN ANALYZE */
 	uint64		batches;
 	uint64		rpcs;
@@ -133,7 +156,7 @@ static const CustomExecMethods exec_methods = {
 Node *
 pegfdw_join_create_state(CustomScan *cscan)
 {
-	PegFdwJoinState  *js = (PegFdwJoinState *) newNode(sizeof(PegFdwJoinState), T_CustomScanState);
+	PegFdwJoinState *js = (PegFdwJoinState *) newNode(sizeof(PegFdwJoinState), T_CustomScanState);
 
 	js->css.methods = &exec_methods;
 	return (Node *) js;
@@ -148,12 +171,23 @@ free_replies(PegFdwJoinState *js)
 		if (js->replies[i])
 			pegasus_kvlist_free(js->replies[i]);
 	js->nreplies = 0;
+	for (i = 0; i < PEGFDW_JOIN_RANGES_IN_FLIGHT; i++)
+		if (js->readers[i])
+		{
+			pegasus_range_reader_close(js->readers[i]);
+			js->readers[i] = NULL;
+		}
+	if (js->page)
+	{
+		pegasus_kvlist_free(js->page);
+		js->page = NULL;
+	}
 }
 
 static void
 join_reset_callback(void *arg)
 {
-	PegFdwJoinState  *js = (PegFdwJoinState *) arg;
+	PegFdwJoinState *js = (PegFdwJoinState *) arg;
 
 	free_replies(js);
 	pegfdw_release_pin(js->pin);
@@ -163,7 +197,7 @@ join_reset_callback(void *arg)
 static void
 begin_join(CustomScanState *node, EState *estate, int eflags)
 {
-	PegFdwJoinState  *js = (PegFdwJoinState *) node;
+	PegFdwJoinState *js = (PegFdwJoinState *) node;
 	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
 	List	   *priv = cscan->custom_private;
 	List	   *inner_attnos = list_nth(priv, PegFdwJoinPrivateInnerAttnos);
@@ -232,6 +266,10 @@ begin_join(CustomScanState *node, EState *estate, int eflags)
 	js->row_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										"pegasus_fdw join rows",
 										ALLOCSET_DEFAULT_SIZES);
+	js->rec_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										"pegasus_fdw join records",
+										ALLOCSET_DEFAULT_SIZES);
+	js->ranges = js->table->layout == PEGFDW_LAYOUT_KV && js->nkeys == 1;
 	js->replies = palloc0(sizeof(PegasusKVList *) * 1);
 	js->pt = pegfdw_open_table(js->table, &js->entry);
 	js->pin = pegfdw_pin_until_reset(js->entry, estate->es_query_cxt);
@@ -323,7 +361,7 @@ fill_inner(PegFdwJoinState *js)
 
 typedef struct BatchContext
 {
-	PegFdwJoinState  *js;
+	PegFdwJoinState *js;
 	int			keys;
 } BatchContext;
 
@@ -461,14 +499,36 @@ next_batch(PegFdwJoinState *js)
 
 	/* distinct keys, each outer row pointing at its own */
 	qsort(js->keys, nkeys, sizeof(KeyRef), keyref_cmp);
+	if (js->ranges)
+	{
+		/* keep every key: the outer rows of a hash key are a group of them */
+		js->sorted = js->keys;
+		js->nsorted = nkeys;
+		js->keys = MemoryContextAlloc(js->batch_cxt, sizeof(KeyRef) * Max(nkeys, 1));
+		js->group = MemoryContextAlloc(js->batch_cxt, sizeof(int) * (nkeys + 1));
+		js->matched = MemoryContextAllocZero(js->batch_cxt, sizeof(bool) * js->nrows);
+	}
 	for (i = 0; i < nkeys; i++)
 	{
-		if (js->ndistinct == 0 ||
-			keyref_cmp(&js->keys[js->ndistinct - 1], &js->keys[i]) != 0)
-			js->keys[js->ndistinct++] = js->keys[i];
-		js->rows[js->keys[i].row].key = js->ndistinct - 1;
+		KeyRef	   *k = js->ranges ? &js->sorted[i] : &js->keys[i];
+
+		if (js->ndistinct == 0 || keyref_cmp(&js->keys[js->ndistinct - 1], k) != 0)
+		{
+			if (js->ranges)
+				js->group[js->ndistinct] = i;
+			js->keys[js->ndistinct++] = *k;
+		}
+		js->rows[k->row].key = js->ndistinct - 1;
 	}
 	js->batches++;
+	if (js->ranges)
+	{
+		js->group[js->ndistinct] = nkeys;
+		js->next_reader = js->cur = js->tail = 0;
+		js->have_record = false;
+		js->page_pos = 0;
+		return true;
+	}
 	if (js->ndistinct > 0)
 		fetch_batch(js);
 	return true;
@@ -534,15 +594,190 @@ build_inner(PegFdwJoinState *js, int k)
 	}
 }
 
+/* Opens range readers up to PEGFDW_JOIN_RANGES_IN_FLIGHT ahead of cur. */
+static void
+open_readers(PegFdwJoinState *js)
+{
+	while (js->next_reader < js->ndistinct &&
+		   js->next_reader < js->cur + PEGFDW_JOIN_RANGES_IN_FLIGHT)
+	{
+		KeyRef	   *k = &js->keys[js->next_reader];
+		PegasusMultiGetOptions opts;
+		PegasusSlice hash = {k->hash.data, k->hash.len};
+		PegasusSlice none = {NULL, 0};
+		PegasusStats before;
+		PegasusStats after;
+		PegasusError err;
+		PegasusRangeReader *r;
+
+		pegasus_multi_get_options_init(&opts);
+		opts.start_inclusive = true;
+		opts.stop_inclusive = false;
+		opts.max_fetch_count = js->table->fetch_size;
+		opts.no_value = js->table->value_attno == 0 ||
+			!js->needed[js->table->value_attno - 1];
+		pegasus_error_clear(&err);
+		pegasus_client_get_stats(js->client, &before);
+		r = pegasus_table_range_reader(js->pt, hash, none, none, &opts, 0,
+									   js->table->timeout_ms, &err);
+		pegasus_client_get_stats(js->client, &after);
+		js->rpcs += after.rpcs_sent - before.rpcs_sent;
+		js->keys_sent++;
+		if (r == NULL)
+			pegfdw_note_failure(js->entry, &err);
+		pegfdw_check_call(r != NULL, &err, js->table->servername,
+						  js->table->table_name);
+		js->readers[js->next_reader % PEGFDW_JOIN_RANGES_IN_FLIGHT] = r;
+		js->next_reader++;
+	}
+}
+
+/*
+ * Ranges: moves to the next record of the batch's hash keys, converting it
+ * into inner_values.  Returns false when every range of the batch is read.
+ */
+static bool
+next_range_record(PegFdwJoinState *js)
+{
+	for (;;)
+	{
+		PegasusRangeReader **reader;
+		PegasusStats before;
+		PegasusStats after;
+		PegasusError err;
+		int			r;
+
+		if (js->page && js->page_pos < js->page->count)
+		{
+			PegasusKV  *kv = &js->page->items[js->page_pos++];
+			KeyRef	   *k = &js->keys[js->cur];
+			PegasusSlice hash = {k->hash.data, k->hash.len};
+			MemoryContext old;
+
+			MemoryContextReset(js->rec_cxt);
+			old = MemoryContextSwitchTo(js->rec_cxt);
+			pegfdw_fill_kv_columns(js->table, js->io, js->needed, hash,
+								   kv->sort_key, &kv->value, -1,
+								   js->inner_values, js->inner_nulls);
+			MemoryContextSwitchTo(old);
+			js->gpos = js->group[js->cur];
+			return true;
+		}
+		if (js->page)
+		{
+			pegasus_kvlist_free(js->page);
+			js->page = NULL;
+		}
+		if (js->cur >= js->ndistinct)
+			return false;
+		open_readers(js);
+		reader = &js->readers[js->cur % PEGFDW_JOIN_RANGES_IN_FLIGHT];
+		pegasus_error_clear(&err);
+		pegasus_client_get_stats(js->client, &before);
+		r = pegasus_range_reader_next(*reader, &js->page, &err);
+		pegasus_client_get_stats(js->client, &after);
+		js->rpcs += after.rpcs_sent - before.rpcs_sent;
+		js->rows_received += after.rows_received - before.rows_received;
+		if (r < 0)
+		{
+			js->page = NULL;
+			pegfdw_note_failure(js->entry, &err);
+			pegfdw_check_call(false, &err, js->table->servername,
+							  js->table->table_name);
+		}
+		js->page_pos = 0;
+		if (r == 0)
+		{
+			pegasus_range_reader_close(*reader);
+			*reader = NULL;
+			js->page = NULL;
+			js->cur++;
+		}
+	}
+}
+
+/*
+ * Ranges: the next joined row of the batch.  Each record is joined to the
+ * outer rows of its hash key; then the outer rows without a match follow
+ * (left, anti).  Returns NULL at the end of the batch.
+ */
+static TupleTableSlot *
+next_range_row(PegFdwJoinState *js)
+{
+	ExprContext *econtext = js->css.ss.ps.ps_ExprContext;
+
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (js->have_record && js->gpos < js->group[js->cur + 1])
+		{
+			int			row = js->sorted[js->gpos++].row;
+			bool		was_matched = js->matched[row];
+			TupleTableSlot *scan;
+
+			ExecStoreMinimalTuple(js->rows[row].tuple, js->outer_slot, false);
+			scan = fill_outer(js);
+			fill_inner(js);
+			econtext->ecxt_scantuple = scan;
+			MemoryContextReset(js->row_cxt);
+			{
+				MemoryContext old = MemoryContextSwitchTo(js->row_cxt);
+				bool		ok = ExecQual(js->match_qual, econtext);
+
+				MemoryContextSwitchTo(old);
+				if (!ok)
+					continue;
+			}
+			js->matched[row] = true;
+			if (js->jointype == JOIN_INNER || js->jointype == JOIN_LEFT ||
+				(js->jointype == JOIN_SEMI && !was_matched))
+				return scan;
+			continue;
+		}
+		if (js->cur < js->ndistinct)
+		{
+			js->have_record = next_range_record(js);
+			if (js->have_record)
+				continue;
+		}
+		js->have_record = false;
+		/* the batch's ranges are read: the outer rows without a match */
+		while (js->tail < js->nrows)
+		{
+			int			row = js->tail++;
+
+			if (js->matched[row] ||
+				(js->jointype != JOIN_LEFT && js->jointype != JOIN_ANTI))
+				continue;
+			ExecStoreMinimalTuple(js->rows[row].tuple, js->outer_slot, false);
+			return fill_outer(js);
+		}
+		return NULL;
+	}
+}
+
 /* ExecScan access method: the next joined row in the scan slot. */
 static TupleTableSlot *
 next_row(ScanState *ss)
 {
-	PegFdwJoinState  *js = (PegFdwJoinState *) ss;
+	PegFdwJoinState *js = (PegFdwJoinState *) ss;
 	ExprContext *econtext = ss->ps.ps_ExprContext;
 
 	MemoryContextReset(js->row_cxt);
+	if (js->ranges)
+	{
+		for (;;)
+		{
+			TupleTableSlot *slot;
+
+			if (js->nrows > 0 && (slot = next_range_row(js)) != NULL)
+				return slot;
+			if (!next_batch(js))
+				return ExecClearTuple(ss->ss_ScanTupleSlot);
+		}
+	}
 	for (;;)
+
 	{
 		OuterRow   *row;
 		TupleTableSlot *scan;
@@ -604,7 +839,7 @@ exec_join(CustomScanState *node)
 static void
 end_join(CustomScanState *node)
 {
-	PegFdwJoinState  *js = (PegFdwJoinState *) node;
+	PegFdwJoinState *js = (PegFdwJoinState *) node;
 
 	ExecEndNode(linitial(node->custom_ps));
 	if (js->io)
@@ -614,13 +849,15 @@ end_join(CustomScanState *node)
 static void
 rescan_join(CustomScanState *node)
 {
-	PegFdwJoinState  *js = (PegFdwJoinState *) node;
+	PegFdwJoinState *js = (PegFdwJoinState *) node;
 	PlanState  *outer = linitial(node->custom_ps);
 
 	free_replies(js);
 	if (js->batch_cxt)
 		MemoryContextReset(js->batch_cxt);
 	js->nrows = js->pos = js->ndistinct = 0;
+	js->have_record = false;
+	js->cur = js->next_reader = js->tail = 0;
 	js->outer_done = false;
 	if (node->ss.ps.chgParam != NULL)
 		UpdateChangedParamSet(outer, node->ss.ps.chgParam);
@@ -649,7 +886,7 @@ join_type_name(JoinType jt)
 static void
 explain_join(CustomScanState *node, List *ancestors, ExplainState *es)
 {
-	PegFdwJoinState  *js = (PegFdwJoinState *) node;
+	PegFdwJoinState *js = (PegFdwJoinState *) node;
 	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
 	List	   *dpcontext;
 	StringInfoData buf;
@@ -665,6 +902,10 @@ explain_join(CustomScanState *node, List *ancestors, ExplainState *es)
 		appendStringInfo(&buf, "batch_get of (hash_key, sort_key) = (%s, %s)",
 						 deparse_expression(linitial(cscan->custom_exprs), dpcontext, true, false),
 						 deparse_expression(lsecond(cscan->custom_exprs), dpcontext, true, false));
+	else if (js->table->layout == PEGFDW_LAYOUT_KV)
+		appendStringInfo(&buf, "multi_get_range of hash_key = %s, %d hash keys in flight",
+						 deparse_expression(linitial(cscan->custom_exprs), dpcontext, true, false),
+						 PEGFDW_JOIN_RANGES_IN_FLIGHT);
 	else
 		appendStringInfo(&buf, "batch_get of hash_key = %s, every column's sort key",
 						 deparse_expression(linitial(cscan->custom_exprs), dpcontext, true, false));

@@ -9,9 +9,10 @@
  *  - the inner side is a Pegasus foreign table (a plain base relation) and
  *    the join is inner, left, semi or anti;
  *  - a join clause binds the hash key with an equality Pegasus can answer
- *    (pushdown.c's rules) to an expression of the outer side only, and for
- *    the kv layout another binds the sort key (to the outer side or to a
- *    constant); the wide layout needs the hash key only;
+ *    (pushdown.c's rules) to an expression of the outer side only; for the
+ *    kv layout another may bind the sort key (to the outer side or to a
+ *    constant): batch_get of the pairs, else a range read per hash key;
+ *    the wide layout needs the hash key only;
  *  - the node reads no whole-row, system or ttl column of the table and
  *    no placeholder, and the outer side is not parameterized.
  * Its cost is the outer path's plus pegfdw_batched_join_cost (plan.c) plus
@@ -184,10 +185,14 @@ add_batched_join_path(PlannerInfo *root, RelOptInfo *joinrel,
 		/* or a sort key fixed by the table's own restriction */
 		if (sort == NULL)
 			sort = outer_key(root, fpinfo->candidates, PEGFDW_COND_SORT_EQ, NULL);
-		if (sort == NULL)
+		/* without one, each hash key is read as a range */
+		if (sort)
+		{
+			key_rinfos = lappend(key_rinfos, sort->rinfo);
+			key_exprs = lappend(key_exprs, sort->expr);
+		}
+		else if (table->sort_attno == 0)
 			return;
-		key_rinfos = lappend(key_rinfos, sort->rinfo);
-		key_exprs = lappend(key_exprs, sort->expr);
 	}
 	else
 		keys_per_row = Max(mapped_columns(table), 1);
@@ -203,9 +208,19 @@ add_batched_join_path(PlannerInfo *root, RelOptInfo *joinrel,
 		return;
 
 	outer_rows = Max(outer_path->rows, 1);
-	received = Min(outer_rows * keys_per_row, fpinfo->table_rows);
-	run = pegfdw_batched_join_cost(fpinfo, outer_rows, pegfdw_join_batch_size,
-								   keys_per_row, received);
+	if (table->layout == PEGFDW_LAYOUT_KV && sort == NULL)
+	{
+		received = Min(outer_rows * fpinfo->rows_per_hash_key, fpinfo->table_rows);
+		run = pegfdw_batched_range_join_cost(fpinfo, outer_rows,
+											 PEGFDW_JOIN_RANGES_IN_FLIGHT,
+											 received);
+	}
+	else
+	{
+		received = Min(outer_rows * keys_per_row, fpinfo->table_rows);
+		run = pegfdw_batched_join_cost(fpinfo, outer_rows, pegfdw_join_batch_size,
+									   keys_per_row, received);
+	}
 	cost_qual_eval(&qual_cost, extra->restrictlist, root);
 	run += outer_rows * (cpu_tuple_cost + qual_cost.per_tuple) +
 		joinrel->rows * cpu_tuple_cost;

@@ -246,6 +246,9 @@ extern void pegfdw_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 extern Cost pegfdw_batched_join_cost(PegFdwRelationInfo *fpinfo,
 									 double outer_rows, int batch_rows,
 									 double keys_per_row, double rows);
+extern Cost pegfdw_batched_range_join_cost(PegFdwRelationInfo *fpinfo,
+										   double outer_rows, int in_flight,
+										   double rows);
 
 /* in scan.c */
 extern void pegfdw_begin_scan(ForeignScanState *node, int eflags);

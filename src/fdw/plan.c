@@ -6,7 +6,8 @@
  *		pushed as upper paths, and the ForeignScan plan node.
  *
  * Cost model (the only place Pegasus costs are set; the batched key join
- * of join.c is costed by pegfdw_batched_join_cost below).  One cost unit is
+ * of join_path.c is costed by pegfdw_batched_join_cost and
+ * pegfdw_batched_range_join_cost below).  One cost unit is
  * PostgreSQL's, about the time of reading a local page.  Costs come from
  * round trips and rows:
  *  - a round trip (one request and its reply) costs PEGFDW_RPC_COST; the
@@ -21,7 +22,8 @@
  *    of them at a time, plus every record;
  *  - a parameterized path pays its request once per outer row; the batched
  *    key join pays one round per batch of outer rows, every distinct key
- *    and every row received.
+ *    and every row received, or with the hash key only one round per
+ *    page for every PEGFDW_JOIN_RANGES_IN_FLIGHT hash keys.
  * Size without ANALYZE: the cluster tells the partition count cheaply (the
  * routing is cached) and nothing about record counts, so the table is
  * assumed large: PEGFDW_DEFAULT_ROWS_PER_PARTITION records per partition.
@@ -223,6 +225,23 @@ pegfdw_batched_join_cost(PegFdwRelationInfo *fpinfo, double outer_rows,
 	return batches * (PEGFDW_RPC_COST +
 					  (Max(per_batch, 1) - 1) * PEGFDW_PARALLEL_RPC_COST) +
 		keys * PEGFDW_KEY_COST + rows * PEGFDW_ROW_COST;
+}
+
+/*
+ * Cost of the batched key join's range reads (join.c, kv layout, hash key
+ * only): every hash key of outer_rows a range of rows_per_hash_key records
+ * in fetch_size pages, in_flight hash keys requested at once, rows records
+ * received.
+ */
+Cost
+pegfdw_batched_range_join_cost(PegFdwRelationInfo *fpinfo, double outer_rows,
+							   int in_flight, double rows)
+{
+	double		keys = Max(outer_rows, 1);
+	double		pages = 1 + fpinfo->rows_per_hash_key / fpinfo->table->fetch_size;
+
+	return ceil(keys / Max(in_flight, 1)) * pages * PEGFDW_RPC_COST +
+		keys * pages * PEGFDW_PARALLEL_RPC_COST + rows * PEGFDW_ROW_COST;
 }
 
 /*
