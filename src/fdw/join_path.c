@@ -239,6 +239,7 @@ add_batched_join_path(PlannerInfo *root, RelOptInfo *joinrel,
 								 pegfdw_join_batch_size, keys_per_row, 1);
 	path->path.total_cost = outer_path->total_cost + qual_cost.startup + run;
 	path->path.pathkeys = NIL;
+	pegfdw_path_inherit_disabled(&path->path, outer_path);
 	path->flags = 0;
 	path->custom_paths = list_make1(outer_path);
 	path->custom_private = list_make5(makeInteger((int) innerrel->relid),
