@@ -107,9 +107,16 @@ EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
   SELECT o.id FROM outer_keys o WHERE EXISTS (SELECT FROM kvn kv WHERE kv.hash_key = o.k);
 RESET pegasus_fdw.join_batch_size;
 
--- not offered: the ttl column (a lookup of its own per row), or switched off
+-- not offered: the ttl column (a lookup of its own per row), UPDATE,
+-- DELETE and row locks (rows may be rechecked), or switched off
 EXPLAIN (COSTS OFF)
   SELECT o.id, kv.ttl FROM outer_keys o JOIN kvn kv ON kv.hash_key = o.k AND kv.sort_key = o.s;
+EXPLAIN (COSTS OFF)
+  UPDATE kvn kv SET value = kv.value FROM outer_keys o
+  WHERE kv.hash_key = o.k AND kv.sort_key = o.s;
+EXPLAIN (COSTS OFF)
+  SELECT o.id FROM outer_keys o JOIN kvn kv ON kv.hash_key = o.k AND kv.sort_key = o.s
+  FOR UPDATE OF o;
 SET pegasus_fdw.enable_batched_join = off;
 EXPLAIN (COSTS OFF)
   SELECT o.id, kv.value FROM outer_keys o JOIN kvn kv ON kv.hash_key = o.k AND kv.sort_key = o.s;

@@ -14,7 +14,8 @@
  *    constant): batch_get of the pairs, else a range read per hash key;
  *    the wide layout needs the hash key only;
  *  - the node reads no whole-row, system or ttl column of the table and
- *    no placeholder, and the outer side is not parameterized.
+ *    no placeholder, and the outer side is not parameterized;
+ *  - the query is a SELECT without row locks (no EvalPlanQual rechecks).
  * Its cost is the outer path's plus pegfdw_batched_join_cost (plan.c) plus
  * the usual per-row CPU; add_path compares it with the nested loops, hash
  * and merge joins PostgreSQL builds.
@@ -263,7 +264,10 @@ join_pathlist_hook(PlannerInfo *root, RelOptInfo *joinrel,
 	if (prev_join_pathlist_hook)
 		prev_join_pathlist_hook(root, joinrel, outerrel, innerrel, jointype,
 								extra);
-	if (!pegfdw_enable_batched_join)
+	/* UPDATE, DELETE and row locks may recheck joined rows (EvalPlanQual),
+	 * which the node does not support */
+	if (!pegfdw_enable_batched_join || root->parse->commandType != CMD_SELECT ||
+		root->rowMarks != NIL)
 		return;
 	if (jointype != JOIN_INNER && jointype != JOIN_LEFT &&
 		jointype != JOIN_SEMI && jointype != JOIN_ANTI)

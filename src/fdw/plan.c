@@ -29,10 +29,10 @@
  * assumed large: PEGFDW_DEFAULT_ROWS_PER_PARTITION records per partition.
  * Guessing large costs little when wrong (keyed access to a small table is
  * fast anyway), guessing small makes a full scan beat keyed access.  Hence,
- * without hints or ANALYZE: a few outer rows are looked up one by one, many
- * go through the batched key join, and a scan plus hash join is chosen only
- * when the outer set covers a large share of the (assumed) table.  ANALYZE
- * replaces the guess by the sampled count.
+ * without hints or ANALYZE: outer rows go through the batched key join (a
+ * lookup per outer row where it does not apply), and a scan plus hash join
+ * is chosen only when the outer set covers a large share of the (assumed)
+ * table.  ANALYZE replaces the guess by the sampled count.
  *
  * src/fdw/plan.c
  *
@@ -209,7 +209,7 @@ request_cost(PegFdwRelationInfo *fpinfo, PegFdwRequest *req, double rows,
 }
 
 /*
- * Cost of the batched key join's lookups (join.c): outer_rows outer rows cut
+ * Cost of the batched key join's lookups (join_exec.c): outer_rows outer rows cut
  * into batches of batch_rows, keys_per_row keys each (1, or the mapped sort
  * keys of a wide table), rows records received.  One round per batch with
  * the batch's partitions in parallel, then every key and every record.
@@ -229,10 +229,10 @@ pegfdw_batched_join_cost(PegFdwRelationInfo *fpinfo, double outer_rows,
 }
 
 /*
- * Cost of the batched key join's range reads (join.c, kv layout, hash key
- * only): every hash key of outer_rows a range of rows_per_hash_key records
- * in fetch_size pages, in_flight hash keys requested at once, rows records
- * received.
+ * Cost of the batched key join's range reads (join_exec.c; kv layout,
+ * hash key only): every hash key of outer_rows a range of rows_per_hash_key
+ * records in fetch_size pages, in_flight hash keys requested at once, rows
+ * records received.
  */
 Cost
 pegfdw_batched_range_join_cost(PegFdwRelationInfo *fpinfo, double outer_rows,
