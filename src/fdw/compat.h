@@ -147,6 +147,18 @@ pegfdw_path_inherit_disabled(Path *path, const Path *input)
 #endif
 }
 
+/* 16 added the outer joins that can null a Var (varnullingrels). */
+static inline void
+pegfdw_var_copy_nullingrels(Var *dst, const Var *src)
+{
+#if PG_VERSION_NUM >= 160000
+	dst->varnullingrels = bms_copy(src->varnullingrels);
+#else
+	(void) dst;
+	(void) src;
+#endif
+}
+
 /* 18 replaced pg_attribute_noreturn(), written after a declaration, by
  * pg_noreturn, written before it. */
 #ifndef pg_noreturn

@@ -299,6 +299,43 @@ outer_column(List *outer_tlist, Var *var)
 	return 0;
 }
 
+/*
+ * The node evaluates its key expressions and match conditions below the
+ * join, where the inner side's Vars are not yet nulled by it, but reads
+ * them from custom_scan_tlist, which PostgreSQL (16 on) wants to hold one
+ * entry per column, with the nulling of the references above the join.  So
+ * Vars of those expressions take the nulling of the entry of their column
+ * (nulling is planner bookkeeping; execution does not read it).
+ */
+static Node *
+align_nulling_mutator(Node *node, List *tlist)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+		ListCell   *lc;
+
+		foreach(lc, tlist)
+		{
+			Var		   *tv = (Var *) lfirst_node(TargetEntry, lc)->expr;
+
+			if (IsA(tv, Var) && tv->varno == var->varno &&
+				tv->varattno == var->varattno && tv->varlevelsup == var->varlevelsup)
+			{
+				Var		   *nv = palloc(sizeof(Var));
+
+				*nv = *var;
+				pegfdw_var_copy_nullingrels(nv, tv);
+				return (Node *) nv;
+			}
+		}
+		return node;
+	}
+	return expression_tree_mutator(node, align_nulling_mutator, tlist);
+}
+
 /* PlanCustomPath: the CustomScan node (see join.h for its layout). */
 static Plan *
 plan_batched_join(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
@@ -336,10 +373,15 @@ plan_batched_join(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 																	   key_rinfos),
 												   false));
 
-	cscan->custom_exprs = list_concat(list_copy(key_exprs), joinquals);
-	vars = pull_var_clause((Node *) list_make3(tlist, cscan->custom_exprs, otherquals),
+	/* the columns read above the join first, then those read below it */
+	vars = pull_var_clause((Node *) list_make2(tlist, otherquals),
 						   PVC_RECURSE_PLACEHOLDERS);
 	scan_tlist = add_to_flat_tlist(NIL, vars);
+	cscan->custom_exprs = (List *)
+		align_nulling_mutator((Node *) list_concat(list_copy(key_exprs), joinquals),
+							  scan_tlist);
+	vars = pull_var_clause((Node *) cscan->custom_exprs, PVC_RECURSE_PLACEHOLDERS);
+	scan_tlist = add_to_flat_tlist(scan_tlist, vars);
 	foreach(lc, scan_tlist)
 	{
 		Var		   *var = (Var *) lfirst_node(TargetEntry, lc)->expr;
