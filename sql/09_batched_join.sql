@@ -65,8 +65,8 @@ SELECT o.id, kv.value FROM outer_keys o JOIN kvn kv ON kv.hash_key = o.k
 
 -- batches: 3 outer rows each; counters in EXPLAIN ANALYZE
 SET pegasus_fdw.join_batch_size = 3;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-  SELECT o.id, kv.value FROM outer_keys o JOIN kvn kv ON kv.hash_key = o.k AND kv.sort_key = o.s;
+SELECT explain_analyze($$
+  SELECT o.id, kv.value FROM outer_keys o JOIN kvn kv ON kv.hash_key = o.k AND kv.sort_key = o.s$$, false);
 SELECT o.id, kv.value FROM outer_keys o LEFT JOIN kvn kv ON kv.hash_key = o.k AND kv.sort_key = o.s
   ORDER BY 1;
 RESET pegasus_fdw.join_batch_size;
@@ -88,8 +88,8 @@ SELECT o.id, w.* FROM outer_keys o JOIN join_wide w ON w.hash_key = o.k ORDER BY
 SELECT o.id, w.name FROM outer_keys o LEFT JOIN join_wide w ON w.hash_key = o.k ORDER BY 1;
 SELECT o.id FROM outer_keys o
   WHERE NOT EXISTS (SELECT FROM join_wide w WHERE w.hash_key = o.k AND w.age > 35) ORDER BY 1;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-  SELECT o.id FROM outer_keys o WHERE EXISTS (SELECT FROM join_wide w WHERE w.hash_key = o.k);
+SELECT explain_analyze($$
+  SELECT o.id FROM outer_keys o WHERE EXISTS (SELECT FROM join_wide w WHERE w.hash_key = o.k)$$, false);
 
 -- only the hash key bound (kv layout): a range per distinct hash key, 16
 -- hash keys in flight
@@ -103,8 +103,8 @@ SELECT o.id FROM outer_keys o
   WHERE NOT EXISTS (SELECT FROM kvn kv WHERE kv.hash_key = o.k AND kv.value->>'i' = '24')
   ORDER BY 1;
 SET pegasus_fdw.join_batch_size = 3;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-  SELECT o.id FROM outer_keys o WHERE EXISTS (SELECT FROM kvn kv WHERE kv.hash_key = o.k);
+SELECT explain_analyze($$
+  SELECT o.id FROM outer_keys o WHERE EXISTS (SELECT FROM kvn kv WHERE kv.hash_key = o.k)$$, false);
 RESET pegasus_fdw.join_batch_size;
 
 -- not offered: the ttl column (a lookup of its own per row), UPDATE,
@@ -176,8 +176,8 @@ EXPLAIN (VERBOSE, COSTS OFF) EXECUTE by_pairs('h1', 's011', 'h2', 's012', 'h3', 
 EXECUTE by_pairs('h1', 's011', 'h2', 's012', 'h3', 'x');
 EXECUTE by_pairs('h1', 's011', NULL, 's012', 'h1', 's011');
 EXECUTE by_pairs('h2', 's011', 'h1', 's012', '', 's001');
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-  EXECUTE by_pairs('h1', 's011', 'h1', 's011', 'h4', 's004');
+SELECT explain_analyze($$
+  EXECUTE by_pairs('h1', 's011', 'h1', 's011', 'h4', 's004')$$, false);
 -- pairs as two arrays: a join with unnest, i.e. the batched key join
 PREPARE by_pair_arrays(text[], text[]) AS
   SELECT kv.hash_key, kv.sort_key, kv.value

@@ -151,9 +151,12 @@ SELECT outer_set, query, mode, analyzed FROM jd_results
 -- what was compared
 SELECT analyzed, mode, count(*) AS runs, sum(rows) AS rows FROM jd_results
   GROUP BY 1, 2 ORDER BY 1, 2;
--- plans chosen without hints for the large outer set
+-- plans chosen without hints for the large outer set (the hash-key-only
+-- joins, whose batched ranges and lookups per row cost about the same, are
+-- left out: the choice between them moves between PostgreSQL versions)
 SELECT query, analyzed, batched FROM jd_results
-  WHERE outer_set = 'jd_big' AND mode = 'chosen' ORDER BY 1, 2;
+  WHERE outer_set = 'jd_big' AND mode = 'chosen' AND query NOT LIKE 'range%'
+  ORDER BY 1, 2;
 
 DROP FUNCTION jd_run(bool), jd_explain(text);
 DROP TABLE jd_answer, jd_local_answer;
