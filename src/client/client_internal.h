@@ -61,6 +61,7 @@ typedef struct PegasusNetRequest
 	bool		clear_on_reply; /* abandoned scan: clear the context the
 								 * reply will carry, then free */
 	PegasusRequestHeader header;	/* as sent (for clear_scanner) */
+	int64_t		scan_context;	/* scan: the context it reads, else -1 */
 	PegasusNetState state;
 	PegasusReply *reply;		/* DONE */
 	PegasusErrorKind fail_kind; /* FAILED */
