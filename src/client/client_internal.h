@@ -131,6 +131,7 @@ extern void pegasus_net_clear_scanner(PegasusClient *client,
 extern int	pegasus_net_wait(PegasusClient *client, PegasusNetRequest **reqs,
 							 int n, int64_t wake_at_us);
 extern int	pegasus_net_sleep(PegasusClient *client, int64_t until_us);
+extern void pegasus_net_flush(PegasusClient *client);
 extern void pegasus_reply_free(PegasusReply *reply);
 
 /* in client_route.c */
@@ -190,6 +191,25 @@ extern int	pegasus_calls_step(PegasusCall **calls, int n, int64_t deadline);
 extern bool pegasus_calls_run(PegasusCall **calls, int n, int64_t deadline);
 extern bool pegasus_call_run(PegasusCall *call, PegasusError *err);
 extern PegasusReply *pegasus_call_take_reply(PegasusCall *call);
+
+/* in client_batch.c: one write group's call, for the fan-out and the pipe */
+typedef struct GroupCall
+{
+	PegasusCall call;
+	PegasusKeyValue *kvs;		/* multi_put */
+	PegasusBlob *keys;			/* multi_remove */
+	long		prev;			/* earlier group with the same hash key, or -1 */
+	bool		started;
+	bool		finished;
+} GroupCall;
+
+extern bool pegasus_write_group_validate(const PegasusWriteGroup *g, size_t i,
+										 PegasusError *err);
+extern void pegasus_write_group_prepare(GroupCall *gc, PegasusTable *table,
+										const PegasusWriteGroup *g,
+										int64_t deadline);
+extern bool pegasus_write_group_finish(GroupCall *gc, PegasusWriteGroup *g,
+									   PegasusError *first_err);
 
 /* in client_ops.c */
 extern bool pegasus_check_hash_key(PegasusSlice hash_key, bool allow_empty,

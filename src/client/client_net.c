@@ -421,6 +421,26 @@ pegasus_net_send(PegasusClient *client, const char *endpoint,
 }
 
 /*
+ * Writes what every connection has queued, without waiting: for a caller
+ * that queued requests and has other work before it waits.
+ */
+void
+pegasus_net_flush(PegasusClient *client)
+{
+	GHashTableIter it;
+	gpointer	value;
+
+	g_hash_table_iter_init(&it, client->conns);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+	{
+		PegasusConn *conn = value;
+
+		if (!g_queue_is_empty(&conn->outq))
+			(void) conn_flush(conn);
+	}
+}
+
+/*
  * Releases a request.  If it is still attached to a connection it is
  * detached: an unwritten request is dropped from the queue, a partly
  * written one is finished (then freed by the connection), and a late reply

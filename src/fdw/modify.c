@@ -22,7 +22,8 @@
  * they reach PEGFDW_BATCH_BYTES).  A full buffer is sent as groups, one per
  * run of rows that share a hash key, kind and TTL and fit one request of at
  * most PEGFDW_MAX_WRITE_BYTES (a multi_set or multi_del, atomic in Pegasus);
- * the groups of a batch are sent concurrently by pegasus_table_write_groups.
+ * the groups join the client's write pipe, which keeps PEGFDW_WRITE_WINDOW
+ * batches in flight while the next one is encoded.
  * Buffering is used for INSERT through ExecForeignBatchInsert, for COPY and
  * tuple routing, and for UPDATE and DELETE, whenever no RETURNING list,
  * ON CONFLICT clause, WITH CHECK OPTION or row trigger needs to see each
@@ -160,7 +161,9 @@ begin_write(ModifyTableState *mtstate, ResultRelInfo *rinfo, bool insert_only)
 	ms->buffered = ms->batch_size > 1 &&
 		pegfdw_buffering_allowed(insert_only ? NULL : plan, rinfo, ms->operation,
 						  ms->on_conflict_nothing);
-	ms->rows = palloc(sizeof(PegFdwWriteRow) * ms->batch_size);
+	ms->state_cxt = CurrentMemoryContext;
+	ms->rows = MemoryContextAlloc(ms->batch_cxt,
+								  sizeof(PegFdwWriteRow) * ms->batch_size);
 
 	if (ms->operation == CMD_UPDATE || ms->operation == CMD_DELETE)
 	{
@@ -313,12 +316,13 @@ pegfdw_exec_batch_insert(EState *estate, ResultRelInfo *rinfo,
 						 int *numSlots)
 {
 	PegFdwModifyState *ms = rinfo->ri_FdwState;
+	MemoryContext cxt = pegfdw_batch_context(ms);
 	MemoryContext oldcxt;
 	PegFdwWriteRow *rows;
 	int			i;
 
-	MemoryContextReset(ms->row_cxt);
-	oldcxt = MemoryContextSwitchTo(ms->row_cxt);
+	/* the rows stay in their own context while they are in flight */
+	oldcxt = MemoryContextSwitchTo(cxt);
 	rows = palloc(sizeof(PegFdwWriteRow) * *numSlots);
 	for (i = 0; i < *numSlots; i++)
 	{
@@ -327,9 +331,8 @@ pegfdw_exec_batch_insert(EState *estate, ResultRelInfo *rinfo,
 		else
 			pegfdw_encode_wide_row(ms, slots[i], NULL, &rows[i], NULL);
 	}
-	pegfdw_send_rows(ms, rows, *numSlots);
 	MemoryContextSwitchTo(oldcxt);
-	MemoryContextReset(ms->row_cxt);
+	pegfdw_send_rows(ms, rows, *numSlots, cxt);
 	return slots;
 }
 
@@ -511,6 +514,8 @@ pegfdw_end_modify(EState *estate, ResultRelInfo *rinfo)
 		return;
 	pegfdw_flush_buffer(ms);
 	pegfdw_apply_moves(ms);
+	pegasus_write_pipe_free(ms->pipe);
+	ms->pipe = NULL;
 	if (ms->row_cxt)
 	{
 		MemoryContextDelete(ms->row_cxt);

@@ -62,6 +62,8 @@ pegfdw_explain_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 	}
 	if (es->analyze && ms)
 	{
+		/* batches still in flight are counted once they are written */
+		pegfdw_drain_writes(ms);
 		ExplainPropertyInteger("Pegasus Write RPCs", NULL, ms->rpcs, es);
 		if (plan->onConflictAction == ONCONFLICT_NOTHING)
 			ExplainPropertyInteger("Pegasus Rows Skipped", NULL,

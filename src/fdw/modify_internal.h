@@ -33,6 +33,14 @@
 #define PEGFDW_BATCH_BYTES	(8 * PEGFDW_MAX_WRITE_BYTES)
 
 /*
+ * Batches in flight at once (the pipe also keeps at most PEGFDW_WRITE_CALLS
+ * requests and PEGFDW_BATCH_BYTES of them in flight): while they are
+ * written, the next batch is encoded.
+ */
+#define PEGFDW_WRITE_WINDOW	4
+#define PEGFDW_WRITE_CALLS	256
+
+/*
  * One row to write, encoded.  kv layout: nkeys is 1.  A put carries values,
  * a delete does not.  Every slice points into the buffer's memory context.
  */
@@ -45,6 +53,16 @@ typedef struct PegFdwWriteRow
 	int32		ttl;
 } PegFdwWriteRow;
 
+/* A batch in the pipe: its rows and groups, in a context of its own. */
+typedef struct PegFdwSentBatch
+{
+	MemoryContext cxt;
+	const PegFdwWriteRow *rows;
+	int			n;
+	PegasusWriteGroup *groups;
+	int		   *group_of;		/* row -> its group, -1 for none */
+} PegFdwSentBatch;
+
 typedef struct PegFdwModifyState
 {
 	PegFdwTable *table;
@@ -56,6 +74,7 @@ typedef struct PegFdwModifyState
 	MemoryContext row_cxt;		/* one row, reset per row */
 	MemoryContext batch_cxt;	/* the buffered rows */
 	MemoryContext moves_cxt;	/* key-changing updates, until the end */
+	MemoryContext state_cxt;	/* this state's own */
 	PegFdwPin  *pin;			/* the client's entry, until the query ends */
 	bool		on_conflict_nothing;
 	bool		buffered;		/* rows may be held in the buffer */
@@ -66,12 +85,16 @@ typedef struct PegFdwModifyState
 	AttrNumber	oldrow_junk;	/* DELETE ... RETURNING: the old row */
 	Bitmapset  *updated;		/* UPDATE: attnos of the SET columns */
 
-	PegFdwWriteRow *rows;		/* the buffer */
+	PegFdwWriteRow *rows;		/* the buffer (in batch_cxt) */
 	int			nrows;
 	size_t		batch_bytes;	/* their size, as pegfdw_row_bytes counts it */
 	PegFdwWriteRow *moves;		/* key-changing updates: old then new */
 	int			nmoves;
 	int			maxmoves;
+
+	PegasusWritePipe *pipe;		/* batches in flight (NULL until the first) */
+	List	   *inflight;		/* PegFdwSentBatch *, oldest first */
+	List	   *spare_cxts;		/* batch contexts to reuse */
 
 	/* statistics, for EXPLAIN ANALYZE and error details */
 	int64		rpcs;
@@ -110,8 +133,10 @@ extern void pegfdw_finish_write_call(PegFdwModifyState *ms, bool ok,
 									 PegasusError *err,
 									 const PegasusStats *before);
 extern int	pegfdw_compare_rows_by_hash_key(const void *a, const void *b);
+extern MemoryContext pegfdw_batch_context(PegFdwModifyState *ms);
 extern void pegfdw_send_rows(PegFdwModifyState *ms, const PegFdwWriteRow *rows,
-							 int n);
+							 int n, MemoryContext cxt);
+extern void pegfdw_drain_writes(PegFdwModifyState *ms);
 extern void pegfdw_flush_buffer(PegFdwModifyState *ms);
 extern void pegfdw_queue_row(PegFdwModifyState *ms, const PegFdwWriteRow *r);
 extern void pegfdw_mutate_now(PegFdwModifyState *ms, PegasusSlice h,

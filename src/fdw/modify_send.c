@@ -105,7 +105,7 @@ batch_failure_context(void *arg)
 static void
 report_batch_failure(PegFdwModifyState *ms, PegasusError *err,
 					 const PegFdwWriteRow *rows, const PegasusGroupStatus *status,
-					 int n)
+					 int n, const int *later, int nlater)
 {
 	StringInfoData detail;
 	BatchFailure failure;
@@ -147,6 +147,12 @@ report_batch_failure(PegFdwModifyState *ms, PegasusError *err,
 	if (ms->rows_written > 0)
 		appendStringInfo(&detail, " " INT64_FORMAT " rows of earlier batches of this statement were written.",
 						 ms->rows_written);
+	if (nlater > 0)
+		appendStringInfo(&detail, " Of the %d rows of %d later batches in flight, %d were written, %d were not written and %d may or may not have been written.",
+						 later[0] + later[1] + later[2] + later[3], nlater,
+						 later[PEGASUS_GROUP_DONE],
+						 later[PEGASUS_GROUP_FAILED] + later[PEGASUS_GROUP_PENDING],
+						 later[PEGASUS_GROUP_UNKNOWN]);
 	pegfdw_note_failure(ms->entry, err);
 
 	/* a cancel or timeout raised while waiting says what the batch did */
@@ -212,6 +218,7 @@ write_row_now(PegFdwModifyState *ms, const PegFdwWriteRow *r)
 	bool		ok = true;
 	PegFdwTable *t = ms->table;
 
+	pegfdw_drain_writes(ms);
 	pegasus_error_clear(&err);
 	pegasus_client_get_stats(ms->client, &before);
 	if (r->nkeys == 0)
@@ -252,14 +259,143 @@ pegfdw_compare_rows_by_hash_key(const void *a, const void *b)
 }
 
 /*
- * Sends rows[0..n) as write groups: rows of one hash key, in their order,
- * go into one group while kind and TTL stay the same and the request stays
+ * A context for a batch's rows and groups: they live until the batch is
+ * reaped.  Reaped batches' contexts are kept for reuse.
+ */
+MemoryContext
+pegfdw_batch_context(PegFdwModifyState *ms)
+{
+	MemoryContext cxt;
+
+	if (ms->spare_cxts != NIL)
+	{
+		cxt = linitial(ms->spare_cxts);
+		ms->spare_cxts = list_delete_first(ms->spare_cxts);
+		return cxt;
+	}
+	return AllocSetContextCreate(ms->state_cxt, "pegasus_fdw write batch",
+								 ALLOCSET_DEFAULT_SIZES);
+}
+
+/* The pipe is GLib memory: freed when the query's memory goes. */
+static void
+free_pipe(void *arg)
+{
+	PegFdwModifyState *ms = (PegFdwModifyState *) arg;
+
+	pegasus_write_pipe_free(ms->pipe);
+	ms->pipe = NULL;
+}
+
+/* Adds the RPCs sent since the last look to the statement's count. */
+static void
+count_rpcs(PegFdwModifyState *ms, const PegasusStats *before)
+{
+	PegasusStats after;
+
+	pegasus_client_get_stats(ms->client, &after);
+	ms->rpcs += (int64) (after.rpcs_sent - before->rpcs_sent);
+}
+
+/* Row outcomes of a reaped batch. */
+static PegasusGroupStatus *
+batch_status(PegFdwSentBatch *b)
+{
+	PegasusGroupStatus *status = palloc(sizeof(PegasusGroupStatus) * Max(b->n, 1));
+	int			i;
+
+	for (i = 0; i < b->n; i++)
+		status[i] = b->group_of[i] < 0 ? PEGASUS_GROUP_DONE :
+			b->groups[b->group_of[i]].status;
+	return status;
+}
+
+/* Empties a batch context and keeps it for the next batch. */
+static void
+spare_context(PegFdwModifyState *ms, MemoryContext cxt)
+{
+	MemoryContext oldcxt;
+
+	MemoryContextReset(cxt);
+	oldcxt = MemoryContextSwitchTo(ms->state_cxt);
+	ms->spare_cxts = lappend(ms->spare_cxts, cxt);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+static void
+recycle_batch(PegFdwModifyState *ms, PegFdwSentBatch *b)
+{
+	spare_context(ms, b->cxt);
+	pfree(b);
+}
+
+/*
+ * Waits for the oldest batch in flight.  A failure stops the pipe: groups
+ * not yet sent are not sent, those in flight are waited for, and the
+ * failed batch is reported with what it and the later batches wrote.
+ */
+static void
+reap_oldest(PegFdwModifyState *ms)
+{
+	PegFdwSentBatch *b = linitial(ms->inflight);
+	PegasusError err;
+	PegasusStats before;
+	bool		ok;
+	int			later[4] = {0, 0, 0, 0};
+	int			nlater = 0;
+	PegasusGroupStatus *status;
+
+	pegasus_client_get_stats(ms->client, &before);
+	ok = pegasus_write_pipe_reap(ms->pipe, &err);
+	ms->inflight = list_delete_first(ms->inflight);
+	if (ok)
+	{
+		count_rpcs(ms, &before);
+		ms->rows_written += b->n;
+		recycle_batch(ms, b);
+		return;
+	}
+	pegasus_write_pipe_stop(ms->pipe);
+	while (ms->inflight != NIL)
+	{
+		PegFdwSentBatch *lb = linitial(ms->inflight);
+		PegasusError lerr;
+		PegasusGroupStatus *ls;
+		int			i;
+
+		(void) pegasus_write_pipe_reap(ms->pipe, &lerr);
+		ms->inflight = list_delete_first(ms->inflight);
+		ls = batch_status(lb);
+		for (i = 0; i < lb->n; i++)
+			later[ls[i]]++;
+		nlater++;
+	}
+	count_rpcs(ms, &before);
+	status = batch_status(b);
+	report_batch_failure(ms, &err, b->rows, status, b->n, later, nlater);
+}
+
+/* Waits until every batch in flight has been written. */
+void
+pegfdw_drain_writes(PegFdwModifyState *ms)
+{
+	while (ms->inflight != NIL)
+		reap_oldest(ms);
+}
+
+/*
+ * Sends rows[0..n), which live in batch context cxt (the batch owns it
+ * from now on), as write groups: rows of one hash key, in their order, go
+ * into one group while kind and TTL stay the same and the request stays
  * within PEGFDW_MAX_WRITE_BYTES (a row larger than that goes alone, for
- * Pegasus to refuse); groups of one hash key are applied in order, groups
- * of different hash keys concurrently, PEGFDW_BATCH_BYTES at a time.
+ * Pegasus to refuse).  The groups join the pipe, which keeps
+ * PEGFDW_WRITE_WINDOW batches in flight (and at most PEGFDW_BATCH_BYTES of
+ * requests): the caller encodes the next batch while this one is written.
+ * Groups of one hash key are applied in order, across batches too.
  */
 void
-pegfdw_send_rows(PegFdwModifyState *ms, const PegFdwWriteRow *rows, int n)
+pegfdw_send_rows(PegFdwModifyState *ms, const PegFdwWriteRow *rows, int n,
+				 MemoryContext cxt)
 {
 	SortItem   *items;
 	PegasusWriteGroup *groups;
@@ -267,19 +403,19 @@ pegfdw_send_rows(PegFdwModifyState *ms, const PegFdwWriteRow *rows, int n)
 	int		   *group_of;		/* row index -> group */
 	int			ngroups = 0;
 	int			i;
-	int			first;
-	int			last;
 	PegasusError err;
 	PegasusStats before;
-	bool		ok;
+	PegFdwSentBatch *b;
+	MemoryContext oldcxt;
 
-	if (n == 0)
-		return;
-	if (n == 1)
+	if (n == 0 || (n == 1 && ms->inflight == NIL))
 	{
-		write_row_now(ms, &rows[0]);
+		if (n == 1)
+			write_row_now(ms, &rows[0]);
+		spare_context(ms, cxt);
 		return;
 	}
+	oldcxt = MemoryContextSwitchTo(cxt);
 	items = palloc(sizeof(SortItem) * n);
 	for (i = 0; i < n; i++)
 	{
@@ -354,57 +490,68 @@ pegfdw_send_rows(PegFdwModifyState *ms, const PegFdwWriteRow *rows, int n)
 			}
 		}
 	}
+	b = MemoryContextAlloc(ms->state_cxt, sizeof(PegFdwSentBatch));
+	b->cxt = cxt;
+	b->rows = rows;
+	b->n = n;
+	b->groups = groups;
+	b->group_of = group_of;
+	MemoryContextSwitchTo(oldcxt);
 
-	if (ngroups == 0)
-		return;
-	pegasus_error_clear(&err);
+	if (ms->pipe == NULL)
+	{
+		MemoryContextCallback *cb = MemoryContextAlloc(ms->state_cxt,
+													   sizeof(MemoryContextCallback));
+
+		ms->pipe = pegasus_write_pipe_new(ms->pt, PEGFDW_WRITE_CALLS,
+										  PEGFDW_BATCH_BYTES);
+		cb->func = free_pipe;
+		cb->arg = ms;
+		MemoryContextRegisterResetCallback(ms->state_cxt, cb);
+	}
 	pegasus_client_get_stats(ms->client, &before);
-	ok = true;
-	for (first = 0; ok && first < ngroups; first = last)
+	if (!pegasus_write_pipe_add(ms->pipe, groups, ngroups, ms->table->timeout_ms,
+								&err))
 	{
-		size_t		bytes = group_bytes[first];
+		/* an invalid group: nothing of this batch was sent */
+		int			none[4] = {0, 0, 0, 0};
 
-		for (last = first + 1;
-			 last < ngroups && bytes + group_bytes[last] <= PEGFDW_BATCH_BYTES;
-			 last++)
-			bytes += group_bytes[last];
-		ok = pegasus_table_write_groups(ms->pt, &groups[first], last - first,
-										ms->table->timeout_ms, &err);
+		pegfdw_drain_writes(ms);
+		report_batch_failure(ms, &err, rows, batch_status(b), n, none, 0);
 	}
-	{
-		PegasusStats after;
-
-		pegasus_client_get_stats(ms->client, &after);
-		ms->rpcs += (int64) (after.rpcs_sent - before.rpcs_sent);
-	}
-	if (!ok)
-	{
-		PegasusGroupStatus *status = palloc(sizeof(PegasusGroupStatus) * n);
-
-		for (i = 0; i < n; i++)
-			status[i] = group_of[i] < 0 ? PEGASUS_GROUP_DONE :
-				groups[group_of[i]].status;
-		report_batch_failure(ms, &err, rows, status, n);
-	}
-	pegfdw_check_call(true, &err, ms->table->servername, ms->table->table_name);
-	ms->rows_written += n;
+	count_rpcs(ms, &before);
+	oldcxt = MemoryContextSwitchTo(ms->state_cxt);
+	ms->inflight = lappend(ms->inflight, b);
+	MemoryContextSwitchTo(oldcxt);
+	while (list_length(ms->inflight) > PEGFDW_WRITE_WINDOW)
+		reap_oldest(ms);
 }
 
-/* Sends the buffered rows and empties the buffer. */
+/* Sends the buffered rows; they stay in flight. */
+static void
+send_buffer(PegFdwModifyState *ms)
+{
+	MemoryContext cxt = ms->batch_cxt;
+	PegFdwWriteRow *rows = ms->rows;
+	int			n = ms->nrows;
+
+	if (n == 0)
+		return;
+	/* the rows go with their context; the buffer gets a fresh one */
+	ms->batch_cxt = pegfdw_batch_context(ms);
+	ms->rows = MemoryContextAlloc(ms->batch_cxt,
+								  sizeof(PegFdwWriteRow) * ms->batch_size);
+	ms->nrows = 0;
+	ms->batch_bytes = 0;
+	pegfdw_send_rows(ms, rows, n, cxt);
+}
+
+/* Sends the buffered rows and waits until everything sent is written. */
 void
 pegfdw_flush_buffer(PegFdwModifyState *ms)
 {
-	MemoryContext oldcxt;
-
-	if (ms->nrows == 0)
-		return;
-	/* the batch's memory holds the groups too; the current row is kept */
-	oldcxt = MemoryContextSwitchTo(ms->batch_cxt);
-	pegfdw_send_rows(ms, ms->rows, ms->nrows);
-	MemoryContextSwitchTo(oldcxt);
-	ms->nrows = 0;
-	ms->batch_bytes = 0;
-	MemoryContextReset(ms->batch_cxt);
+	send_buffer(ms);
+	pegfdw_drain_writes(ms);
 }
 
 /* Queues a row (encoded in row_cxt) or writes it at once. */
@@ -423,7 +570,7 @@ pegfdw_queue_row(PegFdwModifyState *ms, const PegFdwWriteRow *r)
 	MemoryContextSwitchTo(oldcxt);
 	ms->batch_bytes += pegfdw_row_bytes(r);
 	if (ms->nrows >= ms->batch_size || ms->batch_bytes >= PEGFDW_BATCH_BYTES)
-		pegfdw_flush_buffer(ms);
+		send_buffer(ms);
 }
 
 /*
@@ -442,6 +589,7 @@ pegfdw_mutate_now(PegFdwModifyState *ms, PegasusSlice h, PegasusMutation *muts,
 
 	if (n == 0)
 		return;
+	pegfdw_drain_writes(ms);
 	memset(&result, 0, sizeof(result));
 	pegasus_error_clear(&err);
 	pegasus_client_get_stats(ms->client, &before);
