@@ -14,7 +14,6 @@
 #include "access/htup_details.h"
 #include "access/sysattr.h"
 #include "catalog/pg_type.h"
-#include "commands/explain.h"
 #include "executor/executor.h"
 #include "funcapi.h"
 #include "nodes/execnodes.h"
