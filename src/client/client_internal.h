@@ -10,7 +10,8 @@
  *	client_route.c	meta-server calls and per-table routing
  *	client_call.c	one logical RPC with routing, retries and a deadline
  *					(PegasusCall), and a driver for many concurrent calls
- *	client_ops.c, client_batch.c, client_scan.c, client_admin.c
+ *	client_ops.c, client_batch.c, client_scan.c, client_admin.c,
+ *	client_write_pipe.c
  *					the public operations
  *
  * Everything runs on the caller's thread: replies are read whenever any
