@@ -19,18 +19,9 @@
  * Bulk writes
  * ---------------------------------------------------------------------- */
 
-typedef struct GroupCall
-{
-	PegasusCall call;
-	PegasusKeyValue *kvs;		/* multi_put */
-	PegasusBlob *keys;			/* multi_remove */
-	long		prev;			/* earlier group with the same hash key, or -1 */
-	bool		started;
-	bool		finished;
-} GroupCall;
-
-static bool
-validate_group(const PegasusWriteGroup *g, size_t i, PegasusError *err)
+bool
+pegasus_write_group_validate(const PegasusWriteGroup *g, size_t i,
+							 PegasusError *err)
 {
 	const char *op = g->kind == PEGASUS_WRITE_MULTI_DEL ? "multi_del" : "multi_set";
 
@@ -58,9 +49,9 @@ validate_group(const PegasusWriteGroup *g, size_t i, PegasusError *err)
 	return true;
 }
 
-static void
-group_call_prepare(GroupCall *gc, PegasusTable *table,
-				   const PegasusWriteGroup *g, int64_t deadline)
+void
+pegasus_write_group_prepare(GroupCall *gc, PegasusTable *table,
+							const PegasusWriteGroup *g, int64_t deadline)
 {
 	uint64_t	h = pegasus_codec_hash_key_partition_hash(g->hash_key.data,
 														  g->hash_key.len);
@@ -101,8 +92,9 @@ group_call_prepare(GroupCall *gc, PegasusTable *table,
 }
 
 /* Records the outcome of a finished group call; true if it succeeded. */
-static bool
-group_finish(GroupCall *gc, PegasusWriteGroup *g, PegasusError *first_err)
+bool
+pegasus_write_group_finish(GroupCall *gc, PegasusWriteGroup *g,
+						   PegasusError *first_err)
 {
 	PegasusCall *call = &gc->call;
 	bool		ok = false;
@@ -186,7 +178,7 @@ pegasus_table_write_groups(PegasusTable *table, PegasusWriteGroup *groups,
 		groups[i].error_code = PEGASUS_OK;
 	}
 	for (i = 0; i < n; i++)
-		if (!validate_group(&groups[i], i, err))
+		if (!pegasus_write_group_validate(&groups[i], i, err))
 		{
 			size_t		j;
 
@@ -218,7 +210,7 @@ pegasus_table_write_groups(PegasusTable *table, PegasusWriteGroup *groups,
 			}
 			if (gcs[i].prev >= 0 && !gcs[gcs[i].prev].finished)
 				continue;
-			group_call_prepare(&gcs[i], table, &groups[i], deadline);
+			pegasus_write_group_prepare(&gcs[i], table, &groups[i], deadline);
 			gcs[i].started = true;
 			if (interrupted || pegasus_now_us() >= deadline)
 				pegasus_call_abandon(&gcs[i].call,
@@ -242,7 +234,7 @@ pegasus_table_write_groups(PegasusTable *table, PegasusWriteGroup *groups,
 			{
 				long		gi = active_idx[k];
 
-				if (!group_finish(&gcs[gi], &groups[gi], err))
+				if (!pegasus_write_group_finish(&gcs[gi], &groups[gi], err))
 					all_ok = false;
 				done++;
 				active[k] = active[nactive - 1];

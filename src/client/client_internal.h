@@ -10,7 +10,8 @@
  *	client_route.c	meta-server calls and per-table routing
  *	client_call.c	one logical RPC with routing, retries and a deadline
  *					(PegasusCall), and a driver for many concurrent calls
- *	client_ops.c, client_batch.c, client_scan.c, client_admin.c
+ *	client_ops.c, client_batch.c, client_scan.c, client_admin.c,
+ *	client_write_pipe.c
  *					the public operations
  *
  * Everything runs on the caller's thread: replies are read whenever any
@@ -61,6 +62,7 @@ typedef struct PegasusNetRequest
 	bool		clear_on_reply; /* abandoned scan: clear the context the
 								 * reply will carry, then free */
 	PegasusRequestHeader header;	/* as sent (for clear_scanner) */
+	int64_t		scan_context;	/* scan: the context it reads, else -1 */
 	PegasusNetState state;
 	PegasusReply *reply;		/* DONE */
 	PegasusErrorKind fail_kind; /* FAILED */
@@ -131,6 +133,7 @@ extern void pegasus_net_clear_scanner(PegasusClient *client,
 extern int	pegasus_net_wait(PegasusClient *client, PegasusNetRequest **reqs,
 							 int n, int64_t wake_at_us);
 extern int	pegasus_net_sleep(PegasusClient *client, int64_t until_us);
+extern void pegasus_net_flush(PegasusClient *client);
 extern void pegasus_reply_free(PegasusReply *reply);
 
 /* in client_route.c */
@@ -205,6 +208,25 @@ extern int	pegasus_calls_step(PegasusCall **calls, int n, int64_t deadline);
 extern bool pegasus_calls_run(PegasusCall **calls, int n, int64_t deadline);
 extern bool pegasus_call_run(PegasusCall *call, PegasusError *err);
 extern PegasusReply *pegasus_call_take_reply(PegasusCall *call);
+
+/* in client_batch.c: one write group's call, for the fan-out and the pipe */
+typedef struct GroupCall
+{
+	PegasusCall call;
+	PegasusKeyValue *kvs;		/* multi_put */
+	PegasusBlob *keys;			/* multi_remove */
+	long		prev;			/* earlier group with the same hash key, or -1 */
+	bool		started;
+	bool		finished;
+} GroupCall;
+
+extern bool pegasus_write_group_validate(const PegasusWriteGroup *g, size_t i,
+										 PegasusError *err);
+extern void pegasus_write_group_prepare(GroupCall *gc, PegasusTable *table,
+										const PegasusWriteGroup *g,
+										int64_t deadline);
+extern bool pegasus_write_group_finish(GroupCall *gc, PegasusWriteGroup *g,
+									   PegasusError *first_err);
 
 /* in client_ops.c */
 extern bool pegasus_check_hash_key(PegasusSlice hash_key, bool allow_empty,

@@ -6,6 +6,9 @@
  *
  * One connection per endpoint, shared by every table.  Requests are queued
  * in write order and registered by seqid; replies may come in any order.
+ * The queue is written when a caller waits, every request queued since the
+ * last wait in one sendmsg, and replies are read in buffer-sized recvs, so
+ * a batch of requests costs a few system calls rather than a few each.
  * A reply whose seqid is not pending (caller gave up, clear_scanner error)
  * is dropped; a seqid never issued on the connection is a protocol error.
  * Any protocol error, read error or EOF closes the connection and fails
@@ -26,6 +29,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "client_internal.h"
@@ -272,21 +276,41 @@ conn_check_idle(PegasusConn *conn)
  * Writing
  * ---------------------------------------------------------------------- */
 
-/* Writes as much of the queue as the socket takes.  false = conn closed. */
+/* frames gathered into one sendmsg */
+#define FLUSH_IOV 64
+
+/*
+ * Writes as much of the queue as the socket takes, several frames per
+ * sendmsg (one system call for every request queued since the last
+ * flush).  false = conn closed.
+ */
 static bool
 conn_flush(PegasusConn *conn)
 {
-	PegasusNetRequest *nreq;
-
 	if (conn->state != CONN_READY)
 		return true;
-	while ((nreq = g_queue_peek_head(&conn->outq)) != NULL)
+	while (!g_queue_is_empty(&conn->outq))
 	{
-		gsize		size;
-		const guint8 *data = g_bytes_get_data(nreq->frame, &size);
-		ssize_t		w = send(conn->fd, data + nreq->written,
-							 size - nreq->written, MSG_NOSIGNAL | MSG_DONTWAIT);
+		struct iovec iov[FLUSH_IOV];
+		struct msghdr mh;
+		GList	   *l;
+		int			niov = 0;
+		ssize_t		w;
 
+		for (l = conn->outq.head; l != NULL && niov < FLUSH_IOV; l = l->next)
+		{
+			PegasusNetRequest *nreq = l->data;
+			gsize		size;
+			const guint8 *data = g_bytes_get_data(nreq->frame, &size);
+
+			iov[niov].iov_base = (void *) (data + nreq->written);
+			iov[niov].iov_len = size - nreq->written;
+			niov++;
+		}
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = iov;
+		mh.msg_iovlen = niov;
+		w = sendmsg(conn->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0)
 		{
 			char		msg[PEGASUS_ERROR_MESSAGE_SIZE];
@@ -299,25 +323,37 @@ conn_flush(PegasusConn *conn)
 			return false;
 		}
 		conn->client->stats.bytes_sent += w;
-		nreq->written += w;
-		if (nreq->written < size)
-			return true;
-		g_queue_pop_head(&conn->outq);
-		if (nreq->oneway || nreq->orphan)
+		/* retire the frames written whole; note the partial one */
+		while (w > 0)
 		{
-			g_hash_table_remove(conn->pending, GINT_TO_POINTER(nreq->seqid));
-			g_bytes_unref(nreq->frame);
-			g_free(nreq);
+			PegasusNetRequest *nreq = g_queue_peek_head(&conn->outq);
+			gsize		left = g_bytes_get_size(nreq->frame) - nreq->written;
+
+			if ((size_t) w < left)
+			{
+				nreq->written += w;
+				return true;	/* the socket is full */
+			}
+			w -= left;
+			nreq->written += left;
+			g_queue_pop_head(&conn->outq);
+			if (nreq->oneway || nreq->orphan)
+			{
+				g_hash_table_remove(conn->pending, GINT_TO_POINTER(nreq->seqid));
+				g_bytes_unref(nreq->frame);
+				g_free(nreq);
+			}
+			else
+				nreq->state = PEGASUS_NET_SENT;
 		}
-		else
-			nreq->state = PEGASUS_NET_SENT;
 	}
 	return true;
 }
 
 /*
  * Encodes req (its header's seqid is assigned here) and queues it on the
- * connection to endpoint, writing what the socket takes at once.  Returns
+ * connection to endpoint; it is written at the next wait (a oneway request
+ * at once).  Returns
  * the request to wait on (for oneway requests NULL: the connection owns
  * them).  Encoding failures return NULL with err set; connection failures
  * return a request already in state FAILED.
@@ -338,6 +374,7 @@ pegasus_net_send(PegasusClient *client, const char *endpoint,
 			return NULL;
 		nreq = g_new0(PegasusNetRequest, 1);
 		nreq->rpc = req->rpc;
+		nreq->scan_context = -1;
 		g_strlcpy(nreq->endpoint, endpoint, sizeof(nreq->endpoint));
 		request_fail(nreq, PEGASUS_ERR_CONNECT, msg);
 		return nreq;
@@ -367,13 +404,40 @@ pegasus_net_send(PegasusClient *client, const char *endpoint,
 	nreq->frame = g_bytes_new(client->scratch->data, client->scratch->len);
 	nreq->state = PEGASUS_NET_QUEUED;
 	nreq->header = req->header;
+	nreq->scan_context = req->rpc == PEGASUS_RPC_SCAN ?
+		req->u.scan.context_id : -1;
 	g_strlcpy(nreq->endpoint, endpoint, sizeof(nreq->endpoint));
 	g_queue_push_tail(&conn->outq, nreq);
 	if (!oneway)
 		g_hash_table_insert(conn->pending, GINT_TO_POINTER(nreq->seqid), nreq);
 	client->stats.rpcs_sent++;
-	conn_flush(conn);
+	/*
+	 * A request with a reply is written when its caller waits, together with
+	 * the others queued by then; one nobody waits for is written now.
+	 */
+	if (oneway)
+		conn_flush(conn);
 	return oneway ? NULL : nreq;
+}
+
+/*
+ * Writes what every connection has queued, without waiting: for a caller
+ * that queued requests and has other work before it waits.
+ */
+void
+pegasus_net_flush(PegasusClient *client)
+{
+	GHashTableIter it;
+	gpointer	value;
+
+	g_hash_table_iter_init(&it, client->conns);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+	{
+		PegasusConn *conn = value;
+
+		if (!g_queue_is_empty(&conn->outq))
+			(void) conn_flush(conn);
+	}
 }
 
 /*
@@ -440,6 +504,20 @@ pegasus_net_request_abandon_scan(PegasusNetRequest *nreq)
 		 (nreq->state == PEGASUS_NET_QUEUED && nreq->written > 0)))
 	{
 		nreq->clear_on_reply = true;
+		return;
+	}
+	if (nreq->conn != NULL && nreq->state == PEGASUS_NET_QUEUED &&
+		nreq->scan_context != -1)
+	{
+		/* never written: the context it would have read is still live */
+		PegasusClient *client = nreq->client;
+		PegasusRequestHeader header = nreq->header;
+		int64_t		context = nreq->scan_context;
+		char		endpoint[PEGASUS_ENDPOINT_LEN];
+
+		g_strlcpy(endpoint, nreq->endpoint, sizeof(endpoint));
+		pegasus_net_request_free(nreq);
+		pegasus_net_clear_scanner(client, endpoint, &header, context);
 		return;
 	}
 	if (nreq->state == PEGASUS_NET_DONE && nreq->reply != NULL)
@@ -586,6 +664,7 @@ conn_read(PegasusConn *conn)
 	{
 		ssize_t		r;
 		size_t		off = 0;
+		size_t		room;
 
 		if (conn->rcap - conn->rlen < READ_CHUNK / 4)
 		{
@@ -601,8 +680,8 @@ conn_read(PegasusConn *conn)
 			conn->rbuf = nbuf;
 			conn->rcap = ncap;
 		}
-		r = recv(conn->fd, conn->rbuf + conn->rlen, conn->rcap - conn->rlen,
-				 MSG_DONTWAIT);
+		room = conn->rcap - conn->rlen;
+		r = recv(conn->fd, conn->rbuf + conn->rlen, room, MSG_DONTWAIT);
 		if (r == 0)
 		{
 			pegasus_conn_close(conn, PEGASUS_ERR_IO,
@@ -674,6 +753,13 @@ conn_read(PegasusConn *conn)
 			memmove(conn->rbuf, conn->rbuf + off, conn->rlen - off);
 			conn->rlen -= off;
 		}
+
+		/*
+		 * A read that did not fill the room emptied the socket: do not ask
+		 * again just to be told EAGAIN (the next poll says when more came).
+		 */
+		if ((size_t) r < room)
+			return;
 	}
 }
 
@@ -865,6 +951,9 @@ net_poll_once(PegasusClient *client, int64_t wake_at_us)
 			ev = PEGASUS_POLL_OUT;
 		else if (conn->state == CONN_READY)
 		{
+			/* what was queued since the last wait goes out in one write */
+			if (!g_queue_is_empty(&conn->outq) && !conn_flush(conn))
+				continue;
 			if (!g_queue_is_empty(&conn->outq))
 				ev |= PEGASUS_POLL_OUT;
 			if (g_hash_table_size(conn->pending) > 0)

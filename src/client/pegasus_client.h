@@ -636,6 +636,49 @@ extern bool pegasus_table_write_groups(PegasusTable *table,
 									   PegasusWriteGroup *groups, size_t n,
 									   int timeout_ms, PegasusError *err);
 
+/*
+ * A write pipe keeps write groups of several batches in flight: a batch is
+ * added (its groups start as the window allows) and the caller goes on
+ * preparing the next while replies arrive; batches are reaped oldest first.
+ * Groups with the same hash key are applied in the order they were added,
+ * across batches.  At most max_calls requests and about max_bytes of
+ * request bytes are in flight (one group is always allowed).
+ */
+typedef struct PegasusWritePipe PegasusWritePipe;
+
+extern PegasusWritePipe *pegasus_write_pipe_new(PegasusTable *table,
+												int max_calls,
+												size_t max_bytes);
+
+/*
+ * Adds a batch; groups (and the slices they point to) must stay valid until
+ * the batch is reaped.  Each batch has its own deadline, timeout_ms from
+ * now.  false with err when a group is invalid: nothing is added then, and
+ * every group of the batch is FAILED.
+ */
+extern bool pegasus_write_pipe_add(PegasusWritePipe *pipe,
+								   PegasusWriteGroup *groups, size_t n,
+								   int timeout_ms, PegasusError *err);
+
+/* Batches added and not yet reaped. */
+extern size_t pegasus_write_pipe_batches(const PegasusWritePipe *pipe);
+
+/*
+ * Waits until the oldest batch has finished and reaps it: its groups'
+ * status tell what happened to each.  true when every group is DONE;
+ * otherwise false with err describing the batch's first failure.
+ */
+extern bool pegasus_write_pipe_reap(PegasusWritePipe *pipe, PegasusError *err);
+
+/*
+ * Starts no more groups: those not yet sent are FAILED (not attempted);
+ * groups in flight still finish, and batches are reaped as before.
+ */
+extern void pegasus_write_pipe_stop(PegasusWritePipe *pipe);
+
+/* Frees the pipe; requests in flight are abandoned. */
+extern void pegasus_write_pipe_free(PegasusWritePipe *pipe);
+
 /* ----------------------------------------------------------------------
  * Scanners
  * ---------------------------------------------------------------------- */

@@ -7,7 +7,9 @@
  * SELECT, reading keys only (its value is not needed, so it asks Pegasus
  * for no values); the keys it yields are removed in multi_del batches of
  * batch_size keys (fewer when the keys are large: a request stays within
- * PEGFDW_MAX_WRITE_BYTES), one per hash key, sent concurrently.  The command
+ * PEGFDW_MAX_WRITE_BYTES), one per hash key, sent concurrently, a few
+ * batches in flight through the client's write pipe while the scan reads
+ * the next keys.  The command
  * tag counts the keys removed.  Each batch is atomic per hash key; the
  * whole is not.
  *
@@ -65,7 +67,22 @@ typedef struct PegFdwDirectState
 	int64		processed;
 	int64		rpcs;			/* writes (and the get of an incr) */
 	int64		read_rpcs;		/* DELETE: the key reads */
+	MemoryContext query_cxt;
+	PegasusWritePipe *pipe;		/* DELETE: batches in flight */
+	List	   *inflight;		/* PegFdwDeleteBatch *, oldest first */
 } PegFdwDirectState;
+
+/* A multi_del batch in the pipe; its keys and groups live in cxt. */
+typedef struct PegFdwDeleteBatch
+{
+	MemoryContext cxt;
+	PegasusWriteGroup *groups;
+	int			ngroups;
+	int			nkeys;
+} PegFdwDeleteBatch;
+
+/* Batches of a direct DELETE in flight at once, as for other writes. */
+#define PEGFDW_DELETE_WINDOW 4
 
 void
 pegfdw_begin_direct_modify(ForeignScanState *node, int eflags)
@@ -102,6 +119,7 @@ pegfdw_begin_direct_modify(ForeignScanState *node, int eflags)
 	ds->client = pegfdw_get_client(ds->table->serverid, &ds->entry);
 	ds->pt = pegfdw_open_table(ds->table, &ds->entry);
 	ds->pin = pegfdw_pin_until_reset(ds->entry, estate->es_query_cxt);
+	ds->query_cxt = estate->es_query_cxt;
 	ds->batch_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										  "pegasus_fdw direct modify",
 										  ALLOCSET_DEFAULT_SIZES);
@@ -109,8 +127,10 @@ pegfdw_begin_direct_modify(ForeignScanState *node, int eflags)
 		ds->exprstates = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
 	else
 	{
-		ds->hash_keys = palloc(sizeof(PegasusSlice) * ds->batch_size);
-		ds->sort_keys = palloc(sizeof(PegasusSlice) * ds->batch_size);
+		ds->hash_keys = MemoryContextAlloc(ds->batch_cxt,
+										   sizeof(PegasusSlice) * ds->batch_size);
+		ds->sort_keys = MemoryContextAlloc(ds->batch_cxt,
+										   sizeof(PegasusSlice) * ds->batch_size);
 	}
 }
 
@@ -138,16 +158,104 @@ varlena_bytes(Datum d)
 	return sl;
 }
 
-/* Removes the waiting keys: one multi_del per hash key, concurrently. */
+/* The pipe is GLib memory: freed when the query's memory goes. */
 static void
-flush_deletes(PegFdwDirectState *ds)
+free_delete_pipe(void *arg)
 {
+	PegFdwDirectState *ds = (PegFdwDirectState *) arg;
+
+	pegasus_write_pipe_free(ds->pipe);
+	ds->pipe = NULL;
+}
+
+/* Rows of a reaped batch that were removed and of unknown outcome. */
+static void
+count_outcomes(const PegFdwDeleteBatch *b, int64 *done, int64 *unknown)
+{
+	int			i;
+
+	for (i = 0; i < b->ngroups; i++)
+	{
+		if (b->groups[i].status == PEGASUS_GROUP_DONE)
+			*done += b->groups[i].count;
+		else if (b->groups[i].status == PEGASUS_GROUP_UNKNOWN)
+			*unknown += b->groups[i].count;
+	}
+}
+
+/*
+ * Waits for the oldest batch in flight.  A failure stops the pipe (keys not
+ * yet sent are not sent), waits for the rest and reports the batch, with
+ * what the later batches in flight removed.
+ */
+static void
+reap_deletes(PegFdwDirectState *ds)
+{
+	PegFdwDeleteBatch *b = linitial(ds->inflight);
+	PegasusError err;
+	PegasusStats before;
+	int64		done = 0;
+	int64		unknown = 0;
+	int64		later = 0;
+	int64		later_done = 0;
+	int64		later_unknown = 0;
+	StringInfoData detail;
+
+	pegasus_client_get_stats(ds->client, &before);
+	ds->inflight = list_delete_first(ds->inflight);
+	if (pegasus_write_pipe_reap(ds->pipe, &err))
+	{
+		count_rpcs(ds, &before);
+		ds->processed += b->nkeys;
+		MemoryContextDelete(b->cxt);
+		pfree(b);
+		return;
+	}
+	pegasus_write_pipe_stop(ds->pipe);
+	while (ds->inflight != NIL)
+	{
+		PegFdwDeleteBatch *lb = linitial(ds->inflight);
+		PegasusError lerr;
+
+		ds->inflight = list_delete_first(ds->inflight);
+		(void) pegasus_write_pipe_reap(ds->pipe, &lerr);
+		later += lb->nkeys;
+		count_outcomes(lb, &later_done, &later_unknown);
+	}
+	count_rpcs(ds, &before);
+	count_outcomes(b, &done, &unknown);
+	initStringInfo(&detail);
+	appendStringInfo(&detail, "%s Of this batch, " INT64_FORMAT " rows were removed, " INT64_FORMAT " were not and " INT64_FORMAT " may or may not have been removed; " INT64_FORMAT " rows of earlier batches of this statement were removed.",
+					 err.message, done, (int64) b->nkeys - done - unknown,
+					 unknown, ds->processed);
+	if (later > 0)
+		appendStringInfo(&detail, " Of the " INT64_FORMAT " rows of later batches in flight, " INT64_FORMAT " were removed, " INT64_FORMAT " were not and " INT64_FORMAT " may or may not have been removed.",
+						 later, later_done, later - later_done - later_unknown,
+						 later_unknown);
+	pegfdw_note_failure(ds->entry, &err);
+	pegfdw_check_call(true, &err, ds->table->servername, ds->table->table_name);
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_ERROR),
+			 errmsg("could not delete a batch of %d rows from Pegasus table \"%s\"",
+					b->nkeys, ds->table->table_name),
+			 pegfdw_error_hint(&err) ? errhint("%s", pegfdw_error_hint(&err)) : 0,
+			 errdetail_internal("%s", detail.data)));
+}
+
+/*
+ * Sends the waiting keys, one multi_del per hash key, concurrently; the
+ * batch joins the pipe (PEGFDW_DELETE_WINDOW batches in flight) while the
+ * scan reads the next keys.
+ */
+static void
+send_deletes(PegFdwDirectState *ds)
+{
+	PegFdwDeleteBatch *b;
 	PegasusWriteGroup *groups;
 	int			ngroups = 0;
 	int			i;
 	PegasusError err;
 	PegasusStats before;
-	bool		ok;
 	MemoryContext oldcxt;
 
 	if (ds->nkeys == 0)
@@ -173,41 +281,57 @@ flush_deletes(PegFdwDirectState *ds)
 		}
 		groups[ngroups - 1].count++;
 	}
-	pegasus_error_clear(&err);
-	pegasus_client_get_stats(ds->client, &before);
-	ok = pegasus_table_write_groups(ds->pt, groups, ngroups,
-									ds->table->timeout_ms, &err);
-	count_rpcs(ds, &before);
-	if (!ok)
-	{
-		int64		done = 0;
-		int64		unknown = 0;
+	MemoryContextSwitchTo(oldcxt);
+	b = MemoryContextAlloc(ds->query_cxt, sizeof(PegFdwDeleteBatch));
+	b->cxt = ds->batch_cxt;
+	b->groups = groups;
+	b->ngroups = ngroups;
+	b->nkeys = ds->nkeys;
 
-		for (i = 0; i < ngroups; i++)
-		{
-			if (groups[i].status == PEGASUS_GROUP_DONE)
-				done += groups[i].count;
-			else if (groups[i].status == PEGASUS_GROUP_UNKNOWN)
-				unknown += groups[i].count;
-		}
-		pegfdw_note_failure(ds->entry, &err);
-		pegfdw_check_call(true, &err, ds->table->servername, ds->table->table_name);
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("could not delete a batch of %d rows from Pegasus table \"%s\"",
-						ds->nkeys, ds->table->table_name),
-				 pegfdw_error_hint(&err) ? errhint("%s", pegfdw_error_hint(&err)) : 0,
-				 errdetail_internal("%s Of this batch, " INT64_FORMAT " rows were removed, " INT64_FORMAT " were not and " INT64_FORMAT " may or may not have been removed; " INT64_FORMAT " rows of earlier batches of this statement were removed.",
-									err.message, done,
-									(int64) ds->nkeys - done - unknown, unknown,
-									ds->processed)));
-	}
-	pegfdw_check_call(true, &err, ds->table->servername, ds->table->table_name);
-	ds->processed += ds->nkeys;
+	/* the next keys go into a context of their own */
+	ds->batch_cxt = AllocSetContextCreate(ds->query_cxt,
+										  "pegasus_fdw direct modify",
+										  ALLOCSET_DEFAULT_SIZES);
+	ds->hash_keys = MemoryContextAlloc(ds->batch_cxt,
+									   sizeof(PegasusSlice) * ds->batch_size);
+	ds->sort_keys = MemoryContextAlloc(ds->batch_cxt,
+									   sizeof(PegasusSlice) * ds->batch_size);
 	ds->nkeys = 0;
 	ds->key_bytes = 0;
+
+	if (ds->pipe == NULL)
+	{
+		MemoryContextCallback *cb = MemoryContextAlloc(ds->query_cxt,
+													   sizeof(MemoryContextCallback));
+
+		ds->pipe = pegasus_write_pipe_new(ds->pt, 256, 8 * PEGFDW_MAX_WRITE_BYTES);
+		cb->func = free_delete_pipe;
+		cb->arg = ds;
+		MemoryContextRegisterResetCallback(ds->query_cxt, cb);
+	}
+	pegasus_client_get_stats(ds->client, &before);
+	if (!pegasus_write_pipe_add(ds->pipe, groups, ngroups, ds->table->timeout_ms,
+								&err))
+	{
+		/* cannot happen: the keys came from Pegasus */
+		pegfdw_check_call(false, &err, ds->table->servername,
+						  ds->table->table_name);
+	}
+	count_rpcs(ds, &before);
+	oldcxt = MemoryContextSwitchTo(ds->query_cxt);
+	ds->inflight = lappend(ds->inflight, b);
 	MemoryContextSwitchTo(oldcxt);
-	MemoryContextReset(ds->batch_cxt);
+	while (list_length(ds->inflight) > PEGFDW_DELETE_WINDOW)
+		reap_deletes(ds);
+}
+
+/* Sends the waiting keys and waits until every batch is done. */
+static void
+flush_deletes(PegFdwDirectState *ds)
+{
+	send_deletes(ds);
+	while (ds->inflight != NIL)
+		reap_deletes(ds);
 }
 
 static void
@@ -264,7 +388,7 @@ run_delete(ForeignScanState *node, PegFdwDirectState *ds)
 			bytes += PEGFDW_WRITE_REQUEST_BYTES + VARSIZE_ANY_EXHDR(hv);
 		if (ds->nkeys > 0 && ds->key_bytes + bytes > PEGFDW_MAX_WRITE_BYTES)
 		{
-			flush_deletes(ds);
+			send_deletes(ds);
 			bytes = PEGFDW_WRITE_REQUEST_BYTES + VARSIZE_ANY_EXHDR(hv) +
 				PEGFDW_WRITE_ENTRY_BYTES + VARSIZE_ANY_EXHDR(sv);
 		}
@@ -275,7 +399,7 @@ run_delete(ForeignScanState *node, PegFdwDirectState *ds)
 		ds->nkeys++;
 		ds->key_bytes += bytes;
 		if (ds->nkeys >= ds->batch_size)
-			flush_deletes(ds);
+			send_deletes(ds);
 	}
 	flush_deletes(ds);
 	if (ds->set_processed)
@@ -566,6 +690,8 @@ pegfdw_end_direct_modify(ForeignScanState *node)
 		pegfdw_end_scan(node);
 		node->fdw_state = ds;
 	}
+	pegasus_write_pipe_free(ds->pipe);
+	ds->pipe = NULL;
 	pegfdw_release_pin(ds->pin);
 }
 

@@ -301,7 +301,7 @@ extern bool pegfdw_analyze_table(Relation relation, AcquireSampleRowsFunc *func,
 								 BlockNumber *totalpages);
 
 /* ----------------------------------------------------------------------
- * Write path (modify.c, plan_modify.c, direct_modify.c)
+ * Write path (modify*.c, plan_modify.c, direct_modify.c)
  * ---------------------------------------------------------------------- */
 
 /*
@@ -348,8 +348,10 @@ enum PegFdwDirectInfoIndex
 	PegFdwDirectInfoSetProcessed
 };
 
-/* in modify.c */
+/* in modify_send.c */
 extern void pegfdw_append_key(StringInfo buf, PegasusSlice key);
+
+/* in modify.c */
 extern int	pegfdw_batch_size(ResultRelInfo *rinfo);
 extern TupleTableSlot **pegfdw_exec_batch_insert(EState *estate,
 												 ResultRelInfo *rinfo,
@@ -363,6 +365,8 @@ extern TupleTableSlot *pegfdw_exec_delete(EState *estate, ResultRelInfo *rinfo,
 										  TupleTableSlot *slot,
 										  TupleTableSlot *planSlot);
 extern void pegfdw_begin_insert(ModifyTableState *mtstate, ResultRelInfo *rinfo);
+
+/* in modify_explain.c */
 extern void pegfdw_explain_modify(ModifyTableState *mtstate,
 								  ResultRelInfo *rinfo, List *fdw_private,
 								  int subplan_index, struct ExplainState *es);

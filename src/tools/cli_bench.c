@@ -3,7 +3,8 @@
  * cli_bench.c
  *		pegasus-cli bench: raw client throughput.
  *
- *	bench load N [HASH_KEY]	N rows written as multi_set groups (fan-out)
+ *	bench load N [HASH_KEY]	N rows written as multi_set groups, a few rounds
+ *					of them in flight (write pipe)
  *	bench get N			N sequential gets of random loaded rows
  *	bench pget N		N gets with --window requests in flight
  *	bench mget N		N loaded rows read with batch_get, --batch keys a call
@@ -83,9 +84,13 @@ slice_of(const char *s)
 	return sl;
 }
 
+/* rounds of groups in flight at once during a load */
+#define LOAD_WINDOW 4
+
 /*
  * Loads n rows: groups of one hash key's sort keys (at most 1000 rows a
- * group), 100 groups sent concurrently per round.
+ * group), 100 groups a round (20 under a single hash key), LOAD_WINDOW
+ * rounds in flight through a write pipe.
  */
 static int
 bench_load(CliContext *ctx, PegasusTable *t, long n, const char *single_hash)
@@ -93,22 +98,29 @@ bench_load(CliContext *ctx, PegasusTable *t, long n, const char *single_hash)
 	long		per_group = single_hash ? 1000 : sort_keys_per_hash(ctx);
 	long		groups_per_round = single_hash ? 20 : 100;
 	long		ngroups = (n + per_group - 1) / per_group;
+	long		nslots = LOAD_WINDOW + 1;
 	char	   *value = g_malloc(ctx->value_size + 1);
 	int64_t		start = g_get_monotonic_time();
-	PegasusWriteGroup *groups = g_new0(PegasusWriteGroup, groups_per_round);
-	PegasusSlice *sks = g_new0(PegasusSlice, groups_per_round * per_group);
-	PegasusSlice *vals = g_new0(PegasusSlice, groups_per_round * per_group);
-	char	   *keybuf = g_malloc(groups_per_round * (per_group + 1) * 24);
+	PegasusWriteGroup *groups = g_new0(PegasusWriteGroup, nslots * groups_per_round);
+	PegasusSlice *sks = g_new0(PegasusSlice, nslots * groups_per_round * per_group);
+	PegasusSlice *vals = g_new0(PegasusSlice, nslots * groups_per_round * per_group);
+	char	   *keybuf = g_malloc(nslots * groups_per_round * (per_group + 1) * 24);
+	PegasusWritePipe *pipe = pegasus_write_pipe_new(t, 256, 8 << 20);
+	PegasusError err;
 	long		g;
+	long		round = 0;
 	double		secs;
 	int			rc = CLI_EXIT_OK;
 
 	memset(value, 'v', ctx->value_size);
-	for (g = 0; g < ngroups; g += groups_per_round)
+	for (g = 0; g < ngroups; g += groups_per_round, round++)
 	{
 		long		nb = MIN(groups_per_round, ngroups - g);
-		char	   *kp = keybuf;
-		PegasusError err;
+		long		slot = round % nslots;
+		PegasusWriteGroup *rg = &groups[slot * groups_per_round];
+		PegasusSlice *rsks = &sks[slot * groups_per_round * per_group];
+		PegasusSlice *rvals = &vals[slot * groups_per_round * per_group];
+		char	   *kp = keybuf + slot * groups_per_round * (per_group + 1) * 24;
 		long		k;
 
 		for (k = 0; k < nb; k++)
@@ -117,38 +129,49 @@ bench_load(CliContext *ctx, PegasusTable *t, long n, const char *single_hash)
 			long		cnt = MIN(per_group, n - first);
 			long		j;
 
-			memset(&groups[k], 0, sizeof(groups[k]));
-			groups[k].kind = PEGASUS_WRITE_MULTI_SET;
+			memset(&rg[k], 0, sizeof(rg[k]));
+			rg[k].kind = PEGASUS_WRITE_MULTI_SET;
 			if (single_hash)
-				groups[k].hash_key = slice_of(single_hash);
+				rg[k].hash_key = slice_of(single_hash);
 			else
 			{
 				snprintf(kp, 24, "%ld", g + k);
-				groups[k].hash_key = slice_of(kp);
+				rg[k].hash_key = slice_of(kp);
 				kp += 24;
 			}
-			groups[k].sort_keys = &sks[k * per_group];
-			groups[k].values = &vals[k * per_group];
-			groups[k].count = cnt;
+			rg[k].sort_keys = &rsks[k * per_group];
+			rg[k].values = &rvals[k * per_group];
+			rg[k].count = cnt;
 			for (j = 0; j < cnt; j++)
 			{
 				if (single_hash)
 					snprintf(kp, 24, "s%08ld", first + j);
 				else
 					snprintf(kp, 24, "%ld", j);
-				sks[k * per_group + j] = slice_of(kp);
+				rsks[k * per_group + j] = slice_of(kp);
 				kp += 24;
-				vals[k * per_group + j].data = value;
-				vals[k * per_group + j].len = ctx->value_size;
+				rvals[k * per_group + j].data = value;
+				rvals[k * per_group + j].len = ctx->value_size;
 			}
 		}
-		if (!pegasus_table_write_groups(t, groups, nb, ctx->timeout_ms, &err))
+		if (!pegasus_write_pipe_add(pipe, rg, nb, ctx->timeout_ms, &err))
+		{
+			rc = cli_report(&err);
+			break;
+		}
+		/* the slot written next must be reaped first */
+		if (pegasus_write_pipe_batches(pipe) > LOAD_WINDOW &&
+			!pegasus_write_pipe_reap(pipe, &err))
 		{
 			rc = cli_report(&err);
 			break;
 		}
 	}
+	while (rc == CLI_EXIT_OK && pegasus_write_pipe_batches(pipe) > 0)
+		if (!pegasus_write_pipe_reap(pipe, &err))
+			rc = cli_report(&err);
 	secs = seconds_since(start);
+	pegasus_write_pipe_free(pipe);
 	g_free(value);
 	g_free(groups);
 	g_free(sks);

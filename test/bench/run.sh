@@ -26,6 +26,8 @@
 #              100,000 and 1,000,000 outer rows through the batched key
 #              join: rate and the backend's peak memory
 #   local      the same scan and point SELECT on a local table
+#   shapes, contended, pgref  load shapes, load beside a busy core and
+#              postgres_fdw references: see test/bench/load_shapes.sh
 # Each figure is the median of RUNS runs (min and max shown); a workload
 # whose run takes more than MAX_RUN_SECONDS is run once.  The table is
 # printed and written as JSON to test/bench/results.json.
@@ -40,7 +42,8 @@
 #   --join-keys N           BENCH_JOIN_KEYS: local keys joined (10000)
 #   --point-seconds N       BENCH_POINT_SECONDS: pgbench duration (5)
 #   --only LIST             BENCH_ONLY: comma-separated workloads to run
-#                           (point,scan,memory,range,load,join,local)
+#                           (point,scan,memory,range,load,join,local,
+#                           shapes,contended,pgref)
 #   BENCH_MAX_RUN_SECONDS   (30)
 # Ports: BENCH_META_PORT (41601), BENCH_REPLICA_PORTS (41801,41802,41803),
 # BENCH_CONTROL_PORT (41901), BENCH_PG_PORT (51432).
@@ -56,7 +59,7 @@ RANGE_ROWS=${BENCH_RANGE_ROWS:-200000}
 LOAD_ROWS=${BENCH_LOAD_ROWS:-1000000}
 JOIN_KEYS=${BENCH_JOIN_KEYS:-10000}
 POINT_SECONDS=${BENCH_POINT_SECONDS:-5}
-ONLY=${BENCH_ONLY:-point,scan,memory,range,load,join,local}
+ONLY=${BENCH_ONLY:-point,scan,memory,range,load,join,local,shapes,contended,pgref}
 MAX_RUN_SECONDS=${BENCH_MAX_RUN_SECONDS:-30}
 
 usage()
@@ -123,7 +126,8 @@ wants() { [[ ",$ONLY," == *",$1,"* ]]; }
 # ---------------------------------------------------------------------------
 # results: one line per workload in $WORK/results.tsv:
 #   workload <TAB> unit <TAB> fdw median <TAB> min <TAB> max <TAB> raw median
-#   <TAB> min <TAB> max <TAB> note
+#   <TAB> min <TAB> max <TAB> note <TAB> runs <TAB> postgres_fdw median <TAB> min
+#   <TAB> max
 
 # Median, min and max of numbers on stdin, one a line: "median min max".
 stats()
@@ -135,14 +139,15 @@ stats()
 	function fmt(x) { return (x >= 100) ? sprintf("%.0f", x) : sprintf("%.2f", x) }'
 }
 
-# record WORKLOAD UNIT FDW_FILE RAW_FILE NOTE
+# record WORKLOAD UNIT FDW_FILE RAW_FILE NOTE [PG_FDW_FILE]
 record()
 {
-	local fdw raw
+	local fdw raw pg="null null null"
 	fdw=$(stats <"$3")
 	if [ -n "$4" ]; then raw=$(stats <"$4"); else raw="null null null"; fi
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "${fdw// /$'\t'}" "${raw// /$'\t'}" \
-		"$5" "$(wc -l <"$3")" >>"$WORK/results.tsv"
+	[ -n "${6:-}" ] && pg=$(stats <"$6")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "${fdw// /$'\t'}" "${raw// /$'\t'}" \
+		"$5" "$(wc -l <"$3")" "${pg// /$'\t'}" >>"$WORK/results.tsv"
 }
 
 # repeat FILE COMMAND...: runs COMMAND (which prints one number) RUNS times,
@@ -427,13 +432,21 @@ if wants local; then
 		"primary key index, pgbench -M prepared"
 fi
 
+. test/bench/load_shapes.sh
+wants shapes && run_load_shapes
+wants contended && run_load_contended
+wants pgref && run_pgref
+
 # ---------------------------------------------------------------------------
 echo
-printf '%-34s %7s %11s %11s %11s %11s %7s\n' workload unit fdw "(min" "max)" raw ratio
+printf '%-44s %7s %11s %11s %11s %11s %7s %11s %7s\n' workload unit fdw "(min" "max)" raw ratio \
+	pg_fdw "vs pg"
 awk -F'\t' '{
 	ratio = ($6 == "null" || $6 == 0) ? "-" : sprintf("%.2f", $3 / $6)
 	raw = ($6 == "null") ? "-" : $6
-	printf "%-34s %7s %11s %11s %11s %11s %7s\n", $1, $2, $3, "(" $4, $5 ")", raw, ratio
+	pg = ($11 == "" || $11 == "null") ? "-" : $11
+	vspg = (pg == "-" || $11 == 0) ? "-" : sprintf("%.2f", $3 / $11)
+	printf "%-44s %7s %11s %11s %11s %11s %7s %11s %7s\n", $1, $2, $3, "(" $4, $5 ")", raw, ratio, pg, vspg
 }' "$WORK/results.tsv"
 echo
 awk -F'\t' '{ printf "  %s: %s\n", $1, $9 }' "$WORK/results.tsv"
@@ -448,8 +461,11 @@ awk -F'\t' 'BEGIN { print "[" }
 function js(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return "\"" s "\"" }
 {
 	ratio = ($6 == "null" || $6 == 0) ? "null" : sprintf("%.4f", $3 / $6)
-	printf "%s  {\"workload\": %s, \"fdw\": %s, \"raw\": %s, \"unit\": %s, \"ratio\": %s, \"fdw_min\": %s, \"fdw_max\": %s, \"raw_min\": %s, \"raw_max\": %s, \"runs\": %d, \"note\": %s}", \
-		(NR > 1 ? ",\n" : ""), js($1), $3, $6, js($2), ratio, $4, $5, $7, $8, $10, js($9)
+	pg = ($11 == "") ? "null" : $11
+	vspg = (pg == "null" || pg == 0) ? "null" : sprintf("%.4f", $3 / pg)
+	printf "%s  {\"workload\": %s, \"fdw\": %s, \"raw\": %s, \"unit\": %s, \"ratio\": %s, \"fdw_min\": %s, \"fdw_max\": %s, \"raw_min\": %s, \"raw_max\": %s, \"runs\": %d, \"note\": %s, \"postgres_fdw\": %s, \"postgres_fdw_min\": %s, \"postgres_fdw_max\": %s, \"ratio_postgres_fdw\": %s}", \
+		(NR > 1 ? ",\n" : ""), js($1), $3, $6, js($2), ratio, $4, $5, $7, $8, $10, js($9), pg, \
+		($12 == "" ? "null" : $12), ($13 == "" ? "null" : $13), vspg
 }
 END { print "\n]" }' "$WORK/results.tsv" >test/bench/results.json
 echo

@@ -308,22 +308,34 @@ onebox_conn_close_after(OneboxConn *conn, int delay_ms)
 	conn->close_after_flush = TRUE;
 }
 
-/* Deliver due delayed replies; returns ms until the next one (-1 = none) */
+/*
+ * Deliver due delayed replies, all those of one connection in one write;
+ * returns ms until the next one (-1 = none)
+ */
 static int
 run_delayed(void)
 {
+	static GArray *touched;		/* ids of the connections given output */
 	gint64		now = g_get_monotonic_time();
+	int			next = -1;
+	guint		i;
 
+	if (touched == NULL)
+		touched = g_array_new(FALSE, FALSE, sizeof(guint64));
 	while (!g_queue_is_empty(&delayed))
 	{
 		Delayed    *d = g_queue_peek_head(&delayed);
 		OneboxConn *conn;
 
 		if (d->due_us > now)
-			return (int) ((d->due_us - now + 999) / 1000);
+		{
+			next = (int) ((d->due_us - now + 999) / 1000);
+			break;
+		}
 		g_queue_pop_head(&delayed);
 		conn = g_hash_table_lookup(conns_by_id, &d->conn_id);
-		if (conn != NULL && !conn->dead)
+		/* nothing goes out after a delayed close */
+		if (conn != NULL && !conn->dead && !conn->close_after_flush)
 		{
 			if (d->data != NULL)
 			{
@@ -334,13 +346,29 @@ run_delayed(void)
 			}
 			else
 				conn->close_after_flush = TRUE;
-			conn_flush(conn);
+			if (!conn->flush_pending)
+			{
+				conn->flush_pending = TRUE;
+				g_array_append_val(touched, conn->id);
+			}
 		}
 		if (d->data)
 			g_bytes_unref(d->data);
 		g_free(d);
 	}
-	return -1;
+	for (i = 0; i < touched->len; i++)
+	{
+		OneboxConn *conn = g_hash_table_lookup(conns_by_id,
+											   &g_array_index(touched, guint64, i));
+
+		if (conn != NULL && !conn->dead)
+		{
+			conn->flush_pending = FALSE;
+			conn_flush(conn);
+		}
+	}
+	g_array_set_size(touched, 0);
+	return next;
 }
 
 /* Read what is available; FALSE if the connection was closed */

@@ -243,6 +243,7 @@ typedef struct OneboxConn
 	GByteArray *out;
 	gsize		out_off;
 	gboolean	close_after_flush;
+	gboolean	flush_pending;	/* delayed output added, not yet written */
 	gboolean	dead;
 	guint32		events;			/* epoll events currently registered */
 } OneboxConn;

@@ -665,6 +665,123 @@ test_write_groups(Fixture *f, gconstpointer data)
 	g_assert_cmpint(g[0].status, ==, PEGASUS_GROUP_FAILED);
 }
 
+/* The write pipe: batches in flight together, per-key order, stop. */
+static void
+test_write_pipe(Fixture *f, gconstpointer data)
+{
+	PegasusError err;
+	PegasusWriteGroup a[20];
+	PegasusWriteGroup b[11];
+	PegasusWriteGroup c[1];
+	PegasusWriteGroup d[5];
+	PegasusSlice sks[2] = {S("a"), S("b")};
+	PegasusSlice first[2] = {S("first"), S("first")};
+	PegasusSlice second[2] = {S("second"), S("second")};
+	PegasusSlice third[2] = {S("third"), S("third")};
+	char		names[20][16];
+	PegasusWritePipe *pipe;
+	PegasusValue v;
+	PegasusStats st;
+	int64_t		n;
+	int			i;
+	int			done = 0;
+	int			failed = 0;
+
+	if (!need_onebox(f))
+		return;
+	memset(a, 0, sizeof(a));
+	for (i = 0; i < 20; i++)
+	{
+		g_snprintf(names[i], sizeof(names[i]), "wp%d", i);
+		a[i].kind = PEGASUS_WRITE_MULTI_SET;
+		a[i].hash_key = S(names[i]);
+		a[i].sort_keys = sks;
+		a[i].values = first;
+		a[i].count = 2;
+	}
+	/* the second batch rewrites wp0..wp9 and then deletes wp0's "b" */
+	for (i = 0; i < 10; i++)
+	{
+		b[i] = a[i];
+		b[i].values = second;
+	}
+	b[10] = a[0];
+	b[10].kind = PEGASUS_WRITE_MULTI_DEL;
+	b[10].sort_keys = &sks[1];
+	b[10].values = NULL;
+	b[10].count = 1;
+	c[0] = a[19];
+	c[0].values = third;
+
+	/* four requests in flight at most: most groups wait for room */
+	pipe = pegasus_write_pipe_new(f->table, 4, 1 << 20);
+	pegasus_client_reset_stats(f->client);
+	ASSERT_OK(pegasus_write_pipe_add(pipe, a, 20, 0, &err), err);
+	ASSERT_OK(pegasus_write_pipe_add(pipe, b, 11, 0, &err), err);
+	ASSERT_OK(pegasus_write_pipe_add(pipe, c, 1, 0, &err), err);
+	g_assert_cmpuint(pegasus_write_pipe_batches(pipe), ==, 3);
+
+	/* an invalid batch is refused whole and leaves the others alone */
+	d[0] = a[0];
+	d[0].count = 0;
+	g_assert_false(pegasus_write_pipe_add(pipe, d, 1, 0, &err));
+	g_assert_cmpint(err.code, ==, PEGASUS_ERR_INVALID_ARGUMENT);
+	g_assert_cmpint(d[0].status, ==, PEGASUS_GROUP_FAILED);
+	g_assert_cmpuint(pegasus_write_pipe_batches(pipe), ==, 3);
+
+	ASSERT_OK(pegasus_write_pipe_reap(pipe, &err), err);
+	for (i = 0; i < 20; i++)
+		g_assert_cmpint(a[i].status, ==, PEGASUS_GROUP_DONE);
+	ASSERT_OK(pegasus_write_pipe_reap(pipe, &err), err);
+	ASSERT_OK(pegasus_write_pipe_reap(pipe, &err), err);
+	g_assert_cmpuint(pegasus_write_pipe_batches(pipe), ==, 0);
+	/* reaping an empty pipe is a no-op */
+	ASSERT_OK(pegasus_write_pipe_reap(pipe, &err), err);
+	pegasus_client_get_stats(f->client, &st);
+	g_assert_cmpuint(st.rpcs_sent, ==, 32);
+
+	/* the later write of a key won, across batches */
+	ASSERT_OK(pegasus_table_get(f->table, S("wp5"), S("a"), 0, &v, &err), err);
+	g_assert_true(slice_is(v.value, "second"));
+	pegasus_value_free(&v);
+	ASSERT_OK(pegasus_table_get(f->table, S("wp15"), S("a"), 0, &v, &err), err);
+	g_assert_true(slice_is(v.value, "first"));
+	pegasus_value_free(&v);
+	ASSERT_OK(pegasus_table_get(f->table, S("wp19"), S("b"), 0, &v, &err), err);
+	g_assert_true(slice_is(v.value, "third"));
+	pegasus_value_free(&v);
+	ASSERT_OK(pegasus_table_sortkey_count(f->table, S("wp0"), 0, &n, &err), err);
+	g_assert_cmpint(n, ==, 1);
+
+	/*
+	 * Stopped with five groups added and four in flight: those four finish,
+	 * the fifth is never sent.
+	 */
+	for (i = 0; i < 5; i++)
+	{
+		g_snprintf(names[i], sizeof(names[i]), "ws%d", i);
+		d[i] = a[i];
+		d[i].hash_key = S(names[i]);
+	}
+	ASSERT_OK(pegasus_write_pipe_add(pipe, d, 5, 0, &err), err);
+	pegasus_write_pipe_stop(pipe);
+	g_assert_false(pegasus_write_pipe_reap(pipe, &err));
+	for (i = 0; i < 5; i++)
+	{
+		if (d[i].status == PEGASUS_GROUP_DONE)
+			done++;
+		else if (d[i].status == PEGASUS_GROUP_FAILED)
+		{
+			failed++;
+			ASSERT_OK(pegasus_table_sortkey_count(f->table, d[i].hash_key, 0, &n, &err), err);
+			g_assert_cmpint(n, ==, 0);
+		}
+	}
+	g_assert_cmpint(done, ==, 4);
+	g_assert_cmpint(failed, ==, 1);
+	pegasus_write_pipe_free(pipe);
+}
+
 static void
 test_admin(Fixture *f, gconstpointer data)
 {
@@ -798,6 +915,7 @@ main(int argc, char **argv)
 	ADD("check-and-mutate", test_check_and_mutate);
 	ADD("batch-get", test_batch_get);
 	ADD("write-groups", test_write_groups);
+	ADD("write-pipe", test_write_pipe);
 	ADD("admin", test_admin);
 	ADD("lifecycle", test_lifecycle);
 	g_test_add_data_func("/client/zz-no-violations", control_addr, client_test_no_violations);

@@ -1,0 +1,150 @@
+/*-------------------------------------------------------------------------
+ *
+ * modify_internal.h
+ *		Declarations shared by the write path's files (not for the rest of
+ *		the FDW):
+ *	modify.c			the executor callbacks: INSERT, UPDATE, DELETE
+ *	modify_encode.c		rows encoded (and refused) before anything is sent
+ *	modify_send.c		batching, sending and the failure accounting
+ *	modify_move.c		key-changing updates, applied at statement end
+ *	modify_explain.c	EXPLAIN of a ModifyTable on a foreign table
+ *
+ * src/fdw/modify_internal.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PEGFDW_MODIFY_INTERNAL_H
+#define PEGFDW_MODIFY_INTERNAL_H
+
+#include "nodes/execnodes.h"
+#include "nodes/plannodes.h"
+
+#include "pegasus_fdw.h"
+
+/* Keys shown in an error detail, per kind of outcome. */
+#define PEGFDW_SHOWN_KEYS	3
+
+/*
+ * Bytes of rows a batch holds and sends at once: a batch of large rows is
+ * sent when it reaches this size, whatever batch_size says, and an INSERT
+ * batch (sized by the executor) is sent in parts of at most this size, which
+ * bounds the memory of the requests in flight.
+ */
+#define PEGFDW_BATCH_BYTES	(8 * PEGFDW_MAX_WRITE_BYTES)
+
+/*
+ * Batches in flight at once (the pipe also keeps at most PEGFDW_WRITE_CALLS
+ * requests and PEGFDW_BATCH_BYTES of them in flight): while they are
+ * written, the next batch is encoded.
+ */
+#define PEGFDW_WRITE_WINDOW	4
+#define PEGFDW_WRITE_CALLS	256
+
+/*
+ * One row to write, encoded.  kv layout: nkeys is 1.  A put carries values,
+ * a delete does not.  Every slice points into the buffer's memory context.
+ */
+typedef struct PegFdwWriteRow
+{
+	PegasusSlice hash_key;
+	int			nkeys;
+	PegasusSlice *sort_keys;
+	PegasusSlice *values;		/* NULL for a delete */
+	int32		ttl;
+} PegFdwWriteRow;
+
+/* A batch in the pipe: its rows and groups, in a context of its own. */
+typedef struct PegFdwSentBatch
+{
+	MemoryContext cxt;
+	const PegFdwWriteRow *rows;
+	int			n;
+	PegasusWriteGroup *groups;
+	int		   *group_of;		/* row -> its group, -1 for none */
+} PegFdwSentBatch;
+
+typedef struct PegFdwModifyState
+{
+	PegFdwTable *table;
+	PegFdwTypeIO *io;
+	PegFdwConnEntry *entry;
+	PegasusClient *client;
+	PegasusTable *pt;
+	CmdType		operation;
+	MemoryContext row_cxt;		/* one row, reset per row */
+	MemoryContext batch_cxt;	/* the buffered rows */
+	MemoryContext moves_cxt;	/* key-changing updates, until the end */
+	MemoryContext state_cxt;	/* this state's own */
+	PegFdwPin  *pin;			/* the client's entry, until the query ends */
+	bool		on_conflict_nothing;
+	bool		buffered;		/* rows may be held in the buffer */
+	int			batch_size;
+
+	AttrNumber	hash_junk;		/* row identity in the plan's output */
+	AttrNumber	sort_junk;
+	AttrNumber	oldrow_junk;	/* DELETE ... RETURNING: the old row */
+	Bitmapset  *updated;		/* UPDATE: attnos of the SET columns */
+
+	PegFdwWriteRow *rows;		/* the buffer (in batch_cxt) */
+	int			nrows;
+	size_t		batch_bytes;	/* their size, as pegfdw_row_bytes counts it */
+	PegFdwWriteRow *moves;		/* key-changing updates: old then new */
+	int			nmoves;
+	int			maxmoves;
+
+	PegasusWritePipe *pipe;		/* batches in flight (NULL until the first) */
+	List	   *inflight;		/* PegFdwSentBatch *, oldest first */
+	List	   *spare_cxts;		/* batch contexts to reuse */
+
+	/* statistics, for EXPLAIN ANALYZE and error details */
+	int64		rpcs;
+	int64		rows_written;	/* rows whose write was confirmed */
+	int64		rows_skipped;	/* ON CONFLICT DO NOTHING */
+} PegFdwModifyState;
+
+typedef struct SortItem
+{
+	const PegFdwWriteRow *row;
+	int			index;
+} SortItem;
+
+/* in modify.c */
+extern bool pegfdw_buffering_allowed(ModifyTable *plan, ResultRelInfo *rinfo,
+									 CmdType operation, bool on_conflict);
+
+/* in modify_encode.c */
+extern PegasusSlice pegfdw_row_hash_key(PegFdwModifyState *ms,
+										TupleTableSlot *slot);
+extern void pegfdw_encode_kv_put(PegFdwModifyState *ms, TupleTableSlot *slot,
+								 PegFdwWriteRow *row);
+extern void pegfdw_encode_wide_row(PegFdwModifyState *ms, TupleTableSlot *slot,
+								   Bitmapset *only_cols, PegFdwWriteRow *row,
+								   PegFdwWriteRow *dels);
+extern void pegfdw_wide_delete_row(PegFdwModifyState *ms, PegasusSlice h,
+								   PegFdwWriteRow *row);
+extern PegasusSlice pegfdw_junk_key(PegFdwModifyState *ms,
+									TupleTableSlot *planSlot, AttrNumber junk,
+									AttrNumber attno);
+extern PegFdwWriteRow pegfdw_copy_row(const PegFdwWriteRow *src);
+extern size_t pegfdw_row_bytes(const PegFdwWriteRow *r);
+
+/* in modify_send.c */
+extern void pegfdw_finish_write_call(PegFdwModifyState *ms, bool ok,
+									 PegasusError *err,
+									 const PegasusStats *before);
+extern int	pegfdw_compare_rows_by_hash_key(const void *a, const void *b);
+extern MemoryContext pegfdw_batch_context(PegFdwModifyState *ms);
+extern void pegfdw_send_rows(PegFdwModifyState *ms, const PegFdwWriteRow *rows,
+							 int n, MemoryContext cxt);
+extern void pegfdw_drain_writes(PegFdwModifyState *ms);
+extern void pegfdw_flush_buffer(PegFdwModifyState *ms);
+extern void pegfdw_queue_row(PegFdwModifyState *ms, const PegFdwWriteRow *r);
+extern void pegfdw_mutate_now(PegFdwModifyState *ms, PegasusSlice h,
+							  PegasusMutation *muts, int n);
+
+/* in modify_move.c */
+extern void pegfdw_defer_move(PegFdwModifyState *ms, const PegFdwWriteRow *del,
+							  const PegFdwWriteRow *put);
+extern void pegfdw_apply_moves(PegFdwModifyState *ms);
+
+#endif							/* PEGFDW_MODIFY_INTERNAL_H */
