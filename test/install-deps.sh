@@ -4,7 +4,9 @@
 set -euo pipefail
 
 packages=(gcc make pkg-config libglib2.0-dev libthrift-c-glib-dev libjson-glib-dev
-	postgresql-15 postgresql-server-dev-15 postgresql-contrib netcat-openbsd)
+	postgresql-15 postgresql-server-dev-15 postgresql-contrib netcat-openbsd
+	libsasl2-dev libsasl2-modules-gssapi-mit libkrb5-dev krb5-user krb5-kdc
+	krb5-admin-server faketime)
 # Extra packages a caller asks for, e.g. `install-deps.sh valgrind`.
 packages+=("$@")
 

@@ -83,6 +83,7 @@ typedef enum PegasusErrorKind
 	PEGASUS_ERR_SERVER,			/* ERR_* from a replica or meta server */
 	PEGASUS_ERR_STORAGE,		/* rocksdb status code from an operation */
 	PEGASUS_ERR_NO_MEMORY,		/* allocation refused (e.g. huge reply) */
+	PEGASUS_ERR_AUTH,			/* Kerberos credentials or negotiation failed */
 	PEGASUS_ERR_INTERNAL		/* a state that should not happen */
 } PegasusErrorKind;
 
@@ -151,6 +152,12 @@ typedef struct PegasusClient PegasusClient;
 typedef struct PegasusTable PegasusTable;
 typedef struct PegasusScanner PegasusScanner;
 
+typedef enum PegasusAuthKind
+{
+	PEGASUS_AUTH_NONE = 0,
+	PEGASUS_AUTH_KERBEROS
+} PegasusAuthKind;
+
 typedef struct PegasusClientOptions
 {
 	int			connect_timeout_ms; /* per connection attempt; default 1000 */
@@ -160,6 +167,21 @@ typedef struct PegasusClientOptions
 	size_t		max_frame_size; /* reply size cap; default 64 MiB */
 	PegasusWaitHook wait_hook;	/* NULL = poll(2) */
 	void	   *wait_arg;
+
+	/*
+	 * Kerberos (SASL GSSAPI) negotiation on every new connection, before
+	 * its first request.  Credentials: principal + keytab (obtained into a
+	 * private cache), or a credential cache name, or with neither the
+	 * process's default cache.  The strings are copied.
+	 */
+	PegasusAuthKind auth;		/* default PEGASUS_AUTH_NONE */
+	const char *kerberos_principal;
+	const char *kerberos_keytab;
+	const char *kerberos_ccache;
+	const char *kerberos_service_name;	/* NULL = "pegasus" */
+	const char *kerberos_service_fqdn;	/* NULL = each endpoint's host */
+	int			negotiation_timeout_ms; /* per connection; default
+										 * connect_timeout_ms */
 } PegasusClientOptions;
 
 /* Fills opts with the defaults listed above. */
