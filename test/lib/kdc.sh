@@ -64,6 +64,8 @@ EOF
 	default_client_keytab_name = FILE:$KDC_DIR/client.keytab.none
 	kdc_timeout = 1000
 	max_retries = 1
+	# a skewed clock is an error, not silently corrected from the KDC's
+	kdc_timesync = 0
 
 [realms]
 	$KDC_REALM = {
