@@ -57,6 +57,7 @@ struct PegasusAuth
 	krb5_timestamp endtime;		/* keytab credentials: when they expire */
 	gss_cred_id_t gss_cred;
 	char		user[256];		/* principal as a local user name */
+	char		principal_name[256];	/* unparsed, once known */
 };
 
 struct PegasusAuthSession
@@ -142,7 +143,14 @@ static void
 set_user(PegasusAuth *auth, krb5_principal princ)
 {
 	krb5_error_code code;
+	char	   *name = NULL;
 	int			i;
+
+	if (krb5_unparse_name(auth->kctx, princ, &name) == 0)
+	{
+		g_strlcpy(auth->principal_name, name, sizeof(auth->principal_name));
+		krb5_free_unparsed_name(auth->kctx, name);
+	}
 
 	code = krb5_aname_to_localname(auth->kctx, princ, sizeof(auth->user) - 1,
 								   auth->user);
@@ -495,4 +503,13 @@ pegasus_negotiation_step(PegasusAuthSession *nego, const PegasusResponse *resp,
 	snprintf(msg, msglen, "Pegasus server %s answered negotiation step %d with status %d.",
 			 nego->endpoint, (int) nego->sent, (int) st);
 	return PEGASUS_NEGOTIATION_FAILED;
+}
+
+const char *
+pegasus_client_kerberos_principal(const PegasusClient *client)
+{
+	if (client == NULL || client->auth == NULL ||
+		client->auth->principal_name[0] == '\0')
+		return NULL;
+	return client->auth->principal_name;
 }

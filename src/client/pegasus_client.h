@@ -216,6 +216,12 @@ extern void pegasus_client_set_timeout(PegasusClient *client, int timeout_ms);
 extern void pegasus_client_disconnect(PegasusClient *client);
 
 /*
+ * The Kerberos principal the client authenticates as ("alice@REALM"), or
+ * NULL without Kerberos or before its credentials were first obtained.
+ */
+extern const char *pegasus_client_kerberos_principal(const PegasusClient *client);
+
+/*
  * Forgets the cached routing of one table (table_name) or of all tables
  * (NULL); the next operation queries the meta server again.  Table handles
  * stay valid.

@@ -56,7 +56,7 @@ struct PegFdwConnEntry
 	int			in_use;			/* scans and modifies holding the client */
 	List	   *tables;			/* names of opened tables (TopMemoryContext) */
 	Oid			umid;			/* Kerberos: the user mapping it logs in with */
-	char		principal[128];	/* Kerberos: its principal, for messages */
+	char		principal[128];	/* Kerberos: the principal option, if any */
 };
 
 static HTAB *ConnectionHash = NULL;
@@ -410,8 +410,8 @@ make_entry_client(PegFdwConnEntry *entry, ForeignServer *server)
 		copts.kerberos_service_fqdn = sopts.kerberos_service_fqdn;
 		entry->umid = um->umid;
 		strlcpy(entry->principal,
-				uopts.kerberos_principal ? uopts.kerberos_principal :
-				uopts.kerberos_ccache, sizeof(entry->principal));
+				uopts.kerberos_principal ? uopts.kerberos_principal : "",
+				sizeof(entry->principal));
 	}
 
 	pegasus_error_clear(&err);
@@ -691,9 +691,13 @@ principal_of_server(const char *servername)
 		return NULL;
 	hash_seq_init(&scan, ConnectionHash);
 	while ((entry = (PegFdwConnEntry *) hash_seq_search(&scan)))
-		if (found == NULL && entry->servername && entry->principal[0] &&
+		if (found == NULL && entry->servername && entry->client &&
 			strcmp(entry->servername, servername) == 0)
-			found = entry->principal;
+		{
+			found = pegasus_client_kerberos_principal(entry->client);
+			if (found == NULL && entry->principal[0])
+				found = entry->principal;
+		}
 	return found;
 }
 
