@@ -258,6 +258,32 @@ open_ccache(PegasusAuth *auth, char *msg, size_t msglen)
 	return true;
 }
 
+/* The GSSAPI texts of a major and minor status, "major (minor)" */
+static void
+gss_reason(OM_uint32 major, OM_uint32 minor, char *buf, size_t len)
+{
+	OM_uint32	min2,
+				ctx = 0;
+	gss_buffer_desc text = GSS_C_EMPTY_BUFFER;
+
+	buf[0] = '\0';
+	gss_display_status(&min2, major, GSS_C_GSS_CODE, GSS_C_NO_OID, &ctx, &text);
+	g_strlcat(buf, text.value ? (const char *) text.value : "GSSAPI error", len);
+	gss_release_buffer(&min2, &text);
+	if (minor != 0)
+	{
+		ctx = 0;
+		gss_display_status(&min2, minor, GSS_C_MECH_CODE, GSS_C_NO_OID, &ctx, &text);
+		if (text.value != NULL)
+		{
+			g_strlcat(buf, " (", len);
+			g_strlcat(buf, (const char *) text.value, len);
+			g_strlcat(buf, ")", len);
+		}
+		gss_release_buffer(&min2, &text);
+	}
+}
+
 /*
  * Makes sure the client has credentials to negotiate with (before a
  * connection is made).  false with msg filled when it cannot get them.
@@ -299,8 +325,11 @@ pegasus_auth_prepare(PegasusClient *client, char *msg, size_t msglen)
 	major = gss_krb5_import_cred(&minor, auth->ccache, NULL, NULL, &auth->gss_cred);
 	if (GSS_ERROR(major))
 	{
-		snprintf(msg, msglen, "Could not use the Kerberos credentials (GSSAPI status %u.%u).",
-				 (unsigned) major, (unsigned) minor);
+		char		reason[200];
+
+		gss_reason(major, minor, reason, sizeof(reason));
+		snprintf(msg, msglen, "Could not use the Kerberos credentials of \"%s\": %s.",
+				 auth->principal_name, reason);
 		auth_release_creds(auth);
 		return false;
 	}
