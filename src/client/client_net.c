@@ -333,17 +333,14 @@ conn_flush(PegasusConn *conn)
 
 	if (conn->state != CONN_READY && conn->state != CONN_NEGOTIATING)
 		return true;
-	while ((nreq = g_queue_peek_head(&conn->outq)) != NULL)
+	/* while negotiating, only the negotiation request goes out */
+	while ((nreq = g_queue_peek_head(&conn->outq)) != NULL &&
+		   (conn->state == CONN_READY || nreq == conn->nego_req))
 	{
 		gsize		size;
-		const guint8 *data;
-		ssize_t		w;
-
-		if (conn->state == CONN_NEGOTIATING && nreq != conn->nego_req)
-			return true;
-		data = g_bytes_get_data(nreq->frame, &size);
-		w = send(conn->fd, data + nreq->written, size - nreq->written,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		const guint8 *data = g_bytes_get_data(nreq->frame, &size);
+		ssize_t		w = send(conn->fd, data + nreq->written,
+							 size - nreq->written, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (w < 0)
 		{
