@@ -26,11 +26,9 @@ kdc_available()
 		ls /usr/lib/*/sasl2/libgssapiv2.so >/dev/null 2>&1
 }
 
-kdc_start()
+# kdc.conf and krb5.conf of KDC_DIR for KDC_PORT
+kdc_write_config()
 {
-	KDC_DIR=$1
-	: "${KDC_PORT:=$(( ${ONEBOX_CONTROL_PORT:-35901} + 50 ))}"
-	mkdir -p "$KDC_DIR"
 	cat >"$KDC_DIR/kdc.conf" <<EOF
 [kdcdefaults]
 	kdc_listen = 127.0.0.1:$KDC_PORT
@@ -72,19 +70,37 @@ EOF
 		kdc = 127.0.0.1:$KDC_PORT
 	}
 EOF
+}
+
+kdc_start()
+{
+	local attempt
+	KDC_DIR=$1
+	: "${KDC_PORT:=$(( ${ONEBOX_CONTROL_PORT:-35901} + 50 ))}"
+	mkdir -p "$KDC_DIR"
+	kdc_write_config
 	: >"$KDC_DIR/kadm5.acl"
 	export KRB5_CONFIG="$KDC_DIR/krb5.conf"
 	export KRB5_KDC_PROFILE="$KDC_DIR/kdc.conf"
 	export KRB5CCNAME="FILE:$KDC_DIR/ccache.default"
 	kdb5_util create -s -r "$KDC_REALM" -P "kdc-master-$$" >"$KDC_DIR/kdb5_util.log" 2>&1 ||
 		{ cat "$KDC_DIR/kdb5_util.log" >&2; return 1; }
-	kdc_resume
+	# the port may be taken (it lies in the ephemeral range): move up
+	for attempt in 1 2 3 4 5; do
+		kdc_resume && return 0
+		grep -q 'Address already in use' "$KDC_DIR/kdc.out" "$KDC_DIR/kdc.log" 2>/dev/null ||
+			return 1
+		KDC_PORT=$((KDC_PORT + 1))
+		kdc_write_config
+	done
+	return 1
 }
 
 # Starts krb5kdc on the existing realm; waits until its TCP port answers.
 kdc_resume()
 {
 	local i
+	: >"$KDC_DIR/kdc.out"
 	krb5kdc -n -P "$KDC_DIR/kdc.pid" >>"$KDC_DIR/kdc.out" 2>&1 &
 	KDC_PID=$!
 	for i in $(seq 1 100); do
