@@ -97,6 +97,7 @@ struct PegasusClient
 	PegasusStats stats;
 	PegasusEncoder *encoder;
 	GByteArray *scratch;		/* encoding buffer */
+	PegasusWaitKind wait_kind;	/* of the wait hook call in progress */
 	PegasusAuth *auth;			/* NULL: connections do not negotiate */
 };
 
