@@ -436,9 +436,8 @@ make_entry_client(PegFdwConnEntry *entry, ForeignServer *server)
 		copts.kerberos_service_name = sopts.kerberos_service_name;
 		copts.kerberos_service_fqdn = sopts.kerberos_service_fqdn;
 		entry->umid = um->umid;
-		strlcpy(entry->principal,
-				uopts.kerberos_principal ? uopts.kerberos_principal : "",
-				sizeof(entry->principal));
+		snprintf(entry->principal, sizeof(entry->principal), "%s",
+				 uopts.kerberos_principal ? uopts.kerberos_principal : "");
 	}
 
 	pegasus_error_clear(&err);
