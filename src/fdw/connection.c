@@ -788,10 +788,10 @@ pegfdw_report_error(int elevel, const PegasusError *err,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for Pegasus table \"%s\"", tname),
 				 principal ?
-				 errdetail("The Pegasus cluster of server \"%s\" refused %s to Kerberos principal \"%s\" (ERR_ACL_DENY).",
-						   sname, rpc, principal) :
-				 errdetail("The Pegasus cluster of server \"%s\" refused %s to an unauthenticated connection (ERR_ACL_DENY).",
-						   sname, rpc),
+				 errdetail("%s The request ran as Kerberos principal \"%s\".",
+						   detail, principal) :
+				 errdetail("%s The request ran on a connection without Kerberos authentication.",
+						   detail),
 				 errhint("The cluster's super users, or the table's app env replica_access_controller.allowed_users, decide who may use it."),
 				 where[0] ? errcontext("%s", where) : 0));
 		return;
