@@ -58,7 +58,16 @@ struct PegasusAuth
 	gss_cred_id_t gss_cred;
 	char		user[256];		/* principal as a local user name */
 	char		principal_name[256];	/* unparsed, once known */
+	GPtrArray  *retired;		/* renewed-away credentials: negotiations
+								 * in progress may still use them */
 };
+
+/* Credentials replaced by a renewal, kept until the client is freed */
+typedef struct PegasusRetiredCreds
+{
+	krb5_ccache ccache;
+	gss_cred_id_t gss_cred;
+} PegasusRetiredCreds;
 
 struct PegasusAuthSession
 {
@@ -118,7 +127,20 @@ pegasus_auth_free(PegasusAuth *auth)
 		return;
 	if (auth->kctx != NULL)
 	{
+		guint		i;
+
 		auth_release_creds(auth);
+		for (i = 0; auth->retired && i < auth->retired->len; i++)
+		{
+			PegasusRetiredCreds *r = g_ptr_array_index(auth->retired, i);
+
+			auth->ccache = r->ccache;
+			auth->gss_cred = r->gss_cred;
+			auth_release_creds(auth);
+			g_free(r);
+		}
+		if (auth->retired)
+			g_ptr_array_free(auth->retired, TRUE);
 		krb5_free_context(auth->kctx);
 	}
 	g_free(auth->principal);
@@ -309,7 +331,18 @@ pegasus_auth_prepare(PegasusClient *client, char *msg, size_t msglen)
 	}
 	if (auth->ccache != NULL && auth->keytab != NULL &&
 		(krb5_timestamp) time(NULL) + PEGASUS_AUTH_RENEW_MARGIN_S >= auth->endtime)
-		auth_release_creds(auth);
+	{
+		/* renew; a negotiation in progress may still hold the old ones */
+		PegasusRetiredCreds *r = g_new(PegasusRetiredCreds, 1);
+
+		r->ccache = auth->ccache;
+		r->gss_cred = auth->gss_cred;
+		if (auth->retired == NULL)
+			auth->retired = g_ptr_array_new();
+		g_ptr_array_add(auth->retired, r);
+		auth->ccache = NULL;
+		auth->gss_cred = GSS_C_NO_CREDENTIAL;
+	}
 	if (auth->ccache != NULL)
 		return true;
 

@@ -16,11 +16,15 @@ if ! kdc_available; then
 	exit 0
 fi
 
-# A secured onebox of its own, on ports after the suite's.
-AMETA=$((ONEBOX_META_PORT + 30))
-AREP1=$((${ONEBOX_REPLICA_PORTS%%,*} + 30))
+# A secured onebox of its own, on the suite's ports less 10000 plus 30:
+# below the kernel's ephemeral range (32768 and up), where outgoing
+# connections of a busy machine would often hold one of them.
+AMETA=$((ONEBOX_META_PORT - 9970))
+AREP1=$((${ONEBOX_REPLICA_PORTS%%,*} - 9970))
 AREPS="$AREP1,$((AREP1 + 1)),$((AREP1 + 2))"
-ACTL=$((ONEBOX_CONTROL_PORT + 30))
+ACTL=$((ONEBOX_CONTROL_PORT - 9970))
+: "${KDC_PORT:=$((ONEBOX_CONTROL_PORT - 9950))}"
+export KDC_PORT
 KDIR="$PEGASUS_WORKDIR/kerberos"
 AOB_PID=
 
@@ -55,7 +59,10 @@ kdc_start "$KDIR/kdc" || { not_ok "KDC starts"; tap_done; exit 1; }
 chmod 755 "$KDIR/kdc"
 for p in pegasus/127.0.0.1 alice bob admin carol; do kdc_addprinc "$p"; done
 kdc_keytab "$KDIR/service.keytab" pegasus/127.0.0.1
-for u in alice bob admin; do kdc_keytab "$KDIR/$u.keytab" "$u"; done
+# carol's tickets live 30 s, less than the client's renewal margin (60 s):
+# every new connection obtains new ones
+kdc_kadmin "modprinc -maxlife 30sec carol"
+for u in alice bob admin carol; do kdc_keytab "$KDIR/$u.keytab" "$u"; done
 chmod 644 "$KDIR"/*.keytab "$KDIR/kdc/krb5.conf"
 ok "a throwaway KDC with realm $KDC_REALM on 127.0.0.1:$KDC_PORT"
 
@@ -144,6 +151,12 @@ if command -v faketime >/dev/null; then
 else
 	skip "cli: clock skew names the reason" "faketime is not installed"
 fi
+
+before=$(grep -c 'AS_REQ.*ISSUE.*carol@' "$KDIR/kdc/kdc.log")
+expect_eq "cli: credentials about to expire are renewed for a new connection" "v1" \
+	"$(as_user carol --table sec get hk sk)"
+after=$(grep -c 'AS_REQ.*ISSUE.*carol@' "$KDIR/kdc/kdc.log")
+expect_eq "cli: ... once per connection (meta, replica)" "2" "$((after - before))"
 
 # a credential cache whose ticket has expired
 KRB5CCNAME="FILE:$KDIR/short.ccache" kinit -l 3s -k -t "$KDIR/alice.keytab" alice
@@ -327,7 +340,7 @@ if command -v valgrind >/dev/null; then
 		tail -c +"$((errpos + 1))" "$VG/err" | sed -n 's/^.*\] \(ERROR: .*\)/\1/p' | head -2
 	}
 	vsql "CREATE EXTENSION pegasus_fdw;" >/dev/null
-	vsql "CREATE SERVER sec FOREIGN DATA WRAPPER pegasus_fdw OPTIONS (meta_servers '127.0.0.1:$AMETA', auth 'kerberos', timeout_ms '5000', connect_timeout_ms '5000');" >/dev/null
+	vsql "CREATE SERVER sec FOREIGN DATA WRAPPER pegasus_fdw OPTIONS (meta_servers '127.0.0.1:$AMETA', auth 'kerberos', timeout_ms '30000', connect_timeout_ms '30000');" >/dev/null
 	vsql "CREATE USER MAPPING FOR CURRENT_USER SERVER sec OPTIONS (kerberos_principal 'alice', kerberos_keytab '$KDIR/alice.keytab');" >/dev/null
 	vsql "CREATE FOREIGN TABLE sec_t (hash_key text, sort_key text, value text) SERVER sec OPTIONS (table 'sec');" >/dev/null
 	bad=()
