@@ -483,9 +483,19 @@ pegfdw_get_client(Oid serverid, PegFdwConnEntry **entry_out)
 		entry->umid = InvalidOid;
 		entry->principal[0] = '\0';
 	}
-	if (entry->client && OidIsValid(entry->umid) && entry->in_use == 0 &&
+	if (entry->client && OidIsValid(entry->umid) &&
 		GetUserMapping(GetUserId(), serverid)->umid != entry->umid)
-		entry->invalidated = true;	/* another role's credentials apply */
+	{
+		/* another role's credentials apply: never lend it these */
+		if (entry->in_use > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("cannot switch the Kerberos credentials of server \"%s\" while it is in use",
+							entry->servername),
+					 errdetail("A scan or modification of the server is still open under the credentials of another role."),
+					 errhint("Finish the statement or close the cursor that uses the server first.")));
+		entry->invalidated = true;
+	}
 	if (entry->client && entry->invalidated && entry->in_use == 0)
 	{
 		elog(DEBUG3, "pegasus_fdw: discarding client for server \"%s\" after option change",

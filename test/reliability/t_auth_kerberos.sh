@@ -278,6 +278,18 @@ sql "ALTER USER MAPPING FOR CURRENT_USER SERVER sec
 expect_eq "sql: credentials from a credential cache" "2" \
 	"$(sql "SELECT count(*) FROM sec_t WHERE hash_key = 'hk'")"
 
+# while a cursor holds alice's client, another role may not borrow it
+out=$(psql -X -q -At -v VERBOSITY=verbose -c "BEGIN" \
+	-c "DECLARE c CURSOR FOR SELECT value FROM sec_t WHERE hash_key = 'hk'" \
+	-c "FETCH 1 FROM c" -c "SET ROLE regress_pegasus_krb" \
+	-c "SELECT count(*) FROM open_t WHERE hash_key = 'x'" 2>&1)
+case "$out" in
+	*"ERROR:  55006: cannot switch the Kerberos credentials of server \"sec\" while it is in use"*) ok "sql: a role never uses another role's credentials, even while they are in use"; show "$out" ;;
+	*) not_ok "sql: a role never uses another role's credentials, even while they are in use"; echo "# $out" ;;
+esac
+expect_eq "sql: ... and gets its own once they are free" "1" \
+	"$(psql -X -q -At -c "SET ROLE regress_pegasus_krb" -c "SELECT count(*) FROM open_t WHERE hash_key = 'x'" 2>&1)"
+
 # cancel while a negotiation hangs (the server never answers it)
 sql "ALTER SERVER sec OPTIONS (ADD connect_timeout_ms '600000')" >/dev/null
 actl fail "$AMETA" RPC_NEGOTIATION 1 noreply >/dev/null
