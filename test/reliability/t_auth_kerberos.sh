@@ -278,6 +278,18 @@ sql "ALTER USER MAPPING FOR CURRENT_USER SERVER sec
 expect_eq "sql: credentials from a credential cache" "2" \
 	"$(sql "SELECT count(*) FROM sec_t WHERE hash_key = 'hk'")"
 
+# a server without auth answers SASL_AUTH_DISABLE: SQL goes on
+"${CLI[@]}" create_app open_sql --partitions 2 >/dev/null 2>&1
+sql "CREATE SERVER plain FOREIGN DATA WRAPPER pegasus_fdw
+       OPTIONS (meta_servers '$PEGASUS_TEST_META', auth 'kerberos');
+     CREATE USER MAPPING FOR CURRENT_USER SERVER plain
+       OPTIONS (kerberos_principal 'alice', kerberos_keytab '$KDIR/alice.keytab');
+     CREATE FOREIGN TABLE plain_t (hash_key text, sort_key text, value text) SERVER plain
+       OPTIONS (table 'open_sql')" >/dev/null
+expect_eq "sql: a server without auth (SASL_AUTH_DISABLE) is read and written" "1" \
+	"$(sql "INSERT INTO plain_t VALUES ('a', 'b', 'c')" && sql "SELECT count(*) FROM plain_t")"
+"${CLI[@]}" drop_app open_sql >/dev/null 2>&1
+
 # while a cursor holds alice's client, another role may not borrow it
 out=$(psql -X -q -At -v VERBOSITY=verbose -c "BEGIN" \
 	-c "DECLARE c CURSOR FOR SELECT value FROM sec_t WHERE hash_key = 'hk'" \
