@@ -53,25 +53,31 @@ struct PegasusAuth
 	char	   *service_name;
 	char	   *service_fqdn;	/* NULL: each endpoint's host */
 	krb5_context kctx;
-	krb5_ccache ccache;			/* NULL until prepared */
+	krb5_ccache ccache;			/* being prepared (moves into creds) */
 	krb5_timestamp endtime;		/* keytab credentials: when they expire */
-	gss_cred_id_t gss_cred;
+	gss_cred_id_t gss_cred;		/* being prepared (moves into creds) */
+	PegasusCreds *creds;		/* NULL until prepared */
 	char		user[256];		/* principal as a local user name */
 	char		principal_name[256];	/* unparsed, once known */
-	GPtrArray  *retired;		/* renewed-away credentials: negotiations
-								 * in progress may still use them */
 };
 
-/* Credentials replaced by a renewal, kept until the client is freed */
-typedef struct PegasusRetiredCreds
+/*
+ * Credentials in use, counted: the client holds its current ones, and each
+ * negotiation the ones it started with (they outlive a renewal).
+ */
+struct PegasusCreds
 {
+	krb5_context kctx;			/* the client's */
 	krb5_ccache ccache;
 	gss_cred_id_t gss_cred;
-} PegasusRetiredCreds;
+	bool		private_cache;	/* destroy it, do not just close it */
+	int			refs;
+};
 
 struct PegasusAuthSession
 {
 	PegasusAuth *auth;
+	PegasusCreds *creds;		/* from the SASL start on */
 	char		endpoint[PEGASUS_ENDPOINT_LEN];
 	PegasusNegotiationStatus sent;	/* status of the request in flight */
 	sasl_conn_t *sasl;
@@ -80,6 +86,22 @@ struct PegasusAuthSession
 };
 
 static bool sasl_client_ready;
+
+static void
+creds_unref(PegasusCreds *c)
+{
+	OM_uint32	minor;
+
+	if (c == NULL || --c->refs > 0)
+		return;
+	if (c->gss_cred != GSS_C_NO_CREDENTIAL)
+		gss_release_cred(&minor, &c->gss_cred);
+	if (c->private_cache)
+		krb5_cc_destroy(c->kctx, c->ccache);
+	else
+		krb5_cc_close(c->kctx, c->ccache);
+	g_free(c);
+}
 
 /* ----------------------------------------------------------------------
  * Credentials
@@ -127,20 +149,9 @@ pegasus_auth_free(PegasusAuth *auth)
 		return;
 	if (auth->kctx != NULL)
 	{
-		guint		i;
-
+		/* the connections, and their negotiations, are gone by now */
+		creds_unref(auth->creds);
 		auth_release_creds(auth);
-		for (i = 0; auth->retired && i < auth->retired->len; i++)
-		{
-			PegasusRetiredCreds *r = g_ptr_array_index(auth->retired, i);
-
-			auth->ccache = r->ccache;
-			auth->gss_cred = r->gss_cred;
-			auth_release_creds(auth);
-			g_free(r);
-		}
-		if (auth->retired)
-			g_ptr_array_free(auth->retired, TRUE);
 		krb5_free_context(auth->kctx);
 	}
 	g_free(auth->principal);
@@ -329,21 +340,14 @@ pegasus_auth_prepare(PegasusClient *client, char *msg, size_t msglen)
 			return false;
 		}
 	}
-	if (auth->ccache != NULL && auth->keytab != NULL &&
+	if (auth->creds != NULL && auth->keytab != NULL &&
 		(krb5_timestamp) time(NULL) + PEGASUS_AUTH_RENEW_MARGIN_S >= auth->endtime)
 	{
-		/* renew; a negotiation in progress may still hold the old ones */
-		PegasusRetiredCreds *r = g_new(PegasusRetiredCreds, 1);
-
-		r->ccache = auth->ccache;
-		r->gss_cred = auth->gss_cred;
-		if (auth->retired == NULL)
-			auth->retired = g_ptr_array_new();
-		g_ptr_array_add(auth->retired, r);
-		auth->ccache = NULL;
-		auth->gss_cred = GSS_C_NO_CREDENTIAL;
+		/* renew; negotiations in progress keep the old ones meanwhile */
+		creds_unref(auth->creds);
+		auth->creds = NULL;
 	}
-	if (auth->ccache != NULL)
+	if (auth->creds != NULL)
 		return true;
 
 	if (auth->keytab != NULL && auth->principal == NULL)
@@ -366,6 +370,14 @@ pegasus_auth_prepare(PegasusClient *client, char *msg, size_t msglen)
 		auth_release_creds(auth);
 		return false;
 	}
+	auth->creds = g_new0(PegasusCreds, 1);
+	auth->creds->kctx = auth->kctx;
+	auth->creds->ccache = auth->ccache;
+	auth->creds->gss_cred = auth->gss_cred;
+	auth->creds->private_cache = auth->keytab != NULL;
+	auth->creds->refs = 1;
+	auth->ccache = NULL;
+	auth->gss_cred = GSS_C_NO_CREDENTIAL;
 	if (!sasl_client_ready)
 	{
 		int			rc = sasl_client_init(NULL);
@@ -433,6 +445,7 @@ pegasus_negotiation_free(PegasusAuthSession *nego)
 		return;
 	if (nego->sasl != NULL)
 		sasl_dispose(&nego->sasl);
+	creds_unref(nego->creds);
 	g_free(nego->out);
 	g_free(nego);
 }
@@ -491,7 +504,9 @@ start_sasl(PegasusAuthSession *nego, PegasusRequest *next, char *msg, size_t msg
 		nego->sasl = NULL;
 		return sasl_failed(nego, "sasl_client_new", rc, msg, msglen);
 	}
-	rc = sasl_setprop(nego->sasl, SASL_GSS_CREDS, auth->gss_cred);
+	nego->creds = auth->creds;
+	nego->creds->refs++;
+	rc = sasl_setprop(nego->sasl, SASL_GSS_CREDS, nego->creds->gss_cred);
 	if (rc != SASL_OK)
 		return sasl_failed(nego, "setting the credentials", rc, msg, msglen);
 	rc = sasl_client_start(nego->sasl, "GSSAPI", NULL, &out, &outlen, &mech);

@@ -33,6 +33,7 @@
 typedef struct PegasusConn PegasusConn;
 typedef struct PegasusAuth PegasusAuth;
 typedef struct PegasusAuthSession PegasusAuthSession;
+typedef struct PegasusCreds PegasusCreds;
 
 /* A decoded reply frame; the response's blobs point into frame. */
 typedef struct PegasusReply
