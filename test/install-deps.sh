@@ -33,8 +33,15 @@ packages=(gcc make pkg-config libglib2.0-dev libthrift-c-glib-dev libjson-glib-d
 	libicu-dev "postgresql-$major" "postgresql-server-dev-$major" netcat-openbsd
 	libsasl2-dev libsasl2-modules-gssapi-mit libkrb5-dev krb5-user krb5-kdc
 	krb5-admin-server faketime)
-# Extra packages a caller asks for, e.g. `install-deps.sh valgrind`.
-packages+=("$@")
+# Extra packages a caller asks for, e.g. `install-deps.sh valgrind`;
+# --packaging adds what building the Debian packages needs (test/ci/package.sh).
+for arg in "$@"; do
+	case "$arg" in
+		--packaging) packages+=(build-essential debhelper dpkg-dev fakeroot git postgresql-common
+			postgresql-server-dev-all) ;;
+		*) packages+=("$arg") ;;
+	esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
