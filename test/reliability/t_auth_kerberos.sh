@@ -313,6 +313,24 @@ case "$out" in
 esac
 actl clear-faults >/dev/null
 
+# pg_stat_activity names the wait of a negotiation that does not finish
+named=$(sql "SELECT current_setting('server_version_num')::int >= 170000")
+[ "$named" = t ] && want=Extension/PegasusNegotiate || want=Extension/Extension
+actl fail "$AMETA" RPC_NEGOTIATION 1 noreply >/dev/null
+psql -X -q -At -c "SET application_name = 'krb_wait'" -c "SET statement_timeout = '4s'" \
+	-c "SELECT count(*) FROM sec_t WHERE hash_key = 'hk'" >"$KDIR/wait.out" 2>&1 &
+wait_pid=$!
+ev=
+for i in $(seq 1 200); do
+	ev=$(sql "SELECT wait_event_type || '/' || wait_event FROM pg_stat_activity
+	           WHERE application_name = 'krb_wait' AND state = 'active'")
+	[ "$ev" = "$want" ] && break
+	sleep 0.05
+done
+expect_eq "sql: a backend negotiating waits on $want" "$want" "$ev"
+wait "$wait_pid"
+actl clear-faults >/dev/null
+
 # a restarted replica: the new connection negotiates again
 actl reset-counters >/dev/null
 out=$(psql -X -q -At -c "SELECT count(*) FROM sec_t WHERE hash_key = 'hk'" \
