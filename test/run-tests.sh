@@ -67,12 +67,15 @@ fi
 # valgrind: the unit tests with PEGASUS_VALGRIND=1, and a backend under
 # valgrind in the reliability scripts that use one.
 extra_pkgs=()
+# in name order (t_zz_leftovers.sh last), each once
 reliability_scripts()
 {
-	local g
+	local g f
 	for g in $RELIABILITY_TESTS; do
-		compgen -G "test/reliability/$g" || true
-	done
+		for f in test/reliability/$g; do
+			[ -f "$f" ] && echo "$f"
+		done
+	done | awk '!seen[$0]++'
 }
 selected=$(reliability_scripts)
 if { [ "$run_unit" -eq 1 ] && [ -n "${PEGASUS_VALGRIND:-}" ]; } ||
@@ -173,13 +176,20 @@ if [ "$run_regress" -eq 1 ]; then
 	make -s installcheck >"$out" 2>&1
 	rc=$?
 	grep -E '\.\.\. |^(ok|not ok) ' "$out" | sed 's/^/  /'
+	n_regress=0
 	while IFS= read -r line; do
+		n_regress=$((n_regress + 1))
 		name=$(echo "$line" | sed -E 's/^(test|ok|not ok)? *[0-9]* *-? *//; s/ .*//')
 		case "$line" in
 			*"... ok"*|ok\ *) note_result ok "$name" ;;
 			*) note_result fail "regress $name" ;;
 		esac
 	done < <(grep -E '\.\.\. (ok|FAILED|failed)|^(ok|not ok) ' "$out")
+	# every file of sql/ must have been counted, or the counting itself failed
+	if [ "$n_regress" -ne "$(ls sql/*.sql | wc -l)" ]; then
+		cat "$out"
+		note_result fail "pg_regress: $n_regress results for $(ls sql/*.sql | wc -l) test files"
+	fi
 	if [ "$rc" -ne 0 ]; then
 		[ -f regression.diffs ] && head -200 regression.diffs
 		grep -qE 'FAILED|failed|not ok' "$out" || { cat "$out"; note_result fail "pg_regress (exit $rc)"; }

@@ -408,7 +408,8 @@ extern void pegfdw_parallel_initialize_worker(ForeignScanState *node,
 											  struct shm_toc *toc,
 											  void *coordinate);
 extern void pegfdw_parallel_shutdown(ForeignScanState *node);
-extern int	pegfdw_parallel_claim(PegFdwParallelShared *shared);
+extern int	pegfdw_parallel_claim(PegFdwParallelShared *shared,
+								  int *partition_count);
 
 /* in scan.c, for parallel.c */
 extern int	pegfdw_scan_partition_count(ForeignScanState *node);

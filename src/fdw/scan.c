@@ -543,14 +543,15 @@ open_claimed_scanner(PegFdwScanState *s)
 	PegasusScanOptions opts;
 	PegasusError err;
 	PegasusScanner *scanner;
-	int			p = pegfdw_parallel_claim(s->shared);
+	int			count;
+	int			p = pegfdw_parallel_claim(s->shared, &count);
 
 	if (p < 0)
 		return NULL;
 	scan_options(s, &opts);
 	pegasus_error_clear(&err);
 	stats_begin(s);
-	scanner = pegasus_table_get_partition_scanner(s->pt, &p, 1, &opts, &err);
+	scanner = pegasus_table_get_partition_scanner_of(s->pt, &p, 1, count, &opts, &err);
 	check(s, scanner != NULL, &err);
 	return scanner;
 }
@@ -1046,8 +1047,13 @@ next_wide_row(PegFdwScanState *s, TupleTableSlot *slot)
 
 	if (s->wide == NULL)
 	{
+		/*
+		 * One row being assembled per partition the rows come from: the
+		 * partitions of the table, and those of two splits during the scan
+		 * (its scanner reports the children's indexes then).
+		 */
 		s->nparts = s->op == PEGFDW_OP_SCAN ?
-			Max(pegasus_table_partition_count(s->pt), 1) : 1;
+			Max(pegasus_table_partition_count(s->pt), 1) * 4 : 1;
 		s->wide = MemoryContextAllocZero(s->param_cxt, sizeof(WideRow) * s->nparts);
 	}
 
@@ -1239,13 +1245,16 @@ pegfdw_rescan(ForeignScanState *node)
 							PegFdwScanPrivateOperation));
 }
 
-/* Partition count of the scanned table (parallel.c shares it). */
+/*
+ * Partitions a scan of the table divides it into (parallel.c shares it):
+ * during a split, the parents of children not yet registered.
+ */
 int
 pegfdw_scan_partition_count(ForeignScanState *node)
 {
 	PegFdwScanState *s = node->fdw_state;
 
-	return Max(pegasus_table_partition_count(s->pt), 1);
+	return Max(pegasus_table_scan_partition_count(s->pt), 1);
 }
 
 /*
