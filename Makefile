@@ -23,8 +23,11 @@ OBJS = pegasus_fdw.o $(FDW_SRCS:.c=.o) $(CLIENT_OBJS)
 
 PG_CONFIG ?= pg_config
 PKG_CONFIG ?= pkg-config
-DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags glib-2.0 gobject-2.0 thrift_c_glib)
-DEPS_LIBS   := $(shell $(PKG_CONFIG) --libs glib-2.0 gobject-2.0 thrift_c_glib)
+# Kerberos (SASL GSSAPI) negotiation: Cyrus SASL, and MIT krb5 + GSSAPI for
+# the client's private credential caches.
+AUTH_PKGS   := libsasl2 krb5-gssapi krb5
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags glib-2.0 gobject-2.0 thrift_c_glib $(AUTH_PKGS))
+DEPS_LIBS   := $(shell $(PKG_CONFIG) --libs glib-2.0 gobject-2.0 thrift_c_glib $(AUTH_PKGS))
 # Unit tests also read the JSON wire vectors.
 TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-glib-1.0)
 TEST_LIBS   := $(shell $(PKG_CONFIG) --libs json-glib-1.0)

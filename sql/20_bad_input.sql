@@ -59,7 +59,7 @@ ALTER SERVER bad OPTIONS (DROP meta_servers);  -- ERROR
 ALTER SERVER bad OPTIONS (SET meta_servers 'nowhere');  -- ERROR
 ALTER SERVER bad OPTIONS (ADD tabel 'x');  -- ERROR, near miss
 DROP SERVER bad;
--- the wrapper and user mappings take no options
+-- the wrapper takes no options, user mappings only Kerberos credentials
 ALTER FOREIGN DATA WRAPPER pegasus_fdw OPTIONS (meta_servers '127.0.0.1:1');  -- ERROR
 CREATE USER MAPPING FOR PUBLIC SERVER pegasus OPTIONS (user 'x');  -- ERROR
 

@@ -30,7 +30,9 @@ major=$(pg_major)
 # libicu-dev: the server headers include unicode/ucol.h (utils/pg_locale.h)
 # when PostgreSQL was built with ICU, as Debian's is.
 packages=(gcc make pkg-config libglib2.0-dev libthrift-c-glib-dev libjson-glib-dev
-	libicu-dev "postgresql-$major" "postgresql-server-dev-$major" netcat-openbsd)
+	libicu-dev "postgresql-$major" "postgresql-server-dev-$major" netcat-openbsd
+	libsasl2-dev libsasl2-modules-gssapi-mit libkrb5-dev krb5-user krb5-kdc
+	krb5-admin-server faketime)
 # Extra packages a caller asks for, e.g. `install-deps.sh valgrind`;
 # --packaging adds what building the Debian packages needs (test/ci/package.sh).
 for arg in "$@"; do

@@ -22,7 +22,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # Packages every root gets: what the build and the suite need.
 base_packages="ca-certificates gcc make pkg-config libc6-dev libglib2.0-dev
 	libthrift-c-glib-dev libjson-glib-dev libicu-dev netcat-openbsd procps
-	util-linux python3 locales-all"
+	util-linux python3 locales-all libsasl2-dev libkrb5-dev
+	libsasl2-modules-gssapi-mit krb5-kdc krb5-admin-server krb5-user faketime"
 
 die() { echo "pg-root: $*" >&2; exit 1; }
 

@@ -262,7 +262,10 @@ pegasus_call_start(PegasusCall *call)
 		/* could not even connect: nothing was sent */
 		pegasus_error_set(&call->err, call->nreq->fail_kind, call->op, "%s",
 						  call->nreq->fail_msg);
-		call_retry_later(call, true);
+		if (call->nreq->fail_kind == PEGASUS_ERR_AUTH)
+			call_fail(call);	/* credentials: retrying cannot help */
+		else
+			call_retry_later(call, true);
 	}
 }
 

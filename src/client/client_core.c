@@ -62,6 +62,16 @@ pegasus_client_new(const char *meta_servers, const PegasusClientOptions *opts,
 		client->opts.retry_backoff_max_ms = MAX(500, client->opts.retry_backoff_ms);
 	if (client->opts.max_frame_size == 0)
 		client->opts.max_frame_size = 64 * 1024 * 1024;
+	if (client->opts.negotiation_timeout_ms <= 0)
+		client->opts.negotiation_timeout_ms = client->opts.connect_timeout_ms;
+	if (client->opts.auth == PEGASUS_AUTH_KERBEROS)
+		client->auth = pegasus_auth_new(&client->opts);
+	/* the strings belong to the caller; the copies are in client->auth */
+	client->opts.kerberos_principal = NULL;
+	client->opts.kerberos_keytab = NULL;
+	client->opts.kerberos_ccache = NULL;
+	client->opts.kerberos_service_name = NULL;
+	client->opts.kerberos_service_fqdn = NULL;
 
 	client->metas = g_ptr_array_new_with_free_func(g_free);
 	parts = g_strsplit(meta_servers, ",", -1);
@@ -78,6 +88,7 @@ pegasus_client_new(const char *meta_servers, const PegasusClientOptions *opts,
 							  ep);
 			g_strfreev(parts);
 			g_ptr_array_free(client->metas, TRUE);
+			pegasus_auth_free(client->auth);
 			g_free(client);
 			return NULL;
 		}
@@ -89,6 +100,7 @@ pegasus_client_new(const char *meta_servers, const PegasusClientOptions *opts,
 		pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, "connect",
 						  "No meta server address was given.");
 		g_ptr_array_free(client->metas, TRUE);
+		pegasus_auth_free(client->auth);
 		g_free(client);
 		return NULL;
 	}
@@ -111,6 +123,7 @@ pegasus_client_free(PegasusClient *client)
 	g_ptr_array_free(client->metas, TRUE);
 	pegasus_codec_encoder_free(client->encoder);
 	g_byte_array_free(client->scratch, TRUE);
+	pegasus_auth_free(client->auth);
 	g_free(client);
 }
 

@@ -56,6 +56,8 @@ pegasus_error_code_name(PegasusErrorKind code)
 			return "PEGASUS_ERR_STORAGE";
 		case PEGASUS_ERR_NO_MEMORY:
 			return "PEGASUS_ERR_NO_MEMORY";
+		case PEGASUS_ERR_AUTH:
+			return "PEGASUS_ERR_AUTH";
 		case PEGASUS_ERR_INTERNAL:
 			return "PEGASUS_ERR_INTERNAL";
 	}

@@ -32,6 +32,9 @@
 #define PEGASUS_ENDPOINT_LEN 64
 
 typedef struct PegasusConn PegasusConn;
+typedef struct PegasusAuth PegasusAuth;
+typedef struct PegasusAuthSession PegasusAuthSession;
+typedef struct PegasusCreds PegasusCreds;
 
 /* A decoded reply frame; the response's blobs point into frame. */
 typedef struct PegasusReply
@@ -98,6 +101,7 @@ struct PegasusClient
 	PegasusEncoder *encoder;
 	GByteArray *scratch;		/* encoding buffer */
 	PegasusWaitKind wait_kind;	/* of the wait hook call in progress */
+	PegasusAuth *auth;			/* NULL: connections do not negotiate */
 };
 
 /* in client_error.c */
@@ -135,6 +139,26 @@ extern int	pegasus_net_wait(PegasusClient *client, PegasusNetRequest **reqs,
 extern int	pegasus_net_sleep(PegasusClient *client, int64_t until_us);
 extern void pegasus_net_flush(PegasusClient *client);
 extern void pegasus_reply_free(PegasusReply *reply);
+
+/* in client_auth.c */
+typedef enum PegasusNegotiationResult
+{
+	PEGASUS_NEGOTIATION_SEND,	/* send *next */
+	PEGASUS_NEGOTIATION_DONE,	/* the connection may carry requests */
+	PEGASUS_NEGOTIATION_FAILED	/* msg says why */
+} PegasusNegotiationResult;
+
+extern PegasusAuth *pegasus_auth_new(const PegasusClientOptions *opts);
+extern void pegasus_auth_free(PegasusAuth *auth);
+extern bool pegasus_auth_prepare(PegasusClient *client, char *msg, size_t msglen);
+extern PegasusAuthSession *pegasus_negotiation_new(PegasusClient *client,
+												   const char *endpoint,
+												   PegasusRequest *first);
+extern PegasusNegotiationResult pegasus_negotiation_step(PegasusAuthSession *nego,
+														 const PegasusResponse *resp,
+														 PegasusRequest *next,
+														 char *msg, size_t msglen);
+extern void pegasus_negotiation_free(PegasusAuthSession *nego);
 
 /* in client_route.c */
 extern PegasusTable *pegasus_table_new(PegasusClient *client, const char *name);

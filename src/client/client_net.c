@@ -15,6 +15,12 @@
  * everything pending on it; the stream is never resynchronised.
  * A closed connection is re-made on next use.
  *
+ * With Kerberos on (client->auth), a new connection first negotiates
+ * (client_auth.c): its negotiation request goes first, the other requests
+ * wait in the queue and are written once it succeeds; a failure, the
+ * server closing the connection meanwhile or the negotiation deadline
+ * fails them all with PEGASUS_ERR_AUTH.
+ *
  * src/client/client_net.c
  *
  *-------------------------------------------------------------------------
@@ -40,6 +46,7 @@ typedef enum PegasusConnState
 {
 	CONN_IDLE,					/* no socket */
 	CONN_CONNECTING,
+	CONN_NEGOTIATING,			/* only nego_req may be written */
 	CONN_READY
 } PegasusConnState;
 
@@ -57,6 +64,9 @@ struct PegasusConn
 	guint8	   *rbuf;			/* bytes read, not yet a whole frame */
 	size_t		rlen;
 	size_t		rcap;
+	PegasusAuthSession *nego;	/* CONN_NEGOTIATING */
+	PegasusNetRequest *nego_req;	/* its request in flight */
+	int64_t		nego_deadline;
 };
 
 int64_t
@@ -113,6 +123,24 @@ request_fail(PegasusNetRequest *nreq, PegasusErrorKind kind, const char *msg)
 	nreq->conn = NULL;
 }
 
+/* Drops the negotiation state and its request (owned by the connection) */
+static void
+negotiation_clear(PegasusConn *conn)
+{
+	PegasusNetRequest *nreq = conn->nego_req;
+
+	if (nreq != NULL)
+	{
+		g_queue_remove(&conn->outq, nreq);
+		g_hash_table_remove(conn->pending, GINT_TO_POINTER(nreq->seqid));
+		g_bytes_unref(nreq->frame);
+		g_free(nreq);
+		conn->nego_req = NULL;
+	}
+	pegasus_negotiation_free(conn->nego);
+	conn->nego = NULL;
+}
+
 /*
  * Closes the socket and fails every request queued or pending on it with
  * kind/msg.  Orphaned and one-way requests are freed.  The connection
@@ -124,7 +152,18 @@ pegasus_conn_close(PegasusConn *conn, PegasusErrorKind kind, const char *msg)
 	GHashTableIter it;
 	gpointer	value;
 	PegasusNetRequest *nreq;
+	char		nego_msg[PEGASUS_ERROR_MESSAGE_SIZE];
 
+	if (conn->state == CONN_NEGOTIATING && kind == PEGASUS_ERR_IO)
+	{
+		/* how a server rejects a negotiation */
+		snprintf(nego_msg, sizeof(nego_msg),
+				 "Pegasus server %s closed the connection during negotiation.",
+				 conn->endpoint);
+		kind = PEGASUS_ERR_AUTH;
+		msg = nego_msg;
+	}
+	negotiation_clear(conn);
 	if (conn->fd >= 0)
 		close(conn->fd);
 	conn->fd = -1;
@@ -199,15 +238,27 @@ resolve_endpoint(const char *endpoint, struct sockaddr_storage *addr,
 	return ok;
 }
 
-/* Starts a non-blocking connect.  false with msg filled on failure. */
+static void conn_established(PegasusConn *conn);
+
+/*
+ * Starts a non-blocking connect.  false with *kind and msg filled on
+ * failure (credentials that cannot be had are PEGASUS_ERR_AUTH).
+ */
 static bool
-conn_connect(PegasusConn *conn, char *msg, size_t msglen)
+conn_connect(PegasusConn *conn, PegasusErrorKind *kind, char *msg, size_t msglen)
 {
 	struct sockaddr_storage addr;
 	socklen_t	addrlen = 0;
 	int			fd;
 	int			one = 1;
 
+	*kind = PEGASUS_ERR_CONNECT;
+	if (conn->client->auth != NULL &&
+		!pegasus_auth_prepare(conn->client, msg, msglen))
+	{
+		*kind = PEGASUS_ERR_AUTH;
+		return false;
+	}
 	if (!resolve_endpoint(conn->endpoint, &addr, &addrlen))
 	{
 		snprintf(msg, msglen, "Could not resolve Pegasus endpoint %s.",
@@ -248,6 +299,8 @@ conn_connect(PegasusConn *conn, char *msg, size_t msglen)
 	conn->next_seqid = 1;
 	conn->seqid_wrapped = false;
 	conn->rlen = 0;
+	if (conn->state == CONN_READY)
+		conn_established(conn);
 	return true;
 }
 
@@ -287,9 +340,13 @@ conn_check_idle(PegasusConn *conn)
 static bool
 conn_flush(PegasusConn *conn)
 {
-	if (conn->state != CONN_READY)
+	PegasusNetRequest *head;
+
+	if (conn->state != CONN_READY && conn->state != CONN_NEGOTIATING)
 		return true;
-	while (!g_queue_is_empty(&conn->outq))
+	/* while negotiating, only the negotiation request goes out */
+	while ((head = g_queue_peek_head(&conn->outq)) != NULL &&
+		   (conn->state == CONN_READY || head == conn->nego_req))
 	{
 		struct iovec iov[FLUSH_IOV];
 		struct msghdr mh;
@@ -297,7 +354,9 @@ conn_flush(PegasusConn *conn)
 		int			niov = 0;
 		ssize_t		w;
 
-		for (l = conn->outq.head; l != NULL && niov < FLUSH_IOV; l = l->next)
+		for (l = conn->outq.head;
+			 l != NULL && niov < (conn->state == CONN_READY ? FLUSH_IOV : 1);
+			 l = l->next)
 		{
 			PegasusNetRequest *nreq = l->data;
 			gsize		size;
@@ -365,10 +424,11 @@ pegasus_net_send(PegasusClient *client, const char *endpoint,
 	PegasusConn *conn = pegasus_conn_get(client, endpoint);
 	PegasusNetRequest *nreq;
 	PegasusCodecError cerr;
+	PegasusErrorKind kind;
 	char		msg[PEGASUS_ERROR_MESSAGE_SIZE];
 
 	conn_check_idle(conn);
-	if (conn->state == CONN_IDLE && !conn_connect(conn, msg, sizeof(msg)))
+	if (conn->state == CONN_IDLE && !conn_connect(conn, &kind, msg, sizeof(msg)))
 	{
 		if (oneway)
 			return NULL;
@@ -376,7 +436,7 @@ pegasus_net_send(PegasusClient *client, const char *endpoint,
 		nreq->rpc = req->rpc;
 		nreq->scan_context = -1;
 		g_strlcpy(nreq->endpoint, endpoint, sizeof(nreq->endpoint));
-		request_fail(nreq, PEGASUS_ERR_CONNECT, msg);
+		request_fail(nreq, kind, msg);
 		return nreq;
 	}
 
@@ -554,6 +614,91 @@ pegasus_net_clear_scanner(PegasusClient *client, const char *endpoint,
 }
 
 /* ----------------------------------------------------------------------
+ * Negotiation (client_auth.c does the SASL part)
+ * ---------------------------------------------------------------------- */
+
+/* Queues a negotiation request ahead of everything else. */
+static void
+negotiation_send(PegasusConn *conn, PegasusRequest *req)
+{
+	PegasusClient *client = conn->client;
+	PegasusNetRequest *nreq;
+	PegasusCodecError cerr;
+
+	pegasus_codec_header_init(&req->header, 0, 0,
+							  client->opts.negotiation_timeout_ms, 0);
+	req->seqid = conn->next_seqid++;
+	g_byte_array_set_size(client->scratch, 0);
+	if (pegasus_codec_encode_request(client->encoder, req, 0, client->scratch,
+									 &cerr) != PEGASUS_CODEC_OK)
+	{
+		char		msg[PEGASUS_ERROR_MESSAGE_SIZE];
+
+		snprintf(msg, sizeof(msg), "Could not encode a negotiation request: %s.",
+				 cerr.msg);
+		pegasus_conn_close(conn, PEGASUS_ERR_AUTH, msg);
+		return;
+	}
+	nreq = g_new0(PegasusNetRequest, 1);
+	nreq->client = client;
+	nreq->conn = conn;
+	nreq->rpc = PEGASUS_RPC_NEGOTIATION;
+	nreq->seqid = req->seqid;
+	nreq->frame = g_bytes_new(client->scratch->data, client->scratch->len);
+	nreq->state = PEGASUS_NET_QUEUED;
+	g_strlcpy(nreq->endpoint, conn->endpoint, sizeof(nreq->endpoint));
+	conn->nego_req = nreq;
+	g_queue_push_head(&conn->outq, nreq);
+	g_hash_table_insert(conn->pending, GINT_TO_POINTER(nreq->seqid), nreq);
+	client->stats.rpcs_sent++;
+}
+
+/* The socket is connected: negotiate first when Kerberos is on. */
+static void
+conn_established(PegasusConn *conn)
+{
+	PegasusRequest req;
+
+	if (conn->client->auth == NULL)
+		return;
+	conn->state = CONN_NEGOTIATING;
+	conn->nego_deadline = pegasus_now_us() +
+		(int64_t) conn->client->opts.negotiation_timeout_ms * 1000;
+	conn->nego = pegasus_negotiation_new(conn->client, conn->endpoint, &req);
+	negotiation_send(conn, &req);
+}
+
+/* A reply to the negotiation request; false when the connection closed. */
+static bool
+negotiation_reply(PegasusConn *conn, PegasusReply *reply)
+{
+	PegasusRequest next;
+	PegasusNegotiationResult r;
+	char		msg[PEGASUS_ERROR_MESSAGE_SIZE];
+
+	g_hash_table_remove(conn->pending, GINT_TO_POINTER(conn->nego_req->seqid));
+	g_bytes_unref(conn->nego_req->frame);
+	g_free(conn->nego_req);
+	conn->nego_req = NULL;
+	r = pegasus_negotiation_step(conn->nego, &reply->resp, &next, msg, sizeof(msg));
+	pegasus_reply_free(reply);
+	switch (r)
+	{
+		case PEGASUS_NEGOTIATION_SEND:
+			negotiation_send(conn, &next);
+			return conn->state == CONN_NEGOTIATING && conn_flush(conn);
+		case PEGASUS_NEGOTIATION_DONE:
+			negotiation_clear(conn);
+			conn->state = CONN_READY;
+			return conn_flush(conn);
+		case PEGASUS_NEGOTIATION_FAILED:
+			break;
+	}
+	pegasus_conn_close(conn, PEGASUS_ERR_AUTH, msg);
+	return false;
+}
+
+/* ----------------------------------------------------------------------
  * Reading
  * ---------------------------------------------------------------------- */
 
@@ -634,6 +779,8 @@ conn_dispatch(PegasusConn *conn, const guint8 *data, size_t len)
 		pegasus_conn_close(conn, PEGASUS_ERR_PROTOCOL, msg);
 		return false;
 	}
+	if (nreq == conn->nego_req)
+		return negotiation_reply(conn, reply);
 	g_hash_table_remove(conn->pending, GINT_TO_POINTER(nreq->seqid));
 	if (nreq->clear_on_reply)
 	{
@@ -808,6 +955,21 @@ expire_connects(PegasusClient *client, int64_t now, int64_t *next_event)
 	{
 		PegasusConn *conn = value;
 
+		if (conn->state == CONN_NEGOTIATING)
+		{
+			if (now >= conn->nego_deadline)
+			{
+				char		msg[PEGASUS_ERROR_MESSAGE_SIZE];
+
+				snprintf(msg, sizeof(msg),
+						 "Negotiation with Pegasus server %s did not finish within %d ms.",
+						 conn->endpoint, conn->client->opts.negotiation_timeout_ms);
+				pegasus_conn_close(conn, PEGASUS_ERR_AUTH, msg);
+			}
+			else if (conn->nego_deadline < *next_event)
+				*next_event = conn->nego_deadline;
+			continue;
+		}
 		if (conn->state != CONN_CONNECTING)
 			continue;
 		if (now >= conn->connect_deadline)
@@ -835,6 +997,7 @@ conn_finish_connect(PegasusConn *conn)
 	if (soerr == 0)
 	{
 		conn->state = CONN_READY;
+		conn_established(conn);
 		conn_flush(conn);
 		return;
 	}
@@ -875,6 +1038,8 @@ conn_wait_kind(PegasusConn *conn)
 
 	if (conn->state == CONN_CONNECTING)
 		return PEGASUS_WAIT_CONNECT;
+	if (conn->state == CONN_NEGOTIATING)
+		return PEGASUS_WAIT_NEGOTIATE;
 	if (nreq == NULL && g_hash_table_size(conn->pending) > 0)
 	{
 		GHashTableIter it;
@@ -898,6 +1063,7 @@ wait_kind_rank(PegasusWaitKind kind)
 	switch (kind)
 	{
 		case PEGASUS_WAIT_CONNECT:
+		case PEGASUS_WAIT_NEGOTIATE:
 			return 0;
 		case PEGASUS_WAIT_META:
 			return 1;
@@ -949,12 +1115,16 @@ net_poll_once(PegasusClient *client, int64_t wake_at_us)
 
 		if (conn->state == CONN_CONNECTING)
 			ev = PEGASUS_POLL_OUT;
-		else if (conn->state == CONN_READY)
+		else if (conn->state == CONN_READY || conn->state == CONN_NEGOTIATING)
 		{
+			PegasusNetRequest *head;
+
 			/* what was queued since the last wait goes out in one write */
 			if (!g_queue_is_empty(&conn->outq) && !conn_flush(conn))
 				continue;
-			if (!g_queue_is_empty(&conn->outq))
+			head = g_queue_peek_head(&conn->outq);
+			if (head != NULL &&
+				(conn->state == CONN_READY || head == conn->nego_req))
 				ev |= PEGASUS_POLL_OUT;
 			if (g_hash_table_size(conn->pending) > 0)
 				ev |= PEGASUS_POLL_IN;
@@ -990,7 +1160,7 @@ net_poll_once(PegasusClient *client, int64_t wake_at_us)
 			}
 			if (fds[i].revents & (PEGASUS_POLL_IN | PEGASUS_POLL_ERR))
 				conn_read(conn);
-			if (conn->state == CONN_READY &&
+			if ((conn->state == CONN_READY || conn->state == CONN_NEGOTIATING) &&
 				(fds[i].revents & PEGASUS_POLL_OUT))
 				conn_flush(conn);
 		}

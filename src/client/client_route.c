@@ -177,6 +177,15 @@ pegasus_meta_call(PegasusClient *client, PegasusRequest *req, const char *op,
 							  "The request was interrupted.");
 			return false;
 		}
+		if (r > 0 && nreq->state == PEGASUS_NET_FAILED &&
+			nreq->fail_kind == PEGASUS_ERR_AUTH)
+		{
+			/* another meta server would reject the same credentials */
+			pegasus_error_set(err, nreq->fail_kind, op, "%s", nreq->fail_msg);
+			pegasus_error_set_where(err, meta, -1, -1);
+			pegasus_net_request_free(nreq);
+			return false;
+		}
 		if (r == 0 || nreq->state == PEGASUS_NET_FAILED)
 		{
 			/* no answer from this one: remember why, try the next */

@@ -83,6 +83,7 @@ typedef enum PegasusErrorKind
 	PEGASUS_ERR_SERVER,			/* ERR_* from a replica or meta server */
 	PEGASUS_ERR_STORAGE,		/* rocksdb status code from an operation */
 	PEGASUS_ERR_NO_MEMORY,		/* allocation refused (e.g. huge reply) */
+	PEGASUS_ERR_AUTH,			/* Kerberos credentials or negotiation failed */
 	PEGASUS_ERR_INTERNAL		/* a state that should not happen */
 } PegasusErrorKind;
 
@@ -156,7 +157,8 @@ typedef enum PegasusWaitKind
 	PEGASUS_WAIT_WRITE,			/* a reply to a write (put, multi_put, incr ...) */
 	PEGASUS_WAIT_CONNECT,		/* a TCP connection being established */
 	PEGASUS_WAIT_META,			/* a meta server (routing, table admin) */
-	PEGASUS_WAIT_BACKOFF		/* sleeping before a retry */
+	PEGASUS_WAIT_BACKOFF,		/* sleeping before a retry */
+	PEGASUS_WAIT_NEGOTIATE		/* a new connection authenticating */
 } PegasusWaitKind;
 
 /* ----------------------------------------------------------------------
@@ -167,6 +169,12 @@ typedef struct PegasusClient PegasusClient;
 typedef struct PegasusTable PegasusTable;
 typedef struct PegasusScanner PegasusScanner;
 
+typedef enum PegasusAuthKind
+{
+	PEGASUS_AUTH_NONE = 0,
+	PEGASUS_AUTH_KERBEROS
+} PegasusAuthKind;
+
 typedef struct PegasusClientOptions
 {
 	int			connect_timeout_ms; /* per connection attempt; default 1000 */
@@ -176,6 +184,21 @@ typedef struct PegasusClientOptions
 	size_t		max_frame_size; /* reply size cap; default 64 MiB */
 	PegasusWaitHook wait_hook;	/* NULL = poll(2) */
 	void	   *wait_arg;
+
+	/*
+	 * Kerberos (SASL GSSAPI) negotiation on every new connection, before
+	 * its first request.  Credentials: principal + keytab (obtained into a
+	 * private cache), or a credential cache name, or with neither the
+	 * process's default cache.  The strings are copied.
+	 */
+	PegasusAuthKind auth;		/* default PEGASUS_AUTH_NONE */
+	const char *kerberos_principal;
+	const char *kerberos_keytab;
+	const char *kerberos_ccache;
+	const char *kerberos_service_name;	/* NULL = "pegasus" */
+	const char *kerberos_service_fqdn;	/* NULL = each endpoint's host */
+	int			negotiation_timeout_ms; /* per connection; default
+										 * connect_timeout_ms */
 } PegasusClientOptions;
 
 /* Fills opts with the defaults listed above. */
@@ -210,6 +233,12 @@ extern void pegasus_client_set_timeout(PegasusClient *client, int timeout_ms);
  * the conversation is uncertain; connections are re-made on next use.
  */
 extern void pegasus_client_disconnect(PegasusClient *client);
+
+/*
+ * The Kerberos principal the client authenticates as ("alice@REALM"), or
+ * NULL without Kerberos or before its credentials were first obtained.
+ */
+extern const char *pegasus_client_kerberos_principal(const PegasusClient *client);
 
 /*
  * Forgets the cached routing of one table (table_name) or of all tables

@@ -15,6 +15,10 @@
  * their client and are closed from memory-context reset callbacks that may
  * run after the transaction callbacks.
  *
+ * A server with auth 'kerberos' authenticates with the credentials of the
+ * current user's mapping; the entry remembers which mapping it was built
+ * for and is rebuilt when another user's mapping applies.
+ *
  * src/fdw/connection.c
  *
  *-------------------------------------------------------------------------
@@ -52,6 +56,8 @@ struct PegFdwConnEntry
 	bool		uncertain;		/* a call was abandoned mid-conversation */
 	int			in_use;			/* scans and modifies holding the client */
 	List	   *tables;			/* names of opened tables (TopMemoryContext) */
+	Oid			umid;			/* Kerberos: the user mapping it logs in with */
+	char		principal[128];	/* Kerberos: the principal option, if any */
 };
 
 static HTAB *ConnectionHash = NULL;
@@ -221,6 +227,7 @@ wait_event_of(PegasusWaitKind kind)
 		[PEGASUS_WAIT_CONNECT] = "PegasusConnect",
 		[PEGASUS_WAIT_META] = "PegasusMeta",
 		[PEGASUS_WAIT_BACKOFF] = "PegasusBackoff",
+		[PEGASUS_WAIT_NEGOTIATE] = "PegasusNegotiate",
 	};
 	static uint32 events[lengthof(names)];
 
@@ -370,12 +377,44 @@ free_entry_client(PegFdwConnEntry *entry)
 	entry->tables = NIL;
 	entry->invalidated = false;
 	entry->uncertain = false;
+	entry->umid = InvalidOid;
+	entry->principal[0] = '\0';
+}
+
+/*
+ * The current user's mapping for a server with auth 'kerberos'.  A mapping
+ * without credentials gets none: the database server's own default
+ * credential cache is never used on anybody's behalf.
+ */
+static UserMapping *
+kerberos_user_mapping(ForeignServer *server, PegFdwUserOptions *uopts)
+{
+	UserMapping *um = GetUserMapping(GetUserId(), server->serverid);
+
+	pegfdw_get_user_mapping_options(um, uopts);
+	if (uopts->kerberos_keytab == NULL && uopts->kerberos_ccache == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("could not authenticate to the Pegasus cluster of server \"%s\"",
+						server->servername),
+				 errdetail("The user mapping of role \"%s\" has no Kerberos credentials.",
+						   GetUserNameFromId(GetUserId(), false)),
+				 errhint("A superuser must set the user mapping options kerberos_principal and kerberos_keytab, or kerberos_ccache.")));
+	if (uopts->kerberos_keytab != NULL && uopts->kerberos_principal == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("could not authenticate to the Pegasus cluster of server \"%s\"",
+						server->servername),
+				 errdetail("The user mapping has a kerberos_keytab but no kerberos_principal."),
+				 errhint("A superuser must set the user mapping option kerberos_principal to the principal of the keytab to log in as.")));
+	return um;
 }
 
 static void
 make_entry_client(PegFdwConnEntry *entry, ForeignServer *server)
 {
 	PegFdwServerOptions sopts;
+	PegFdwUserOptions uopts;
 	PegasusClientOptions copts;
 	PegasusError err;
 	MemoryContext oldcxt;
@@ -386,6 +425,20 @@ make_entry_client(PegFdwConnEntry *entry, ForeignServer *server)
 	copts.operation_timeout_ms = sopts.timeout_ms;
 	copts.wait_hook = pegfdw_wait_hook;
 	copts.wait_arg = NULL;
+	if (sopts.kerberos)
+	{
+		UserMapping *um = kerberos_user_mapping(server, &uopts);
+
+		copts.auth = PEGASUS_AUTH_KERBEROS;
+		copts.kerberos_principal = uopts.kerberos_principal;
+		copts.kerberos_keytab = uopts.kerberos_keytab;
+		copts.kerberos_ccache = uopts.kerberos_ccache;
+		copts.kerberos_service_name = sopts.kerberos_service_name;
+		copts.kerberos_service_fqdn = sopts.kerberos_service_fqdn;
+		entry->umid = um->umid;
+		snprintf(entry->principal, sizeof(entry->principal), "%s",
+				 uopts.kerberos_principal ? uopts.kerberos_principal : "");
+	}
 
 	pegasus_error_clear(&err);
 	entry->client = pegasus_client_new(sopts.meta_servers, &copts, &err);
@@ -427,6 +480,21 @@ pegfdw_get_client(Oid serverid, PegFdwConnEntry **entry_out)
 		entry->invalidated = entry->uncertain = false;
 		entry->in_use = 0;
 		entry->tables = NIL;
+		entry->umid = InvalidOid;
+		entry->principal[0] = '\0';
+	}
+	if (entry->client && OidIsValid(entry->umid) &&
+		GetUserMapping(GetUserId(), serverid)->umid != entry->umid)
+	{
+		/* another role's credentials apply: never lend it these */
+		if (entry->in_use > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("cannot switch the Kerberos credentials of server \"%s\" while it is in use",
+							entry->servername),
+					 errdetail("A scan or modification of the server is still open under the credentials of another role."),
+					 errhint("Finish the statement or close the cursor that uses the server first.")));
+		entry->invalidated = true;
 	}
 	if (entry->client && entry->invalidated && entry->in_use == 0)
 	{
@@ -620,6 +688,8 @@ sqlstate_of(PegasusErrorKind code)
 			return ERRCODE_OUT_OF_MEMORY;
 		case PEGASUS_ERR_INTERNAL:
 			return ERRCODE_INTERNAL_ERROR;
+		case PEGASUS_ERR_AUTH:
+			return ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
 		default:
 			return ERRCODE_FDW_ERROR;
 	}
@@ -664,6 +734,28 @@ pegfdw_error_hint(const PegasusError *err)
 		if (strcmp(err->rpc, writes[i]) == 0)
 			return "The write may exceed the cluster's max_allowed_write_size (1 MiB by default); Pegasus refuses larger write requests.";
 	return NULL;
+}
+
+/* The principal the client of a server logs in with, or NULL. */
+static const char *
+principal_of_server(const char *servername)
+{
+	HASH_SEQ_STATUS scan;
+	PegFdwConnEntry *entry;
+	const char *found = NULL;
+
+	if (ConnectionHash == NULL)
+		return NULL;
+	hash_seq_init(&scan, ConnectionHash);
+	while ((entry = (PegFdwConnEntry *) hash_seq_search(&scan)))
+		if (found == NULL && entry->servername && entry->client &&
+			strcmp(entry->servername, servername) == 0)
+		{
+			found = pegasus_client_kerberos_principal(entry->client);
+			if (found == NULL && entry->principal[0])
+				found = entry->principal;
+		}
+	return found;
 }
 
 /*
@@ -716,8 +808,34 @@ pegfdw_report_error(int elevel, const PegasusError *err,
 		snprintf(where, sizeof(where), "remote Pegasus request: %s at %s",
 				 rpc, err->endpoint);
 
+	if (err->code == PEGASUS_ERR_SERVER &&
+		strcmp(err->server_error, "ERR_ACL_DENY") == 0)
+	{
+		const char *principal = principal_of_server(sname);
+
+		ereport(elevel,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for Pegasus table \"%s\"", tname),
+				 principal ?
+				 errdetail("%s The request ran as Kerberos principal \"%s\".",
+						   detail, principal) :
+				 errdetail("%s The request ran on a connection without Kerberos authentication.",
+						   detail),
+				 errhint("The cluster's super users, or the table's app env replica_access_controller.allowed_users, decide who may use it."),
+				 where[0] ? errcontext("%s", where) : 0));
+		return;
+	}
+
 	switch (err->code)
 	{
+		case PEGASUS_ERR_AUTH:
+			ereport(elevel,
+					(errcode(sqlstate_of(err->code)),
+					 errmsg("could not authenticate to the Pegasus cluster of server \"%s\"", sname),
+					 errdetail_internal("%s", detail),
+					 errhint("Check the user mapping options kerberos_principal and kerberos_keytab (or kerberos_ccache) and the server options kerberos_service_name and kerberos_service_fqdn."),
+					 where[0] ? errcontext("%s", where) : 0));
+			break;
 		case PEGASUS_ERR_CONNECT:
 			ereport(elevel,
 					(errcode(sqlstate_of(err->code)),

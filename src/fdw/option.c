@@ -28,6 +28,7 @@
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -42,7 +43,10 @@ typedef enum PegFdwOptionKind
 	OPT_META_SERVERS,
 	OPT_INT,
 	OPT_LAYOUT,
-	OPT_ROLE
+	OPT_ROLE,
+	OPT_AUTH,					/* 'none' or 'kerberos' */
+	OPT_KERBEROS_NAME,			/* a non-empty name */
+	OPT_KERBEROS_PATH			/* a path on the database server: superuser */
 } PegFdwOptionKind;
 
 typedef struct PegFdwOptionDef
@@ -67,6 +71,14 @@ static const PegFdwOptionDef legal_options[] = {
 	{"batch_size", ForeignServerRelationId, OPT_INT, 1, 100000, "rows per request"},
 	{"scan_parallelism", ForeignServerRelationId, OPT_INT, 1, 256, "partitions scanned at once"},
 	{"scan_rate_limit", ForeignServerRelationId, OPT_INT, 0, INT_MAX, "rows per second, 0 for no limit"},
+	{"auth", ForeignServerRelationId, OPT_AUTH, 0, 0, NULL},
+	{"kerberos_service_name", ForeignServerRelationId, OPT_KERBEROS_NAME, 0, 0, NULL},
+	{"kerberos_service_fqdn", ForeignServerRelationId, OPT_KERBEROS_NAME, 0, 0, NULL},
+
+	/* Kerberos credentials: superuser only (see check_user_mapping_option) */
+	{"kerberos_principal", UserMappingRelationId, OPT_KERBEROS_NAME, 0, 0, NULL},
+	{"kerberos_keytab", UserMappingRelationId, OPT_KERBEROS_PATH, 0, 0, NULL},
+	{"kerberos_ccache", UserMappingRelationId, OPT_KERBEROS_PATH, 0, 0, NULL},
 
 	{"table", ForeignTableRelationId, OPT_TABLE_NAME, 0, 0, NULL},
 	{"layout", ForeignTableRelationId, OPT_LAYOUT, 0, 0, NULL},
@@ -377,6 +389,22 @@ check_option_value(const PegFdwOptionDef *opt, const char *value)
 								value),
 						 errhint("Valid values are 'kv' (one row per hash key and sort key) and 'wide' (one row per hash key).")));
 			break;
+		case OPT_AUTH:
+			if (strcmp(value, "none") != 0 && strcmp(value, "kerberos") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"auth\": \"%s\"", value),
+						 errhint("Valid values are 'none' (the default) and 'kerberos'.")));
+			break;
+		case OPT_KERBEROS_NAME:
+		case OPT_KERBEROS_PATH:
+			if (value[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"%s\": \"\"", opt->name),
+						 errdetail("The value must not be empty."),
+						 errhint("Drop the option instead of setting it to an empty string.")));
+			break;
 		case OPT_ROLE:
 			if (strcmp(value, "hash_key") != 0 &&
 				strcmp(value, "sort_key") != 0 &&
@@ -389,6 +417,25 @@ check_option_value(const PegFdwOptionDef *opt, const char *value)
 						 errhint("Valid values are 'hash_key', 'sort_key', 'value' and 'ttl'.")));
 			break;
 	}
+}
+
+/*
+ * The Kerberos options of a user mapping decide which keys on the database
+ * server a role authenticates with: a keytab or credential cache is a file
+ * of the server's operating-system account, and the principal picks one of
+ * a keytab's identities.  As postgres_fdw does for password_required, only
+ * a superuser may set them; a user mapping without them gets no
+ * credentials at all (the server's own default cache is never used).
+ */
+static void
+check_user_mapping_option(const PegFdwOptionDef *opt)
+{
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to set option \"%s\"", opt->name),
+				 errdetail("Only superusers may set the Kerberos credentials of a user mapping, since they name files and identities of the database server."),
+				 errhint("Ask a superuser to set kerberos_principal and kerberos_keytab, or kerberos_ccache, in your user mapping.")));
 }
 
 /*
@@ -410,6 +457,8 @@ pegasus_fdw_validator(PG_FUNCTION_ARGS)
 		if (opt == NULL)
 			report_unknown_option(def->defname, catalog);
 		check_option_value(opt, defGetString(def));
+		if (catalog == UserMappingRelationId)
+			check_user_mapping_option(opt);
 		if (opt->kind == OPT_META_SERVERS)
 			have_meta = true;
 	}
@@ -454,7 +503,7 @@ pegfdw_get_server_options(ForeignServer *server, PegFdwServerOptions *opts)
 {
 	ListCell   *lc;
 
-	opts->meta_servers = NULL;
+	memset(opts, 0, sizeof(*opts));
 	opts->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	opts->timeout_ms = DEFAULT_TIMEOUT_MS;
 	foreach(lc, server->options)
@@ -464,6 +513,12 @@ pegfdw_get_server_options(ForeignServer *server, PegFdwServerOptions *opts)
 
 		if (strcmp(def->defname, "meta_servers") == 0)
 			opts->meta_servers = pstrdup(v);
+		else if (strcmp(def->defname, "auth") == 0)
+			opts->kerberos = strcmp(v, "kerberos") == 0;
+		else if (strcmp(def->defname, "kerberos_service_name") == 0)
+			opts->kerberos_service_name = pstrdup(v);
+		else if (strcmp(def->defname, "kerberos_service_fqdn") == 0)
+			opts->kerberos_service_fqdn = pstrdup(v);
 		else if (strcmp(def->defname, "connect_timeout_ms") == 0)
 			opts->connect_timeout_ms = int_option(def, ForeignServerRelationId);
 		else if (strcmp(def->defname, "timeout_ms") == 0)
@@ -698,4 +753,25 @@ pegfdw_get_table(Oid relid)
 					 errhint("Name a column \"sort_key\", set the column option \"role\" to 'sort_key', or use layout 'wide'.")));
 	}
 	return t;
+}
+
+/* The Kerberos options of a user mapping (NULL where not set). */
+void
+pegfdw_get_user_mapping_options(UserMapping *um, PegFdwUserOptions *opts)
+{
+	ListCell   *lc;
+
+	memset(opts, 0, sizeof(*opts));
+	foreach(lc, um->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+		const char *v = defGetString(def);
+
+		if (strcmp(def->defname, "kerberos_principal") == 0)
+			opts->kerberos_principal = pstrdup(v);
+		else if (strcmp(def->defname, "kerberos_keytab") == 0)
+			opts->kerberos_keytab = pstrdup(v);
+		else if (strcmp(def->defname, "kerberos_ccache") == 0)
+			opts->kerberos_ccache = pstrdup(v);
+	}
 }

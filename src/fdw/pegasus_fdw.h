@@ -91,7 +91,18 @@ typedef struct PegFdwServerOptions
 	char	   *meta_servers;
 	int			connect_timeout_ms;
 	int			timeout_ms;
+	bool		kerberos;		/* auth 'kerberos' */
+	char	   *kerberos_service_name;	/* NULL = default */
+	char	   *kerberos_service_fqdn;	/* NULL = each endpoint's host */
 } PegFdwServerOptions;
+
+/* Kerberos credentials of a user mapping (set by superusers only) */
+typedef struct PegFdwUserOptions
+{
+	char	   *kerberos_principal;
+	char	   *kerberos_keytab;
+	char	   *kerberos_ccache;
+} PegFdwUserOptions;
 
 /* Which Pegasus operation a scan runs (see pushdown.c). */
 typedef enum PegFdwOperation
@@ -206,6 +217,8 @@ extern bool pegfdw_is_pegasus_rel(RelOptInfo *rel);
 extern PegFdwTable *pegfdw_get_table(Oid relid);
 extern void pegfdw_get_server_options(ForeignServer *server,
 									  PegFdwServerOptions *opts);
+extern void pegfdw_get_user_mapping_options(UserMapping *um,
+											PegFdwUserOptions *opts);
 extern const char *pegfdw_role_name(PegFdwColumnRole role);
 extern bool pegfdw_key_type_supported(Oid basetype);
 

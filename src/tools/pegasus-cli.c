@@ -73,6 +73,13 @@ static const char usage_text[] =
 "  --concurrency N    partitions scanned at once by scan/bench scan (default 4)\n"
 "  --batch N          rows per scan batch or range page, keys per batch_get\n"
 "                     (default 1000)\n"
+"  --kerberos-principal P   authenticate every connection with Kerberos\n"
+"  --kerberos-keytab FILE   as P, with keys from FILE (private ticket cache)\n"
+"  --kerberos-ccache FILE   or with the tickets of this credential cache\n"
+"  --kerberos-service-name N  service of the servers' principal (default\n"
+"                     pegasus)\n"
+"  --kerberos-service-fqdn H  host of the servers' principal (default: each\n"
+"                     server's host)\n"
 "  --help             this text\n"
 "Options may also follow the command; \"--\" ends them.\n";
 
@@ -108,6 +115,7 @@ main(int argc, char **argv)
 	PegasusClientOptions copts;
 
 	memset(&ctx, 0, sizeof(ctx));
+	pegasus_client_options_init(&copts);
 	ctx.timeout_ms = 5000;
 	ctx.partitions = 8;
 	ctx.replicas = 1;
@@ -152,6 +160,16 @@ main(int argc, char **argv)
 			ctx.meta = argv[++i];
 		else if (strcmp(a, "--table") == 0)
 			ctx.table_name = argv[++i];
+		else if (strcmp(a, "--kerberos-principal") == 0)
+			copts.kerberos_principal = argv[++i];
+		else if (strcmp(a, "--kerberos-keytab") == 0)
+			copts.kerberos_keytab = argv[++i];
+		else if (strcmp(a, "--kerberos-ccache") == 0)
+			copts.kerberos_ccache = argv[++i];
+		else if (strcmp(a, "--kerberos-service-name") == 0)
+			copts.kerberos_service_name = argv[++i];
+		else if (strcmp(a, "--kerberos-service-fqdn") == 0)
+			copts.kerberos_service_fqdn = argv[++i];
 		else if (parse_int_arg(argv[i + 1], &v))
 		{
 			i++;
@@ -188,7 +206,10 @@ main(int argc, char **argv)
 	if (npos == 0)
 		return usage_error("no command given");
 
-	pegasus_client_options_init(&copts);
+	if (copts.kerberos_principal || copts.kerberos_keytab || copts.kerberos_ccache)
+		copts.auth = PEGASUS_AUTH_KERBEROS;
+	if (copts.kerberos_keytab && !copts.kerberos_principal)
+		return usage_error("--kerberos-keytab needs --kerberos-principal");
 	copts.operation_timeout_ms = ctx.timeout_ms;
 	ctx.client = pegasus_client_new(ctx.meta, &copts, &err);
 	if (ctx.client == NULL)

@@ -112,6 +112,7 @@ cmd_counters(OneboxConn *conn)
 		g_list_free(keys);
 	}
 	reply(conn, "violations %" G_GUINT64_FORMAT, onebox.violations);
+	reply(conn, "unauthenticated %" G_GUINT64_FORMAT, onebox_auth_unauthenticated());
 	reply(conn, "END");
 	g_ptr_array_unref(eps);
 }
@@ -393,6 +394,7 @@ run_command(OneboxConn *conn, char *line)
 		reply(conn, "create TABLE PARTITIONS [REPLICAS] | drop-table TABLE | ping | help");
 		reply(conn, "split TABLE | split-delay MS | split-step TABLE | split-status TABLE | compact TABLE");
 		reply(conn, "host-port-fields on|off");
+		reply(conn, "app-env TABLE KEY [VALUE]");
 		reply(conn, "END");
 	}
 	else if (strcmp(cmd, "move") == 0 && argc == 4)
@@ -479,6 +481,14 @@ run_command(OneboxConn *conn, char *line)
 		reply(conn, "OK pegasus_now=%u", onebox_pegasus_now());
 	}
 	else if (strcmp(cmd, "env") == 0 && (argc == 3 || argc == 4))
+	{
+		if ((t = table_arg(conn, args[1])) == NULL)
+			goto out;
+		onebox_table_set_env(t, args[2], argc == 4 ? args[3] : NULL);
+		reply(conn, "OK done");
+	}
+	/* secured clusters (auth.c): app envs as set by the shell's set_app_envs */
+	else if (strcmp(cmd, "app-env") == 0 && (argc == 3 || argc == 4))
 	{
 		if ((t = table_arg(conn, args[1])) == NULL)
 			goto out;

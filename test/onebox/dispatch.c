@@ -528,6 +528,11 @@ gate_replica(OneboxConn *conn, const PegasusRequest *req)
 			return NULL;
 		}
 	}
+	if (!onebox_auth_replica_allowed(conn, t))
+	{
+		send_error(conn, req, PEGASUS_EC_ACL_DENY);
+		return NULL;
+	}
 	if (pegasus_codec_rpc_is_write(req->rpc) &&
 		req->header.body_length > ONEBOX_MAX_WRITE_BODY)
 	{
@@ -608,11 +613,13 @@ handle_decoded(OneboxConn *conn, const PegasusRequest *req)
 	reply.seqid = req->seqid;
 	reply.frame_error = PEGASUS_EC_OK;
 
+	call.conn = conn;
 	if (req->rpc == PEGASUS_RPC_NEGOTIATION)
 	{
-		/* authentication is off, as on a default cluster */
-		reply.u.negotiation.status = PEGASUS_NS_SASL_AUTH_DISABLE;
-		send_reply(conn, &reply);
+		/* SASL_AUTH_DISABLE unless --auth (auth.c) */
+		if (onebox_auth_negotiate(conn, req, &reply))
+			send_reply(conn, &reply);
+		onebox_auth_reply_done(&reply);
 		return;
 	}
 	if (pegasus_codec_rpc_is_meta(req->rpc))
@@ -664,7 +671,9 @@ handle_frame(OneboxConn *conn, const guint8 *buf, gsize len)
 	if (st == PEGASUS_CODEC_OK || st == PEGASUS_CODEC_UNKNOWN_RPC)
 	{
 		count_rpc(ep, req.name);
-		if (ep->kind == ONEBOX_EP_META && req.header.app_id > 0)
+		if (!onebox_auth_admit(conn, &req))
+			;					/* mandatory_auth: dropped, conn closed */
+		else if (ep->kind == ONEBOX_EP_META && req.header.app_id > 0)
 		{
 			onebox_violation("%s with app_id %d sent to meta port %d (a real meta server aborts)",
 							 printable_name(req.name), req.header.app_id, ep->port);

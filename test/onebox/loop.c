@@ -172,6 +172,7 @@ onebox_conn_close(OneboxConn *conn)
 	if (conn->dead)
 		return;
 	conn->dead = TRUE;
+	onebox_auth_conn_closed(conn);
 	epoll_ctl(epfd, EPOLL_CTL_DEL, conn->fd, NULL);
 	close(conn->fd);
 	conn->fd = -1;

@@ -6,6 +6,8 @@
  *	  pegasus-onebox --meta-port PORT[,PORT...] --replica-ports P1,P2,P3
  *					 [--table NAME:PARTITIONS ...] [--control-port PORT]
  *					 [--rocksdb-filter-type prefix|common]
+ *					 [--auth kerberos --keytab FILE [--service-name NAME]
+ *					  [--service-fqdn HOST]] [--super-users U1,U2] [--acl]
  *
  * Runs in the foreground until SIGINT/SIGTERM and prints "ready" on stdout
  * once every endpoint listens.
@@ -35,6 +37,14 @@ static const char usage[] =
 "  --rocksdb-filter-type TYPE   prefix (default, like a real replica) or common:\n"
 "                               whether forward iterators stay inside the hash\n"
 "                               key they started in\n"
+"  --auth kerberos              enable_auth + mandatory_auth: every connection\n"
+"                               must negotiate (SASL GSSAPI through Cyrus SASL)\n"
+"  --keytab FILE                the service keytab (with --auth)\n"
+"  --service-name NAME          service of the principal (default pegasus)\n"
+"  --service-fqdn HOST          host of the principal (default 127.0.0.1)\n"
+"  --super-users U1,U2          super users of the ACLs\n"
+"  --acl                        enable_acl: meta super-user RPCs, replica\n"
+"                               replica_access_controller.allowed_users\n"
 "  --help                       this text\n";
 
 static void
@@ -86,6 +96,12 @@ main(int argc, char **argv)
 	const char *replica_ports = "34801,34802,34803";
 	const char *control_port = NULL;
 	GPtrArray  *tables = g_ptr_array_new();
+	gboolean	auth = FALSE;
+	gboolean	enable_acl = FALSE;
+	const char *keytab = NULL;
+	const char *service_name = NULL;
+	const char *service_fqdn = NULL;
+	const char *super_users = NULL;
 	struct sigaction sa;
 	guint		i;
 	int			a;
@@ -101,6 +117,11 @@ main(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		}
+		if (strcmp(opt, "--acl") == 0)
+		{
+			enable_acl = TRUE;
+			continue;
+		}
 		if (val == NULL)
 		{
 			fprintf(stderr, "pegasus-onebox: %s needs a value\n%s", opt, usage);
@@ -115,6 +136,17 @@ main(int argc, char **argv)
 			control_port = val;
 		else if (strcmp(opt, "--table") == 0)
 			g_ptr_array_add(tables, (gpointer) val);
+		else if (strcmp(opt, "--auth") == 0 &&
+				 (strcmp(val, "kerberos") == 0 || strcmp(val, "none") == 0))
+			auth = strcmp(val, "kerberos") == 0;
+		else if (strcmp(opt, "--keytab") == 0)
+			keytab = val;
+		else if (strcmp(opt, "--service-name") == 0)
+			service_name = val;
+		else if (strcmp(opt, "--service-fqdn") == 0)
+			service_fqdn = val;
+		else if (strcmp(opt, "--super-users") == 0)
+			super_users = val;
 		else if (strcmp(opt, "--rocksdb-filter-type") == 0 &&
 				 (strcmp(val, "prefix") == 0 || strcmp(val, "common") == 0))
 			onebox.prefix_iteration = strcmp(val, "prefix") == 0;
@@ -124,6 +156,15 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+
+	if (auth && keytab == NULL)
+	{
+		fprintf(stderr, "pegasus-onebox: --auth kerberos needs --keytab FILE\n");
+		return 2;
+	}
+	if (auth && !onebox_auth_init(keytab, service_name, service_fqdn))
+		return 1;
+	onebox_auth_set_acl(super_users, enable_acl);
 
 	if (!add_endpoints(ONEBOX_EP_META, meta_ports) ||
 		!add_endpoints(ONEBOX_EP_REPLICA, replica_ports))

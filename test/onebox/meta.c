@@ -283,6 +283,11 @@ create_app(OneboxCall *call)
 		rs->err = PEGASUS_EC_FORWARD_TO_OTHERS;
 		return;
 	}
+	if (!onebox_auth_meta_allowed(call->conn, call->req->rpc))
+	{
+		rs->err = PEGASUS_EC_ACL_DENY;
+		return;
+	}
 	if (o->partition_count <= 0 || o->replica_count < 1 || o->replica_count > 5 ||
 		o->replica_count > (gint32) onebox.replicas->len)
 	{
@@ -332,6 +337,11 @@ drop_app(OneboxCall *call)
 	if (!onebox_meta_is_leader(call->ep))
 	{
 		rs->err = PEGASUS_EC_FORWARD_TO_OTHERS;
+		return;
+	}
+	if (!onebox_auth_meta_allowed(call->conn, call->req->rpc))
+	{
+		rs->err = PEGASUS_EC_ACL_DENY;
 		return;
 	}
 	t = onebox_table_by_name((const char *) rq->app_name.data, rq->app_name.len, FALSE);

@@ -234,6 +234,8 @@ extern void onebox_log(const char *fmt,...) G_GNUC_PRINTF(1, 2);
  * Event loop (loop.c)
  * ------------------------------------------------------------------------ */
 
+typedef struct OneboxAuthConn OneboxAuthConn;	/* auth.c */
+
 typedef struct OneboxConn
 {
 	guint64		id;
@@ -246,6 +248,7 @@ typedef struct OneboxConn
 	gboolean	flush_pending;	/* delayed output added, not yet written */
 	gboolean	dead;
 	guint32		events;			/* epoll events currently registered */
+	OneboxAuthConn *auth;		/* negotiation state, NULL until one starts */
 } OneboxConn;
 
 extern gboolean onebox_loop_init(void);
@@ -274,6 +277,7 @@ extern gboolean onebox_dispatch_input(OneboxConn *conn);
 typedef struct OneboxCall
 {
 	OneboxEndpoint *ep;
+	OneboxConn *conn;			/* the request's connection (its user) */
 	const PegasusRequest *req;
 	OneboxPartition *part;		/* replica RPCs: the target partition */
 	PegasusResponse *reply;
@@ -317,6 +321,24 @@ extern guint8 *onebox_make_key(OneboxCall *call, PegasusBlob hash_key,
 							   PegasusBlob sort_key, gsize *len);
 
 extern void onebox_control_input(OneboxConn *conn);
+
+/* ------------------------------------------------------------------------
+ * Authentication and ACLs (auth.c)
+ * ------------------------------------------------------------------------ */
+
+/* --auth kerberos: enable_auth + mandatory_auth with Cyrus SASL GSSAPI */
+extern gboolean onebox_auth_init(const char *keytab, const char *service_name,
+								 const char *service_fqdn);
+/* --super-users LIST (NULL = unchanged) and --acl */
+extern void onebox_auth_set_acl(const char *super_users, gboolean enable_acl);
+extern gboolean onebox_auth_negotiate(OneboxConn *conn, const PegasusRequest *req,
+									  PegasusResponse *reply);
+extern void onebox_auth_reply_done(PegasusResponse *reply);
+extern gboolean onebox_auth_admit(OneboxConn *conn, const PegasusRequest *req);
+extern gboolean onebox_auth_meta_allowed(OneboxConn *conn, PegasusRpc rpc);
+extern gboolean onebox_auth_replica_allowed(OneboxConn *conn, OneboxTable *table);
+extern guint64 onebox_auth_unauthenticated(void);
+extern void onebox_auth_conn_closed(OneboxConn *conn);
 
 /* ------------------------------------------------------------------------
  * Partition split (split.c)

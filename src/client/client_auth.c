@@ -1,0 +1,592 @@
+/*-------------------------------------------------------------------------
+ *
+ * client_auth.c
+ *		Kerberos authentication of connections: the client side of
+ *		RPC_NEGOTIATION with Cyrus SASL's GSSAPI mechanism, as Pegasus's
+ *		client_negotiation does, and the credentials it uses.
+ *
+ * Credentials (one set per client, made before the first connection):
+ *	- principal + keytab: initial credentials are obtained from the keytab
+ *	  into a private in-memory credential cache (Pegasus's kinit_context
+ *	  does the same into the default cache); they are obtained again when
+ *	  they have expired;
+ *	- a credential cache name: its tickets are used as they are;
+ *	- neither: the process's default credential cache (KRB5CCNAME).
+ * The cache is handed to the GSSAPI mechanism of each SASL connection
+ * (SASL_GSS_CREDS), so nothing process-wide is changed.
+ *
+ * Negotiation (per connection, before any other request): LIST_MECHANISMS
+ * -> the server's list must offer GSSAPI -> SELECT_MECHANISMS "GSSAPI" ->
+ * INITIATE with the first SASL token -> CHALLENGE / CHALLENGE_RESP until
+ * SASL_SUCC.  SASL_AUTH_DISABLE (a server without enable_auth) and the
+ * frame error ERR_HANDLER_NOT_FOUND (a server too old to know
+ * negotiation) mean success.  Anything else fails the connection with the
+ * SASL / GSSAPI / Kerberos reason.
+ *
+ * The KDC is asked (blocking, bounded by krb5.conf's kdc timeouts) when
+ * credentials are obtained and when the first connection to a service
+ * needs its ticket.
+ *
+ * src/client/client_auth.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <gssapi/gssapi.h>
+#include <gssapi/gssapi_krb5.h>
+#include <krb5.h>
+#include <sasl/sasl.h>
+
+#include "client_internal.h"
+
+/* renew credentials this long before they expire */
+#define PEGASUS_AUTH_RENEW_MARGIN_S 60
+
+struct PegasusAuth
+{
+	char	   *principal;
+	char	   *keytab;
+	char	   *ccache_name;
+	char	   *service_name;
+	char	   *service_fqdn;	/* NULL: each endpoint's host */
+	krb5_context kctx;
+	krb5_ccache ccache;			/* being prepared (moves into creds) */
+	krb5_timestamp endtime;		/* keytab credentials: when they expire */
+	gss_cred_id_t gss_cred;		/* being prepared (moves into creds) */
+	PegasusCreds *creds;		/* NULL until prepared */
+	char		user[256];		/* principal as a local user name */
+	char		principal_name[256];	/* unparsed, once known */
+};
+
+/*
+ * Credentials in use, counted: the client holds its current ones, and each
+ * negotiation the ones it started with (they outlive a renewal).
+ */
+struct PegasusCreds
+{
+	krb5_context kctx;			/* the client's */
+	krb5_ccache ccache;
+	gss_cred_id_t gss_cred;
+	bool		private_cache;	/* destroy it, do not just close it */
+	int			refs;
+};
+
+struct PegasusAuthSession
+{
+	PegasusAuth *auth;
+	PegasusCreds *creds;		/* from the SASL start on */
+	char		endpoint[PEGASUS_ENDPOINT_LEN];
+	PegasusNegotiationStatus sent;	/* status of the request in flight */
+	sasl_conn_t *sasl;
+	sasl_callback_t callbacks[3];
+	guint8	   *out;			/* bytes of the next request's msg */
+};
+
+static bool sasl_client_ready;
+
+static void
+creds_unref(PegasusCreds *c)
+{
+	OM_uint32	minor;
+
+	if (c == NULL || --c->refs > 0)
+		return;
+	if (c->gss_cred != GSS_C_NO_CREDENTIAL)
+		gss_release_cred(&minor, &c->gss_cred);
+	if (c->private_cache)
+		krb5_cc_destroy(c->kctx, c->ccache);
+	else
+		krb5_cc_close(c->kctx, c->ccache);
+	g_free(c);
+}
+
+/* ----------------------------------------------------------------------
+ * Credentials
+ * ---------------------------------------------------------------------- */
+
+PegasusAuth *
+pegasus_auth_new(const PegasusClientOptions *opts)
+{
+	PegasusAuth *auth = g_new0(PegasusAuth, 1);
+
+	auth->principal = g_strdup(opts->kerberos_principal);
+	auth->keytab = g_strdup(opts->kerberos_keytab);
+	auth->ccache_name = g_strdup(opts->kerberos_ccache);
+	auth->service_name = g_strdup(opts->kerberos_service_name &&
+								  *opts->kerberos_service_name ?
+								  opts->kerberos_service_name : "pegasus");
+	auth->service_fqdn = opts->kerberos_service_fqdn && *opts->kerberos_service_fqdn ?
+		g_strdup(opts->kerberos_service_fqdn) : NULL;
+	return auth;
+}
+
+static void
+auth_release_creds(PegasusAuth *auth)
+{
+	OM_uint32	minor;
+
+	if (auth->gss_cred != GSS_C_NO_CREDENTIAL)
+		gss_release_cred(&minor, &auth->gss_cred);
+	auth->gss_cred = GSS_C_NO_CREDENTIAL;
+	if (auth->ccache != NULL)
+	{
+		/* a private memory cache goes away; a named one is only closed */
+		if (auth->keytab != NULL)
+			krb5_cc_destroy(auth->kctx, auth->ccache);
+		else
+			krb5_cc_close(auth->kctx, auth->ccache);
+	}
+	auth->ccache = NULL;
+}
+
+void
+pegasus_auth_free(PegasusAuth *auth)
+{
+	if (auth == NULL)
+		return;
+	if (auth->kctx != NULL)
+	{
+		/* the connections, and their negotiations, are gone by now */
+		creds_unref(auth->creds);
+		auth_release_creds(auth);
+		krb5_free_context(auth->kctx);
+	}
+	g_free(auth->principal);
+	g_free(auth->keytab);
+	g_free(auth->ccache_name);
+	g_free(auth->service_name);
+	g_free(auth->service_fqdn);
+	g_free(auth);
+}
+
+static void
+krb5_reason(PegasusAuth *auth, krb5_error_code code, char *buf, size_t len)
+{
+	const char *m = krb5_get_error_message(auth->kctx, code);
+
+	g_strlcpy(buf, m, len);
+	krb5_free_error_message(auth->kctx, m);
+}
+
+/* The local user name of a principal, as Pegasus's kinit_context makes it */
+static void
+set_user(PegasusAuth *auth, krb5_principal princ)
+{
+	krb5_error_code code;
+	char	   *name = NULL;
+	int			i;
+
+	if (krb5_unparse_name(auth->kctx, princ, &name) == 0)
+	{
+		g_strlcpy(auth->principal_name, name, sizeof(auth->principal_name));
+		krb5_free_unparsed_name(auth->kctx, name);
+	}
+
+	code = krb5_aname_to_localname(auth->kctx, princ, sizeof(auth->user) - 1,
+								   auth->user);
+	if (code == 0 && auth->user[0] != '\0')
+		return;
+	auth->user[0] = '\0';
+	for (i = 0; i < princ->length; i++)
+	{
+		if (i > 0)
+			g_strlcat(auth->user, "/", sizeof(auth->user));
+		if (strlen(auth->user) + princ->data[i].length + 1 < sizeof(auth->user))
+			strncat(auth->user, princ->data[i].data, princ->data[i].length);
+	}
+}
+
+/* kinit -k -t keytab principal, into a new private memory cache */
+static bool
+kinit_from_keytab(PegasusAuth *auth, char *msg, size_t msglen)
+{
+	krb5_principal princ = NULL;
+	krb5_keytab kt = NULL;
+	krb5_creds creds;
+	krb5_get_init_creds_opt *opt = NULL;
+	krb5_error_code code;
+	char		reason[200];
+	const char *step = "parse the principal";
+
+	memset(&creds, 0, sizeof(creds));
+	code = krb5_parse_name(auth->kctx, auth->principal, &princ);
+	if (code == 0)
+	{
+		step = "open the keytab";
+		code = krb5_kt_resolve(auth->kctx, auth->keytab, &kt);
+	}
+	if (code == 0)
+		code = krb5_get_init_creds_opt_alloc(auth->kctx, &opt);
+	if (code == 0)
+	{
+		step = "obtain initial credentials";
+		code = krb5_get_init_creds_keytab(auth->kctx, &creds, princ, kt, 0,
+										  NULL, opt);
+	}
+	if (code == 0)
+	{
+		step = "store the credentials";
+		code = krb5_cc_new_unique(auth->kctx, "MEMORY", NULL, &auth->ccache);
+	}
+	if (code == 0)
+		code = krb5_cc_initialize(auth->kctx, auth->ccache, princ);
+	if (code == 0)
+		code = krb5_cc_store_cred(auth->kctx, auth->ccache, &creds);
+	if (code == 0)
+	{
+		auth->endtime = creds.times.endtime;
+		set_user(auth, princ);
+	}
+	else
+	{
+		krb5_reason(auth, code, reason, sizeof(reason));
+		snprintf(msg, msglen,
+				 "Could not %s for Kerberos principal \"%s\" with keytab \"%s\": %s.",
+				 step, auth->principal, auth->keytab, reason);
+		if (auth->ccache != NULL)
+			krb5_cc_destroy(auth->kctx, auth->ccache);
+		auth->ccache = NULL;
+	}
+	if (creds.client != NULL)
+		krb5_free_cred_contents(auth->kctx, &creds);
+	if (opt != NULL)
+		krb5_get_init_creds_opt_free(auth->kctx, opt);
+	if (kt != NULL)
+		krb5_kt_close(auth->kctx, kt);
+	if (princ != NULL)
+		krb5_free_principal(auth->kctx, princ);
+	return code == 0;
+}
+
+/* A given (or the default) credential cache, used as it is */
+static bool
+open_ccache(PegasusAuth *auth, char *msg, size_t msglen)
+{
+	krb5_principal princ = NULL;
+	krb5_error_code code;
+	char		reason[200];
+
+	if (auth->ccache_name != NULL)
+		code = krb5_cc_resolve(auth->kctx, auth->ccache_name, &auth->ccache);
+	else
+		code = krb5_cc_default(auth->kctx, &auth->ccache);
+	if (code == 0)
+		code = krb5_cc_get_principal(auth->kctx, auth->ccache, &princ);
+	if (code != 0)
+	{
+		krb5_reason(auth, code, reason, sizeof(reason));
+		snprintf(msg, msglen, "Could not use the Kerberos credential cache \"%s\": %s.",
+				 auth->ccache_name ? auth->ccache_name : krb5_cc_default_name(auth->kctx),
+				 reason);
+		if (auth->ccache != NULL)
+			krb5_cc_close(auth->kctx, auth->ccache);
+		auth->ccache = NULL;
+		return false;
+	}
+	set_user(auth, princ);
+	krb5_free_principal(auth->kctx, princ);
+	return true;
+}
+
+/* The GSSAPI texts of a major and minor status, "major (minor)" */
+static void
+gss_reason(OM_uint32 major, OM_uint32 minor, char *buf, size_t len)
+{
+	OM_uint32	min2,
+				ctx = 0;
+	gss_buffer_desc text = GSS_C_EMPTY_BUFFER;
+
+	buf[0] = '\0';
+	gss_display_status(&min2, major, GSS_C_GSS_CODE, GSS_C_NO_OID, &ctx, &text);
+	g_strlcat(buf, text.value ? (const char *) text.value : "GSSAPI error", len);
+	gss_release_buffer(&min2, &text);
+	if (minor != 0)
+	{
+		ctx = 0;
+		gss_display_status(&min2, minor, GSS_C_MECH_CODE, GSS_C_NO_OID, &ctx, &text);
+		if (text.value != NULL)
+		{
+			g_strlcat(buf, " (", len);
+			g_strlcat(buf, (const char *) text.value, len);
+			g_strlcat(buf, ")", len);
+		}
+		gss_release_buffer(&min2, &text);
+	}
+}
+
+/*
+ * Makes sure the client has credentials to negotiate with (before a
+ * connection is made).  false with msg filled when it cannot get them.
+ */
+bool
+pegasus_auth_prepare(PegasusClient *client, char *msg, size_t msglen)
+{
+	PegasusAuth *auth = client->auth;
+	krb5_error_code code;
+	OM_uint32	major,
+				minor;
+
+	if (auth->kctx == NULL)
+	{
+		code = krb5_init_context(&auth->kctx);
+		if (code != 0)
+		{
+			snprintf(msg, msglen, "Could not initialise Kerberos: %s.",
+					 error_message(code));
+			auth->kctx = NULL;
+			return false;
+		}
+	}
+	if (auth->creds != NULL && auth->keytab != NULL &&
+		(krb5_timestamp) time(NULL) + PEGASUS_AUTH_RENEW_MARGIN_S >= auth->endtime)
+	{
+		/* renew; negotiations in progress keep the old ones meanwhile */
+		creds_unref(auth->creds);
+		auth->creds = NULL;
+	}
+	if (auth->creds != NULL)
+		return true;
+
+	if (auth->keytab != NULL && auth->principal == NULL)
+	{
+		snprintf(msg, msglen, "A Kerberos keytab needs a principal to log in as.");
+		return false;
+	}
+	if (auth->keytab != NULL ? !kinit_from_keytab(auth, msg, msglen) :
+		!open_ccache(auth, msg, msglen))
+		return false;
+
+	major = gss_krb5_import_cred(&minor, auth->ccache, NULL, NULL, &auth->gss_cred);
+	if (GSS_ERROR(major))
+	{
+		char		reason[200];
+
+		gss_reason(major, minor, reason, sizeof(reason));
+		snprintf(msg, msglen, "Could not use the Kerberos credentials of \"%s\": %s.",
+				 auth->principal_name, reason);
+		auth_release_creds(auth);
+		return false;
+	}
+	auth->creds = g_new0(PegasusCreds, 1);
+	auth->creds->kctx = auth->kctx;
+	auth->creds->ccache = auth->ccache;
+	auth->creds->gss_cred = auth->gss_cred;
+	auth->creds->private_cache = auth->keytab != NULL;
+	auth->creds->refs = 1;
+	auth->ccache = NULL;
+	auth->gss_cred = GSS_C_NO_CREDENTIAL;
+	if (!sasl_client_ready)
+	{
+		int			rc = sasl_client_init(NULL);
+
+		if (rc != SASL_OK)
+		{
+			snprintf(msg, msglen, "Could not initialise SASL: %s.",
+					 sasl_errstring(rc, NULL, NULL));
+			return false;
+		}
+		sasl_client_ready = true;
+	}
+	return true;
+}
+
+/* ----------------------------------------------------------------------
+ * Negotiation
+ * ---------------------------------------------------------------------- */
+
+static void
+set_request(PegasusRequest *req, PegasusNegotiationStatus status,
+			const void *data, size_t len, PegasusAuthSession *nego)
+{
+	g_free(nego->out);
+	nego->out = len > 0 ? g_memdup2(data, len) : NULL;
+	memset(req, 0, sizeof(*req));
+	req->rpc = PEGASUS_RPC_NEGOTIATION;
+	req->u.negotiation.status = status;
+	req->u.negotiation.msg.data = nego->out;
+	req->u.negotiation.msg.len = len;
+	nego->sent = status;
+}
+
+/* SASL_CB_USER / SASL_CB_AUTHNAME: the principal's user name */
+static int
+sasl_user(void *context, int id, const char **result, unsigned *len)
+{
+	PegasusAuth *auth = context;
+
+	if (result == NULL)
+		return SASL_BADPARAM;
+	*result = auth->user;
+	if (len != NULL)
+		*len = (unsigned) strlen(auth->user);
+	return SASL_OK;
+}
+
+/* Starts a negotiation; *first is the request to send. */
+PegasusAuthSession *
+pegasus_negotiation_new(PegasusClient *client, const char *endpoint,
+						PegasusRequest *first)
+{
+	PegasusAuthSession *nego = g_new0(PegasusAuthSession, 1);
+
+	nego->auth = client->auth;
+	g_strlcpy(nego->endpoint, endpoint, sizeof(nego->endpoint));
+	set_request(first, PEGASUS_NS_SASL_LIST_MECHANISMS, NULL, 0, nego);
+	return nego;
+}
+
+void
+pegasus_negotiation_free(PegasusAuthSession *nego)
+{
+	if (nego == NULL)
+		return;
+	if (nego->sasl != NULL)
+		sasl_dispose(&nego->sasl);
+	creds_unref(nego->creds);
+	g_free(nego->out);
+	g_free(nego);
+}
+
+static bool
+offers_gssapi(PegasusBlob list)
+{
+	char	   *s = g_strndup((const char *) list.data, list.len);
+	char	  **mechs = g_strsplit(s, ",", -1);
+	bool		found = false;
+	int			i;
+
+	for (i = 0; mechs[i] != NULL; i++)
+		if (strcmp(g_strstrip(mechs[i]), "GSSAPI") == 0)
+			found = true;
+	g_strfreev(mechs);
+	g_free(s);
+	return found;
+}
+
+static PegasusNegotiationResult
+sasl_failed(PegasusAuthSession *nego, const char *what, int rc, char *msg,
+			size_t msglen)
+{
+	snprintf(msg, msglen, "Kerberos authentication to %s failed in %s: %s.",
+			 nego->endpoint, what,
+			 nego->sasl ? sasl_errdetail(nego->sasl) : sasl_errstring(rc, NULL, NULL));
+	return PEGASUS_NEGOTIATION_FAILED;
+}
+
+/* SELECT_MECHANISMS_RESP: a SASL client for service@host, first token */
+static PegasusNegotiationResult
+start_sasl(PegasusAuthSession *nego, PegasusRequest *next, char *msg, size_t msglen)
+{
+	PegasusAuth *auth = nego->auth;
+	char		host[PEGASUS_ENDPOINT_LEN];
+	const char *colon = strrchr(nego->endpoint, ':');
+	const char *out = NULL;
+	unsigned	outlen = 0;
+	const char *mech = NULL;
+	int			rc;
+
+	g_strlcpy(host, nego->endpoint, colon ? (size_t) (colon - nego->endpoint) + 1 :
+			  sizeof(host));
+	nego->callbacks[0].id = SASL_CB_USER;
+	nego->callbacks[0].proc = (int (*) (void)) (void (*) (void)) sasl_user;
+	nego->callbacks[0].context = auth;
+	nego->callbacks[1].id = SASL_CB_AUTHNAME;
+	nego->callbacks[1].proc = (int (*) (void)) (void (*) (void)) sasl_user;
+	nego->callbacks[1].context = auth;
+	nego->callbacks[2].id = SASL_CB_LIST_END;
+	rc = sasl_client_new(auth->service_name, auth->service_fqdn ? auth->service_fqdn : host,
+						 NULL, NULL, nego->callbacks, 0, &nego->sasl);
+	if (rc != SASL_OK)
+	{
+		nego->sasl = NULL;
+		return sasl_failed(nego, "sasl_client_new", rc, msg, msglen);
+	}
+	nego->creds = auth->creds;
+	nego->creds->refs++;
+	rc = sasl_setprop(nego->sasl, SASL_GSS_CREDS, nego->creds->gss_cred);
+	if (rc != SASL_OK)
+		return sasl_failed(nego, "setting the credentials", rc, msg, msglen);
+	rc = sasl_client_start(nego->sasl, "GSSAPI", NULL, &out, &outlen, &mech);
+	if (rc != SASL_OK && rc != SASL_CONTINUE)
+		return sasl_failed(nego, "the first step", rc, msg, msglen);
+	set_request(next, PEGASUS_NS_SASL_INITIATE, out, outlen, nego);
+	return PEGASUS_NEGOTIATION_SEND;
+}
+
+/*
+ * Processes the server's answer to the request in flight: fills *next and
+ * returns SEND, or DONE, or FAILED with msg filled.
+ */
+PegasusNegotiationResult
+pegasus_negotiation_step(PegasusAuthSession *nego, const PegasusResponse *resp,
+						 PegasusRequest *next, char *msg, size_t msglen)
+{
+	PegasusNegotiationStatus st;
+	const char *out = NULL;
+	unsigned	outlen = 0;
+	int			rc;
+
+	if (resp->frame_error == PEGASUS_EC_HANDLER_NOT_FOUND)
+		return PEGASUS_NEGOTIATION_DONE;	/* too old to negotiate */
+	if (resp->frame_error != PEGASUS_EC_OK || !resp->has_body)
+	{
+		snprintf(msg, msglen, "Pegasus server %s answered the negotiation with %s.",
+				 nego->endpoint, resp->frame_error != PEGASUS_EC_OK ?
+				 pegasus_codec_error_name(resp->frame_error) : "an empty reply");
+		return PEGASUS_NEGOTIATION_FAILED;
+	}
+	st = resp->u.negotiation.status;
+	if (st == PEGASUS_NS_SASL_AUTH_DISABLE)
+		return PEGASUS_NEGOTIATION_DONE;	/* the server has no enable_auth */
+
+	switch (nego->sent)
+	{
+		case PEGASUS_NS_SASL_LIST_MECHANISMS:
+			if (st != PEGASUS_NS_SASL_LIST_MECHANISMS_RESP)
+				break;
+			if (!offers_gssapi(resp->u.negotiation.msg))
+			{
+				snprintf(msg, msglen, "Pegasus server %s offers no GSSAPI mechanism (it offers \"%.*s\").",
+						 nego->endpoint, (int) MIN(resp->u.negotiation.msg.len, 64),
+						 (const char *) resp->u.negotiation.msg.data);
+				return PEGASUS_NEGOTIATION_FAILED;
+			}
+			set_request(next, PEGASUS_NS_SASL_SELECT_MECHANISMS, "GSSAPI", 6, nego);
+			return PEGASUS_NEGOTIATION_SEND;
+		case PEGASUS_NS_SASL_SELECT_MECHANISMS:
+			if (st != PEGASUS_NS_SASL_SELECT_MECHANISMS_RESP)
+				break;
+			return start_sasl(nego, next, msg, msglen);
+		case PEGASUS_NS_SASL_INITIATE:
+		case PEGASUS_NS_SASL_CHALLENGE_RESP:
+			if (st == PEGASUS_NS_SASL_SUCC)
+				return PEGASUS_NEGOTIATION_DONE;
+			if (st != PEGASUS_NS_SASL_CHALLENGE)
+				break;
+			rc = sasl_client_step(nego->sasl,
+								  (const char *) resp->u.negotiation.msg.data,
+								  (unsigned) resp->u.negotiation.msg.len, NULL,
+								  &out, &outlen);
+			if (rc != SASL_OK && rc != SASL_CONTINUE)
+				return sasl_failed(nego, "a challenge", rc, msg, msglen);
+			set_request(next, PEGASUS_NS_SASL_CHALLENGE_RESP, out, outlen, nego);
+			return PEGASUS_NEGOTIATION_SEND;
+		default:
+			break;
+	}
+	snprintf(msg, msglen, "Pegasus server %s answered negotiation step %d with status %d.",
+			 nego->endpoint, (int) nego->sent, (int) st);
+	return PEGASUS_NEGOTIATION_FAILED;
+}
+
+const char *
+pegasus_client_kerberos_principal(const PegasusClient *client)
+{
+	if (client == NULL || client->auth == NULL ||
+		client->auth->principal_name[0] == '\0')
+		return NULL;
+	return client->auth->principal_name;
+}

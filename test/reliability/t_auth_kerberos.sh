@@ -1,0 +1,419 @@
+#!/usr/bin/env bash
+# Secured clusters against a real MIT KDC: a onebox with --auth kerberos
+# (Cyrus SASL GSSAPI, mandatory_auth) and --acl, reached by pegasus-cli and
+# through SQL with credentials from keytabs and credential caches; the
+# failures (wrong principal, missing keytab, KDC down, clock skew, expired
+# ticket) are immediate errors naming the Kerberos reason; servers without
+# auth and servers too old to negotiate are still reached; ACLs decide
+# reads, writes and DDL; who may set credentials in SQL; cancel during a
+# hanging negotiation; a restarted replica is negotiated with again.
+. "$(dirname "$0")/lib.sh"
+. "$ROOT/test/lib/kdc.sh"
+
+if ! kdc_available; then
+	skip "Kerberos tests" "krb5-kdc, krb5-user or libsasl2-modules-gssapi-mit is not installed (test/install-deps.sh installs them)"
+	tap_done
+	exit 0
+fi
+
+# A secured onebox of its own, on the suite's ports less 10000 plus 30:
+# below the kernel's ephemeral range (32768 and up), where outgoing
+# connections of a busy machine would often hold one of them.
+AMETA=$((ONEBOX_META_PORT - 9970))
+AREP1=$((${ONEBOX_REPLICA_PORTS%%,*} - 9970))
+AREPS="$AREP1,$((AREP1 + 1)),$((AREP1 + 2))"
+ACTL=$((ONEBOX_CONTROL_PORT - 9970))
+: "${KDC_PORT:=$((ONEBOX_CONTROL_PORT - 9950))}"
+export KDC_PORT
+KDIR="$PEGASUS_WORKDIR/kerberos"
+AOB_PID=
+
+actl() { ONEBOX_CONTROL_PORT=$ACTL onebox_control "$@"; }
+# show OUTPUT: the error lines of an expected failure, as TAP comments
+show() { printf '%s\n' "$1" | grep -E 'ERROR|DETAIL|pegasus-cli' | sed 's/^/#   /'; }
+
+# restart_pg [ENV...]: the suite's PostgreSQL again, with the environment
+# given (its backends read KRB5_CONFIG).
+restart_pg()
+{
+	local data="$PGHOST/data" run=()
+	[ "$(id -u)" -eq 0 ] && run=(runuser -u postgres --)
+	(cd / && "${run[@]}" env "$@" "$(pg_config --bindir)/pg_ctl" -D "$data" \
+		-l "$PGHOST/postgres.log" -w -t 60 restart >/dev/null)
+}
+
+cleanup()
+{
+	[ -n "${VG_FD:-}" ] && exec {VG_FD}>&-
+	[ -n "${VG_PID:-}" ] && kill "$VG_PID" 2>/dev/null
+	if [ -n "$AOB_PID" ]; then kill "$AOB_PID" 2>/dev/null; wait "$AOB_PID" 2>/dev/null; fi
+	kdc_stop
+	control clear-faults >/dev/null 2>&1
+	restart_pg PATH="$PATH" >/dev/null 2>&1
+}
+trap cleanup EXIT
+
+mkdir -p "$KDIR"
+chmod 755 "$KDIR"
+kdc_start "$KDIR/kdc" || { not_ok "KDC starts"; tap_done; exit 1; }
+chmod 755 "$KDIR/kdc"
+for p in pegasus/127.0.0.1 alice bob admin carol; do kdc_addprinc "$p"; done
+kdc_keytab "$KDIR/service.keytab" pegasus/127.0.0.1
+# carol's tickets live 30 s, less than the client's renewal margin (60 s):
+# every new connection obtains new ones
+kdc_kadmin "modprinc -maxlife 30sec carol"
+for u in alice bob admin carol; do kdc_keytab "$KDIR/$u.keytab" "$u"; done
+chmod 644 "$KDIR"/*.keytab "$KDIR/kdc/krb5.conf"
+ok "a throwaway KDC with realm $KDC_REALM on 127.0.0.1:$KDC_PORT"
+
+# start_secured_onebox: like onebox_start, moving the ports up when one
+# is taken (they lie in the ephemeral range)
+start_secured_onebox()
+{
+	local attempt i
+	for attempt in 1 2 3 4 5; do
+		: >"$KDIR/onebox.out"
+		test/onebox/pegasus-onebox --meta-port "$AMETA" --replica-ports "$AREPS" \
+			--control-port "$ACTL" --table sec:4 --table open:2 \
+			--auth kerberos --keytab "$KDIR/service.keytab" --acl --super-users admin \
+			>"$KDIR/onebox.out" 2>"$KDIR/onebox.log" &
+		AOB_PID=$!
+		for i in $(seq 1 100); do
+			grep -q '^ready$' "$KDIR/onebox.out" 2>/dev/null && return 0
+			kill -0 "$AOB_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		wait "$AOB_PID" 2>/dev/null
+		AOB_PID=
+		grep -q 'Address already in use' "$KDIR/onebox.log" || return 1
+		AMETA=$((AMETA + 5)) ACTL=$((ACTL + 5)) AREP1=$((AREP1 + 5))
+		AREPS="$AREP1,$((AREP1 + 1)),$((AREP1 + 2))"
+	done
+	return 1
+}
+if ! start_secured_onebox; then
+	not_ok "secured onebox starts (--auth kerberos --acl --super-users admin)"
+	sed 's/^/# /' "$KDIR/onebox.log"
+	tap_done
+	exit 1
+fi
+ok "secured onebox starts (--auth kerberos --acl --super-users admin)"
+actl app-env sec replica_access_controller.allowed_users alice,carol >/dev/null
+
+ACLI=("$ROOT/src/tools/pegasus-cli" --meta "127.0.0.1:$AMETA" --timeout 3000)
+as_user() { local u=$1; shift; "${ACLI[@]}" --kerberos-principal "$u" --kerberos-keytab "$KDIR/$u.keytab" "$@" 2>&1; }
+count_of() { actl counters | awk -v p="$1" -v r="$2" '$1 == p && $2 == r { print $3 }'; }
+
+# --- pegasus-cli -------------------------------------------------------
+actl reset-counters >/dev/null
+expect_eq "cli: a write with a valid keytab" "OK" \
+	"$(as_user alice --table sec set hk sk v1 >/dev/null && echo OK)"
+expect_eq "cli: the read sees it" "v1" "$(as_user alice --table sec get hk sk)"
+nmeta=$(count_of "$AMETA" RPC_NEGOTIATION)
+nrep=$(actl counters | awk -v m="$AMETA" '$2 == "RPC_NEGOTIATION" && $1 != m { s += $3 } END { print s + 0 }')
+# two processes, each one connection to the meta server and one to a replica
+expect_eq "cli: every new connection negotiates, meta (5 round trips each)" "10" "$nmeta"
+expect_eq "cli: every new connection negotiates, replica (5 round trips each)" "10" "$nrep"
+echo "# round trips of a new authenticated connection: $((nmeta / 2)) RPC_NEGOTIATION"
+
+before=$(actl counters | awk '$1 == "unauthenticated" { print $2 }')
+out=$("${ACLI[@]}" --timeout 500 --table sec get hk sk 2>&1)
+after=$(actl counters | awk '$1 == "unauthenticated" { print $2 }')
+check "cli: without credentials the server drops the requests" test "$after" -gt "$before"
+check "cli: ... and the call fails" test -n "$out"
+
+out=$(as_user alice --kerberos-keytab "$KDIR/bob.keytab" --table sec get hk sk)
+case "$out" in
+	*"no suitable keys for alice@$KDC_REALM"*) ok "cli: wrong principal for the keytab names the reason"; show "$out" ;;
+	*) not_ok "cli: wrong principal for the keytab names the reason"; echo "# $out" ;;
+esac
+out=$(as_user alice --kerberos-keytab "$KDIR/missing.keytab" --table sec get hk sk)
+case "$out" in
+	*"Key table file '$KDIR/missing.keytab' not found"*) ok "cli: a missing keytab names the file"; show "$out" ;;
+	*) not_ok "cli: a missing keytab names the file"; echo "# $out" ;;
+esac
+
+kdc_stop
+out=$(as_user alice --table sec get hk sk)
+case "$out" in
+	*"Cannot contact any KDC for realm '$KDC_REALM'"*) ok "cli: KDC down is an immediate error"; show "$out" ;;
+	*) not_ok "cli: KDC down is an immediate error"; echo "# $out" ;;
+esac
+kdc_resume || not_ok "KDC starts again"
+
+if command -v faketime >/dev/null; then
+	out=$(faketime -f '+2h' "${ACLI[@]}" --kerberos-principal alice \
+		--kerberos-keytab "$KDIR/alice.keytab" --table sec get hk sk 2>&1)
+	case "$out" in
+		*"Clock skew too great"*) ok "cli: clock skew names the reason"; show "$out" ;;
+		*) not_ok "cli: clock skew names the reason"; echo "# $out" ;;
+	esac
+else
+	skip "cli: clock skew names the reason" "faketime is not installed"
+fi
+
+before=$(grep -c 'AS_REQ.*ISSUE.*carol@' "$KDIR/kdc/kdc.log")
+expect_eq "cli: credentials about to expire are renewed for a new connection" "v1" \
+	"$(as_user carol --table sec get hk sk)"
+after=$(grep -c 'AS_REQ.*ISSUE.*carol@' "$KDIR/kdc/kdc.log")
+expect_eq "cli: ... once per connection (meta, replica)" "2" "$((after - before))"
+
+# a credential cache whose ticket has expired
+KRB5CCNAME="FILE:$KDIR/short.ccache" kinit -l 3s -k -t "$KDIR/alice.keytab" alice
+for i in $(seq 1 100); do
+	KRB5CCNAME="FILE:$KDIR/short.ccache" klist -s || break
+	sleep 0.1
+done
+out=$("${ACLI[@]}" --kerberos-ccache "FILE:$KDIR/short.ccache" --table sec get hk sk 2>&1)
+case "$out" in
+	*"expired"*) ok "cli: an expired ticket names the reason"; show "$out" ;;
+	*) not_ok "cli: an expired ticket names the reason"; echo "# $out" ;;
+esac
+KRB5CCNAME="FILE:$KDIR/alice.ccache" kinit -k -t "$KDIR/alice.keytab" alice
+chmod 644 "$KDIR/alice.ccache"
+expect_eq "cli: a valid credential cache" "v1" \
+	"$("${ACLI[@]}" --kerberos-ccache "FILE:$KDIR/alice.ccache" --table sec get hk sk 2>&1)"
+
+# the suite's onebox has no auth (SASL_AUTH_DISABLE); then it is "too old"
+"${CLI[@]}" create_app open_krb --partitions 2 >/dev/null 2>&1
+expect_eq "cli: a server without auth answers SASL_AUTH_DISABLE: success" "OK" \
+	"$("${CLI[@]}" --kerberos-principal alice --kerberos-keytab "$KDIR/alice.keytab" \
+		--table open_krb set a b c >/dev/null 2>&1 && echo OK)"
+control fail '*' RPC_NEGOTIATION 100 ERR_HANDLER_NOT_FOUND >/dev/null
+expect_eq "cli: an old server (ERR_HANDLER_NOT_FOUND) counts as success" "c" \
+	"$("${CLI[@]}" --kerberos-principal alice --kerberos-keytab "$KDIR/alice.keytab" \
+		--table open_krb get a b 2>&1)"
+control clear-faults >/dev/null
+"${CLI[@]}" drop_app open_krb >/dev/null 2>&1
+
+# ACLs
+out=$(as_user bob --table sec get hk sk)
+case "$out" in
+	*ERR_ACL_DENY*) ok "cli: a user not in allowed_users is denied (ERR_ACL_DENY)"; show "$out" ;;
+	*) not_ok "cli: a user not in allowed_users is denied"; echo "# $out" ;;
+esac
+expect_eq "cli: a super user passes the replica ACL" "v1" "$(as_user admin --table sec get hk sk)"
+expect_eq "cli: a table without allowed_users is open to everyone" "OK" \
+	"$(as_user bob --table open set x y z >/dev/null && echo OK)"
+out=$(as_user alice create_app made_by_alice --partitions 2)
+case "$out" in
+	*ERR_ACL_DENY*) ok "cli: a normal user may not create a table"; show "$out" ;;
+	*) not_ok "cli: a normal user may not create a table"; echo "# $out" ;;
+esac
+expect_eq "cli: a super user creates a table" "OK" \
+	"$(as_user admin create_app made_by_admin --partitions 2 >/dev/null && echo OK)"
+out=$(as_user alice drop_app made_by_admin)
+case "$out" in
+	*ERR_ACL_DENY*) ok "cli: a normal user may not drop a table"; show "$out" ;;
+	*) not_ok "cli: a normal user may not drop a table"; echo "# $out" ;;
+esac
+expect_eq "cli: a super user drops it" "OK" \
+	"$(as_user admin drop_app made_by_admin >/dev/null && echo OK)"
+
+# --- SQL ---------------------------------------------------------------
+restart_pg PATH="$PATH" KRB5_CONFIG="$KRB5_CONFIG" KRB5CCNAME="FILE:$KDIR/nobody.ccache" ||
+	{ not_ok "PostgreSQL restarts with KRB5_CONFIG"; tap_done; exit 1; }
+setup_db rel_auth || { not_ok "scratch database"; tap_done; exit 1; }
+psql -X -q -d postgres -c "DROP ROLE IF EXISTS regress_pegasus_krb" >/dev/null 2>&1
+sql "CREATE ROLE regress_pegasus_krb LOGIN;
+     CREATE SERVER sec FOREIGN DATA WRAPPER pegasus_fdw
+       OPTIONS (meta_servers '127.0.0.1:$AMETA', auth 'kerberos', timeout_ms '3000');
+     GRANT USAGE ON FOREIGN SERVER sec TO regress_pegasus_krb;
+     CREATE USER MAPPING FOR CURRENT_USER SERVER sec
+       OPTIONS (kerberos_principal 'alice', kerberos_keytab '$KDIR/alice.keytab');
+     CREATE FOREIGN TABLE sec_t (hash_key text, sort_key text, value text) SERVER sec
+       OPTIONS (table 'sec');
+     GRANT SELECT, INSERT ON sec_t TO regress_pegasus_krb;
+     CREATE FOREIGN TABLE open_t (hash_key text, sort_key text, value text) SERVER sec
+       OPTIONS (table 'open');
+     GRANT SELECT ON open_t TO regress_pegasus_krb;" >/dev/null
+expect_eq "sql: a write with a valid keytab" "" \
+	"$(sql "INSERT INTO sec_t VALUES ('hk', 'sql', 'from sql')")"
+expect_eq "sql: reads through meta and replica connections" "v1|from sql" \
+	"$(sql "SELECT string_agg(value, '|' ORDER BY sort_key) FROM sec_t WHERE hash_key = 'hk'")"
+
+# who may set what
+out=$(psql -X -q -At -U regress_pegasus_krb -c "CREATE USER MAPPING FOR CURRENT_USER SERVER sec
+       OPTIONS (kerberos_principal 'alice', kerberos_keytab '$KDIR/alice.keytab')" 2>&1)
+case "$out" in
+	*'permission denied to set option "kerberos_principal"'*) ok "sql: a non-superuser may not set Kerberos credentials"; show "$out" ;;
+	*) not_ok "sql: a non-superuser may not set Kerberos credentials"; echo "# $out" ;;
+esac
+sql "CREATE USER MAPPING FOR regress_pegasus_krb SERVER sec" >/dev/null
+out=$(psql -X -q -At -U regress_pegasus_krb -v VERBOSITY=verbose -c "SELECT count(*) FROM sec_t" 2>&1)
+case "$out" in
+	*"ERROR:  28000: could not authenticate"*"has no Kerberos credentials"*) ok "sql: a mapping without credentials never uses the server's own"; show "$out" ;;
+	*) not_ok "sql: a mapping without credentials never uses the server's own"; echo "# $out" ;;
+esac
+
+# a user mapping of bob: denied by the table's ACL, named in the error
+sql "ALTER USER MAPPING FOR regress_pegasus_krb SERVER sec
+       OPTIONS (ADD kerberos_principal 'bob', ADD kerberos_keytab '$KDIR/bob.keytab')" >/dev/null
+out=$(psql -X -q -At -U regress_pegasus_krb -v VERBOSITY=verbose -c "SELECT count(*) FROM sec_t" 2>&1)
+case "$out" in
+	*"ERROR:  42501: permission denied for Pegasus table \"sec\""*"principal \"bob@$KDC_REALM\""*) ok "sql: ERR_ACL_DENY is 42501 naming the principal"; show "$out" ;;
+	*) not_ok "sql: ERR_ACL_DENY is 42501 naming the principal"; echo "# $out" ;;
+esac
+expect_eq "sql: bob reads a table without allowed_users" "1" \
+	"$(psql -X -q -At -U regress_pegasus_krb -c "SELECT count(*) FROM open_t WHERE hash_key = 'x'" 2>&1)"
+out=$(sql "SELECT pegasus_fdw_create_table('sec', 'sql_made', 2)" 2>&1)
+case "$out" in
+	*"permission denied for Pegasus table"*) ok "sql: a normal user may not create a table"; show "$out" ;;
+	*) not_ok "sql: a normal user may not create a table"; echo "# $out" ;;
+esac
+sql "ALTER USER MAPPING FOR CURRENT_USER SERVER sec
+       OPTIONS (SET kerberos_principal 'admin', SET kerberos_keytab '$KDIR/admin.keytab')" >/dev/null
+expect_eq "sql: a super user creates and drops a table" "|" \
+	"$(sql "SELECT pegasus_fdw_create_table('sec', 'sql_made', 2)")|$(sql "SELECT pegasus_fdw_drop_table('sec', 'sql_made')")"
+
+sql "ALTER USER MAPPING FOR CURRENT_USER SERVER sec
+       OPTIONS (SET kerberos_principal 'alice', SET kerberos_keytab '$KDIR/bob.keytab')" >/dev/null
+out=$(psql -X -q -At -v VERBOSITY=verbose -c "SELECT count(*) FROM sec_t" 2>&1)
+case "$out" in
+	*"ERROR:  28000: could not authenticate to the Pegasus cluster of server \"sec\""*"no suitable keys"*"HINT:"*kerberos_keytab*) ok "sql: a wrong principal is 28000 with the reason and a hint"; show "$out" ;;
+	*) not_ok "sql: a wrong principal is 28000 with the reason and a hint"; echo "# $out" ;;
+esac
+sql "ALTER USER MAPPING FOR CURRENT_USER SERVER sec
+       OPTIONS (DROP kerberos_principal, DROP kerberos_keytab, ADD kerberos_ccache 'FILE:$KDIR/alice.ccache')" >/dev/null
+expect_eq "sql: credentials from a credential cache" "2" \
+	"$(sql "SELECT count(*) FROM sec_t WHERE hash_key = 'hk'")"
+
+# a server without auth answers SASL_AUTH_DISABLE: SQL goes on
+"${CLI[@]}" create_app open_sql --partitions 2 >/dev/null 2>&1
+sql "CREATE SERVER plain FOREIGN DATA WRAPPER pegasus_fdw
+       OPTIONS (meta_servers '$PEGASUS_TEST_META', auth 'kerberos');
+     CREATE USER MAPPING FOR CURRENT_USER SERVER plain
+       OPTIONS (kerberos_principal 'alice', kerberos_keytab '$KDIR/alice.keytab');
+     CREATE FOREIGN TABLE plain_t (hash_key text, sort_key text, value text) SERVER plain
+       OPTIONS (table 'open_sql')" >/dev/null
+expect_eq "sql: a server without auth (SASL_AUTH_DISABLE) is read and written" "1" \
+	"$(sql "INSERT INTO plain_t VALUES ('a', 'b', 'c')" && sql "SELECT count(*) FROM plain_t")"
+"${CLI[@]}" drop_app open_sql >/dev/null 2>&1
+
+# while a cursor holds alice's client, another role may not borrow it
+out=$(psql -X -q -At -v VERBOSITY=verbose -c "BEGIN" \
+	-c "DECLARE c CURSOR FOR SELECT value FROM sec_t WHERE hash_key = 'hk'" \
+	-c "FETCH 1 FROM c" -c "SET ROLE regress_pegasus_krb" \
+	-c "SELECT count(*) FROM open_t WHERE hash_key = 'x'" 2>&1)
+case "$out" in
+	*"ERROR:  55006: cannot switch the Kerberos credentials of server \"sec\" while it is in use"*) ok "sql: a role never uses another role's credentials, even while they are in use"; show "$out" ;;
+	*) not_ok "sql: a role never uses another role's credentials, even while they are in use"; echo "# $out" ;;
+esac
+expect_eq "sql: ... and gets its own once they are free" "1" \
+	"$(psql -X -q -At -c "SET ROLE regress_pegasus_krb" -c "SELECT count(*) FROM open_t WHERE hash_key = 'x'" 2>&1)"
+
+# cancel while a negotiation hangs (the server never answers it)
+sql "ALTER SERVER sec OPTIONS (ADD connect_timeout_ms '600000')" >/dev/null
+actl fail "$AMETA" RPC_NEGOTIATION 1 noreply >/dev/null
+out=$(psql -X -q -At -v VERBOSITY=verbose -c "SET statement_timeout = '300ms'" \
+	-c "SELECT count(*) FROM sec_t" 2>&1)
+case "$out" in
+	*"57014"*) ok "sql: statement_timeout cancels a hanging negotiation"; show "$out" ;;
+	*) not_ok "sql: statement_timeout cancels a hanging negotiation"; echo "# $out" ;;
+esac
+actl clear-faults >/dev/null
+
+# pg_stat_activity names the wait of a negotiation that does not finish
+named=$(sql "SELECT current_setting('server_version_num')::int >= 170000")
+[ "$named" = t ] && want=Extension/PegasusNegotiate || want=Extension/Extension
+actl fail "$AMETA" RPC_NEGOTIATION 1 noreply >/dev/null
+psql -X -q -At -c "SET application_name = 'krb_wait'" -c "SET statement_timeout = '4s'" \
+	-c "SELECT count(*) FROM sec_t WHERE hash_key = 'hk'" >"$KDIR/wait.out" 2>&1 &
+wait_pid=$!
+ev=
+for i in $(seq 1 200); do
+	ev=$(sql "SELECT wait_event_type || '/' || wait_event FROM pg_stat_activity
+	           WHERE application_name = 'krb_wait' AND state = 'active'")
+	[ "$ev" = "$want" ] && break
+	sleep 0.05
+done
+expect_eq "sql: a backend negotiating waits on $want" "$want" "$ev"
+wait "$wait_pid"
+actl clear-faults >/dev/null
+
+# a restarted replica: the new connection negotiates again
+actl reset-counters >/dev/null
+out=$(psql -X -q -At -c "SELECT count(*) FROM sec_t WHERE hash_key = 'hk'" \
+	-c "\\! bash -c 'exec 7<>/dev/tcp/127.0.0.1/$ACTL; for p in ${AREPS//,/ }; do echo stop \$p >&7; read -r l <&7; echo start \$p >&7; read -r l <&7; done'" \
+	-c "SELECT count(*) FROM sec_t WHERE hash_key = 'hk'" 2>&1)
+expect_eq "sql: reads before and after the replicas restart" "$(printf '2\n2')" "$out"
+nrep=$(actl counters | awk -v m="$AMETA" '$2 == "RPC_NEGOTIATION" && $1 != m { s += $3 } END { print s + 0 }')
+expect_eq "sql: the reconnection negotiated again (2 x 5 round trips)" "10" "$nrep"
+
+# --- a backend under valgrind, authenticating --------------------------
+# A stand-alone backend (postgres --single) under memcheck: reads and
+# writes with keytab credentials, an ACL denial, a wrong keytab, a
+# disconnect and a new negotiation; no invalid access through pegasus_fdw,
+# nothing definitely lost through it.
+if command -v valgrind >/dev/null; then
+	VG="$KDIR/vg"
+	mkdir -p "$VG"
+	run=()
+	if [ "$(id -u)" -eq 0 ]; then chown postgres "$VG"; run=(runuser -u postgres --); fi
+	(cd / && "${run[@]}" "$PG_BINDIR/initdb" -D "$VG/data" -U postgres -A trust --no-sync \
+		--locale=C.UTF-8 -E UTF8 >"$VG/initdb.log" 2>&1)
+	mkfifo "$VG/in"
+	chown postgres "$VG/in" 2>/dev/null
+	: >"$VG/out"
+	: >"$VG/err"
+	(cd / && "${run[@]}" env KRB5_CONFIG="$KRB5_CONFIG" KRB5CCNAME="FILE:$KDIR/nobody.ccache" \
+		valgrind --leak-check=full --num-callers=40 \
+		--suppressions="$ROOT/test/reliability/valgrind.supp" --log-file="$VG/valgrind.log" \
+		"$PG_BINDIR/postgres" --single -D "$VG/data" -c max_stack_depth=2MB postgres \
+		<"$VG/in" >"$VG/out" 2>"$VG/err") &
+	VG_PID=$!
+	exec {VG_FD}>"$VG/in"
+	# vsql STATEMENT: one statement in the backend; its values and ERROR lines
+	vsql()
+	{
+		local errpos outpos i mark
+		# a file, not a variable: vsql often runs in a $(...) subshell
+		mark=$(($(cat "$VG/mark" 2>/dev/null || echo 0) + 1))
+		echo "$mark" >"$VG/mark"
+		errpos=$(stat -c %s "$VG/err")
+		outpos=$(stat -c %s "$VG/out")
+		printf '%s\nSELECT '"'"'vgmark_%d'"'"';\n' "$1" "$mark" >&"$VG_FD"
+		for ((i = 0; i < 3000; i++)); do
+			grep -q "\"vgmark_$mark\"" "$VG/out" && break
+			kill -0 "$VG_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		tail -c +"$((outpos + 1))" "$VG/out" | grep -v vgmark | sed -n 's/^\t *[0-9]*: [^=]* = "\(.*\)"\t.*/\1/p' | paste -sd'|'
+		tail -c +"$((errpos + 1))" "$VG/err" | sed -n 's/^.*\] \(ERROR: .*\)/\1/p' | head -2
+	}
+	vsql "CREATE EXTENSION pegasus_fdw;" >/dev/null
+	vsql "CREATE SERVER sec FOREIGN DATA WRAPPER pegasus_fdw OPTIONS (meta_servers '127.0.0.1:$AMETA', auth 'kerberos', timeout_ms '30000', connect_timeout_ms '30000');" >/dev/null
+	vsql "CREATE USER MAPPING FOR CURRENT_USER SERVER sec OPTIONS (kerberos_principal 'alice', kerberos_keytab '$KDIR/alice.keytab');" >/dev/null
+	vsql "CREATE FOREIGN TABLE sec_t (hash_key text, sort_key text, value text) SERVER sec OPTIONS (table 'sec');" >/dev/null
+	bad=()
+	for r in 1 2 3; do
+		[ -z "$(vsql "INSERT INTO sec_t VALUES ('vg', 'r$r', 'x');")" ] || bad+=("insert $r")
+		[ "$(vsql "SELECT count(*) FROM sec_t WHERE hash_key = 'vg';")" = "$r" ] || bad+=("read $r")
+		vsql "SELECT pegasus_fdw_disconnect_all();" >/dev/null
+		vsql "ALTER USER MAPPING FOR CURRENT_USER SERVER sec OPTIONS (SET kerberos_principal 'bob', SET kerberos_keytab '$KDIR/bob.keytab');" >/dev/null
+		vsql "SELECT count(*) FROM sec_t;" | grep -q "permission denied" || bad+=("ACL $r")
+		vsql "ALTER USER MAPPING FOR CURRENT_USER SERVER sec OPTIONS (SET kerberos_principal 'alice');" >/dev/null
+		vsql "SELECT count(*) FROM sec_t;" | grep -q "could not authenticate" || bad+=("wrong keytab $r")
+		vsql "ALTER USER MAPPING FOR CURRENT_USER SERVER sec OPTIONS (SET kerberos_keytab '$KDIR/alice.keytab');" >/dev/null
+	done
+	expect_eq "valgrind: authenticated reads, writes, ACL and credential errors in a backend" "" "${bad[*]}"
+	exec {VG_FD}>&-
+	for _ in $(seq 1 600); do kill -0 "$VG_PID" 2>/dev/null || break; sleep 0.1; done
+	wait "$VG_PID"
+	expect_eq "valgrind: the backend exited normally" "0" "$?"
+	ours=$(awk '/^==[0-9]+== (Invalid|Conditional|Use of uninit|Syscall param|Mismatched|Source and dest|Argument)/ { blk = $0; inblk = 1; next }
+		inblk && /^==[0-9]+== *$/ { if (blk ~ /pegasus_|pegfdw_/) { print blk; n++ } inblk = 0; next }
+		inblk { blk = blk "\n" $0 }' "$VG/valgrind.log")
+	expect_eq "valgrind: no invalid access or uninitialised use through pegasus_fdw" "" "$ours"
+	leaks=$(awk '/are definitely lost in loss record/ { blk = $0; inblk = 1; next }
+		inblk && /^==[0-9]+== *$/ { if (blk ~ /pegasus_|pegfdw_/) print blk; inblk = 0; next }
+		inblk { blk = blk "\n" $0 }' "$VG/valgrind.log")
+	expect_eq "valgrind: nothing definitely lost through pegasus_fdw" "" "$leaks"
+else
+	skip "a backend under valgrind, authenticating" "valgrind is not installed"
+fi
+
+expect_eq "secured onebox: no protocol violations" "OK 0" "$(actl violations)"
+psql -X -q -d postgres -c "DROP DATABASE rel_auth" >/dev/null 2>&1
+psql -X -q -d postgres -c "DROP ROLE IF EXISTS regress_pegasus_krb" >/dev/null 2>&1
+tap_done
