@@ -100,7 +100,7 @@ expect_match()
 	else
 		not_ok "$1"
 		printf '#   expected to match: %s\n' "$2"
-		printf '%s\n' "$3" | head -8 | sed 's/^/#   got: /'
+		printf '%s\n' "$3" | sed -n '1,8s/^/#   got: /p'
 	fi
 }
 
@@ -109,7 +109,7 @@ expect_no_match()
 {
 	if grep -qE -- "$2" <<<"$3"; then
 		not_ok "$1"
-		printf '%s\n' "$3" | grep -E -- "$2" | head -5 | sed 's/^/#   got: /'
+		printf '%s\n' "$3" | grep -E -- "$2" | sed -n '1,5s/^/#   got: /p'
 	else
 		ok "$1"
 	fi

@@ -123,7 +123,7 @@ SELECT 'pid=' || pg_backend_pid();
 SQL
 
 PGDATABASE=$db psql -X -At -f "$work/a.sql" >"$work/a.out" 2>&1
-sed 's/^/# /' "$work/a.out" | grep -v '^# v[0-9]*$' | head -120
+sed 's/^/# /' "$work/a.out" | grep -v '^# v[0-9]*$' | sed -n '1,120p'
 
 # step NAME: the output of that step.
 step()
