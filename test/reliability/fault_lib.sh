@@ -8,8 +8,10 @@
 IFS=, read -r -a REPLICA_PORTS <<<"$ONEBOX_REPLICA_PORTS"
 PG_LOG="$PEGASUS_WORKDIR/pg/postgres.log"
 # Ports of the oneboxes scripts start themselves (meta failover): derived
-# from RELIABILITY_PORT_BASE so that concurrent runs can be kept apart.
-: "${RELIABILITY_PORT_BASE:=42000}"
+# from RELIABILITY_PORT_BASE, by default next to the suite's own onebox
+# ports (meta port + 70 and up), so that runs given different ports stay
+# apart without further settings.
+: "${RELIABILITY_PORT_BASE:=$((${ONEBOX_META_PORT:-35601} - 551))}"
 
 now_ms()
 {
