@@ -392,7 +392,20 @@ typedef struct DropHook
 	bool		armed;
 	int			calls;
 	bool		interrupt;
+	const char *rpc;			/* armed: drop once the server counted ... */
+	int			count;			/* ... this many requests named rpc */
 } DropHook;
+
+/* Waits (at most 30 s) until the onebox counted n requests named rpc. */
+static void
+wait_rpc_count(int port, const char *rpc, int n)
+{
+	int			i;
+
+	for (i = 0; i < 3000 && rpc_count(port, rpc) < n; i++)
+		g_usleep(10 * 1000);
+	g_assert_cmpint(rpc_count(port, rpc), >=, n);
+}
 
 static int
 drop_hook(void *arg, PegasusPollFd *fds, int nfds, int timeout_ms)
@@ -407,9 +420,9 @@ drop_hook(void *arg, PegasusPollFd *fds, int nfds, int timeout_ms)
 	if (h->armed)
 	{
 		h->armed = false;
-		g_usleep(50 * 1000);	/* let the request reach the server first */
+		/* the request in flight has reached the server */
+		wait_rpc_count(h->port, h->rpc, h->count);
 		control_ok(control("drop %d", h->port));
-		g_usleep(50 * 1000);
 	}
 	{
 		GPollFD    *p = g_new0(GPollFD, MAX(nfds, 1));
@@ -447,6 +460,8 @@ test_connection_dropped(Fixture *f, gconstpointer data)
 
 	/* a read in flight when the connection drops is re-sent */
 	control_ok(control("latency %d 300", f->port));
+	h.rpc = "RPC_RRDB_RRDB_GET";
+	h.count = rpc_count(f->port, h.rpc) + 1;
 	h.armed = true;
 	ASSERT_OK(pegasus_table_get(f->table, S("h"), S("s"), 2000, &v, &err), err);
 	g_assert_true(v.found);
@@ -455,6 +470,8 @@ test_connection_dropped(Fixture *f, gconstpointer data)
 
 	/* an incr in flight when the connection drops: outcome unknown */
 	control_ok(control("reset-counters"));
+	h.rpc = "RPC_RRDB_RRDB_INCR";
+	h.count = 1;
 	h.armed = true;
 	g_assert_false(pegasus_table_incr(f->table, S("h"), S("n"), 1, 0, 2000, &nv, &err));
 	g_assert_cmpint(err.code, ==, PEGASUS_ERR_OUTCOME_UNKNOWN);
@@ -672,7 +689,8 @@ test_unsolicited_clear_scanner_reply(Fixture *f, gconstpointer data)
 	pegasus_scanner_close(s);	/* clear_scanner goes to the old endpoint */
 
 	g_snprintf(hk, sizeof(hk), "k%d", same_port_key);
-	for (i = 0; i < 5; i++)
+	/* reads on the old endpoint until it got the clear_scanner (at most 30 s) */
+	for (i = 0; i < 5 || (i < 1500 && rpc_count(old_port, "RPC_RRDB_RRDB_CLEAR_SCANNER") < 1); i++)
 	{
 		ASSERT_OK(pegasus_table_get(f->table, S(hk), S("s"), 0, &v, &err), err);
 		g_assert_true(v.found);
@@ -739,7 +757,7 @@ test_meta_forward(void)
 	if (!g_spawn_async(NULL, args, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
 					   NULL, NULL, &pid, &gerr))
 		g_error("cannot start onebox: %s", gerr->message);
-	for (i = 0; i < 100 && r == NULL; i++)
+	for (i = 0; i < 600 && r == NULL; i++)
 	{
 		g_usleep(50 * 1000);
 		r = onebox_rawrpc_control(caddr, "ping");
