@@ -78,7 +78,11 @@ backend_gone()
 			echo "# the backend under valgrind has ended; its last lines:"
 			tail -n 8 "$VG/err" | sed 's/^/#   /'
 			echo "# valgrind:"
-			grep -vE '^==[0-9]+== *$' "$VG/valgrind.log" | tail -n 12 | sed 's/^/#   /'
+			if grep -q 'Process terminating' "$VG/valgrind.log"; then
+				grep -A 10 'Process terminating' "$VG/valgrind.log" | sed -n '1,11s/^/#   /p'
+			else
+				grep -vE '^==[0-9]+== *$' "$VG/valgrind.log" | tail -n 12 | sed 's/^/#   /'
+			fi
 		} >&2
 	fi
 	return 0
