@@ -116,6 +116,20 @@ wait_running()
 	wait_until 30 "SELECT count(*) = 1 FROM pg_stat_activity WHERE pid = $1 AND $cond"
 }
 
+# wait_app_running APPNAME [any]: the same for the session whose
+# application_name is APPNAME (the first backend of that name).
+wait_app_running()
+{
+	local pid i
+	for ((i = 0; i < 600; i++)); do
+		pid=$(sql "SELECT pid FROM pg_stat_activity WHERE application_name = '$1'
+		           AND backend_type = 'client backend' ORDER BY backend_start LIMIT 1")
+		[ -n "$pid" ] && break
+		sleep 0.05
+	done
+	[ -n "$pid" ] && wait_running "$pid" "${2:-}"
+}
+
 # expect_match NAME REGEX TEXT
 expect_match()
 {
