@@ -1,10 +1,36 @@
 #!/usr/bin/env bash
 # Installs the Debian packages pegasus_fdw needs to build and test, when any is
 # missing.  Safe to run repeatedly; does nothing when everything is present.
+#
+# The PostgreSQL major version is, in this order: $PG_MAJOR; the newest server
+# installed (/usr/lib/postgresql/N); the one `pg_config` names; the default of
+# this Debian release (the `postgresql` package's dependency).
 set -euo pipefail
 
+pg_major()
+{
+	local v
+	if [ -n "${PG_MAJOR:-}" ]; then
+		echo "$PG_MAJOR"
+		return
+	fi
+	v=$(ls -v /usr/lib/postgresql/*/bin/postgres 2>/dev/null | tail -n1 |
+		sed -E 's|^/usr/lib/postgresql/([0-9]+)/.*|\1|')
+	if [ -z "$v" ] && command -v pg_config >/dev/null; then
+		v=$(pg_config --version 2>/dev/null | sed -nE 's/^PostgreSQL ([0-9]+).*/\1/p')
+	fi
+	if [ -z "$v" ]; then
+		v=$(apt-cache depends postgresql 2>/dev/null |
+			sed -nE 's/.*Depends: postgresql-([0-9]+)$/\1/p' | head -n1)
+	fi
+	echo "${v:-15}"
+}
+
+major=$(pg_major)
+# libicu-dev: the server headers include unicode/ucol.h (utils/pg_locale.h)
+# when PostgreSQL was built with ICU, as Debian's is.
 packages=(gcc make pkg-config libglib2.0-dev libthrift-c-glib-dev libjson-glib-dev
-	postgresql-15 postgresql-server-dev-15 postgresql-contrib netcat-openbsd)
+	libicu-dev "postgresql-$major" "postgresql-server-dev-$major" netcat-openbsd)
 # Extra packages a caller asks for, e.g. `install-deps.sh valgrind`.
 packages+=("$@")
 

@@ -11,8 +11,11 @@
 # non-zero when anything failed.
 #
 # Options: --unit-only, --regress-only, --reliability-only (RELIABILITY_TESTS=glob
-# picks scripts of test/reliability); PEGASUS_VALGRIND=1 runs the unit tests
-# under valgrind.
+# picks scripts of test/reliability), --no-unit, --no-regress, --no-reliability;
+# --quick: pg_regress and the reliability smoke (t_smoke.sh);
+# --pg N: against PostgreSQL N, in a Debian root made by test/pg-root.sh
+# (unless N is this machine's).  PEGASUS_VALGRIND=1 runs the unit tests under
+# valgrind.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,21 +23,54 @@ cd "$ROOT"
 run_unit=1
 run_regress=1
 run_reliability=1
-for arg in "$@"; do
-	case "$arg" in
+pg_version=
+usage="usage: $0 [--pg N] [--unit-only|--regress-only|--reliability-only|--quick]"
+while [ $# -gt 0 ]; do
+	case "$1" in
 		--unit-only) run_regress=0; run_reliability=0 ;;
 		--regress-only) run_unit=0; run_reliability=0 ;;
 		--reliability-only) run_unit=0; run_regress=0 ;;
-		*) echo "usage: $0 [--unit-only|--regress-only|--reliability-only]" >&2; exit 2 ;;
+		--no-unit) run_unit=0 ;;
+		--no-regress) run_regress=0 ;;
+		--no-reliability) run_reliability=0 ;;
+		--quick)
+			# pg_regress (differential tests included) and the reliability smoke
+			run_unit=0
+			: "${RELIABILITY_TESTS:=t_smoke.sh}" ;;
+		--pg)
+			[ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }
+			pg_version=$2
+			shift ;;
+		*) echo "$usage" >&2; exit 2 ;;
 	esac
+	shift
 done
 # RELIABILITY_TESTS: a glob selecting test/reliability scripts (default all).
 : "${RELIABILITY_TESTS:=t_*.sh}"
+export RELIABILITY_TESTS
+
+# --pg N: the same run against PostgreSQL N, inside a Debian root that has
+# it (test/pg-root.sh), unless N is the PostgreSQL of this machine.
+if [ -n "$pg_version" ]; then
+	host_major=$(pg_config --version 2>/dev/null | sed -nE 's/^PostgreSQL ([0-9]+).*/\1/p')
+	if [ "$pg_version" != "$host_major" ]; then
+		args=()
+		[ "$run_unit" -eq 1 ] || args+=(--no-unit)
+		[ "$run_regress" -eq 1 ] || args+=(--no-regress)
+		[ "$run_reliability" -eq 1 ] || args+=(--no-reliability)
+		exec bash test/pg-root.sh run "$pg_version" env RELIABILITY_TESTS="$RELIABILITY_TESTS" \
+			PEGASUS_VALGRIND="${PEGASUS_VALGRIND:-}" bash test/run-tests.sh "${args[@]}"
+	fi
+fi
 
 # valgrind: the unit tests with PEGASUS_VALGRIND=1, and a backend under
-# valgrind in the reliability scripts.
+# valgrind in the reliability scripts that use one.
 extra_pkgs=()
-[ "$run_unit$run_reliability" = "00" ] || extra_pkgs+=(valgrind)
+selected=$(compgen -G "test/reliability/$RELIABILITY_TESTS" || true)
+if { [ "$run_unit" -eq 1 ] && [ -n "${PEGASUS_VALGRIND:-}" ]; } ||
+	{ [ "$run_reliability" -eq 1 ] && [[ "$selected" == *valgrind* ]]; }; then
+	extra_pkgs+=(valgrind)
+fi
 test/install-deps.sh "${extra_pkgs[@]}" || exit 1
 
 . test/lib/cluster.sh

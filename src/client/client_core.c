@@ -122,6 +122,12 @@ pegasus_client_set_wait_hook(PegasusClient *client, PegasusWaitHook hook,
 	client->opts.wait_arg = arg;
 }
 
+PegasusWaitKind
+pegasus_client_wait_kind(const PegasusClient *client)
+{
+	return client->wait_kind;
+}
+
 void
 pegasus_client_set_timeout(PegasusClient *client, int timeout_ms)
 {

@@ -95,6 +95,7 @@ struct PegasusClient
 	PegasusStats stats;
 	PegasusEncoder *encoder;
 	GByteArray *scratch;		/* encoding buffer */
+	PegasusWaitKind wait_kind;	/* of the wait hook call in progress */
 };
 
 /* in client_error.c */

@@ -761,6 +761,70 @@ conn_finish_connect(PegasusConn *conn)
 	pegasus_conn_close(conn, PEGASUS_ERR_CONNECT, msg);
 }
 
+static bool
+rpc_is_meta(PegasusRpc rpc)
+{
+	return rpc == PEGASUS_RPC_QUERY_CFG || rpc == PEGASUS_RPC_LIST_APPS ||
+		rpc == PEGASUS_RPC_CREATE_APP || rpc == PEGASUS_RPC_DROP_APP;
+}
+
+static bool
+rpc_is_write(PegasusRpc rpc)
+{
+	return rpc == PEGASUS_RPC_PUT || rpc == PEGASUS_RPC_MULTI_PUT ||
+		rpc == PEGASUS_RPC_REMOVE || rpc == PEGASUS_RPC_MULTI_REMOVE ||
+		rpc == PEGASUS_RPC_INCR || rpc == PEGASUS_RPC_CHECK_AND_SET ||
+		rpc == PEGASUS_RPC_CHECK_AND_MUTATE;
+}
+
+/*
+ * What a wait on conn is for (see PegasusWaitKind); one request of the
+ * connection tells, since a connection serves either a meta server or a
+ * replica, and writes and reads seldom share one wait.
+ */
+static PegasusWaitKind
+conn_wait_kind(PegasusConn *conn)
+{
+	PegasusNetRequest *nreq = g_queue_peek_head(&conn->outq);
+
+	if (conn->state == CONN_CONNECTING)
+		return PEGASUS_WAIT_CONNECT;
+	if (nreq == NULL && g_hash_table_size(conn->pending) > 0)
+	{
+		GHashTableIter it;
+		gpointer	value;
+
+		g_hash_table_iter_init(&it, conn->pending);
+		if (g_hash_table_iter_next(&it, NULL, &value))
+			nreq = value;
+	}
+	if (nreq == NULL)
+		return PEGASUS_WAIT_READ;
+	if (rpc_is_meta(nreq->rpc))
+		return PEGASUS_WAIT_META;
+	return rpc_is_write(nreq->rpc) ? PEGASUS_WAIT_WRITE : PEGASUS_WAIT_READ;
+}
+
+/* The kind that names a wait on several connections: the lowest rank wins. */
+static int
+wait_kind_rank(PegasusWaitKind kind)
+{
+	switch (kind)
+	{
+		case PEGASUS_WAIT_CONNECT:
+			return 0;
+		case PEGASUS_WAIT_META:
+			return 1;
+		case PEGASUS_WAIT_WRITE:
+			return 2;
+		case PEGASUS_WAIT_READ:
+			return 3;
+		case PEGASUS_WAIT_BACKOFF:
+			break;
+	}
+	return 4;
+}
+
 /*
  * One round of waiting: polls every connection with work and processes
  * what is ready.  Returns 0, or -1 when the hook asked to stop.
@@ -783,6 +847,7 @@ net_poll_once(PegasusClient *client, int64_t wake_at_us)
 	int			i;
 	PegasusWaitHook hook = client->opts.wait_hook ? client->opts.wait_hook :
 		default_wait_hook;
+	PegasusWaitKind kind = PEGASUS_WAIT_BACKOFF;
 
 	expire_connects(client, now, &next_event);
 	if (nconns > 32)
@@ -807,6 +872,9 @@ net_poll_once(PegasusClient *client, int64_t wake_at_us)
 		}
 		if (ev == 0)
 			continue;
+		if (nfds == 0 ||
+			wait_kind_rank(conn_wait_kind(conn)) < wait_kind_rank(kind))
+			kind = conn_wait_kind(conn);
 		fds[nfds].fd = conn->fd;
 		fds[nfds].events = ev;
 		fds[nfds].revents = 0;
@@ -816,6 +884,7 @@ net_poll_once(PegasusClient *client, int64_t wake_at_us)
 
 	timeout_ms = next_event > now ? (int) MIN((next_event - now + 999) / 1000,
 											  (int64_t) G_MAXINT) : 0;
+	client->wait_kind = kind;
 	r = hook(client->opts.wait_arg, fds, nfds, timeout_ms);
 	if (r > 0)
 	{

@@ -143,6 +143,22 @@ typedef struct PegasusPollFd
 typedef int (*PegasusWaitHook) (void *arg, PegasusPollFd *fds, int nfds,
 								int timeout_ms);
 
+/*
+ * What a wait is for, as pegasus_client_wait_kind() tells the hook: so an
+ * embedder can report it (PostgreSQL's wait events).  When several
+ * connections are waited on at once, the first that applies wins, in this
+ * order: connecting, a meta server's reply, a write's reply, a read's reply;
+ * a wait on no connection is a retry backoff.
+ */
+typedef enum PegasusWaitKind
+{
+	PEGASUS_WAIT_READ = 0,		/* a reply to a read (get, multi_get, scan ...) */
+	PEGASUS_WAIT_WRITE,			/* a reply to a write (put, multi_put, incr ...) */
+	PEGASUS_WAIT_CONNECT,		/* a TCP connection being established */
+	PEGASUS_WAIT_META,			/* a meta server (routing, table admin) */
+	PEGASUS_WAIT_BACKOFF		/* sleeping before a retry */
+} PegasusWaitKind;
+
 /* ----------------------------------------------------------------------
  * Client
  * ---------------------------------------------------------------------- */
@@ -182,6 +198,8 @@ extern void pegasus_client_free(PegasusClient *client);
 /* Replaces the wait hook (NULL restores the poll(2) default). */
 extern void pegasus_client_set_wait_hook(PegasusClient *client,
 										 PegasusWaitHook hook, void *arg);
+/* Inside a wait hook called by client: what the client is waiting for. */
+extern PegasusWaitKind pegasus_client_wait_kind(const PegasusClient *client);
 
 /* Changes the default operation timeout (ms > 0). */
 extern void pegasus_client_set_timeout(PegasusClient *client, int timeout_ms);

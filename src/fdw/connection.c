@@ -34,6 +34,7 @@
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 #include "utils/wait_event.h"
@@ -169,8 +170,8 @@ build_wait_set(PegasusPollFd *fds, int nfds)
 			FreeWaitEventSet(old);
 		}
 	}
-	set = CreateWaitEventSet(keep ? TopMemoryContext : CurrentMemoryContext,
-							 nfds + 2);
+	/* a kept set outlives the query; any other is released if it fails */
+	set = CreateWaitEventSet(keep ? NULL : CurrentResourceOwner, nfds + 2);
 	if (keep)
 	{
 		/* replaced by a later build, even if this one fails */
@@ -207,6 +208,30 @@ build_wait_set(PegasusPollFd *fds, int nfds)
 }
 
 /*
+ * The wait events a backend waiting on Pegasus shows in
+ * pg_stat_activity.wait_event (from PostgreSQL 17 on; before, every one is
+ * "Extension").  Registered on first use; the names are in the README.
+ */
+static uint32
+wait_event_of(PegasusWaitKind kind)
+{
+	static const char *const names[] = {
+		[PEGASUS_WAIT_READ] = "PegasusRead",
+		[PEGASUS_WAIT_WRITE] = "PegasusWrite",
+		[PEGASUS_WAIT_CONNECT] = "PegasusConnect",
+		[PEGASUS_WAIT_META] = "PegasusMeta",
+		[PEGASUS_WAIT_BACKOFF] = "PegasusBackoff",
+	};
+	static uint32 events[lengthof(names)];
+
+	if ((unsigned) kind >= lengthof(names))
+		kind = PEGASUS_WAIT_READ;
+	if (events[kind] == 0)
+		events[kind] = WaitEventExtensionNew(names[kind]);
+	return events[kind];
+}
+
+/*
  * The wait hook: sleeps on the client's sockets and on our latch, so that
  * cancel, statement_timeout and postmaster death are noticed while waiting.
  * Returns -1 (abandon the call) when an interrupt that ends the query is
@@ -238,7 +263,8 @@ pegfdw_wait_hook(void *arg, PegasusPollFd *fds, int nfds, int timeout_ms)
 		for (i = 0; i < nfds; i++)
 			fds[i].revents = 0;
 		n = WaitEventSetWait(set, timeout_ms, occurred, nfds + 2,
-							 PG_WAIT_EXTENSION);
+							 wait_event_of(arg ? pegasus_client_wait_kind(arg) :
+										   PEGASUS_WAIT_META));
 		for (i = 0; i < n; i++)
 		{
 			WaitEvent  *e = &occurred[i];
@@ -365,6 +391,8 @@ make_entry_client(PegFdwConnEntry *entry, ForeignServer *server)
 	entry->client = pegasus_client_new(sopts.meta_servers, &copts, &err);
 	if (entry->client == NULL)
 		pegfdw_report_error(ERROR, &err, server->servername, NULL);
+	/* the hook asks the client what it waits for */
+	pegasus_client_set_wait_hook(entry->client, pegfdw_wait_hook, entry->client);
 
 	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
 	entry->servername = pstrdup(server->servername);

@@ -247,7 +247,7 @@ int_option(DefElem *def, Oid context)
 							defGetString(def));
 }
 
-static void report_bad_meta_servers(const char *value, const char *detail) pg_attribute_noreturn();
+pg_noreturn static void report_bad_meta_servers(const char *value, const char *detail);
 
 static void
 report_bad_meta_servers(const char *value, const char *detail)

@@ -140,9 +140,10 @@ pegfdw_add_partial_path(PlannerInfo *root, RelOptInfo *baserel,
 	run = serial->path.total_cost - serial->path.startup_cost - row_cost;
 	path = create_foreignscan_path(root, baserel, NULL,
 								   clamp_row_est(serial->path.rows / divisor),
+								   serial->path.disabled_nodes,
 								   serial->path.startup_cost,
 								   serial->path.startup_cost + run + row_cost / divisor,
-								   NIL, NULL, NULL, list_make1(pspec));
+								   NIL, NULL, NULL, NIL, list_make1(pspec));
 	path->path.parallel_aware = true;
 	path->path.parallel_safe = true;
 	path->path.parallel_workers = nworkers;

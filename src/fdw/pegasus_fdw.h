@@ -14,6 +14,8 @@
 #ifndef PEGASUS_FDW_H
 #define PEGASUS_FDW_H
 
+#include "compat.h"
+
 #include "commands/vacuum.h"
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"

@@ -30,6 +30,7 @@
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
 #include "optimizer/tlist.h"
+#include "utils/array.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/pg_locale.h"
@@ -271,7 +272,7 @@ sort_key_pathkeys(PlannerInfo *root, RelOptInfo *baserel, PegFdwTable *table,
 		!(pk->pk_opfamily == TEXT_PATTERN_BTREE_FAM_OID ||
 		  (pk->pk_opfamily == TEXT_BTREE_FAM_OID &&
 		   OidIsValid(pk->pk_eclass->ec_collation) &&
-		   lc_collate_is_c(pk->pk_eclass->ec_collation))))
+		   pegfdw_collation_is_c(pk->pk_eclass->ec_collation))))
 		return NIL;
 	foreach(lc, pk->pk_eclass->ec_members)
 	{
@@ -284,7 +285,7 @@ sort_key_pathkeys(PlannerInfo *root, RelOptInfo *baserel, PegFdwTable *table,
 			((Var *) e)->varattno == table->sort_attno &&
 			((Var *) e)->varlevelsup == 0)
 		{
-			*reverse = (pk->pk_strategy == BTGreaterStrategyNumber);
+			*reverse = pegfdw_pathkey_is_desc(pk);
 			return root->query_pathkeys;
 		}
 	}
@@ -305,8 +306,8 @@ make_path(PlannerInfo *root, RelOptInfo *baserel, PegFdwRequest *req,
 		fetched = Min(rows, (double) req->limit);
 	request_cost(fpinfo, req, fetched, &startup, &total);
 	spec->request = req;
-	return create_foreignscan_path(root, baserel, NULL, rows, startup, total,
-								   pathkeys, required_outer, NULL,
+	return create_foreignscan_path(root, baserel, NULL, rows, 0, startup, total,
+								   pathkeys, required_outer, NULL, NIL,
 								   list_make1(spec));
 }
 
@@ -613,7 +614,7 @@ pegfdw_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 	spec = palloc0(sizeof(PegFdwPathSpec));
 	spec->request = req;
 	path = create_foreign_upper_path(root, output_rel, output_rel->reltarget,
-									 1, startup, total, NIL, NULL,
+									 1, 0, startup, total, NIL, NULL, NIL,
 									 list_make1(spec));
 	add_path(output_rel, (Path *) path);
 }

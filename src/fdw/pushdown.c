@@ -108,7 +108,7 @@ bytewise_strategy(Oid opno, Oid keytype, Oid collid)
 		return 0;
 	if (strategy == BTEqualStrategyNumber)
 		return get_collation_isdeterministic(collid) ? strategy : 0;
-	return lc_collate_is_c(collid) ? strategy : 0;
+	return pegfdw_collation_is_c(collid) ? strategy : 0;
 }
 
 /*
@@ -437,7 +437,22 @@ pegfdw_choose_request(PegFdwTable *table, List *conds, List *other_rinfos)
 	return req;
 }
 
-/* Appends a short SQL rendering of a runtime value. */
+static bool
+contains_exec_param_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+		return true;
+	return expression_tree_walker(node, contains_exec_param_walker, context);
+}
+
+/*
+ * Appends a short SQL rendering of a runtime value.  The request is
+ * described at plan time, when a value computed by a subquery (a PARAM_EXEC
+ * Param) has no plan to be named after, so such a value is shown as
+ * "(subquery)"; deparse_expression() needs that plan from PostgreSQL 17 on.
+ */
 static void
 append_value(StringInfo buf, PlannerInfo *root, Expr *expr, PegFdwTable *table)
 {
@@ -452,7 +467,12 @@ append_value(StringInfo buf, PlannerInfo *root, Expr *expr, PegFdwTable *table)
 						 quote_identifier(get_rte_attribute_name(rte, var->varattno)));
 		return;
 	}
-	if (contain_var_clause(node))
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+	{
+		appendStringInfoString(buf, "(subquery)");
+		return;
+	}
+	if (contain_var_clause(node) || contains_exec_param_walker(node, NULL))
 	{
 		appendStringInfoString(buf, "(expression)");
 		return;

@@ -1,0 +1,141 @@
+/*-------------------------------------------------------------------------
+ *
+ * compat.h
+ *		What differs between the PostgreSQL versions pegasus_fdw supports
+ *		(15 to 19), in one place.
+ *
+ * The FDW's code is written against the current API; for an older server
+ * the macros below map a current call onto the older one.  A function-like
+ * macro named like the function it wraps is not expanded again inside its
+ * own expansion, so `create_foreignscan_path(...)` below calls the real
+ * function with the older argument list.
+ *
+ * src/fdw/compat.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PEGFDW_COMPAT_H
+#define PEGFDW_COMPAT_H
+
+#include "postgres.h"
+
+#include "access/stratnum.h"
+#include "nodes/pathnodes.h"
+#include "optimizer/pathnode.h"
+#include "storage/latch.h"
+#include "utils/memutils.h"
+#include "utils/pg_locale.h"
+#include "utils/wait_event.h"
+
+/* 16 moved the varlena macros (VARSIZE_ANY ...) to varatt.h; from 19 on,
+ * postgres.h no longer includes it. */
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+
+#if PG_VERSION_NUM < 150000 || PG_VERSION_NUM >= 200000
+#error "pegasus_fdw supports PostgreSQL 15 to 19"
+#endif
+
+/*
+ * EXPLAIN: 18 moved ExplainState to commands/explain_state.h and the
+ * ExplainProperty* functions to commands/explain_format.h.
+ */
+#if PG_VERSION_NUM >= 180000
+#include "commands/explain.h"
+#include "commands/explain_format.h"
+#include "commands/explain_state.h"
+#else
+#include "commands/explain.h"
+#endif
+
+/*
+ * Path constructors: 17 added fdw_restrictinfo (after fdw_outerpath), 18
+ * added disabled_nodes (after rows).  The code passes both.
+ */
+#if PG_VERSION_NUM < 180000
+#if PG_VERSION_NUM >= 170000
+#define create_foreignscan_path(root, rel, target, rows, disabled_nodes, \
+								startup_cost, total_cost, pathkeys, \
+								required_outer, fdw_outerpath, \
+								fdw_restrictinfo, fdw_private) \
+	create_foreignscan_path(root, rel, target, rows, startup_cost, total_cost, \
+							pathkeys, required_outer, fdw_outerpath, \
+							fdw_restrictinfo, fdw_private)
+#define create_foreign_upper_path(root, rel, target, rows, disabled_nodes, \
+								  startup_cost, total_cost, pathkeys, \
+								  fdw_outerpath, fdw_restrictinfo, fdw_private) \
+	create_foreign_upper_path(root, rel, target, rows, startup_cost, \
+							  total_cost, pathkeys, fdw_outerpath, \
+							  fdw_restrictinfo, fdw_private)
+#else
+#define create_foreignscan_path(root, rel, target, rows, disabled_nodes, \
+								startup_cost, total_cost, pathkeys, \
+								required_outer, fdw_outerpath, \
+								fdw_restrictinfo, fdw_private) \
+	create_foreignscan_path(root, rel, target, rows, startup_cost, total_cost, \
+							pathkeys, required_outer, fdw_outerpath, \
+							fdw_private)
+#define create_foreign_upper_path(root, rel, target, rows, disabled_nodes, \
+								  startup_cost, total_cost, pathkeys, \
+								  fdw_outerpath, fdw_restrictinfo, fdw_private) \
+	create_foreign_upper_path(root, rel, target, rows, startup_cost, \
+							  total_cost, pathkeys, fdw_outerpath, \
+							  fdw_private)
+#endif
+#endif
+
+/*
+ * Wait event sets: since 17 a set belongs to a resource owner (NULL: to
+ * nobody, freed explicitly) and lives in TopMemoryContext.  Before, it lived
+ * in a memory context: TopMemoryContext for one kept across queries, the
+ * current context for one freed at the end of the wait.
+ */
+#if PG_VERSION_NUM < 170000
+#define CreateWaitEventSet(owner, nevents) \
+	CreateWaitEventSet((owner) == NULL ? TopMemoryContext : CurrentMemoryContext, \
+					   (nevents))
+#endif
+
+/*
+ * Named wait events of extensions (pg_stat_activity.wait_event) came in
+ * 17; before, every wait of an extension is "Extension".
+ */
+#if PG_VERSION_NUM < 170000
+#define WaitEventExtensionNew(name) ((uint32) PG_WAIT_EXTENSION)
+#endif
+
+/*
+ * Does collation compare bytewise, as Pegasus orders keys?  18 dropped
+ * lc_collate_is_c() for a flag of the collation's locale.
+ */
+static inline bool
+pegfdw_collation_is_c(Oid collation)
+{
+	if (!OidIsValid(collation))
+		return false;
+#if PG_VERSION_NUM >= 180000
+	return pg_newlocale_from_collation(collation)->collate_is_c;
+#else
+	return lc_collate_is_c(collation);
+#endif
+}
+
+/* Does a path key sort descending?  18 made its strategy a CompareType. */
+static inline bool
+pegfdw_pathkey_is_desc(const PathKey *pk)
+{
+#if PG_VERSION_NUM >= 180000
+	return pk->pk_cmptype == COMPARE_GT;
+#else
+	return pk->pk_strategy == BTGreaterStrategyNumber;
+#endif
+}
+
+/* 18 replaced pg_attribute_noreturn(), written after a declaration, by
+ * pg_noreturn, written before it. */
+#ifndef pg_noreturn
+#define pg_noreturn _Noreturn
+#endif
+
+#endif							/* PEGFDW_COMPAT_H */
