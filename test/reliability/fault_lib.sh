@@ -182,7 +182,13 @@ sess_send()
 	SESS_N=$(($(cat "$SESS_OUT.n" 2>/dev/null || echo 0) + 1))
 	echo "$SESS_N" >"$SESS_OUT.n"
 	stat -c %s "$SESS_OUT" >"$SESS_OUT.start"
-	printf '%s\n\\echo @@done %d\n' "$1" "$SESS_N" >&"$SESS_FD"
+	# once psql has ended (its backend died), a write into its FIFO would
+	# kill this script with SIGPIPE and lose every later check: say so
+	# in the session's output instead
+	if ! kill -0 "$SESS_PID" 2>/dev/null || ! (trap '' PIPE
+		printf '%s\n\\echo @@done %d\n' "$1" "$SESS_N" >&"$SESS_FD") 2>/dev/null; then
+		printf 'ERROR:  the session has ended\n@@done %d\n' "$SESS_N" >>"$SESS_OUT"
+	fi
 }
 
 # sess_wait [SECONDS]: waits for the last sent statement, prints its output.
@@ -193,6 +199,11 @@ sess_wait()
 	SESS_START=$(cat "$SESS_OUT.start")
 	for ((i = 0; i < limit; i++)); do
 		grep -q "^@@done $SESS_N\$" "$SESS_OUT" && break
+		if ! kill -0 "$SESS_PID" 2>/dev/null; then
+			grep -q "^@@done $SESS_N\$" "$SESS_OUT" ||
+				printf 'ERROR:  the session has ended\n@@done %d\n' "$SESS_N" >>"$SESS_OUT"
+			break
+		fi
 		sleep 0.02
 	done
 	tail -c +"$((SESS_START + 1))" "$SESS_OUT" | sed "/^@@done $SESS_N\$/,\$d"
