@@ -42,7 +42,8 @@ CLI        = src/tools/pegasus-cli
 UNIT_PROGS := $(UNIT_SRCS:.c=)
 
 EXTRA_CLEAN = $(CLIENT_LIB) $(ONEBOX) $(CLI) $(UNIT_PROGS) \
-	test/onebox/*.o src/tools/*.o test/unit/*.o test/fuzz/fuzz_* \
+	test/onebox/*.o src/tools/*.o test/unit/*.o \
+	$(filter-out %.c,$(wildcard test/fuzz/fuzz_*)) \
 	results regression.diffs regression.out test/bench/results.json
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -20,8 +20,17 @@
 #include "foreign/fdwapi.h"
 
 #include "pegasus_fdw.h"
+#include "join.h"
 
 PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	pegfdw_join_init();
+}
 
 PG_FUNCTION_INFO_V1(pegasus_fdw_handler);
 
@@ -37,6 +46,14 @@ pegasusGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 					   Oid foreigntableid)
 {
 	pegfdw_paths(root, baserel, foreigntableid);
+}
+
+/* Is rel a foreign table of this wrapper (planned by the functions here)? */
+bool
+pegfdw_is_pegasus_rel(RelOptInfo *rel)
+{
+	return rel->fdwroutine != NULL &&
+		rel->fdwroutine->GetForeignRelSize == pegasusGetForeignRelSize;
 }
 
 static ForeignScan *

@@ -4,6 +4,22 @@
 \getenv meta PEGASUS_TEST_META
 CREATE EXTENSION IF NOT EXISTS pegasus_fdw;
 
+-- EXPLAIN ANALYZE for the tests that follow, one output on every PostgreSQL
+-- version: from 18 on, EXPLAIN ANALYZE prints row counts with two decimals
+-- (rows=1.00) and buffer usage by default.
+CREATE FUNCTION explain_analyze(query text, with_verbose boolean DEFAULT true)
+RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF'
+      || CASE WHEN with_verbose THEN ', VERBOSE' ELSE '' END || ') ' || query
+  LOOP
+    RETURN NEXT regexp_replace(line, 'rows=(\d+)\.00 ', 'rows=\1 ', 'g');
+  END LOOP;
+END
+$$;
+
 -- ===================================================================
 -- server options
 -- ===================================================================

@@ -147,5 +147,5 @@ EXPLAIN (VERBOSE, COSTS OFF)
 SELECT sort_key FROM kv WHERE hash_key = lower('H1') AND sort_key = 's' || '011';
 
 -- EXPLAIN ANALYZE shows the work done
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-  SELECT sort_key FROM kv WHERE hash_key = 'h1' AND sort_key = 's011';
+SELECT explain_analyze($$
+  SELECT sort_key FROM kv WHERE hash_key = 'h1' AND sort_key = 's011'$$, false);

@@ -1,6 +1,8 @@
 --
 -- Joins with local tables: lookups per outer row for small outer sets
+-- (parameterized paths; the batched key join of 09_batched_join is off)
 --
+SET pegasus_fdw.enable_batched_join = off;
 CREATE TABLE wanted (k text COLLATE "C", s text COLLATE "C");
 INSERT INTO wanted VALUES ('h1', 's011'), ('h2', 's012'), ('h3', 'missing');
 ANALYZE wanted;
@@ -16,7 +18,8 @@ EXPLAIN (VERBOSE, COSTS OFF)
   SELECT w.k, count(*) FROM wanted w JOIN kv ON kv.hash_key = w.k GROUP BY w.k;
 SELECT w.k, count(*) FROM wanted w JOIN kv ON kv.hash_key = w.k GROUP BY w.k ORDER BY 1;
 
--- a large outer set: one scan instead of a lookup per row
+-- a large outer set: batches of keys instead of a lookup per row
+RESET pegasus_fdw.enable_batched_join;
 CREATE TABLE many AS SELECT 'h' || (i % 10) AS k, 's' || lpad(i::text, 3, '0') AS s
   FROM generate_series(1, 5000) i;
 ANALYZE many;

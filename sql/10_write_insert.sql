@@ -30,9 +30,9 @@ EXPLAIN (VERBOSE, COSTS OFF) INSERT INTO w10 VALUES ('a', '1', 'x');
 -- ===================================================================
 -- 1000 rows over 10 hash keys, batch_size 100 (default): each batch holds
 -- 10 rows of each hash key, so 10 multi_set per batch, 100 in all
-EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT explain_analyze($$
 INSERT INTO w10 SELECT 'h' || (i % 10), lpad(i::text, 4, '0'), 'v' || i, NULL
-  FROM generate_series(1, 1000) i;
+  FROM generate_series(1, 1000) i$$);
 SELECT count(*), count(DISTINCT hash_key) FROM w10 WHERE hash_key LIKE 'h%';
 \! src/tools/pegasus-cli --meta "$PEGASUS_TEST_META" --table regress_w10 sortkey_count h7
 \! src/tools/pegasus-cli --meta "$PEGASUS_TEST_META" --table regress_w10 get h7 0997
@@ -95,8 +95,8 @@ INSERT INTO w10 VALUES ('oc', '1', 'lost', NULL), ('oc', '2', 'new', 6000), ('oc
 \set QUIET on
 \! src/tools/pegasus-cli --meta "$PEGASUS_TEST_META" --table regress_w10 multi_get oc
 SELECT sort_key, value, ttl > 5000 AS has_ttl FROM w10 WHERE hash_key = 'oc' ORDER BY 1;
-EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-INSERT INTO w10 VALUES ('oc', '3', 'x', NULL), ('oc', '4', 'x', NULL) ON CONFLICT DO NOTHING;
+SELECT explain_analyze($$
+INSERT INTO w10 VALUES ('oc', '3', 'x', NULL), ('oc', '4', 'x', NULL) ON CONFLICT DO NOTHING$$);
 -- ON CONFLICT with a target or DO UPDATE: not possible on a foreign table
 INSERT INTO w10 VALUES ('oc', '1', 'x', NULL) ON CONFLICT (hash_key) DO NOTHING;  -- ERROR
 INSERT INTO w10 VALUES ('oc', '1', 'x', NULL)
@@ -112,10 +112,15 @@ INSERT INTO w10 VALUES ('bad', '1', 'x', NULL), (repeat('k', 65535), '2', 'x', N
 INSERT INTO w10 VALUES ('bad', '1', 'x', NULL), ('bad', NULL, 'x', NULL);  -- ERROR
 INSERT INTO w10 VALUES ('bad', '1', 'x', NULL), ('bad', '2', NULL, NULL);  -- ERROR
 INSERT INTO w10 VALUES ('bad', '1', 'x', NULL), ('bad', '2', 'x', -5);  -- ERROR
+-- COPY's own error context names the input line up to PostgreSQL 15 and only
+-- the table from 16 on (it sends rows to a foreign table in batches), so it
+-- is left out here; the error, its detail and its hint are still checked.
+\set SHOW_CONTEXT never
 COPY w10 FROM STDIN;  -- ERROR
 bad	1	x	\N
 bad	2	x	-1
 \.
+\set SHOW_CONTEXT errors
 -- nothing of those statements reached Pegasus
 \! src/tools/pegasus-cli --meta "$PEGASUS_TEST_META" --table regress_w10 sortkey_count bad
 -- the longest hash key Pegasus takes

@@ -25,8 +25,8 @@ UPDATE w11 SET ttl = NULL WHERE hash_key = 'u' AND sort_key = 'c';
 UPDATE w11 SET ttl = 3000 WHERE hash_key = 'u' AND sort_key = 'b';
 \! src/tools/pegasus-cli --meta "$PEGASUS_TEST_META" --table regress_w11 ttl u b | awk '{ print ($1 > 2900 && $1 <= 3000) ? "ttl ok" : "ttl wrong: " $1 }'
 -- many rows: batched like INSERT (100 rows of one hash key, batch_size 100)
-EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-UPDATE w11 SET value = upper(value) WHERE hash_key = 'h1';
+SELECT explain_analyze($$
+UPDATE w11 SET value = upper(value) WHERE hash_key = 'h1'$$);
 SELECT count(*) FILTER (WHERE value LIKE 'V%') AS upper_rows, count(*) FROM w11 WHERE hash_key = 'h1';
 -- a local filter: only the matching rows are written
 UPDATE w11 SET value = 'five' WHERE hash_key = 'h1' AND value LIKE '%5';
@@ -70,7 +70,7 @@ DELETE FROM w11 WHERE hash_key = 'u' AND sort_key = 'b' RETURNING *;
 \! src/tools/pegasus-cli --meta "$PEGASUS_TEST_META" --table regress_w11 exist u b
 -- a whole hash key: direct, keys read without values, multi_del batches
 EXPLAIN (VERBOSE, COSTS OFF) DELETE FROM w11 WHERE hash_key = 'h3';
-EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF) DELETE FROM w11 WHERE hash_key = 'h3';
+SELECT explain_analyze($$DELETE FROM w11 WHERE hash_key = 'h3'$$);
 \! src/tools/pegasus-cli --meta "$PEGASUS_TEST_META" --table regress_w11 sortkey_count h3
 -- the command tag counts rows really removed
 \set QUIET off
@@ -107,8 +107,8 @@ CREATE FOREIGN TABLE w11i (hash_key text, sort_key text, value integer)
   SERVER pegasus OPTIONS (table 'regress_w11');
 INSERT INTO w11n VALUES ('n', 'c', 10);
 EXPLAIN (VERBOSE, COSTS OFF) UPDATE w11n SET value = value + 5 WHERE hash_key = 'n' AND sort_key = 'c';
-EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-UPDATE w11n SET value = value + 5 WHERE hash_key = 'n' AND sort_key = 'c';
+SELECT explain_analyze($$
+UPDATE w11n SET value = value + 5 WHERE hash_key = 'n' AND sort_key = 'c'$$);
 UPDATE w11n SET value = value - 3 WHERE hash_key = 'n' AND sort_key = 'c' RETURNING *;
 UPDATE w11n SET value = 100 + value WHERE hash_key = 'n' AND sort_key = 'c' RETURNING value, sort_key;
 \! src/tools/pegasus-cli --meta "$PEGASUS_TEST_META" --table regress_w11 get n c

@@ -100,12 +100,17 @@ SELECT sort_key, value FROM wt WHERE hash_key = 'a' ORDER BY 1;
 INSERT INTO wt VALUES ('m', '1', 'a'), ('m', '2', 'b'), ('', '3', 'c'), ('m', '4', 'd');  -- ERROR
 INSERT INTO wt VALUES ('m', '1', 'a'), ('m', '2', NULL);  -- ERROR
 SELECT count(*) FROM wt WHERE hash_key = 'm';
+-- COPY's own error context names the input line up to PostgreSQL 15 and only
+-- the table from 16 on (it sends rows to a foreign table in batches), so it
+-- is left out here; the error, its detail and its hint are still checked.
+\set SHOW_CONTEXT never
 COPY wt FROM stdin;  -- ERROR
 c	1	a
 c	2	b
 	3	c
 c	4	d
 \.
+\set SHOW_CONTEXT errors
 SELECT count(*) FROM wt WHERE hash_key = 'c';
 
 -- large values: the rows of a hash key in a batch are split into requests

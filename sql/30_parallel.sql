@@ -53,6 +53,8 @@ SELECT count(value), min(sort_key), max(sort_key) FROM par_local WHERE value LIK
 -- rescans: the Gather in a subquery runs again for each outer row (its
 -- workers do the scanning each time)
 SET parallel_leader_participation = off;
+-- PostgreSQL 19 names the subplan "SubPlan expr_1" (earlier: "SubPlan 1"):
+-- expected/30_parallel_2.out.
 EXPLAIN (COSTS OFF)
   SELECT v.n, (SELECT count(p.value) FILTER (WHERE length(p.hash_key) = v.n) FROM par p)
   FROM (VALUES (1), (2), (3)) v(n);
@@ -80,6 +82,9 @@ SELECT pegasus_fdw_create_table('pegasus', 'regress_par_wide', 8);
 CREATE FOREIGN TABLE par_wide (hash_key text, a text, b integer)
   SERVER pegasus OPTIONS (table 'regress_par_wide', layout 'wide');
 INSERT INTO par_wide SELECT 'k' || i, md5(i::text), i FROM generate_series(1, 1000) i;
+-- From PostgreSQL 16 on the planner may sort the rows for count(DISTINCT)
+-- (presorted aggregates) and gather them sorted: expected/30_parallel_1.out
+-- (16 to 18) and expected/30_parallel_2.out (19).
 EXPLAIN (COSTS OFF) SELECT count(*), count(a), sum(b), count(DISTINCT hash_key) FROM par_wide;
 SELECT count(*), count(a), sum(b), count(DISTINCT hash_key) FROM par_wide;
 DROP FOREIGN TABLE par_wide;

@@ -31,8 +31,15 @@ major=$(pg_major)
 # when PostgreSQL was built with ICU, as Debian's is.
 packages=(gcc make pkg-config libglib2.0-dev libthrift-c-glib-dev libjson-glib-dev
 	libicu-dev "postgresql-$major" "postgresql-server-dev-$major" netcat-openbsd)
-# Extra packages a caller asks for, e.g. `install-deps.sh valgrind`.
-packages+=("$@")
+# Extra packages a caller asks for, e.g. `install-deps.sh valgrind`;
+# --packaging adds what building the Debian packages needs (test/ci/package.sh).
+for arg in "$@"; do
+	case "$arg" in
+		--packaging) packages+=(build-essential debhelper dpkg-dev fakeroot git postgresql-common
+			postgresql-server-dev-all) ;;
+		*) packages+=("$arg") ;;
+	esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -57,6 +57,18 @@ apt_mirror()
 
 root_dir() { echo "$PEGASUS_ROOT_CACHE/pg$1-$(suite_of "$1" | tr ' ' '+')"; }
 
+# One user of a root at a time: a second run would replace the first one's
+# copy of the tree and unmount its /proc.  Held until this script exits.
+lock_root()
+{
+	mkdir -p "$PEGASUS_ROOT_CACHE"
+	exec 9>"$(root_dir "$1").lock"
+	if ! flock -n 9; then
+		echo "pg-root: waiting for another run in the PostgreSQL $1 root"
+		flock 9
+	fi
+}
+
 packages_of() { echo "$base_packages postgresql-$1 postgresql-server-dev-$1" | tr -s ' \t\n' ' '; }
 
 # Mounts what PostgreSQL needs inside the root; umount_root undoes it.
@@ -204,6 +216,8 @@ run_in_root()
 [ $# -ge 2 ] || usage
 cmd=$1 n=$2
 shift 2
+suite_of "$n" >/dev/null || die "no Debian suite known for PostgreSQL $n (known: 17, 18, 19)"
+lock_root "$n"
 case "$cmd" in
 	build) build_root "$n" ;;
 	run) [ $# -gt 0 ] || usage; run_in_root "$n" "$@" ;;

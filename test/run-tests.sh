@@ -12,7 +12,7 @@
 #
 # Options: --unit-only, --regress-only, --reliability-only (RELIABILITY_TESTS=glob
 # picks scripts of test/reliability), --no-unit, --no-regress, --no-reliability;
-# --quick: pg_regress and the reliability smoke (t_smoke.sh);
+# --quick: pg_regress and a reliability smoke (the harness, wait events, cancel);
 # --pg N: against PostgreSQL N, in a Debian root made by test/pg-root.sh
 # (unless N is this machine's).  PEGASUS_VALGRIND=1 runs the unit tests under
 # valgrind.
@@ -34,9 +34,9 @@ while [ $# -gt 0 ]; do
 		--no-regress) run_regress=0 ;;
 		--no-reliability) run_reliability=0 ;;
 		--quick)
-			# pg_regress (differential tests included) and the reliability smoke
+			# pg_regress (differential tests included) and a reliability smoke
 			run_unit=0
-			: "${RELIABILITY_TESTS:=t_smoke.sh}" ;;
+			: "${RELIABILITY_TESTS:=t_smoke.sh t_wait_events.sh t_cancel_query.sh}" ;;
 		--pg)
 			[ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }
 			pg_version=$2
@@ -45,7 +45,8 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-# RELIABILITY_TESTS: a glob selecting test/reliability scripts (default all).
+# RELIABILITY_TESTS: globs (space-separated) selecting test/reliability
+# scripts (default all).
 : "${RELIABILITY_TESTS:=t_*.sh}"
 export RELIABILITY_TESTS
 
@@ -66,7 +67,17 @@ fi
 # valgrind: the unit tests with PEGASUS_VALGRIND=1, and a backend under
 # valgrind in the reliability scripts that use one.
 extra_pkgs=()
-selected=$(compgen -G "test/reliability/$RELIABILITY_TESTS" || true)
+# in name order (t_zz_leftovers.sh last), each once
+reliability_scripts()
+{
+	local g f
+	for g in $RELIABILITY_TESTS; do
+		for f in test/reliability/$g; do
+			[ -f "$f" ] && echo "$f"
+		done
+	done | awk '!seen[$0]++'
+}
+selected=$(reliability_scripts)
 if { [ "$run_unit" -eq 1 ] && [ -n "${PEGASUS_VALGRIND:-}" ]; } ||
 	{ [ "$run_reliability" -eq 1 ] && [[ "$selected" == *valgrind* ]]; }; then
 	extra_pkgs+=(valgrind)
@@ -191,13 +202,20 @@ if [ "$run_regress" -eq 1 ]; then
 	make -s installcheck >"$out" 2>&1
 	rc=$?
 	grep -E '\.\.\. |^(ok|not ok) ' "$out" | sed 's/^/  /'
+	n_regress=0
 	while IFS= read -r line; do
+		n_regress=$((n_regress + 1))
 		name=$(echo "$line" | sed -E 's/^(test|ok|not ok)? *[0-9]* *-? *//; s/ .*//')
 		case "$line" in
 			*"... ok"*|ok\ *) note_result ok "$name" ;;
 			*) note_result fail "regress $name" ;;
 		esac
 	done < <(grep -E '\.\.\. (ok|FAILED|failed)|^(ok|not ok) ' "$out")
+	# every file of sql/ must have been counted, or the counting itself failed
+	if [ "$n_regress" -ne "$(ls sql/*.sql | wc -l)" ]; then
+		cat "$out"
+		note_result fail "pg_regress: $n_regress results for $(ls sql/*.sql | wc -l) test files"
+	fi
 	if [ "$rc" -ne 0 ]; then
 		[ -f regression.diffs ] && head -200 regression.diffs
 		grep -qE 'FAILED|failed|not ok' "$out" || { cat "$out"; note_result fail "pg_regress (exit $rc)"; }
@@ -206,7 +224,7 @@ fi
 
 if [ "$run_reliability" -eq 1 ]; then
 	echo "== reliability"
-	for script in test/reliability/$RELIABILITY_TESTS; do
+	for script in $selected; do
 		[ -f "$script" ] || continue
 		run_tap "$(basename "$script" .sh)" bash "$script"
 	done

@@ -268,142 +268,11 @@ typedef struct BatchPart
 	PegasusFullKey *keys;
 } BatchPart;
 
-bool
-pegasus_table_batch_get(PegasusTable *table, const PegasusCompositeKey *keys,
-						size_t n, int timeout_ms, PegasusKVList **out,
-						PegasusError *err)
+static void
+batch_parts_free(GPtrArray *parts)
 {
-	int64_t		deadline = pegasus_deadline(table->client, timeout_ms);
-	GHashTable *by_part;
-	GPtrArray  *parts;
-	PegasusCall **calls;
-	PegasusKVList *list;
-	GPtrArray  *owner;
-	bool		ok = true;
-	size_t		i;
 	guint		p;
 
-	*out = NULL;
-	pegasus_error_clear(err);
-	for (i = 0; i < n; i++)
-		if (!pegasus_check_hash_key(keys[i].hash_key, false, "batch_get", err))
-			return false;
-	if (table->stale && !pegasus_route_refresh(table, deadline, err))
-		return false;
-
-	/* group the keys per partition */
-	by_part = g_hash_table_new(g_direct_hash, g_direct_equal);
-	parts = g_ptr_array_new();
-	for (i = 0; i < n; i++)
-	{
-		int			pidx = pegasus_table_partition_of(table, keys[i].hash_key,
-													  keys[i].sort_key);
-		BatchPart  *bp = g_hash_table_lookup(by_part, GINT_TO_POINTER(pidx + 1));
-
-		if (bp == NULL)
-		{
-			bp = g_new0(BatchPart, 1);
-			bp->key_index = g_array_new(FALSE, FALSE, sizeof(size_t));
-			g_hash_table_insert(by_part, GINT_TO_POINTER(pidx + 1), bp);
-			g_ptr_array_add(parts, bp);
-		}
-		g_array_append_val(bp->key_index, i);
-	}
-	g_hash_table_destroy(by_part);
-
-	calls = g_new0(PegasusCall *, MAX(parts->len, 1));
-	for (p = 0; p < parts->len; p++)
-	{
-		BatchPart  *bp = g_ptr_array_index(parts, p);
-		size_t		first = g_array_index(bp->key_index, size_t, 0);
-		guint		j;
-
-		bp->keys = g_new0(PegasusFullKey, bp->key_index->len);
-		for (j = 0; j < bp->key_index->len; j++)
-		{
-			size_t		ki = g_array_index(bp->key_index, size_t, j);
-
-			bp->keys[j].hash_key = pegasus_blob_of(keys[ki].hash_key);
-			bp->keys[j].sort_key = pegasus_blob_of(keys[ki].sort_key);
-		}
-		pegasus_call_init(&bp->call, table, PEGASUS_RPC_BATCH_GET, "batch_get", true,
-						  pegasus_codec_hash_key_partition_hash(keys[first].hash_key.data,
-																keys[first].hash_key.len),
-						  deadline);
-		bp->call.req.u.batch_get.keys = bp->keys;
-		bp->call.req.u.batch_get.n_keys = bp->key_index->len;
-		calls[p] = &bp->call;
-	}
-	if (!pegasus_calls_run(calls, parts->len, deadline))
-		ok = false;
-
-	list = g_new0(PegasusKVList, 1);
-	list->count = n;
-	list->items = g_new0(PegasusKV, MAX(n, 1));
-	list->all_fetched = true;
-	owner = pegasus_owner_new(NULL);
-	list->owner = owner;
-	for (p = 0; p < parts->len && ok; p++)
-	{
-		BatchPart  *bp = g_ptr_array_index(parts, p);
-		PegasusBatchGetResponse *r;
-		guint32		d = 0;
-		guint		j;
-
-		if (bp->call.state != PEGASUS_CALL_DONE)
-		{
-			ok = false;
-			*err = bp->call.err;
-			break;
-		}
-		r = &bp->call.reply->resp.u.batch_get;
-		if (r->error != 0 && r->error != 7)
-		{
-			pegasus_error_set_where(err, bp->call.endpoint, table->app_id,
-									bp->call.partition_index);
-			pegasus_error_set_storage(err, "batch_get", r->error);
-			ok = false;
-			break;
-		}
-		/* the reply keeps request order and omits absent keys */
-		for (j = 0; j < bp->key_index->len; j++)
-		{
-			size_t		ki = g_array_index(bp->key_index, size_t, j);
-			PegasusKV  *kv = &list->items[ki];
-
-			if (d < r->n_data &&
-				pegasus_codec_blob_equal(r->data[d].hash_key, bp->keys[j].hash_key) &&
-				pegasus_codec_blob_equal(r->data[d].sort_key, bp->keys[j].sort_key))
-			{
-				kv->hash_key = pegasus_slice_of(r->data[d].hash_key);
-				kv->sort_key = pegasus_slice_of(r->data[d].sort_key);
-				kv->value = pegasus_slice_of(r->data[d].value);
-				kv->found = true;
-				d++;
-			}
-			else
-			{
-				kv->hash_key = pegasus_owner_copy(owner, keys[ki].hash_key);
-				kv->sort_key = pegasus_owner_copy(owner, keys[ki].sort_key);
-				kv->found = false;
-			}
-		}
-		table->client->stats.rows_received += r->n_data;
-		g_ptr_array_add(owner, pegasus_call_take_reply(&bp->call));
-	}
-	if (!ok && err->code == PEGASUS_OK)
-	{
-		for (p = 0; p < parts->len; p++)
-		{
-			BatchPart  *bp = g_ptr_array_index(parts, p);
-
-			if (bp->call.state == PEGASUS_CALL_FAILED)
-			{
-				*err = bp->call.err;
-				break;
-			}
-		}
-	}
 	for (p = 0; p < parts->len; p++)
 	{
 		BatchPart  *bp = g_ptr_array_index(parts, p);
@@ -414,7 +283,198 @@ pegasus_table_batch_get(PegasusTable *table, const PegasusCompositeKey *keys,
 		g_free(bp);
 	}
 	g_ptr_array_free(parts, TRUE);
-	g_free(calls);
+}
+
+/*
+ * One batch_get call per partition serving the keys at positions todo,
+ * grouped under the effective partition count (a child not yet registered
+ * is its parent's), each sent as a grouped call (route_count).
+ */
+static GPtrArray *
+batch_group(PegasusTable *table, const PegasusCompositeKey *keys, GArray *todo,
+			int64_t deadline)
+{
+	GHashTable *by_part = g_hash_table_new(g_direct_hash, g_direct_equal);
+	GPtrArray  *parts = g_ptr_array_new();
+	guint		t,
+				p;
+
+	for (t = 0; t < todo->len; t++)
+	{
+		size_t		i = g_array_index(todo, size_t, t);
+		PegasusSlice hk = keys[i].hash_key;
+		int			count;
+		int			pidx = pegasus_table_effective_partition(table,
+															 pegasus_codec_hash_key_partition_hash(hk.data, hk.len),
+															 &count);
+		/* one table per round: the count is the same for a given index */
+		BatchPart  *bp = g_hash_table_lookup(by_part, GINT_TO_POINTER(pidx + 1));
+
+		if (bp == NULL)
+		{
+			bp = g_new0(BatchPart, 1);
+			bp->key_index = g_array_new(FALSE, FALSE, sizeof(size_t));
+			pegasus_call_init(&bp->call, table, PEGASUS_RPC_BATCH_GET, "batch_get",
+							  true, 0, deadline);
+			bp->call.fixed_partition = pidx;
+			bp->call.route_count = count;
+			g_hash_table_insert(by_part, GINT_TO_POINTER(pidx + 1), bp);
+			g_ptr_array_add(parts, bp);
+		}
+		g_array_append_val(bp->key_index, i);
+	}
+	g_hash_table_destroy(by_part);
+	for (p = 0; p < parts->len; p++)
+	{
+		BatchPart  *bp = g_ptr_array_index(parts, p);
+		guint		j;
+
+		bp->keys = g_new0(PegasusFullKey, bp->key_index->len);
+		for (j = 0; j < bp->key_index->len; j++)
+		{
+			size_t		ki = g_array_index(bp->key_index, size_t, j);
+
+			bp->keys[j].hash_key = pegasus_blob_of(keys[ki].hash_key);
+			bp->keys[j].sort_key = pegasus_blob_of(keys[ki].sort_key);
+		}
+		bp->call.req.u.batch_get.keys = bp->keys;
+		bp->call.req.u.batch_get.n_keys = bp->key_index->len;
+	}
+	return parts;
+}
+
+/* Stores the answer of one finished part in list; false with err on error */
+static bool
+batch_take(PegasusTable *table, const PegasusCompositeKey *keys, BatchPart *bp,
+		   PegasusKVList *list, GPtrArray *owner, PegasusError *err)
+{
+	PegasusBatchGetResponse *r = &bp->call.reply->resp.u.batch_get;
+	guint32		d = 0;
+	guint		j;
+
+	if (r->error != 0 && r->error != 7)
+	{
+		pegasus_error_set_where(err, bp->call.endpoint, table->app_id,
+								bp->call.partition_index);
+		pegasus_error_set_storage(err, "batch_get", r->error);
+		return false;
+	}
+	/* the reply keeps request order and omits absent keys */
+	for (j = 0; j < bp->key_index->len; j++)
+	{
+		size_t		ki = g_array_index(bp->key_index, size_t, j);
+		PegasusKV  *kv = &list->items[ki];
+
+		if (d < r->n_data &&
+			pegasus_codec_blob_equal(r->data[d].hash_key, bp->keys[j].hash_key) &&
+			pegasus_codec_blob_equal(r->data[d].sort_key, bp->keys[j].sort_key))
+		{
+			kv->hash_key = pegasus_slice_of(r->data[d].hash_key);
+			kv->sort_key = pegasus_slice_of(r->data[d].sort_key);
+			kv->value = pegasus_slice_of(r->data[d].value);
+			kv->found = true;
+			d++;
+		}
+		else
+		{
+			kv->hash_key = pegasus_owner_copy(owner, keys[ki].hash_key);
+			kv->sort_key = pegasus_owner_copy(owner, keys[ki].sort_key);
+			kv->found = false;
+		}
+	}
+	table->client->stats.rows_received += r->n_data;
+	g_ptr_array_add(owner, pegasus_call_take_reply(&bp->call));
+	return true;
+}
+
+/*
+ * The keys are grouped per partition and every group is one batch_get,
+ * all in flight together.  A group whose partition has split meanwhile
+ * (ERR_PARENT_PARTITION_MISUSED on its grouped call) is regrouped under
+ * the new routing and sent again, in rounds until every key is answered.
+ */
+bool
+pegasus_table_batch_get(PegasusTable *table, const PegasusCompositeKey *keys,
+						size_t n, int timeout_ms, PegasusKVList **out,
+						PegasusError *err)
+{
+	int64_t		deadline = pegasus_deadline(table->client, timeout_ms);
+	PegasusKVList *list;
+	GPtrArray  *owner;
+	GArray	   *todo;
+	bool		ok = true;
+	int			round_count = 0;	/* partition count of the last round */
+	int			backoff_ms = table->client->opts.retry_backoff_ms;
+	size_t		i;
+
+	*out = NULL;
+	pegasus_error_clear(err);
+	for (i = 0; i < n; i++)
+		if (!pegasus_check_hash_key(keys[i].hash_key, false, "batch_get", err))
+			return false;
+
+	list = g_new0(PegasusKVList, 1);
+	list->count = n;
+	list->items = g_new0(PegasusKV, MAX(n, 1));
+	list->all_fetched = true;
+	owner = pegasus_owner_new(NULL);
+	list->owner = owner;
+	todo = g_array_new(FALSE, FALSE, sizeof(size_t));
+	for (i = 0; i < n; i++)
+		g_array_append_val(todo, i);
+
+	while (ok && todo->len > 0)
+	{
+		GPtrArray  *parts;
+		PegasusCall **calls;
+		GArray	   *again;
+		guint		p;
+
+		if (table->stale && !pegasus_route_refresh(table, deadline, err))
+		{
+			ok = false;
+			break;
+		}
+		if (round_count > 0 && table->partition_count <= round_count)
+		{
+			/* turned away, but the meta server shows no split yet */
+			if (pegasus_net_sleep(table->client,
+								  MIN(deadline, pegasus_now_us() + (int64_t) backoff_ms * 1000)) < 0)
+			{
+				pegasus_error_set(err, PEGASUS_ERR_INTERRUPTED, "batch_get",
+								  "The request was interrupted.");
+				ok = false;
+				break;
+			}
+			backoff_ms = MIN(backoff_ms * 2, table->client->opts.retry_backoff_max_ms);
+		}
+		round_count = table->partition_count;
+		again = g_array_new(FALSE, FALSE, sizeof(size_t));
+		parts = batch_group(table, keys, todo, deadline);
+		calls = g_new0(PegasusCall *, MAX(parts->len, 1));
+		for (p = 0; p < parts->len; p++)
+			calls[p] = &((BatchPart *) g_ptr_array_index(parts, p))->call;
+		pegasus_calls_run(calls, parts->len, deadline);
+		g_free(calls);
+		for (p = 0; p < parts->len && ok; p++)
+		{
+			BatchPart  *bp = g_ptr_array_index(parts, p);
+
+			if (bp->call.state == PEGASUS_CALL_DONE)
+				ok = batch_take(table, keys, bp, list, owner, err);
+			else if (bp->call.split_seen && pegasus_now_us() < deadline)
+				g_array_append_vals(again, bp->key_index->data, bp->key_index->len);
+			else
+			{
+				*err = bp->call.err;
+				ok = false;
+			}
+		}
+		batch_parts_free(parts);
+		g_array_free(todo, TRUE);
+		todo = again;
+	}
+	g_array_free(todo, TRUE);
 	if (!ok)
 	{
 		pegasus_kvlist_free(list);

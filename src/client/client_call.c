@@ -9,6 +9,9 @@
  *	  connection: refresh the routing, back off, retry.
  *	- ERR_BUSY, ERR_SPLITTING, ERR_NOT_ENOUGH_MEMBER, ERR_CAPACITY_EXCEEDED:
  *	  back off and retry without refresh.
+ *	- A grouped call (route_count, see client_internal.h) turned away with
+ *	  ERR_PARENT_PARTITION_MISUSED fails with split_seen: its keys or its
+ *	  scan range now span two partitions, which its owner regroups.
  *	- These are rejections before the storage layer ran, so retrying them is
  *	  safe for every RPC.  A request lost after it may have reached the
  *	  server (connection dropped after sending, deadline) is retried only
@@ -56,6 +59,7 @@ pegasus_call_reset(PegasusCall *call)
 	call->state = PEGASUS_CALL_READY;
 	call->attempts = 0;
 	call->sent_once = false;
+	call->split_seen = false;
 	call->backoff_ms = call->table->client->opts.retry_backoff_ms;
 	pegasus_error_clear(&call->err);
 }
@@ -198,7 +202,7 @@ pegasus_call_start(PegasusCall *call)
 	else
 		pidx = pegasus_codec_partition_index(call->partition_hash,
 											 table->partition_count);
-	if (pidx >= table->partition_count)
+	if (pidx >= table->partition_count || call->route_count > table->partition_count)
 	{
 		pegasus_error_set(&call->err, PEGASUS_ERR_INVALID_ARGUMENT, call->op,
 						  "Partition %d does not exist in table \"%s\".",
@@ -206,9 +210,13 @@ pegasus_call_start(PegasusCall *call)
 		call_fail(call);
 		return;
 	}
-	/* a child partition not yet registered is served by its parent */
-	if (table->routes[pidx].ballot < 0 && pidx >= table->partition_count / 2 &&
-		table->partition_count > 1)
+	/*
+	 * A child partition not yet registered is served by its parent (a
+	 * grouped call names the partition under the count it was grouped by,
+	 * which is the parent already).
+	 */
+	if (call->route_count == 0 && table->routes[pidx].ballot < 0 &&
+		pidx >= table->partition_count / 2 && table->partition_count > 1)
 		pidx -= table->partition_count / 2;
 	call->partition_index = pidx;
 	endpoint = table->routes[pidx].primary;
@@ -236,6 +244,8 @@ pegasus_call_start(PegasusCall *call)
 	remaining_ms = (call->deadline - pegasus_now_us()) / 1000;
 	pegasus_codec_header_init(&call->req.header, table->app_id, pidx,
 							  (gint32) MAX(remaining_ms, 1),
+							  call->route_count > 0 ?
+							  pegasus_route_group_hash(pidx, call->route_count) :
 							  call->fixed_partition >= 0 ?
 							  (uint64_t) call->fixed_partition :
 							  call->partition_hash);
@@ -321,7 +331,14 @@ call_process(PegasusCall *call)
 								 reply->resp.frame_error_name);
 		/* a gate rejection: the request was not applied */
 		call->sent_once = false;
-		if (error_needs_refresh(ec))
+		if (ec == PEGASUS_EC_PARENT_PARTITION_MISUSED && call->route_count > 0)
+		{
+			/* the partition has split: its owner regroups the request */
+			call->table->stale = true;
+			call->split_seen = true;
+			call_fail(call);
+		}
+		else if (error_needs_refresh(ec))
 			call_retry_later(call, true);
 		else if (error_retry_later(ec))
 			call_retry_later(call, false);

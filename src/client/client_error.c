@@ -93,19 +93,42 @@ pegasus_error_set_where(PegasusError *err, const char *endpoint,
 	err->partition_index = partition_index;
 }
 
+/*
+ * What a live cluster means by the answers that no retry changes (and
+ * that a test cluster rarely gives), or NULL.  None of these is retried.
+ */
+static const char *
+server_error_cause(const char *name)
+{
+	if (strcmp(name, "ERR_OPERATION_DISABLED") == 0)
+		return " The table refuses it now: a bulk load is being ingested, or the table is a duplication master refusing non-idempotent writes.";
+	if (strcmp(name, "ERR_DISK_INSUFFICIENT") == 0)
+		return " The replica refuses writes while its disk (or a secondary's) is short of space.";
+	if (strcmp(name, "ERR_DISK_IO_ERROR") == 0)
+		return " The replica refuses writes while its disk (or a secondary's) has I/O errors.";
+	if (strcmp(name, "ERR_RETRY_EXHAUSTED") == 0)
+		return " The server gave up after its own retries.";
+	if (name[0] != '\0' && strcmp(name, "ERR_UNKNOWN") != 0 &&
+		pegasus_codec_error_from_name(name, strlen(name)) == PEGASUS_EC_UNKNOWN)
+		return " The client does not know this error, so it did not retry.";
+	return NULL;
+}
+
 /* A frame-level or meta error name, e.g. ERR_BUSY. */
 void
 pegasus_error_set_server(PegasusError *err, const char *rpc,
 						 const char *endpoint, PegasusBlob name)
 {
 	size_t		n = MIN(name.len, sizeof(err->server_error) - 1);
+	const char *cause;
 
 	memcpy(err->server_error, name.data ? (const char *) name.data : "", n);
 	err->server_error[n] = '\0';
+	cause = server_error_cause(err->server_error);
 	pegasus_error_set(err, PEGASUS_ERR_SERVER, rpc,
-					  "Pegasus server %s answered %s with %s.",
+					  "Pegasus server %s answered %s with %s.%s",
 					  endpoint && *endpoint ? endpoint : "(unknown)",
-					  rpc, err->server_error);
+					  rpc, err->server_error, cause ? cause : "");
 	if (endpoint)
 		g_strlcpy(err->endpoint, endpoint, sizeof(err->endpoint));
 }

@@ -144,6 +144,9 @@ extern bool pegasus_meta_call(PegasusClient *client, PegasusRequest *req,
 extern bool pegasus_is_meta_endpoint(PegasusClient *client,
 									 const char *endpoint);
 extern int64_t pegasus_deadline(PegasusClient *client, int timeout_ms);
+extern uint64_t pegasus_route_group_hash(int partition, int count);
+extern int	pegasus_table_effective_partition(const PegasusTable *table,
+											  uint64_t hash, int *count);
 
 /* in client_call.c */
 typedef enum PegasusCallState
@@ -162,6 +165,18 @@ typedef struct PegasusCall
 	bool		idempotent;
 	uint64_t	partition_hash;
 	int			fixed_partition;	/* >= 0: route to this index */
+	/*
+	 * > 0: fixed_partition is an index under this partition count, which
+	 * the request's keys were grouped by (a scan of one partition, a
+	 * batch_get group).  The header then carries the partition hash
+	 * fixed_partition | ~(route_count - 1): it selects the partition under
+	 * route_count but its child under any larger count, so a parent that
+	 * has split answers ERR_PARENT_PARTITION_MISUSED instead of serving
+	 * keys it no longer owns.  That answer is not retried: the call fails
+	 * with split_seen set and its owner regroups.
+	 */
+	int			route_count;
+	bool		split_seen;
 	PegasusRequest req;			/* rpc and u filled by the op */
 	int64_t		deadline;
 

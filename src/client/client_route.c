@@ -418,6 +418,49 @@ pegasus_client_open_table(PegasusClient *client, const char *name,
 	return table;
 }
 
+/*
+ * Partition splits (protocol: meta_split_service, replica_split_manager).
+ * While a table splits from N to 2N partitions the meta server already
+ * reports 2N, but a child whose ballot is still -1 is served by its parent
+ * (pidx - N), which holds all of its keys.  Requests grouped by partition
+ * (batch_get groups, partition scans) are therefore grouped under the
+ * "effective" count: N for a child not yet registered.
+ */
+uint64_t
+pegasus_route_group_hash(int partition, int count)
+{
+	return (uint64_t) partition | ~((uint64_t) count - 1);
+}
+
+/* The partition serving hash, and the count it is an index under. */
+int
+pegasus_table_effective_partition(const PegasusTable *table, uint64_t hash,
+								  int *count)
+{
+	int			c = table->partition_count;
+	int			idx = pegasus_codec_partition_index(hash, c);
+
+	if (c > 1 && idx >= c / 2 && table->routes[idx].ballot < 0)
+	{
+		idx -= c / 2;
+		c /= 2;
+	}
+	*count = c;
+	return idx;
+}
+
+int
+pegasus_table_scan_partition_count(const PegasusTable *table)
+{
+	int			c = table->partition_count;
+	int			i;
+
+	for (i = c / 2; c > 1 && i < c; i++)
+		if (table->routes[i].ballot < 0)
+			return c / 2;
+	return c;
+}
+
 const char *
 pegasus_table_name(const PegasusTable *table)
 {

@@ -19,6 +19,28 @@
  * exclusive, so every row is yielded once.  Empty ranges are detected
  * locally and cost no RPC.
  *
+ * Partition splits.  A partition cursor scans partition p under the count
+ * it was created with (N), with the partition hash p | ~(N - 1) and
+ * validate_partition_hash.  Until p has registered its child, p serves
+ * all of its keys; from the first batch after that, it would silently
+ * skip the half that moved to child p + N (the official clients' unordered
+ * scanners lose those rows), but the partition hash now selects the child,
+ * so p answers ERR_PARENT_PARTITION_MISUSED instead.  The cursor then
+ * refreshes the routing and becomes p under 2N (the same server context
+ * goes on, now skipping the moved half), and a new cursor scans p + N from
+ * the same resume point: the child holds a copy of the parent's records,
+ * and every moved record before that point came from the parent.  A
+ * count-only cursor, which has no resume key, starts over under 2N with its
+ * count taken back.  Hash-key cursors are routed by their hash key: a
+ * parent's context is lost to them, which resumes at the child.
+ *
+ * Rows carry the partition index of the cursor they come from, and the
+ * rows of one hash key come together from one partition; an embedder may
+ * rely on that (the FDW's wide layout assembles rows per partition).  At
+ * a split, the rest of the hash key last received continues in the child
+ * when the key moved, so the child then reports the parent's index and
+ * the parent the child's.
+ *
  * src/client/client_scan.c
  *
  *-------------------------------------------------------------------------
@@ -33,6 +55,8 @@
 typedef struct ScanCursor
 {
 	int			partition;		/* fixed index, or -1: route by hash */
+	int			count;			/* partition count that index is under */
+	int			report_index;	/* partition_index of its rows (see below) */
 	uint64_t	partition_hash;
 	GByteArray *start_key;		/* full rrdb keys */
 	GByteArray *stop_key;
@@ -42,6 +66,9 @@ typedef struct ScanCursor
 	bool		have_last;
 	int64_t		context_id;
 	bool		has_context;	/* context_id is live on the server */
+	int64_t		rows;			/* counted by this cursor (count-only) */
+	int64_t		split_deadline; /* misused without a larger count: until */
+	int			split_backoff_ms;
 	bool		started;
 	bool		finished;		/* server said -1 (or empty range) */
 	bool		in_flight;
@@ -58,7 +85,7 @@ struct PegasusScanner
 	GByteArray *hk_pattern;		/* private copies of the filter patterns */
 	GByteArray *sk_pattern;
 	bool		full_scan;		/* partition scans */
-	ScanCursor *cursors;
+	ScanCursor **cursors;		/* grow when a partition splits */
 	int			ncursors;
 	int			next_cursor;	/* first cursor not yet started */
 	int			max_inflight;
@@ -93,6 +120,16 @@ key_compare(const GByteArray *a, const GByteArray *b)
 	return pegasus_slice_compare(x, y);
 }
 
+static ScanCursor *
+cursor_new(PegasusScanner *s)
+{
+	ScanCursor *c = g_new0(ScanCursor, 1);
+
+	s->cursors = g_renew(ScanCursor *, s->cursors, s->ncursors + 1);
+	s->cursors[s->ncursors++] = c;
+	return c;
+}
+
 static void
 cursor_init(ScanCursor *c, int partition, uint64_t hash)
 {
@@ -124,9 +161,11 @@ cursor_free(PegasusScanner *s, ScanCursor *c)
 	g_byte_array_free(c->start_key, TRUE);
 	g_byte_array_free(c->stop_key, TRUE);
 	g_byte_array_free(c->last_key, TRUE);
+	g_free(c);
 }
 
 static void scanner_feed(PegasusScanner *s);
+static void cursor_send(PegasusScanner *s, ScanCursor *c);
 
 static PegasusScanner *
 scanner_new(PegasusTable *table, const PegasusScanOptions *opts)
@@ -196,9 +235,7 @@ pegasus_table_get_scanner(PegasusTable *table, PegasusSlice hash_key,
 		!validate_scan_options(opts, err))
 		return NULL;
 	s = scanner_new(table, opts);
-	s->cursors = g_new0(ScanCursor, 1);
-	s->ncursors = 1;
-	c = &s->cursors[0];
+	c = cursor_new(s);
 	cursor_init(c, -1, pegasus_codec_hash_key_partition_hash(hash_key.data,
 															 hash_key.len));
 
@@ -256,14 +293,16 @@ pegasus_table_get_scanner(PegasusTable *table, PegasusSlice hash_key,
 	return s;
 }
 
-/* A cursor over a whole partition. */
+/* A cursor over a whole partition, an index under count partitions. */
 static void
-cursor_init_partition(ScanCursor *c, int partition)
+cursor_init_partition(ScanCursor *c, int partition, int count)
 {
 	static const guint8 lo[2] = {0x00, 0x00};
 	static const guint8 hi[2] = {0xFF, 0xFF};
 
-	cursor_init(c, partition, (uint64_t) partition);
+	cursor_init(c, partition, pegasus_route_group_hash(partition, count));
+	c->count = count;
+	c->report_index = partition;
 	g_byte_array_append(c->start_key, lo, 2);
 	g_byte_array_append(c->stop_key, hi, 2);
 	c->start_inclusive = true;
@@ -279,19 +318,43 @@ ensure_routing(PegasusTable *table, int timeout_ms, PegasusError *err)
 								 err);
 }
 
-/* max_inflight 0: opts->max_concurrency (or the default) */
+/*
+ * max_inflight 0: opts->max_concurrency (or the default).  count: the
+ * partition count the indexes are under (0: the scan partition count).
+ */
 static PegasusScanner *
 partition_scanner_create(PegasusTable *table, const int *partitions,
-						 int npartitions, const PegasusScanOptions *opts,
+						 int npartitions, int count,
+						 const PegasusScanOptions *opts,
 						 int max_inflight, PegasusError *err)
 {
 	PegasusScanner *s;
+	int			timeout_ms = opts ? opts->timeout_ms : 0;
 	int			i;
 
 	pegasus_error_clear(err);
 	if (!validate_scan_options(opts, err) ||
-		!ensure_routing(table, opts ? opts->timeout_ms : 0, err))
+		!ensure_routing(table, timeout_ms, err))
 		return NULL;
+	if (count < 0 || count > 65536 || (count & (count - 1)) != 0)
+	{
+		pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, "scan",
+						  "The partition count %d is not a power of two.", count);
+		return NULL;
+	}
+	/* a count newer than the cached routing: ask the meta server */
+	if (count > table->partition_count &&
+		!pegasus_route_refresh(table, pegasus_deadline(table->client, timeout_ms), err))
+		return NULL;
+	if (count > table->partition_count)
+	{
+		pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, "scan",
+						  "Table \"%s\" has %d partitions, not %d.",
+						  table->name, table->partition_count, count);
+		return NULL;
+	}
+	if (count == 0)
+		count = pegasus_table_scan_partition_count(table);
 	if (npartitions < 0 || (npartitions > 0 && partitions == NULL))
 	{
 		pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, "scan",
@@ -299,19 +362,18 @@ partition_scanner_create(PegasusTable *table, const int *partitions,
 		return NULL;
 	}
 	for (i = 0; i < npartitions; i++)
-		if (partitions[i] < 0 || partitions[i] >= table->partition_count)
+		if (partitions[i] < 0 || partitions[i] >= count)
 		{
 			pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, "scan",
 							  "Partition %d does not exist in table \"%s\" (%d partitions).",
-							  partitions[i], table->name, table->partition_count);
+							  partitions[i], table->name, count);
 			return NULL;
 		}
 	s = scanner_new(table, opts);
 	s->full_scan = true;
-	s->ncursors = npartitions > 0 ? npartitions : table->partition_count;
-	s->cursors = g_new0(ScanCursor, s->ncursors);
-	for (i = 0; i < s->ncursors; i++)
-		cursor_init_partition(&s->cursors[i], npartitions > 0 ? partitions[i] : i);
+	for (i = 0; i < (npartitions > 0 ? npartitions : count); i++)
+		cursor_init_partition(cursor_new(s), npartitions > 0 ? partitions[i] : i,
+							  count);
 	if (max_inflight > 0)
 		s->max_inflight = max_inflight;
 	else
@@ -327,8 +389,26 @@ pegasus_table_get_partition_scanner(PegasusTable *table, const int *partitions,
 									const PegasusScanOptions *opts,
 									PegasusError *err)
 {
-	return partition_scanner_create(table, partitions, npartitions, opts, 0,
+	return partition_scanner_create(table, partitions, npartitions, 0, opts, 0,
 									err);
+}
+
+PegasusScanner *
+pegasus_table_get_partition_scanner_of(PegasusTable *table,
+									   const int *partitions, int npartitions,
+									   int partition_count,
+									   const PegasusScanOptions *opts,
+									   PegasusError *err)
+{
+	if (partition_count <= 0)
+	{
+		pegasus_error_clear(err);
+		pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, "scan",
+						  "The partition count must be positive.");
+		return NULL;
+	}
+	return partition_scanner_create(table, partitions, npartitions,
+									partition_count, opts, 0, err);
 }
 
 /*
@@ -359,7 +439,7 @@ pegasus_table_get_unordered_scanners(PegasusTable *table, int max_split,
 	if (!validate_scan_options(opts, err) ||
 		!ensure_routing(table, opts ? opts->timeout_ms : 0, err))
 		return -1;
-	p = table->partition_count;
+	p = pegasus_table_scan_partition_count(table);
 	split = MIN(p, max_split);
 	arr = g_new0(PegasusScanner *, split + 1);
 	next = p;
@@ -372,7 +452,7 @@ pegasus_table_get_unordered_scanners(PegasusTable *table, int max_split,
 		for (j = 0; j < size; j++)
 			parts[size - 1 - j] = --next;
 		/* one partition at a time, each scanner on its own */
-		arr[i] = partition_scanner_create(table, parts, size, opts, 1, err);
+		arr[i] = partition_scanner_create(table, parts, size, p, opts, 1, err);
 		g_free(parts);
 		if (arr[i] == NULL)
 		{
@@ -463,6 +543,7 @@ cursor_send(PegasusScanner *s, ScanCursor *c)
 		u->only_return_count = s->opts.only_return_count;
 	}
 	c->call.fixed_partition = c->partition;
+	c->call.route_count = c->partition >= 0 ? c->count : 0;
 	c->in_flight = true;
 	pegasus_call_start(&c->call);
 }
@@ -480,7 +561,7 @@ active_cursors(PegasusScanner *s)
 
 	for (i = 0; i < s->ncursors; i++)
 	{
-		ScanCursor *c = &s->cursors[i];
+		ScanCursor *c = s->cursors[i];
 
 		if (c->started && (!c->finished || c->ready != NULL || c->in_flight))
 			n++;
@@ -497,7 +578,7 @@ scanner_feed(PegasusScanner *s)
 
 	while (active < s->max_inflight && s->next_cursor < s->ncursors)
 	{
-		ScanCursor *c = &s->cursors[s->next_cursor++];
+		ScanCursor *c = s->cursors[s->next_cursor++];
 
 		if (c->started)
 			continue;
@@ -507,11 +588,136 @@ scanner_feed(PegasusScanner *s)
 	}
 	for (i = 0; i < s->ncursors; i++)
 	{
-		ScanCursor *c = &s->cursors[i];
+		ScanCursor *c = s->cursors[i];
 
 		if (c->started && !c->finished && !c->in_flight && c->ready == NULL)
 			cursor_send(s, c);
 	}
+}
+
+/*
+ * The count a cursor of partition under old expands to: the table's, or
+ * half of it while a child of partition's key space under the latest split
+ * is not registered yet (its parent serves it: a later split of the table
+ * may be under way while the cursor follows an earlier one).
+ */
+static int
+cursor_split_count(const PegasusTable *table, int partition, int old)
+{
+	int			c = table->partition_count;
+	int			i;
+
+	for (i = partition + c / 2; c > old && i < c; i += old)
+		if (table->routes[i].ballot < 0)
+			return c / 2;
+	return c;
+}
+
+/*
+ * Cursor c's partition has split (its call failed with split_seen): see
+ * the file header.  false on failure (s->err filled).
+ */
+static bool
+cursor_follow_split(PegasusScanner *s, ScanCursor *c)
+{
+	PegasusTable *table = s->table;
+	int64_t		deadline = pegasus_deadline(table->client, s->opts.timeout_ms);
+	PegasusError err;
+	int			old = c->count;
+	int			count;
+	int			continues = -1;
+	int			j;
+
+	/* a scan turned away did not consume its context */
+	if (c->call.req.rpc == PEGASUS_RPC_SCAN)
+		c->has_context = true;
+	if (!pegasus_route_refresh(table, deadline, &err))
+	{
+		s->err = err;
+		return false;
+	}
+	count = cursor_split_count(table, c->partition, old);
+	if (count <= old)
+	{
+		/* the meta server does not show the split yet: ask again later */
+		int64_t		now = pegasus_now_us();
+
+		if (c->split_deadline == 0)
+		{
+			c->split_deadline = deadline;
+			c->split_backoff_ms = table->client->opts.retry_backoff_ms;
+		}
+		if (now >= c->split_deadline)
+		{
+			s->err = c->call.err;
+			return false;
+		}
+		if (pegasus_net_sleep(table->client,
+							  MIN(c->split_deadline,
+								  now + (int64_t) c->split_backoff_ms * 1000)) < 0)
+		{
+			pegasus_error_set(&s->err, PEGASUS_ERR_INTERRUPTED, "scan",
+							  "The scan was interrupted.");
+			return false;
+		}
+		c->split_backoff_ms = MIN(c->split_backoff_ms * 2,
+								  table->client->opts.retry_backoff_max_ms);
+		cursor_send(s, c);
+		return true;
+	}
+	c->split_deadline = 0;
+	if (s->opts.only_return_count)
+	{
+		/* no resume key: count this partition again, from its start */
+		s->count -= c->rows;
+		c->rows = 0;
+		c->have_last = false;
+		if (c->has_context)
+		{
+			PegasusRequestHeader h = c->ctx_header;
+
+			h.partition_hash = pegasus_route_group_hash(c->partition, count);
+			pegasus_net_clear_scanner(table->client, c->endpoint, &h, c->context_id);
+			c->has_context = false;
+		}
+	}
+	/* the cursor that continues the hash key last received keeps the index */
+	if (c->have_last)
+	{
+		int			owner = pegasus_codec_partition_index(pegasus_codec_key_partition_hash(c->last_key->data,
+																						   c->last_key->len),
+														  count);
+
+		continues = owner != c->partition ? owner : -1;
+	}
+	for (j = 1; j < count / old; j++)
+	{
+		ScanCursor *child = cursor_new(s);
+
+		cursor_init_partition(child, c->partition + j * old, count);
+		g_byte_array_set_size(child->start_key, 0);
+		g_byte_array_append(child->start_key, c->start_key->data, c->start_key->len);
+		child->start_inclusive = c->start_inclusive;
+		g_byte_array_set_size(child->stop_key, 0);
+		g_byte_array_append(child->stop_key, c->stop_key->data, c->stop_key->len);
+		child->stop_inclusive = c->stop_inclusive;
+		if (c->have_last)
+		{
+			g_byte_array_append(child->last_key, c->last_key->data, c->last_key->len);
+			child->have_last = true;
+		}
+		if (child->partition == continues)
+		{
+			child->report_index = c->report_index;
+			c->report_index = child->partition;
+		}
+	}
+	c->count = count;
+	c->partition_hash = pegasus_route_group_hash(c->partition, c->count);
+	if (c->has_context)
+		c->ctx_header.partition_hash = c->partition_hash;
+	cursor_send(s, c);
+	return true;
 }
 
 /*
@@ -526,11 +732,14 @@ cursor_receive(PegasusScanner *s, ScanCursor *c)
 	PegasusReply *reply;
 
 	c->in_flight = false;
+	if (c->call.state == PEGASUS_CALL_FAILED && c->call.split_seen)
+		return cursor_follow_split(s, c);
 	if (c->call.state != PEGASUS_CALL_DONE)
 	{
 		s->err = c->call.err;
 		return false;
 	}
+	c->split_deadline = 0;
 	r = &c->call.reply->resp.u.scan;
 	if (r->error == 1 && c->call.req.rpc == PEGASUS_RPC_SCAN)
 	{
@@ -566,7 +775,12 @@ cursor_receive(PegasusScanner *s, ScanCursor *c)
 	}
 	s->table->client->stats.rows_received += r->n_kvs;
 	if (s->opts.only_return_count)
-		s->count += r->has_kv_count ? r->kv_count : (int64_t) r->n_kvs;
+	{
+		int64_t		n = r->has_kv_count ? r->kv_count : (int64_t) r->n_kvs;
+
+		s->count += n;
+		c->rows += n;
+	}
 	if (r->n_kvs == 0)
 	{
 		/* nothing to yield (count only, filtered, or end): go on at once */
@@ -593,7 +807,7 @@ take_ready(PegasusScanner *s)
 
 	for (i = 0; i < s->ncursors; i++)
 	{
-		ScanCursor *c = &s->cursors[i];
+		ScanCursor *c = s->cursors[i];
 
 		if (c->ready == NULL)
 			continue;
@@ -613,8 +827,8 @@ all_done(PegasusScanner *s)
 	int			i;
 
 	for (i = 0; i < s->ncursors; i++)
-		if (!s->cursors[i].finished || s->cursors[i].ready != NULL ||
-			s->cursors[i].in_flight)
+		if (!s->cursors[i]->finished || s->cursors[i]->ready != NULL ||
+			s->cursors[i]->in_flight)
 			return false;
 	return true;
 }
@@ -689,7 +903,9 @@ pegasus_scanner_next(PegasusScanner *s, PegasusScanRow *row,
 														 (int64_t) pegasus_codec_pegasus_now()));
 				else
 					row->ttl_seconds = -1;
-				row->partition_index = s->cur_cursor->call.partition_index;
+				row->partition_index = s->cur_cursor->partition >= 0 ?
+					s->cur_cursor->report_index :
+					s->cur_cursor->call.partition_index;
 				s->count++;
 				return 1;
 			}
@@ -725,11 +941,11 @@ pegasus_scanner_next(PegasusScanner *s, PegasusScanRow *row,
 			bool		ok = true;
 
 			for (i = 0; i < s->ncursors; i++)
-				if (s->cursors[i].in_flight)
+				if (s->cursors[i]->in_flight)
 				{
-					cl[n++] = &s->cursors[i].call;
-					if (deadline == 0 || s->cursors[i].call.deadline < deadline)
-						deadline = s->cursors[i].call.deadline;
+					cl[n++] = &s->cursors[i]->call;
+					if (deadline == 0 || s->cursors[i]->call.deadline < deadline)
+						deadline = s->cursors[i]->call.deadline;
 				}
 			if (n > 0 && pegasus_calls_step(cl, n, deadline) < 0)
 			{
@@ -739,7 +955,7 @@ pegasus_scanner_next(PegasusScanner *s, PegasusScanRow *row,
 			}
 			for (i = 0; ok && i < s->ncursors; i++)
 			{
-				ScanCursor *c = &s->cursors[i];
+				ScanCursor *c = s->cursors[i];
 
 				if (c->in_flight && pegasus_call_finished(&c->call))
 					ok = cursor_receive(s, c);
@@ -769,7 +985,7 @@ pegasus_scanner_close(PegasusScanner *s)
 		return;
 	pegasus_reply_free(s->cur);
 	for (i = 0; i < s->ncursors; i++)
-		cursor_free(s, &s->cursors[i]);
+		cursor_free(s, s->cursors[i]);
 	g_free(s->cursors);
 	g_byte_array_free(s->hk_pattern, TRUE);
 	g_byte_array_free(s->sk_pattern, TRUE);

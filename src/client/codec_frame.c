@@ -649,7 +649,9 @@ pegasus_codec_encode_response(PegasusEncoder *enc, const PegasusResponse *resp,
 	GByteArray *b;
 	GError	   *gerr = NULL;
 	char	   *name_copy = NULL;
+	char	   *error_name_copy = NULL;
 	const char *name;
+	const char *error_name;
 	gboolean	ok;
 
 	if (with_body && (desc == NULL || desc->response == NULL))
@@ -665,8 +667,11 @@ pegasus_codec_encode_response(PegasusEncoder *enc, const PegasusResponse *resp,
 		name = name_copy = pegasus_codec_blob_dup_str(resp->name);
 
 	b = encoder_reset(enc, 4);
-	ok = thrift_protocol_write_string(enc->proto,
-									  pegasus_codec_error_name(resp->frame_error), &gerr) >= 0 &&
+	if (resp->frame_error == PEGASUS_EC_UNKNOWN && resp->frame_error_name.len > 0)
+		error_name = error_name_copy = pegasus_codec_blob_dup_str(resp->frame_error_name);
+	else
+		error_name = pegasus_codec_error_name(resp->frame_error);
+	ok = thrift_protocol_write_string(enc->proto, error_name, &gerr) >= 0 &&
 		thrift_protocol_write_message_begin(enc->proto, name, T_REPLY, resp->seqid, &gerr) >= 0;
 	if (ok && with_body)
 	{
@@ -679,6 +684,7 @@ pegasus_codec_encode_response(PegasusEncoder *enc, const PegasusResponse *resp,
 	}
 	ok = ok && thrift_protocol_write_message_end(enc->proto, &gerr) >= 0;
 	g_free(name_copy);
+	g_free(error_name_copy);
 	if (!ok)
 	{
 		encoder_shrink(enc);

@@ -256,6 +256,14 @@ extern int32_t pegasus_table_app_id(const PegasusTable *table);
 extern int	pegasus_table_partition_count(const PegasusTable *table);
 
 /*
+ * The partition count a whole-table scan divides the table into: the
+ * partition count, or half of it while the children of a split are not
+ * all registered (their parents serve them).  Scanners of these partitions
+ * follow a split that happens while they run (see the partition scanner).
+ */
+extern int	pegasus_table_scan_partition_count(const PegasusTable *table);
+
+/*
  * Partition index that owns hash_key (crc64 of the hash key mod the
  * partition count; for an empty hash key the sort key is hashed instead).
  */
@@ -578,9 +586,8 @@ typedef struct PegasusCompositeKey
  * Reads n keys that may live in different partitions: keys are grouped per
  * partition and the groups are sent concurrently.  *out has exactly n items,
  * item i answering keys[i] (found = false when absent).  All or nothing: any
- * failed group fails the call.  (Keys are grouped with the routing known
- * when the call starts; should the partition count change while it runs,
- * keys may be reported absent.)
+ * failed group fails the call.  A group whose partition splits before it
+ * is answered is regrouped under the new routing and sent again.
  */
 extern bool pegasus_table_batch_get(PegasusTable *table,
 									const PegasusCompositeKey *keys, size_t n,
@@ -699,16 +706,32 @@ extern void pegasus_scanners_free_array(PegasusScanner **scanners);
 
 /*
  * Scanner over the whole contents of the given partitions (indexes in
- * [0, partition count)), keeping up to opts->max_concurrency partition scans
- * in flight and yielding rows from whichever batch arrived first.  Rows of
- * one partition come in storage order; partitions interleave.  npartitions
- * 0 with partitions NULL means every partition.
+ * [0, pegasus_table_scan_partition_count())), keeping up to
+ * opts->max_concurrency partition scans in flight and yielding rows from
+ * whichever batch arrived first.  Rows of one partition come in storage
+ * order; partitions interleave.  npartitions 0 with partitions NULL means
+ * every partition.  A partition that splits while it is scanned is
+ * followed into its children: every row of the partition's key range is
+ * yielded once.
  */
 extern PegasusScanner *pegasus_table_get_partition_scanner(PegasusTable *table,
 														   const int *partitions,
 														   int npartitions,
 														   const PegasusScanOptions *opts,
 														   PegasusError *err);
+
+/*
+ * The same with indexes under partition_count, a power of two the table
+ * had (several processes dividing one scan pass the count one of them
+ * read, so that they divide the same key space even if a split happens
+ * in between).  A count above the cached routing's refreshes it first.
+ */
+extern PegasusScanner *pegasus_table_get_partition_scanner_of(PegasusTable *table,
+															  const int *partitions,
+															  int npartitions,
+															  int partition_count,
+															  const PegasusScanOptions *opts,
+															  PegasusError *err);
 
 /*
  * Yields the next row: returns 1 and fills row, 0 when the scan is complete

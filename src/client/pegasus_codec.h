@@ -901,7 +901,9 @@ typedef struct PegasusResponse
 								 * written verbatim (caller appends "_ACK") */
 	gint32		seqid;
 	PegasusErrorCode frame_error;	/* encoder: body written iff OK */
-	PegasusBlob frame_error_name;	/* decoder: the name as received */
+	PegasusBlob frame_error_name;	/* decoder: the name as received;
+									 * encoder: sent when frame_error is
+									 * PEGASUS_EC_UNKNOWN and it is set */
 	gboolean	has_body;		/* decoder: result struct present */
 
 	/* decoder diagnostics */

@@ -132,6 +132,33 @@ pegfdw_pathkey_is_desc(const PathKey *pk)
 #endif
 }
 
+/*
+ * 18 counts the disabled nodes (enable_* = off) of every path, compared by
+ * add_path before costs: a path built by hand carries those of its inputs.
+ */
+static inline void
+pegfdw_path_inherit_disabled(Path *path, const Path *input)
+{
+#if PG_VERSION_NUM >= 180000
+	path->disabled_nodes = input->disabled_nodes;
+#else
+	(void) path;
+	(void) input;
+#endif
+}
+
+/* 16 added the outer joins that can null a Var (varnullingrels). */
+static inline void
+pegfdw_var_copy_nullingrels(Var *dst, const Var *src)
+{
+#if PG_VERSION_NUM >= 160000
+	dst->varnullingrels = bms_copy(src->varnullingrels);
+#else
+	(void) dst;
+	(void) src;
+#endif
+}
+
 /* 18 replaced pg_attribute_noreturn(), written after a declaration, by
  * pg_noreturn, written before it. */
 #ifndef pg_noreturn

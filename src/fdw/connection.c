@@ -627,7 +627,9 @@ sqlstate_of(PegasusErrorKind code)
 
 /*
  * A hint for a server's refusal, or NULL.  ERR_INVALID_DATA answering a
- * write is what Pegasus sends for a request over max_allowed_write_size.
+ * write is what Pegasus sends for a request over max_allowed_write_size;
+ * the others are answers of a live cluster that asking again soon will not
+ * change (the client's detail says what each means).
  */
 const char *
 pegfdw_error_hint(const PegasusError *err)
@@ -636,10 +638,27 @@ pegfdw_error_hint(const PegasusError *err)
 		"set", "multi_set", "del", "multi_del", "incr", "check_and_set",
 		"check_and_mutate"
 	};
+	const char *e = err->server_error;
 	int			i;
 
-	if (err->code != PEGASUS_ERR_SERVER ||
-		strcmp(err->server_error, "ERR_INVALID_DATA") != 0)
+	if (err->code != PEGASUS_ERR_SERVER)
+		return NULL;
+	if (strcmp(e, "ERR_OPERATION_DISABLED") == 0)
+	{
+		if (strcmp(err->rpc, "incr") == 0 || strcmp(err->rpc, "check_and_set") == 0 ||
+			strcmp(err->rpc, "check_and_mutate") == 0)
+			return "Retry after the bulk load has been ingested; on a duplication master, enable atomic idempotency for the table (Pegasus shell: enable_atomic_idempotent).";
+		return "Retry after the bulk load has been ingested.";
+	}
+	if (strcmp(e, "ERR_DISK_INSUFFICIENT") == 0)
+		return "Free disk space on the Pegasus replica servers, then retry.";
+	if (strcmp(e, "ERR_DISK_IO_ERROR") == 0)
+		return "Check the disks of the Pegasus replica servers, then retry.";
+	if (strcmp(e, "ERR_RETRY_EXHAUSTED") == 0)
+		return "Retry the statement later.";
+	if (strstr(err->message, "does not know this error") != NULL)
+		return "The Pegasus cluster may be newer than this extension.";
+	if (strcmp(e, "ERR_INVALID_DATA") != 0)
 		return NULL;
 	for (i = 0; i < (int) lengthof(writes); i++)
 		if (strcmp(err->rpc, writes[i]) == 0)

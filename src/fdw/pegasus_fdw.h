@@ -123,7 +123,9 @@ typedef enum PegFdwCondKind
 	PEGFDW_COND_HASH_ANYWHERE,
 	PEGFDW_COND_SORT_PREFIX,
 	PEGFDW_COND_SORT_POSTFIX,
-	PEGFDW_COND_SORT_ANYWHERE
+	PEGFDW_COND_SORT_ANYWHERE,
+	PEGFDW_COND_KEY_PAIRS		/* (hash_key, sort_key) IN ((h, s), ...): expr
+								 * is ARRAY[h1, s1, h2, s2, ...] */
 } PegFdwCondKind;
 
 /* A condition the planner can hand to Pegasus. */
@@ -197,6 +199,9 @@ enum PegFdwScanPrivateIndex
 /* Executor state of a connection use (held by scans and modifies). */
 typedef struct PegFdwConnEntry PegFdwConnEntry;
 
+/* in pegasus_fdw.c */
+extern bool pegfdw_is_pegasus_rel(RelOptInfo *rel);
+
 /* in option.c */
 extern PegFdwTable *pegfdw_get_table(Oid relid);
 extern void pegfdw_get_server_options(ForeignServer *server,
@@ -240,6 +245,12 @@ extern ForeignScan *pegfdw_build_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 extern void pegfdw_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 							   RelOptInfo *input_rel, RelOptInfo *output_rel,
 							   void *extra);
+extern Cost pegfdw_batched_join_cost(PegFdwRelationInfo *fpinfo,
+									 double outer_rows, int batch_rows,
+									 double keys_per_row, double rows);
+extern Cost pegfdw_batched_range_join_cost(PegFdwRelationInfo *fpinfo,
+										   double outer_rows, int in_flight,
+										   double rows);
 
 /* in scan.c */
 extern void pegfdw_begin_scan(ForeignScanState *node, int eflags);
@@ -395,7 +406,8 @@ extern void pegfdw_parallel_initialize_worker(ForeignScanState *node,
 											  struct shm_toc *toc,
 											  void *coordinate);
 extern void pegfdw_parallel_shutdown(ForeignScanState *node);
-extern int	pegfdw_parallel_claim(PegFdwParallelShared *shared);
+extern int	pegfdw_parallel_claim(PegFdwParallelShared *shared,
+								  int *partition_count);
 
 /* in scan.c, for parallel.c */
 extern int	pegfdw_scan_partition_count(ForeignScanState *node);

@@ -5,17 +5,42 @@
  *		(plain, ordered by sort key, parameterized by join keys), counts
  *		pushed as upper paths, and the ForeignScan plan node.
  *
- * Cost model: an RPC costs PEGFDW_RPC_COST, a row received
- * PEGFDW_ROW_COST; a scan of the table pays one RPC per partition divided by
- * the scan parallelism plus every row; a key lookup pays one RPC per hash
- * key.  The planner thus prefers lookups per outer row (parameterized
- * paths) for small outer sets and a scan for large ones.
+ * Cost model (the only place Pegasus costs are set; the batched key join
+ * of join_path.c is costed by pegfdw_batched_join_cost and
+ * pegfdw_batched_range_join_cost below).  One cost unit is
+ * PostgreSQL's, about the time of reading a local page.  Costs come from
+ * round trips and rows:
+ *  - a round trip (one request and its reply) costs PEGFDW_RPC_COST; the
+ *    requests of one round sent concurrently (one per partition of a
+ *    batch_get or of a scan) add PEGFDW_PARALLEL_RPC_COST each;
+ *  - a record received and converted costs PEGFDW_ROW_COST, a key sent in a
+ *    batch PEGFDW_KEY_COST (the server's lookup), plus cpu_tuple_cost per
+ *    row returned;
+ *  - get: one round; multi_get / batch_get: one round, its partitions in
+ *    parallel; a sort-key range: one round per page of fetch_size records;
+ *    a scan: (partitions + records / fetch_size) requests, scan_parallelism
+ *    of them at a time, plus every record;
+ *  - a parameterized path pays its request once per outer row; the batched
+ *    key join pays one round per batch of outer rows, every distinct key
+ *    and every row received, or with the hash key only one round per
+ *    page for every PEGFDW_JOIN_RANGES_IN_FLIGHT hash keys.
+ * Size without ANALYZE: the cluster tells the partition count cheaply (the
+ * routing is cached) and nothing about record counts, so the table is
+ * assumed large: PEGFDW_DEFAULT_ROWS_PER_PARTITION records per partition.
+ * Guessing large costs little when wrong (keyed access to a small table is
+ * fast anyway), guessing small makes a full scan beat keyed access.  Hence,
+ * without hints or ANALYZE: outer rows go through the batched key join (a
+ * lookup per outer row where it does not apply), and a scan plus hash join
+ * is chosen only when the outer set covers a large share of the (assumed)
+ * table.  ANALYZE replaces the guess by the sampled count.
  *
  * src/fdw/plan.c
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <math.h>
 
 #include "access/stratnum.h"
 #include "catalog/pg_aggregate.h"
@@ -38,9 +63,11 @@
 #include "pegasus_fdw.h"
 
 #define PEGFDW_RPC_COST			100.0
+#define PEGFDW_PARALLEL_RPC_COST	10.0
 #define PEGFDW_ROW_COST			0.02
+#define PEGFDW_KEY_COST			0.2
 #define PEGFDW_DEFAULT_PARTITIONS	8
-#define PEGFDW_DEFAULT_ROWS_PER_PARTITION	1000.0
+#define PEGFDW_DEFAULT_ROWS_PER_PARTITION	100000.0
 #define PEGFDW_DEFAULT_ROWS_PER_HASH_KEY	10.0
 
 /*
@@ -142,6 +169,8 @@ request_cost(PegFdwRelationInfo *fpinfo, PegFdwRequest *req, double rows,
 
 	if (hc && hc->kind == PEGFDW_COND_HASH_IN)
 		nhash = list_size(hc->expr);
+	else if ((hc = find_kind(req, PEGFDW_COND_KEY_PAIRS, PEGFDW_COND_KEY_PAIRS)))
+		nhash = Max(list_size(hc->expr) / 2, 1);
 	switch (req->op)
 	{
 		case PEGFDW_OP_SCAN:
@@ -157,7 +186,11 @@ request_cost(PegFdwRelationInfo *fpinfo, PegFdwRequest *req, double rows,
 				rows * cpu_tuple_cost + fpinfo->table_rows * 0.001;
 			return;
 		case PEGFDW_OP_POINT:
-			rpcs = req->has_hash_in ? Min(nhash, fpinfo->partition_count) : 1;
+			/* one round; batch_get sends one request per partition at once */
+			rpcs = 1;
+			if (req->has_hash_in)
+				rpcs += (Min(nhash, fpinfo->partition_count) - 1) *
+					PEGFDW_PARALLEL_RPC_COST / PEGFDW_RPC_COST;
 			break;
 		case PEGFDW_OP_RANGE:
 		case PEGFDW_OP_COUNT_HASH:
@@ -173,6 +206,43 @@ request_cost(PegFdwRelationInfo *fpinfo, PegFdwRequest *req, double rows,
 	*startup = PEGFDW_RPC_COST;
 	*total = PEGFDW_RPC_COST * rpcs + fetched * PEGFDW_ROW_COST +
 		rows * cpu_tuple_cost;
+}
+
+/*
+ * Cost of the batched key join's lookups (join_exec.c): outer_rows outer rows cut
+ * into batches of batch_rows, keys_per_row keys each (1, or the mapped sort
+ * keys of a wide table), rows records received.  One round per batch with
+ * the batch's partitions in parallel, then every key and every record.
+ * Excludes the outer side and the join's own per-row work.
+ */
+Cost
+pegfdw_batched_join_cost(PegFdwRelationInfo *fpinfo, double outer_rows,
+						 int batch_rows, double keys_per_row, double rows)
+{
+	double		batches = ceil(Max(outer_rows, 1) / Max(batch_rows, 1));
+	double		keys = Max(outer_rows, 1) * keys_per_row;
+	double		per_batch = Min(keys / batches, fpinfo->partition_count);
+
+	return batches * (PEGFDW_RPC_COST +
+					  (Max(per_batch, 1) - 1) * PEGFDW_PARALLEL_RPC_COST) +
+		keys * PEGFDW_KEY_COST + rows * PEGFDW_ROW_COST;
+}
+
+/*
+ * Cost of the batched key join's range reads (join_exec.c; kv layout,
+ * hash key only): every hash key of outer_rows a range of rows_per_hash_key
+ * records in fetch_size pages, in_flight hash keys requested at once, rows
+ * records received.
+ */
+Cost
+pegfdw_batched_range_join_cost(PegFdwRelationInfo *fpinfo, double outer_rows,
+							   int in_flight, double rows)
+{
+	double		keys = Max(outer_rows, 1);
+	double		pages = 1 + fpinfo->rows_per_hash_key / fpinfo->table->fetch_size;
+
+	return ceil(keys / Max(in_flight, 1)) * pages * PEGFDW_RPC_COST +
+		keys * pages * PEGFDW_PARALLEL_RPC_COST + rows * PEGFDW_ROW_COST;
 }
 
 /*
@@ -217,10 +287,15 @@ pegfdw_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		/* one row per key pair at most */
 		PegFdwCond *h = find_kind(fpinfo->base, PEGFDW_COND_HASH_EQ, PEGFDW_COND_HASH_IN);
 		PegFdwCond *s = find_kind(fpinfo->base, PEGFDW_COND_SORT_EQ, PEGFDW_COND_SORT_IN);
-		double		n = (h->kind == PEGFDW_COND_HASH_IN ? list_size(h->expr) : 1) *
-		(s ? (s->kind == PEGFDW_COND_SORT_IN ? list_size(s->expr) : 1) : 1);
+		PegFdwCond *p = find_kind(fpinfo->base, PEGFDW_COND_KEY_PAIRS, PEGFDW_COND_KEY_PAIRS);
+		double		n;
 
-		if (s || table->layout == PEGFDW_LAYOUT_WIDE)
+		if (p)
+			n = Max(list_size(p->expr) / 2, 1);
+		else
+			n = (h->kind == PEGFDW_COND_HASH_IN ? list_size(h->expr) : 1) *
+				(s ? (s->kind == PEGFDW_COND_SORT_IN ? list_size(s->expr) : 1) : 1);
+		if (p || s || table->layout == PEGFDW_LAYOUT_WIDE)
 			baserel->rows = clamp_row_est(Min(baserel->rows, n));
 	}
 }

@@ -210,6 +210,114 @@ like_condition(OpExpr *op, RestrictInfo *rinfo, bool is_hash, Oid keytype)
 					 rinfo, exact);
 }
 
+/*
+ * Reads an equality of a key column with a runtime value: returns the value
+ * and sets *is_hash, or returns NULL.
+ */
+static Expr *
+key_equality(PlannerInfo *root, RelOptInfo *baserel, PegFdwTable *table,
+			 Node *clause, bool *is_hash)
+{
+	OpExpr	   *op = (OpExpr *) clause;
+	Node	   *left;
+	Node	   *right;
+	Oid			opno;
+	AttrNumber	attno;
+
+	if (!IsA(op, OpExpr) || list_length(op->args) != 2)
+		return NULL;
+	left = linitial(op->args);
+	right = lsecond(op->args);
+	opno = op->opno;
+	if (!is_column(left, baserel, table->hash_attno) &&
+		!is_column(left, baserel, table->sort_attno))
+	{
+		Node	   *tmp = left;
+
+		left = right;
+		right = tmp;
+		opno = get_commutator(opno);
+		if (!OidIsValid(opno))
+			return NULL;
+	}
+	*is_hash = is_column(left, baserel, table->hash_attno);
+	if (!*is_hash && !is_column(left, baserel, table->sort_attno))
+		return NULL;
+	attno = *is_hash ? table->hash_attno : table->sort_attno;
+	if (!is_runtime_value(root, (Expr *) right, baserel) ||
+		bytewise_strategy(opno, table->columns[attno - 1].basetype,
+						  op->inputcollid) != BTEqualStrategyNumber)
+		return NULL;
+	return (Expr *) right;
+}
+
+/*
+ * (hash_key, sort_key) IN ((h1, s1), (h2, s2), ...), which PostgreSQL
+ * reads as an OR of (hash_key = h AND sort_key = s) arms: the pairs for
+ * one batch_get (kv layout; both keys of one type).
+ */
+static PegFdwCond *
+pairs_condition(PlannerInfo *root, RelOptInfo *baserel, PegFdwTable *table,
+				RestrictInfo *rinfo)
+{
+	BoolExpr   *or = (BoolExpr *) rinfo->orclause;
+	ArrayExpr  *arr;
+	Oid			keytype;
+	ListCell   *lc;
+
+	if (table->layout != PEGFDW_LAYOUT_KV || table->sort_attno == 0 ||
+		or == NULL || !is_orclause(or))
+		return NULL;
+	keytype = table->columns[table->hash_attno - 1].basetype;
+	if ((keytype == BYTEAOID) !=
+		(table->columns[table->sort_attno - 1].basetype == BYTEAOID))
+		return NULL;
+	keytype = keytype == BYTEAOID ? BYTEAOID : TEXTOID;
+
+	arr = makeNode(ArrayExpr);
+	arr->array_typeid = keytype == BYTEAOID ? BYTEAARRAYOID : TEXTARRAYOID;
+	arr->element_typeid = keytype;
+	arr->array_collid = keytype == BYTEAOID ? InvalidOid : DEFAULT_COLLATION_OID;
+	arr->multidims = false;
+	arr->location = -1;
+	foreach(lc, or->args)
+	{
+		Node	   *arm = lfirst(lc);
+		List	   *args;
+		Expr	   *h = NULL;
+		Expr	   *s = NULL;
+		ListCell   *la;
+
+		if (IsA(arm, RestrictInfo))
+			arm = (Node *) ((RestrictInfo *) arm)->clause;
+		if (!is_andclause(arm))
+			return NULL;
+		args = ((BoolExpr *) arm)->args;
+		if (list_length(args) != 2)
+			return NULL;
+		foreach(la, args)
+		{
+			Node	   *c = lfirst(la);
+			bool		is_hash;
+			Expr	   *v;
+
+			if (IsA(c, RestrictInfo))
+				c = (Node *) ((RestrictInfo *) c)->clause;
+			v = key_equality(root, baserel, table, c, &is_hash);
+			if (v == NULL || exprType((Node *) v) != keytype)
+				return NULL;
+			if (is_hash)
+				h = v;
+			else
+				s = v;
+		}
+		if (h == NULL || s == NULL)
+			return NULL;
+		arr->elements = lappend(lappend(arr->elements, h), s);
+	}
+	return make_cond(PEGFDW_COND_KEY_PAIRS, (Expr *) arr, rinfo, true);
+}
+
 /* Reads one restriction as a pushable condition, or returns NULL. */
 static PegFdwCond *
 condition_of(PlannerInfo *root, RelOptInfo *baserel, PegFdwTable *table,
@@ -221,6 +329,8 @@ condition_of(PlannerInfo *root, RelOptInfo *baserel, PegFdwTable *table,
 
 	if (rinfo->pseudoconstant)
 		return NULL;
+	if (rinfo->orclause)
+		return pairs_condition(root, baserel, table, rinfo);
 
 	if (IsA(clause, OpExpr) && list_length(((OpExpr *) clause)->args) == 2)
 	{
@@ -412,6 +522,14 @@ pegfdw_choose_request(PegFdwTable *table, List *conds, List *other_rinfos)
 				used = lappend(used, filter);
 		}
 	}
+	else if ((hash = first_of(conds, PEGFDW_COND_KEY_PAIRS, PEGFDW_COND_KEY_PAIRS)))
+	{
+		/* (hash key, sort key) pairs: batch_get */
+		used = lappend(used, hash);
+		req->op = PEGFDW_OP_POINT;
+		req->has_hash_in = true;
+		req->has_sort_point = true;
+	}
 	else
 	{
 		PegFdwCond *hf = pick_filter(conds, PEGFDW_COND_HASH_PREFIX);
@@ -578,6 +696,9 @@ pegfdw_describe_request(PlannerInfo *root, PegFdwTable *table,
 				break;
 			case PEGFDW_COND_SORT_LE:
 				appendStringInfo(&buf, "%s <= ", col);
+				break;
+			case PEGFDW_COND_KEY_PAIRS:
+				appendStringInfo(&buf, "(%s, %s) = ANY pairs of ", hashname, sortname);
 				break;
 			default:
 				appendStringInfo(&buf, "%s filter %s ", col, filter_name(c->kind));

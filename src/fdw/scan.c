@@ -80,6 +80,9 @@ typedef struct PegFdwScanState
 	Bytes	   *hash;
 	int			nsort;
 	Bytes	   *sort;
+	int			npairs;			/* (hash key, sort key) pairs: batch_get */
+	Bytes	   *pair_hash;
+	Bytes	   *pair_sort;
 	bool		has_lo;
 	bool		lo_incl;
 	Bytes		lo;
@@ -357,6 +360,68 @@ set_upper(PegFdwScanState *s, Bytes v, bool incl)
 	s->has_hi = true;
 }
 
+typedef struct PairRef
+{
+	Bytes		hash;
+	Bytes		sort;
+} PairRef;
+
+static int
+pair_cmp(const void *a, const void *b)
+{
+	const PairRef *x = a;
+	const PairRef *y = b;
+	int			c = bytes_cmp(&x->hash, &y->hash);
+
+	return c != 0 ? c : bytes_cmp(&x->sort, &y->sort);
+}
+
+/*
+ * The (hash key, sort key) pairs of ARRAY[h1, s1, h2, s2, ...], sorted and
+ * without duplicates; pairs with a NULL, or a hash key Pegasus cannot hold,
+ * match nothing and are dropped.
+ */
+static void
+key_pairs_of(PegFdwScanState *s, Datum d)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(d);
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	PairRef    *pairs;
+	int			n = 0;
+	int			i;
+
+	get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
+	deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign,
+					  &elems, &nulls, &nelems);
+	pairs = palloc(sizeof(PairRef) * Max(nelems / 2, 1));
+	for (i = 0; i + 1 < nelems; i += 2)
+	{
+		if (nulls[i] || nulls[i + 1])
+			continue;
+		pairs[n].hash = datum_bytes(elems[i]);
+		pairs[n].sort = datum_bytes(elems[i + 1]);
+		if (pairs[n].hash.len > 0 && pairs[n].hash.len < PEGASUS_MAX_HASH_KEY_LEN)
+			n++;
+	}
+	if (n > 1)
+		qsort(pairs, n, sizeof(PairRef), pair_cmp);
+	s->pair_hash = palloc(sizeof(Bytes) * Max(n, 1));
+	s->pair_sort = palloc(sizeof(Bytes) * Max(n, 1));
+	s->npairs = 0;
+	for (i = 0; i < n; i++)
+	{
+		if (s->npairs > 0 && pair_cmp(&pairs[i], &pairs[i - 1]) == 0)
+			continue;
+		s->pair_hash[s->npairs] = pairs[i].hash;
+		s->pair_sort[s->npairs++] = pairs[i].sort;
+	}
+}
+
 /*
  * Evaluates the pushed conditions (parameters and outer values included)
  * into key lists, bounds and filters.  A NULL value, an empty or oversized
@@ -375,7 +440,7 @@ evaluate_conditions(ForeignScanState *node, PegFdwScanState *s)
 	MemoryContextReset(s->param_cxt);
 	oldcxt = MemoryContextSwitchTo(s->param_cxt);
 	s->empty = false;
-	s->nhash = s->nsort = 0;
+	s->nhash = s->nsort = s->npairs = 0;
 	s->hash = s->sort = NULL;
 	s->has_lo = s->has_hi = false;
 	memset(&s->hfilter, 0, sizeof(PegasusFilter));
@@ -418,6 +483,11 @@ evaluate_conditions(ForeignScanState *node, PegFdwScanState *s)
 				break;
 			case PEGFDW_COND_SORT_LE:
 				set_upper(s, datum_bytes(d), true);
+				break;
+			case PEGFDW_COND_KEY_PAIRS:
+				key_pairs_of(s, d);
+				if (s->npairs == 0)
+					s->empty = true;
 				break;
 			default:
 				b = datum_bytes(d);
@@ -543,14 +613,15 @@ open_claimed_scanner(PegFdwScanState *s)
 	PegasusScanOptions opts;
 	PegasusError err;
 	PegasusScanner *scanner;
-	int			p = pegfdw_parallel_claim(s->shared);
+	int			count;
+	int			p = pegfdw_parallel_claim(s->shared, &count);
 
 	if (p < 0)
 		return NULL;
 	scan_options(s, &opts);
 	pegasus_error_clear(&err);
 	stats_begin(s);
-	scanner = pegasus_table_get_partition_scanner(s->pt, &p, 1, &opts, &err);
+	scanner = pegasus_table_get_partition_scanner_of(s->pt, &p, 1, count, &opts, &err);
 	check(s, scanner != NULL, &err);
 	return scanner;
 }
@@ -628,6 +699,29 @@ fetch_point_chunk(PegFdwScanState *s, int nsort, Bytes *sorts)
 	bool		ok;
 
 	pegasus_error_clear(&err);
+	if (s->npairs > 0)
+	{
+		/* batch_get over the listed pairs */
+		int			n = Min(POINT_CHUNK, s->npairs - s->sidx);
+		PegasusCompositeKey *keys;
+		int			i;
+
+		if (n <= 0)
+			return false;
+		keys = palloc(sizeof(PegasusCompositeKey) * n);
+		for (i = 0; i < n; i++)
+		{
+			keys[i].hash_key = slice(&s->pair_hash[s->sidx + i]);
+			keys[i].sort_key = slice(&s->pair_sort[s->sidx + i]);
+		}
+		stats_begin(s);
+		ok = pegasus_table_batch_get(s->pt, keys, n, s->table->timeout_ms,
+									 &s->kvl, &err);
+		check(s, ok, &err);
+		pfree(keys);
+		s->sidx += n;
+		return true;
+	}
 	if (s->nhash == 1)
 	{
 		PegasusSlice *keys;
@@ -1046,8 +1140,13 @@ next_wide_row(PegFdwScanState *s, TupleTableSlot *slot)
 
 	if (s->wide == NULL)
 	{
+		/*
+		 * One row being assembled per partition the rows come from: the
+		 * partitions of the table, and those of two splits during the scan
+		 * (its scanner reports the children's indexes then).
+		 */
 		s->nparts = s->op == PEGFDW_OP_SCAN ?
-			Max(pegasus_table_partition_count(s->pt), 1) : 1;
+			Max(pegasus_table_partition_count(s->pt), 1) * 4 : 1;
 		s->wide = MemoryContextAllocZero(s->param_cxt, sizeof(WideRow) * s->nparts);
 	}
 
@@ -1239,13 +1338,16 @@ pegfdw_rescan(ForeignScanState *node)
 							PegFdwScanPrivateOperation));
 }
 
-/* Partition count of the scanned table (parallel.c shares it). */
+/*
+ * Partitions a scan of the table divides it into (parallel.c shares it):
+ * during a split, the parents of children not yet registered.
+ */
 int
 pegfdw_scan_partition_count(ForeignScanState *node)
 {
 	PegFdwScanState *s = node->fdw_state;
 
-	return Max(pegasus_table_partition_count(s->pt), 1);
+	return Max(pegasus_table_scan_partition_count(s->pt), 1);
 }
 
 /*

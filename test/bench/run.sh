@@ -18,6 +18,13 @@
 #                                            vs  bench load (multi_set groups)
 #   join       JOIN_KEYS local keys joined to the table, plan as chosen
 #                                            vs  bench mget (batch_get)
+#   batched join  (with join) tables nobody has analyzed: 20 hash keys and
+#              2,000 pairs joined to a 200,000-record table, plan as chosen
+#                                            vs  a full scan and hash join;
+#              JOIN_KEYS pairs joined to the ROWS-record table
+#                                            vs  bench mget (batch_get);
+#              100,000 and 1,000,000 outer rows through the batched key
+#              join: rate and the backend's peak memory
 #   local      the same scan and point SELECT on a local table
 # Each figure is the median of RUNS runs (min and max shown); a workload
 # whose run takes more than MAX_RUN_SECONDS is run once.  The table is
@@ -208,6 +215,44 @@ peak_kb()
 }
 
 # ---------------------------------------------------------------------------
+# batched key join helpers
+
+# plan_summary FILE: the plan's join and scan nodes, "A > B > C"
+plan_summary()
+{
+	grep -oE '(Pegasus Batched Key Join|Nested Loop|Hash Join|Merge Join|Foreign Scan|Seq Scan|Parallel [A-Za-z ]+)' \
+		"$1" | paste -sd '>' | sed 's/>/ > /g'
+}
+
+# sql_ms SETUP QUERY: milliseconds of QUERY
+sql_ms()
+{
+	"${PSQL[@]}" -At -c "$1" -c "SELECT 1 FROM t WHERE hash_key = '0' AND sort_key = '0'" \
+		-c '\timing on' -c "$2" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1 |
+		awk 'NF { printf "%.1f\n", $1; ok = 1 } END { exit !ok }'
+}
+
+# join_rate_mem COUNT SETUP QUERY: "rate peak_MB" of QUERY in a new backend
+join_rate_mem()
+{
+	"${PSQL[@]}" -At -c "$2" -c '\timing on' -c "$3" -c '\timing off' \
+		-c "SELECT substring(pg_read_file('/proc/self/status') from 'VmHWM:\\s*(\\d+)')" |
+		awk -v n="$1" '/^Time: / { ms = $2 } /^[0-9]+$/ { kb = $1 }
+			END { if (!ms || !kb) exit 1; printf "%.0f %.1f\n", n / (ms / 1000), kb / 1024 }'
+}
+
+# outer_keys NAME N TABLE_ROWS: N (hash key, sort key) pairs of loaded rows,
+# spread evenly over the first TABLE_ROWS rows (row r: r/10, r%10)
+outer_keys()
+{
+	local step=$(($3 / $2))
+	[ "$step" -ge 1 ] || step=1
+	"${PSQL[@]}" -c "CREATE TABLE $1 AS SELECT ((k * $step) / 10)::text COLLATE \"C\" AS hash_key,
+	                   ((k * $step) % 10)::text COLLATE \"C\" AS sort_key
+	                 FROM generate_series(0, $2 - 1) k" -c "ANALYZE $1"
+}
+
+# ---------------------------------------------------------------------------
 echo "== loading $ROWS rows (and $RANGE_ROWS sort keys of one hash key) with pegasus-cli"
 "${CLI[@]}" --table bench bench load "$ROWS" >/dev/null || exit 1
 if wants range; then
@@ -309,8 +354,7 @@ if wants join; then
 		--rows $((JOIN_STRIDE * JOIN_KEYS)) &&
 	repeat "$WORK/join_fdw.txt" sql_rate "$JOIN_KEYS" "$SERIAL" "$JOIN_SQL" &&
 	"${PSQL[@]}" -c "$SERIAL" -c "EXPLAIN (COSTS OFF) $JOIN_SQL" >"$WORK/join_plan.txt" 2>&1
-	plan=$(grep -oE '(Nested Loop|Hash Join|Merge Join|Foreign Scan|Seq Scan|Parallel [A-Za-z ]+)' \
-		"$WORK/join_plan.txt" | paste -sd '>' | sed 's/>/ > /g')
+	plan=$(plan_summary "$WORK/join_plan.txt")
 	record "join $JOIN_KEYS keys" ops/s "$WORK/join_fdw.txt" "$WORK/join_raw.txt" \
 		"plan: $plan; raw: batch_get"
 	# the same keys handed over as an array: batch_get from the FDW too
@@ -318,6 +362,60 @@ if wants join; then
 	repeat "$WORK/join_any.txt" sql_rate "$JOIN_KEYS" "$SERIAL" "$ANY_SQL" &&
 	record "join $JOIN_KEYS keys as ANY(array)" ops/s "$WORK/join_any.txt" "$WORK/join_raw.txt" \
 		"hash_key = ANY (ARRAY(SELECT ...)): batch_get of 1000 keys a call"
+fi
+
+# batched key join: joins to tables that were never analyzed
+if wants join; then
+	JOIN_TABLE_ROWS=$((ROWS < 200000 ? ROWS : 200000))
+	"${CLI[@]}" --partitions 8 create_app bench_join >/dev/null &&
+	"${CLI[@]}" --table bench_join bench load "$JOIN_TABLE_ROWS" >/dev/null || exit 1
+	"${PSQL[@]}" <<'SQL' || exit 1
+CREATE FOREIGN TABLE t_join (hash_key text COLLATE "C", sort_key text COLLATE "C", value text)
+  SERVER pegasus OPTIONS (table 'bench_join');
+CREATE FOREIGN TABLE t_na (hash_key text COLLATE "C", sort_key text COLLATE "C", value text)
+  SERVER pegasus OPTIONS (table 'bench');
+SQL
+	"${PSQL[@]}" -c "CREATE TABLE hk20 AS SELECT ((k * ($JOIN_TABLE_ROWS / 10 / 20))::text) COLLATE \"C\" AS hash_key
+	                 FROM generate_series(0, 19) k" -c "ANALYZE hk20" || exit 1
+	outer_keys pairs2000 2000 "$JOIN_TABLE_ROWS" || exit 1
+	FULL_SCAN="SET pegasus_fdw.enable_batched_join = off; SET enable_nestloop = off; $SERIAL"
+	for q in "hk20:SELECT sum(length(t.value)) FROM hk20 k JOIN t_join t ON t.hash_key = k.hash_key:20 hash keys" \
+		"pairs2000:SELECT sum(length(t.value)) FROM pairs2000 k JOIN t_join t ON t.hash_key = k.hash_key AND t.sort_key = k.sort_key:2000 pairs"; do
+		name=${q%%:*}; rest=${q#*:}; sql=${rest%:*}; label=${rest##*:}
+		repeat "$WORK/bj_$name.txt" sql_ms "$SERIAL" "$sql" &&
+		repeat "$WORK/bj_${name}_scan.txt" sql_ms "$FULL_SCAN" "$sql" &&
+		"${PSQL[@]}" -c "$SERIAL" -c "EXPLAIN (COSTS OFF) $sql" >"$WORK/bj_${name}_plan.txt" 2>&1
+		record "join $label, $JOIN_TABLE_ROWS records not analyzed" ms "$WORK/bj_$name.txt" \
+			"$WORK/bj_${name}_scan.txt" \
+			"plan: $(plan_summary "$WORK/bj_${name}_plan.txt"); raw column: full scan + hash join; ratio below 0.1 wanted"
+	done
+
+	BJ_SQL="SELECT sum(length(t.value)) FROM keys k JOIN t_na t ON t.hash_key = k.hash_key AND t.sort_key = k.sort_key"
+	[ -f "$WORK/join_raw.txt" ] ||
+		repeat "$WORK/join_raw.txt" cli_rate --table bench bench mget "$JOIN_KEYS" \
+			--rows $((JOIN_STRIDE * JOIN_KEYS))
+	repeat "$WORK/bj_keys.txt" sql_rate "$JOIN_KEYS" "$SERIAL" "$BJ_SQL" &&
+	"${PSQL[@]}" -c "$SERIAL" -c "EXPLAIN (COSTS OFF) $BJ_SQL" >"$WORK/bj_keys_plan.txt" 2>&1
+	record "join $JOIN_KEYS pairs, $ROWS records not analyzed" ops/s "$WORK/bj_keys.txt" \
+		"$WORK/join_raw.txt" "plan: $(plan_summary "$WORK/bj_keys_plan.txt"); raw: batch_get"
+
+	# jit off: the LLVM libraries would count in the peak memory
+	FORCED="SET jit = off; SET enable_hashjoin = off; SET enable_mergejoin = off; SET enable_nestloop = off; $SERIAL"
+	for n in 100000 1000000; do
+		[ "$n" -le "$ROWS" ] || continue
+		outer_keys "outer_$n" "$n" "$ROWS" || exit 1
+		join_rate_mem "$n" "$FORCED" \
+			"SELECT sum(length(t.value)) FROM outer_$n k JOIN t_na t ON t.hash_key = k.hash_key AND t.sort_key = k.sort_key" \
+			>"$WORK/bj_$n.out" || exit 1
+		awk '{ print $1 }' "$WORK/bj_$n.out" >"$WORK/bj_${n}_rate.txt"
+		awk '{ print $2 }' "$WORK/bj_$n.out" >"$WORK/bj_${n}_mem.txt"
+		record "batched join $n outer rows" ops/s "$WORK/bj_${n}_rate.txt" "$WORK/join_raw.txt" \
+			"Pegasus Batched Key Join (other joins off), one run; raw: batch_get"
+		record "batched join peak memory, $n rows" MB "$WORK/bj_${n}_mem.txt" "" \
+			"backend VmHWM after the join"
+	done
+	"${PSQL[@]}" -c "SET client_min_messages = warning" -c "DROP TABLE hk20, pairs2000" \
+		-c "DROP TABLE IF EXISTS outer_100000, outer_1000000" >/dev/null
 fi
 
 if wants local; then

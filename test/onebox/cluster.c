@@ -29,6 +29,8 @@ onebox_cluster_init(void)
 	/* app 1 is the stat table on a real cluster; user tables start at 2 */
 	onebox.next_app_id = 2;
 	onebox.prefix_iteration = TRUE;
+	onebox.split_delay_ms = 200;
+	onebox.host_port_fields = TRUE;
 	onebox.encoder = pegasus_codec_encoder_new();
 }
 
@@ -92,6 +94,28 @@ partition_reset_context_ids(OneboxPartition *part)
 	part->next_context_id = (gint64) (r << 32);
 }
 
+/*
+ * A partition of t with an empty store, served with t's current count on
+ * replica (app_id + pidx) mod n.
+ */
+OneboxPartition *
+onebox_partition_new(OneboxTable *t, gint32 pidx)
+{
+	OneboxPartition *p = g_new0(OneboxPartition, 1);
+
+	p->table = t;
+	p->pidx = pidx;
+	p->store = onebox_store_new();
+	p->ballot = 1;
+	p->version = t->partition_count - 1;
+	p->ready = TRUE;
+	p->primary = (int) ((t->app_id + pidx) % (gint32) onebox.replicas->len);
+	p->scanners = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+										onebox_scan_context_free);
+	partition_reset_context_ids(p);
+	return p;
+}
+
 static guint32
 parse_default_ttl(const char *value)
 {
@@ -139,6 +163,7 @@ onebox_table_create(const char *name, gint32 partition_count, gint32 replica_cou
 	t->name = g_strdup(name);
 	t->app_id = onebox.next_app_id++;
 	t->partition_count = partition_count;
+	t->init_partition_count = partition_count;
 	t->status = PEGASUS_AS_AVAILABLE;
 	t->replica_count = replica_count;
 	t->app_type = g_strdup(app_type ? app_type : "pegasus");
@@ -157,19 +182,7 @@ onebox_table_create(const char *name, gint32 partition_count, gint32 replica_cou
 	t->create_second = onebox_unix_now();
 	t->parts = g_new0(OneboxPartition *, partition_count);
 	for (i = 0; i < partition_count; i++)
-	{
-		OneboxPartition *p = g_new0(OneboxPartition, 1);
-
-		p->table = t;
-		p->pidx = i;
-		p->store = onebox_store_new();
-		p->ballot = 1;
-		p->primary = (int) ((t->app_id + i) % nrep);
-		p->scanners = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-											onebox_scan_context_free);
-		partition_reset_context_ids(p);
-		t->parts[i] = p;
-	}
+		t->parts[i] = onebox_partition_new(t, i);
 	g_ptr_array_add(onebox.tables, t);
 	onebox_log("created table %s (app_id %d, %d partitions)", name, t->app_id,
 			   partition_count);
@@ -191,6 +204,8 @@ onebox_table_drop(OneboxTable *t, gint64 reserve_seconds)
 	}
 	g_free(t->parts);
 	t->parts = NULL;
+	t->split_old_count = 0;
+	t->compact_pending = FALSE;
 	t->status = PEGASUS_AS_DROPPED;
 	t->drop_second = onebox_unix_now();
 	t->expire_second = t->drop_second + (reserve_seconds > 0 ? reserve_seconds : 604800);

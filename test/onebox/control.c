@@ -129,8 +129,11 @@ cmd_tables(OneboxConn *conn)
 		gint32		p;
 
 		for (p = 0; t->parts && p < t->partition_count; p++)
-			g_string_append_printf(prim, "%s%d", p ? "," : "",
-								   ((OneboxEndpoint *) onebox.replicas->pdata[t->parts[p]->primary])->port);
+			if (!t->parts[p]->ready)
+				g_string_append_printf(prim, "%s-", p ? "," : "");
+			else
+				g_string_append_printf(prim, "%s%d", p ? "," : "",
+									   ((OneboxEndpoint *) onebox.replicas->pdata[t->parts[p]->primary])->port);
 		reply(conn, "%s app_id=%d partitions=%d status=%s primaries=%s", t->name, t->app_id,
 			  t->partition_count, t->status == PEGASUS_AS_AVAILABLE ? "available" : "dropped",
 			  prim->len ? prim->str : "-");
@@ -183,15 +186,32 @@ corrupt_mode(const char *s)
 }
 
 static void
-add_fault(OneboxEndpoint *ep, const char *rpc, int n, gboolean noreply, PegasusErrorCode ec)
+add_fault(OneboxEndpoint *ep, const char *rpc, int n, gboolean noreply, PegasusErrorCode ec,
+		  const char *error_name)
 {
 	OneboxFault *f = g_new0(OneboxFault, 1);
 
 	f->rpc_name = g_strdup(rpc);
+	f->error_name = g_strdup(error_name);
 	f->remaining = n;
 	f->noreply = noreply;
 	f->error = ec;
 	ep->faults = g_list_append(ep->faults, f);
+}
+
+/* ERR_ followed by 1 to 60 upper-case letters, digits or '_' */
+static gboolean
+error_name_valid(const char *s)
+{
+	gsize		n = strlen(s);
+	gsize		i;
+
+	if (n < 5 || n > 64 || strncmp(s, "ERR_", 4) != 0)
+		return FALSE;
+	for (i = 4; i < n; i++)
+		if (!g_ascii_isupper(s[i]) && !g_ascii_isdigit(s[i]) && s[i] != '_')
+			return FALSE;
+	return TRUE;
 }
 
 static void
@@ -200,6 +220,7 @@ cmd_fail(OneboxConn *conn, char **a, int argc)
 	gint64		n;
 	gboolean	noreply;
 	PegasusErrorCode ec = PEGASUS_EC_UNKNOWN;
+	const char *unknown_name = NULL;
 	GPtrArray  *eps = g_ptr_array_new();
 	guint		i;
 
@@ -214,8 +235,13 @@ cmd_fail(OneboxConn *conn, char **a, int argc)
 		ec = pegasus_codec_error_from_name(a[4], strlen(a[4]));
 		if (ec == PEGASUS_EC_UNKNOWN && strcmp(a[4], "ERR_UNKNOWN") != 0)
 		{
-			reply(conn, "ERR unknown error name %s", a[4]);
-			goto out;
+			/* a name of a newer server: sent as given */
+			if (!error_name_valid(a[4]))
+			{
+				reply(conn, "ERR unknown error name %s", a[4]);
+				goto out;
+			}
+			unknown_name = a[4];
 		}
 	}
 	if (strcmp(a[1], "*") == 0)
@@ -229,7 +255,7 @@ cmd_fail(OneboxConn *conn, char **a, int argc)
 		g_ptr_array_add(eps, ep);
 	}
 	for (i = 0; i < eps->len; i++)
-		add_fault(eps->pdata[i], a[2], (int) n, noreply, ec);
+		add_fault(eps->pdata[i], a[2], (int) n, noreply, ec, unknown_name);
 	reply(conn, "OK done");
 out:
 	g_ptr_array_unref(eps);
@@ -252,6 +278,7 @@ cmd_clear_faults(OneboxConn *conn)
 		{
 			OneboxFault *f = l->data;
 
+			g_free(f->error_name);
 			g_free(f->rpc_name);
 			g_free(f);
 		}
@@ -262,6 +289,71 @@ cmd_clear_faults(OneboxConn *conn)
 	}
 	g_ptr_array_unref(eps);
 	reply(conn, "OK done");
+}
+
+/* ------------------------------------------------------------------------
+ * Partition split and live-cluster answers (split.c)
+ * ------------------------------------------------------------------------ */
+
+/* Handles the split commands; FALSE if cmd is not one of them. */
+static gboolean
+split_command(OneboxConn *conn, char **args, int argc)
+{
+	const char *cmd = args[0];
+	OneboxTable *t;
+	gint64		n;
+	char		status[160];
+	const char *why;
+
+	if (strcmp(cmd, "split") == 0 && argc == 2)
+	{
+		if ((t = table_arg(conn, args[1])) == NULL)
+			return TRUE;
+		if (!onebox_split_start(t, &why))
+			reply(conn, "ERR %s", why);
+		else
+			reply(conn, "OK partitions=%d", t->partition_count);
+	}
+	else if (strcmp(cmd, "split-delay") == 0 && argc == 2)
+	{
+		if (!parse_int(args[1], &n) || n < 1 || n > 86400000)
+		{
+			reply(conn, "ERR usage: split-delay MS (1 to 86400000)");
+			return TRUE;
+		}
+		onebox.split_delay_ms = n;
+		reply(conn, "OK done");
+	}
+	else if (strcmp(cmd, "split-step") == 0 && argc == 2)
+	{
+		if ((t = table_arg(conn, args[1])) == NULL)
+			return TRUE;
+		onebox_split_step(t);
+		onebox_split_status(t, status, sizeof(status));
+		reply(conn, "OK %s", status);
+	}
+	else if (strcmp(cmd, "split-status") == 0 && argc == 2)
+	{
+		if ((t = table_arg(conn, args[1])) == NULL)
+			return TRUE;
+		onebox_split_status(t, status, sizeof(status));
+		reply(conn, "OK %s", status);
+	}
+	else if (strcmp(cmd, "compact") == 0 && argc == 2)
+	{
+		if ((t = table_arg(conn, args[1])) == NULL)
+			return TRUE;
+		reply(conn, "OK removed=%u", onebox_split_compact(t));
+	}
+	else if (strcmp(cmd, "host-port-fields") == 0 && argc == 2 &&
+			 (strcmp(args[1], "on") == 0 || strcmp(args[1], "off") == 0))
+	{
+		onebox.host_port_fields = strcmp(args[1], "on") == 0;
+		reply(conn, "OK done");
+	}
+	else
+		return FALSE;
+	return TRUE;
 }
 
 static void
@@ -286,6 +378,8 @@ run_command(OneboxConn *conn, char *line)
 		goto out;
 	cmd = args[0];
 
+	if (split_command(conn, args, argc))
+		goto out;
 	if (strcmp(cmd, "ping") == 0)
 		reply(conn, "OK pong");
 	else if (strcmp(cmd, "help") == 0)
@@ -297,6 +391,8 @@ run_command(OneboxConn *conn, char *line)
 		reply(conn, "counters | violations | reset-counters | clock SECONDS | env TABLE KEY [VALUE]");
 		reply(conn, "negative-ids on|off | scanner-count | tables | dump TABLE | leader PORT");
 		reply(conn, "create TABLE PARTITIONS [REPLICAS] | drop-table TABLE | ping | help");
+		reply(conn, "split TABLE | split-delay MS | split-step TABLE | split-status TABLE | compact TABLE");
+		reply(conn, "host-port-fields on|off");
 		reply(conn, "END");
 	}
 	else if (strcmp(cmd, "move") == 0 && argc == 4)

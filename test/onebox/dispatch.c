@@ -21,15 +21,20 @@
  *	  of 65535 bytes; raw hash keys of 65535 bytes or more;
  *	- put with update_request fields 4-7 (server-internal);
  *	- partition_hash: when non-zero it must select the target partition
- *	  (hash mod partition_count == partition_index) for every replica RPC,
- *	  and for key-addressed RPCs it must equal the key's own hash (crc64 of
- *	  the hash key, or of the sort key when the hash key is empty; for
- *	  batch_get the first key's hash key) - a real server asserts this for
- *	  put and remove;
+ *	  (hash mod the partition count it serves == partition_index) for every
+ *	  replica RPC, and for single-key RPCs it must equal the key's own hash
+ *	  (crc64 of the hash key, or of the sort key when the hash key is
+ *	  empty) - a real server asserts this for put and remove; a batch_get
+ *	  may carry any hash selecting the partition;
+ *	- while a table splits (split.c), a partition_hash that selects the
+ *	  partition under no count the table ever had; one that did under an
+ *	  older count gets ERR_PARENT_PARTITION_MISUSED, as on a real replica;
  *	- the key itself must belong to the target partition (its hash mod
- *	  partition_count == partition_index) for every key-addressed RPC,
- *	  every key of a batch_get included, whatever the header says: a real
- *	  server would store or look the key up in the wrong partition;
+ *	  the partition count it serves == partition_index) for every
+ *	  key-addressed RPC, every key of a batch_get included, whatever the
+ *	  header says: a real server would store or look the key up in the
+ *	  wrong partition (or, after a split, answer from the parent's stale
+ *	  copy of the moved half);
  *	- get_scanner with a hash-key PREFIX filter that moves the start key
  *	  while the start key has a non-empty hash key and full_scan is not set
  *	  (a real server with the default prefix bloom filter aborts).
@@ -154,9 +159,10 @@ send_reply(OneboxConn *conn, PegasusResponse *reply)
 		onebox_conn_send(conn, reply_buf->data, reply_buf->len, conn->ep->latency_ms);
 }
 
-/* A reply carrying only a frame-level error (no body) */
+/* A reply carrying only a frame-level error (no body), name given */
 static void
-send_error(OneboxConn *conn, const PegasusRequest *req, PegasusErrorCode code)
+send_error_named(OneboxConn *conn, const PegasusRequest *req, PegasusErrorCode code,
+				 const char *error_name)
 {
 	PegasusResponse reply;
 	char	   *ack = NULL;
@@ -165,6 +171,8 @@ send_error(OneboxConn *conn, const PegasusRequest *req, PegasusErrorCode code)
 	reply.rpc = req->rpc;
 	reply.seqid = req->seqid;
 	reply.frame_error = code;
+	if (error_name != NULL)
+		reply.frame_error_name = pegasus_codec_blob_str(error_name);
 	if (req->rpc == PEGASUS_RPC_UNKNOWN)
 	{
 		ack = g_strdup_printf("%.*s_ACK", (int) MIN(req->name.len, 47),
@@ -173,6 +181,12 @@ send_error(OneboxConn *conn, const PegasusRequest *req, PegasusErrorCode code)
 	}
 	send_reply(conn, &reply);
 	g_free(ack);
+}
+
+static void
+send_error(OneboxConn *conn, const PegasusRequest *req, PegasusErrorCode code)
+{
+	send_error_named(conn, req, code, NULL);
 }
 
 /* Find and consume a matching "fail" rule; TRUE if one applied */
@@ -188,8 +202,11 @@ take_fault(OneboxEndpoint *ep, PegasusBlob name, OneboxFault *out)
 		if (f->remaining > 0 && pegasus_codec_blob_equal_str(name, f->rpc_name))
 		{
 			*out = *f;
+			/* the caller's copy (freed by it) outlives the rule */
+			out->error_name = g_strdup(f->error_name);
 			if (--f->remaining == 0)
 			{
+				g_free(f->error_name);
 				g_free(f->rpc_name);
 				g_free(f);
 				ep->faults = g_list_delete_link(ep->faults, l);
@@ -246,7 +263,7 @@ check_hash_key(PegasusBlob hk, const char *rpc)
 static gboolean
 check_key_route(guint64 key_hash, OneboxCall *call, const char *rpc)
 {
-	gint32		count = call->part->table->partition_count;
+	gint32		count = onebox_partition_served_count(call->part);
 	gint32		pidx = call->part->pidx;
 	gint32		want = pegasus_codec_partition_index(key_hash, count);
 
@@ -301,7 +318,7 @@ check_replica_request(OneboxCall *call)
 	const PegasusRequest *req = call->req;
 	const char *rpc = pegasus_codec_rpc_name(req->rpc);
 	guint64		ph = req->header.partition_hash;
-	gint32		count = call->part->table->partition_count;
+	gint32		count = onebox_partition_served_count(call->part);
 	guint32		i;
 
 	if (ph != 0 && pegasus_codec_partition_index(ph, count) != call->part->pidx)
@@ -349,8 +366,6 @@ check_replica_request(OneboxCall *call)
 				if (!check_hash_key(hk, rpc))
 					return FALSE;
 				h = pegasus_codec_hash_key_partition_hash(hk.data, hk.len);
-				if (i == 0 && !check_header_hash(h, call, rpc))
-					return FALSE;
 				if (!check_key_route(h, call, rpc))
 					return FALSE;
 			}
@@ -490,6 +505,12 @@ gate_replica(OneboxConn *conn, const PegasusRequest *req)
 		return NULL;
 	}
 	part = t->parts[req->header.partition_index];
+	/* a child not yet registered has no replica anywhere */
+	if (!part->ready)
+	{
+		send_error(conn, req, PEGASUS_EC_OBJECT_NOT_FOUND);
+		return NULL;
+	}
 	if (part->primary != ep->index)
 	{
 		int			sec[8];
@@ -514,6 +535,32 @@ gate_replica(OneboxConn *conn, const PegasusRequest *req)
 		return NULL;
 	}
 	return part;
+}
+
+/*
+ * CHECK_REQUEST_IF_SPLITTING (split.c): FALSE after answering the request
+ * (or closing the connection on a violation).  clear_scanner is one-way:
+ * it is dropped instead of answered.
+ */
+static gboolean
+gate_split(OneboxConn *conn, OneboxCall *call)
+{
+	const PegasusRequest *req = call->req;
+	PegasusErrorCode ec = onebox_split_check(call->part, req->header.partition_hash);
+
+	if (ec == PEGASUS_EC_OK)
+		return TRUE;
+	if (ec == PEGASUS_EC_UNKNOWN)
+	{
+		onebox_violation("%s: header partition_hash 0x%016" G_GINT64_MODIFIER "x selects partition %d of %s under no partition count the table had",
+						 pegasus_codec_rpc_name(req->rpc), req->header.partition_hash,
+						 call->part->pidx, call->part->table->name);
+		onebox_conn_close(conn);
+		return FALSE;
+	}
+	if (req->rpc != PEGASUS_RPC_CLEAR_SCANNER)
+		send_error(conn, req, ec);
+	return FALSE;
 }
 
 static void
@@ -546,7 +593,8 @@ handle_decoded(OneboxConn *conn, const PegasusRequest *req)
 	if (take_fault(ep, req->name, &fault))
 	{
 		if (!fault.noreply)
-			send_error(conn, req, fault.error);
+			send_error_named(conn, req, fault.error, fault.error_name);
+		g_free(fault.error_name);
 		return;
 	}
 
@@ -588,6 +636,8 @@ handle_decoded(OneboxConn *conn, const PegasusRequest *req)
 	}
 	call.part = gate_replica(conn, req);
 	if (call.part == NULL)
+		return;
+	if (!gate_split(conn, &call))
 		return;
 	if (!check_replica_request(&call))
 	{
@@ -644,6 +694,7 @@ onebox_dispatch_input(OneboxConn *conn)
 
 	if (reply_buf == NULL)
 		reply_buf = g_byte_array_sized_new(4096);
+
 
 	while (off < conn->in->len && !conn->close_after_flush)
 	{

@@ -410,11 +410,14 @@ onebox_loop_run(void)
 	while (!onebox.stop_requested)
 	{
 		int			timeout = run_delayed();
+		int			split_ms = onebox_split_tick();
 		int			n;
 		int			i;
 
 		if (timeout < 0 || timeout > 1000)
 			timeout = 1000;
+		if (split_ms >= 0 && split_ms < timeout)
+			timeout = split_ms;
 		n = epoll_wait(epfd, events, G_N_ELEMENTS(events), timeout);
 		if (n < 0)
 		{

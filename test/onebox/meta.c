@@ -47,6 +47,18 @@ fill_partition(OneboxCall *call, OneboxPartition *p, PegasusPartitionConfigurati
 	pc->max_replica_count = p->table->replica_count;
 	pc->last_committed_decree = p->decree;
 	pc->partition_flags = 0;
+	if (!p->ready)
+	{
+		/*
+		 * A child of a split not yet registered: ballot -1 and a
+		 * default-constructed configuration (invalid primary, no
+		 * secondaries, no host_port fields), as meta_split_service makes.
+		 */
+		pc->ballot = -1;
+		pc->max_replica_count = 0;
+		pc->secondaries = NULL;
+		return;
+	}
 	pc->has_hp_primary = TRUE;
 	fill_address(call, p->primary, &pc->primary, &pc->hp_primary);
 	pc->secondaries = g_new0(PegasusRpcAddress, MAX(n, 1));
@@ -61,6 +73,14 @@ fill_partition(OneboxCall *call, OneboxPartition *p, PegasusPartitionConfigurati
 	pc->has_hp_last_drops = TRUE;
 	pc->n_hp_last_drops = 0;
 	pc->n_last_drops = 0;
+	if (!onebox.host_port_fields)
+	{
+		/* a release 2.5 meta server knows no host_port fields */
+		pc->has_hp_primary = FALSE;
+		pc->has_hp_secondaries = FALSE;
+		pc->n_hp_secondaries = 0;
+		pc->has_hp_last_drops = FALSE;
+	}
 }
 
 static void
@@ -87,7 +107,7 @@ query_cfg(OneboxCall *call)
 		rs->partitions[0].primary.ipv4 = 0x7f000001;
 		rs->partitions[0].primary.port = (guint16) leader->port;
 		rs->partitions[0].primary.type = 1;
-		rs->partitions[0].has_hp_primary = TRUE;
+		rs->partitions[0].has_hp_primary = onebox.host_port_fields;
 		rs->partitions[0].hp_primary.host = pegasus_codec_blob_str(ONEBOX_HOST);
 		rs->partitions[0].hp_primary.port = (guint16) leader->port;
 		rs->partitions[0].hp_primary.type = 1;
@@ -174,7 +194,7 @@ fill_app_info(OneboxCall *call, OneboxTable *t, PegasusAppInfo *ai)
 	ai->expire_second = t->expire_second;
 	ai->create_second = t->create_second;
 	ai->drop_second = t->drop_second;
-	ai->init_partition_count = t->partition_count;
+	ai->init_partition_count = t->init_partition_count;
 	ai->has_atomic_idempotent = TRUE;
 	ai->atomic_idempotent = FALSE;
 }

@@ -18,6 +18,7 @@
  *	  replica_write.c	put, multi_put, remove, multi_remove, incr,
  *						check_and_set, check_and_mutate
  *	  replica_scan.c	get_scanner, scan, clear_scanner, scan contexts
+ *	  split.c			partition split: phases, request checks, compaction
  *	  control.c			the text control interface
  *
  * Everything runs on one thread; no locking anywhere.
@@ -117,6 +118,7 @@ typedef struct OneboxFault
 	int			remaining;
 	gboolean	noreply;
 	PegasusErrorCode error;
+	char	   *error_name;		/* an ERR_ name the codec does not know */
 } OneboxFault;
 
 typedef struct OneboxEndpoint
@@ -145,6 +147,14 @@ typedef struct OneboxPartition
 	int			primary;		/* index into onebox.replicas */
 	GHashTable *scanners;		/* gint64 * id -> OneboxScanContext * */
 	gint64		next_context_id;
+	/*
+	 * Partition split (split.c).  version is Pegasus's partition_version:
+	 * the partition count this replica serves minus one, or -1 while it
+	 * registers its child (ERR_SPLITTING).  A child is not ready (ballot
+	 * -1, no primary, not served) until registered.
+	 */
+	gint32		version;
+	gboolean	ready;
 } OneboxPartition;
 
 typedef struct OneboxTable
@@ -162,6 +172,13 @@ typedef struct OneboxTable
 	gint64		drop_second;
 	gint64		expire_second;
 	OneboxPartition **parts;	/* NULL once dropped */
+	gint32		init_partition_count;
+	/* partition split in progress (split.c); split_old_count 0 = none */
+	gint32		split_old_count;
+	gint32		split_next;		/* next parent to register its child */
+	gboolean	split_in_window;	/* split_next answers ERR_SPLITTING */
+	gint64		split_due_ms;	/* monotonic ms of the next phase */
+	gboolean	compact_pending;	/* parents still hold the moved half */
 } OneboxTable;
 
 typedef struct OneboxServer
@@ -175,6 +192,8 @@ typedef struct OneboxServer
 	gint64		clock_offset_ms;	/* control "clock" */
 	gboolean	negative_ids;
 	gboolean	prefix_iteration;	/* rocksdb_filter_type = prefix (default) */
+	gint64		split_delay_ms; /* control "split-delay" */
+	gboolean	host_port_fields;	/* query_cfg sends hp_* (control) */
 	guint64		violations;
 	PegasusEncoder *encoder;
 	volatile int stop_requested;
@@ -195,6 +214,7 @@ extern void onebox_table_drop(OneboxTable *table, gint64 reserve_seconds);
 extern OneboxTable *onebox_table_by_name(const char *name, gsize len, gboolean any_status);
 extern OneboxTable *onebox_table_by_id(gint32 app_id);
 extern void onebox_table_set_env(OneboxTable *table, const char *key, const char *value);
+extern OneboxPartition *onebox_partition_new(OneboxTable *table, gint32 pidx);
 extern void onebox_partition_move(OneboxPartition *part, int replica_index);
 /* Secondaries of a partition: up to replica_count-1 other replica endpoints */
 extern int	onebox_partition_secondaries(OneboxPartition *part, int *out, int max);
@@ -296,5 +316,35 @@ extern guint8 *onebox_make_key(OneboxCall *call, PegasusBlob hash_key,
 							   PegasusBlob sort_key, gsize *len);
 
 extern void onebox_control_input(OneboxConn *conn);
+
+/* ------------------------------------------------------------------------
+ * Partition split (split.c)
+ * ------------------------------------------------------------------------ */
+
+#define ONEBOX_SPLIT_ENV "replica.split.validate_partition_hash"
+
+/* Starts a split; FALSE with *why set when the table cannot split now */
+extern gboolean onebox_split_start(OneboxTable *table, const char **why);
+/* Advances the split of table by one phase at once (control split-step) */
+extern void onebox_split_step(OneboxTable *table);
+/* Advances due phases; returns ms until the next one (-1 = none) */
+extern int	onebox_split_tick(void);
+/* "phase=... partitions=... ready=... parent=..." into buf */
+extern void onebox_split_status(OneboxTable *table, char *buf, gsize len);
+/* Drops records a partition no longer serves; count removed */
+extern guint onebox_split_compact(OneboxTable *table);
+/* The partition count a partition serves (version + 1; the old one while -1) */
+extern gint32 onebox_partition_served_count(OneboxPartition *part);
+/* The table validates partition hashes (the split env is "true") */
+extern gboolean onebox_table_validates_hash(OneboxTable *table);
+/* Whether the key hash belongs to part under the count it serves */
+extern gboolean onebox_partition_owns_hash(OneboxPartition *part, guint64 hash);
+/*
+ * The CHECK_REQUEST_IF_SPLITTING of a replica: PEGASUS_EC_OK to go on,
+ * ERR_SPLITTING / ERR_PARENT_PARTITION_MISUSED to answer, or
+ * PEGASUS_EC_UNKNOWN for a partition_hash that selects this partition
+ * under no count the table ever had (a protocol violation).
+ */
+extern PegasusErrorCode onebox_split_check(OneboxPartition *part, guint64 partition_hash);
 
 #endif							/* ONEBOX_H */

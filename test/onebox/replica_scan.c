@@ -36,6 +36,7 @@ struct OneboxScanContext
 	gboolean	no_value;
 	gboolean	return_expire_ts;
 	gboolean	only_return_count;
+	gboolean	validate_hash;	/* validate_partition_hash asked (default) */
 };
 
 /* Parameters of one batch */
@@ -54,6 +55,7 @@ typedef struct ScanParams
 	gboolean	no_value;
 	gboolean	return_expire_ts;
 	gboolean	only_return_count;
+	gboolean	validate_hash;
 } ScanParams;
 
 void
@@ -115,6 +117,14 @@ run_batch(OneboxCall *call, const ScanParams *sp, OneboxIter *it,
 	guint32		now = onebox_pegasus_now();
 	guint32		iterations = 0;
 
+	/*
+	 * validate_key_value_for_scan: with the split env set, records of the
+	 * other half (kept until compaction) are skipped, by the partition
+	 * version of this very batch.
+	 */
+	gboolean	validate = sp->validate_hash &&
+		onebox_table_validates_hash(call->part->table);
+
 	*complete = FALSE;
 	*count = 0;
 	while (*count < sp->batch && iterations < max_iterations && iter_valid(it, sp))
@@ -140,7 +150,11 @@ run_batch(OneboxCall *call, const ScanParams *sp, OneboxIter *it,
 			}
 		}
 		iterations++;
-		if (!onebox_value_expired(v, now) && record_matches(sp, k))
+		if (!onebox_value_expired(v, now) &&
+			(!validate ||
+			 onebox_partition_owns_hash(call->part,
+										pegasus_codec_key_partition_hash(k->data, k->len))) &&
+			record_matches(sp, k))
 		{
 			(*count)++;
 			if (!sp->only_return_count)
@@ -223,6 +237,7 @@ params_from_context(const OneboxScanContext *ctx, ScanParams *sp)
 	sp->no_value = ctx->no_value;
 	sp->return_expire_ts = ctx->return_expire_ts;
 	sp->only_return_count = ctx->only_return_count;
+	sp->validate_hash = ctx->validate_hash;
 }
 
 static gboolean
@@ -295,6 +310,7 @@ onebox_replica_get_scanner(OneboxCall *call)
 	ctx->no_value = rq->no_value;
 	ctx->return_expire_ts = rq->has_return_expire_ts && rq->return_expire_ts;
 	ctx->only_return_count = rq->has_only_return_count && rq->only_return_count;
+	ctx->validate_hash = !rq->has_validate_partition_hash || rq->validate_partition_hash;
 
 	/*
 	 * With the prefix bloom filter a scan on one hash key (non-empty hash

@@ -75,6 +75,8 @@ within "follower listed first: no waiting" 1000 "$el"
 # a session that has its routing before the meta outage
 sess_open fmeta_sess
 pid=$(sess_run "SELECT pg_backend_pid();")
+# the routing is cached per backend: no parallel workers, which have their own
+sess_run "SET max_parallel_workers_per_gather = 0;" >/dev/null
 sess_run "$(printf "$Q" tm);" >/dev/null
 
 # --- the leader stops, the other meta server takes over ------------------

@@ -11,7 +11,10 @@
 #   * no transaction may fail;
 #   * at the end the table holds exactly the last logged value of every key.
 # Another session alters the server every 2 s meanwhile, so every client's
-# cached Pegasus connection is rebuilt many times under load.
+# cached Pegasus connection is rebuilt many times under load.  With
+# LOAD_SPLITS=N (t_split_load.sh) the table also splits N times during the
+# run, each split going through its phases at LOAD_SPLIT_DELAY_MS (default
+# 300) per phase and compacted after.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/load/common.sh"
 
@@ -96,10 +99,37 @@ quiet control reset-counters
 	echo "$n" >"$work/alters"
 ) &
 alter_pid=$!
+splits=${LOAD_SPLITS:-0}
+split_pid=
+if [ "$splits" -gt 0 ]; then
+	control split-delay "${LOAD_SPLIT_DELAY_MS:-300}" >/dev/null
+	(
+		# once the load runs: split, wait for every child, compact; again
+		while [ "$(control counters | awk '/MULTI_PUT|RRDB_PUT/ { n += $3 } END { print n + 0 }')" -lt 100 ]; do
+			sleep 0.05
+		done
+		for ((k = 0; k < splits; k++)); do
+			control split "$table" >>"$work/split.log"
+			until control split-status "$table" | grep -qE 'phase=split'; do
+				sleep 0.05
+			done
+			control split-status "$table" >>"$work/split.log"
+			control compact "$table" >>"$work/split.log"
+		done
+	) &
+	split_pid=$!
+fi
 PGDATABASE=$db pgbench -n -M prepared -c "$clients" -j 2 -T "$seconds" "${scripts[@]}" \
 	>"$work/pgbench.out" 2>&1
 rc=$?
 wait "$alter_pid"
+if [ -n "$split_pid" ]; then
+	wait "$split_pid"
+	sed 's/^/# split: /' "$work/split.log"
+	control split-delay 200 >/dev/null
+	expect_eq "the table split $splits times during the load" \
+		"$((8 << splits))" "$(control split-status "$table" | sed -nE 's/.*phase=none partitions=([0-9]+).*/\1/p')"
+fi
 alters=$(cat "$work/alters" 2>/dev/null || echo 0)
 routes=$(control counters | awk '/QUERY_PARTITION_CONFIG/ { n += $3 } END { print n + 0 }')
 echo "# the server was altered $alters times during the run; $routes routing queries"

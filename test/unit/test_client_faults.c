@@ -318,6 +318,103 @@ test_injected_errors(Fixture *f, gconstpointer data)
 	pegasus_value_free(&v);
 }
 
+/*
+ * Answers of a live cluster that no retry changes: each fails the call at
+ * once (the one injected failure is used up, so a retry would have
+ * succeeded), names the error and says what it means.  ERR_SPLITTING is
+ * the one that means "try again".
+ */
+static void
+test_live_cluster_errors(Fixture *f, gconstpointer data)
+{
+	static const struct
+	{
+		const char *rpc;
+		const char *name;
+		const char *says;
+	}			cases[] = {
+		{"RPC_RRDB_RRDB_PUT", "ERR_OPERATION_DISABLED", "bulk load"},
+		{"RPC_RRDB_RRDB_INCR", "ERR_OPERATION_DISABLED", "duplication master"},
+		{"RPC_RRDB_RRDB_CHECK_AND_SET", "ERR_OPERATION_DISABLED", "non-idempotent"},
+		{"RPC_RRDB_RRDB_CHECK_AND_MUTATE", "ERR_OPERATION_DISABLED", "non-idempotent"},
+		{"RPC_RRDB_RRDB_PUT", "ERR_DISK_INSUFFICIENT", "short of space"},
+		{"RPC_RRDB_RRDB_MULTI_PUT", "ERR_DISK_IO_ERROR", "I/O errors"},
+		{"RPC_RRDB_RRDB_GET", "ERR_RETRY_EXHAUSTED", "its own retries"},
+		{"RPC_RRDB_RRDB_GET", "ERR_SOMETHING_NEWER", "does not know this error"},
+	};
+	PegasusError err;
+	PegasusStats st;
+	unsigned	i;
+
+	if (!need_onebox(f))
+		return;
+	ASSERT_OK(pegasus_table_set(f->table, S("h"), S("s"), S("1"), 0, 0, &err), err);
+	for (i = 0; i < G_N_ELEMENTS(cases); i++)
+	{
+		PegasusValue v;
+		PegasusCheckResult cr;
+		PegasusSlice sk = S("s");
+		PegasusSlice val = S("2");
+		int64_t		nv;
+		bool		ok;
+
+		control_ok(control("fail %d %s 1 %s", f->port, cases[i].rpc, cases[i].name));
+		pegasus_client_reset_stats(f->client);
+		if (strcmp(cases[i].rpc, "RPC_RRDB_RRDB_PUT") == 0)
+			ok = pegasus_table_set(f->table, S("h"), S("s"), S("2"), 0, 0, &err);
+		else if (strcmp(cases[i].rpc, "RPC_RRDB_RRDB_MULTI_PUT") == 0)
+			ok = pegasus_table_multi_set(f->table, S("h"), &sk, &val, 1, 0, 0, &err);
+		else if (strcmp(cases[i].rpc, "RPC_RRDB_RRDB_INCR") == 0)
+			ok = pegasus_table_incr(f->table, S("h"), S("n"), 1, 0, 0, &nv, &err);
+		else if (strcmp(cases[i].rpc, "RPC_RRDB_RRDB_CHECK_AND_SET") == 0)
+			ok = pegasus_table_check_and_set(f->table, S("h"), S("c"),
+											 PEGASUS_CHECK_VALUE_NOT_EXIST, S(NULL),
+											 S("c"), S("x"), NULL, 0, &cr, &err);
+		else if (strcmp(cases[i].rpc, "RPC_RRDB_RRDB_CHECK_AND_MUTATE") == 0)
+		{
+			PegasusMutation m;
+
+			memset(&m, 0, sizeof(m));
+			m.op = PEGASUS_MUTATE_PUT;
+			m.sort_key = S("c");
+			m.value = S("x");
+			ok = pegasus_table_check_and_mutate(f->table, S("h"), S("c"),
+												PEGASUS_CHECK_VALUE_NOT_EXIST, S(NULL),
+												&m, 1, false, 0, &cr, &err);
+		}
+		else
+		{
+			ok = pegasus_table_get(f->table, S("h"), S("s"), 0, &v, &err);
+			if (ok)
+				pegasus_value_free(&v);
+		}
+		if (ok)
+			g_error("%s answered with %s succeeded", cases[i].rpc, cases[i].name);
+		g_assert_cmpint(err.code, ==, PEGASUS_ERR_SERVER);
+		g_assert_cmpstr(err.server_error, ==, cases[i].name);
+		g_assert_nonnull(strstr(err.message, cases[i].name));
+		if (strstr(err.message, cases[i].says) == NULL)
+			g_error("%s: message does not explain it: %s", cases[i].name, err.message);
+		g_assert_false(err.outcome_unknown);
+		pegasus_client_get_stats(f->client, &st);
+		g_assert_cmpuint(st.retries, ==, 0);
+	}
+	/* the value is the one written before */
+	{
+		PegasusValue v;
+
+		ASSERT_OK(pegasus_table_get(f->table, S("h"), S("s"), 0, &v, &err), err);
+		g_assert_true(slice_is(v.value, "1"));
+		pegasus_value_free(&v);
+	}
+	/* ERR_SPLITTING means "try again" */
+	control_ok(control("fail %d RPC_RRDB_RRDB_PUT 2 ERR_SPLITTING", f->port));
+	pegasus_client_reset_stats(f->client);
+	ASSERT_OK(pegasus_table_set(f->table, S("h"), S("s"), S("3"), 0, 0, &err), err);
+	pegasus_client_get_stats(f->client, &st);
+	g_assert_cmpuint(st.retries, ==, 2);
+}
+
 static void
 test_latency_deadline(Fixture *f, gconstpointer data)
 {
@@ -809,6 +906,7 @@ main(int argc, char **argv)
 	ADD("replica-stopped", test_replica_stopped);
 	ADD("meta-failover", test_meta_failover);
 	ADD("injected-errors", test_injected_errors);
+	ADD("live-cluster-errors", test_live_cluster_errors);
 	ADD("latency-deadline", test_latency_deadline);
 	ADD("non-idempotent-not-resent", test_non_idempotent_not_resent);
 	ADD("connection-dropped", test_connection_dropped);

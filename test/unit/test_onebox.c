@@ -2211,11 +2211,23 @@ test_control_faults(void)
 	forget_fd(port);
 	assert_value(&temp_rt, "fault_hk", "s", "v");
 	{
-		char	   *out = control("fail %d RPC_RRDB_RRDB_GET 1 ERR_NOT_A_THING", port);
+		char	   *out = control("fail %d RPC_RRDB_RRDB_GET 1 NOT_AN_ERROR", port);
 
 		g_assert_true(g_str_has_prefix(out, "ERR"));
 		g_free(out);
+		out = control("fail %d RPC_RRDB_RRDB_GET 1 ERR_lower", port);
+		g_assert_true(g_str_has_prefix(out, "ERR"));
+		g_free(out);
 	}
+	/* an ERR_ name the codec does not know goes out as given */
+	control_ok("fail %d RPC_RRDB_RRDB_GET 1 ERR_NOT_A_THING", port);
+	req_init(&req, PEGASUS_RPC_GET, temp_rt.app_id, p, hk_hash("fault_hk"));
+	req.u.key = pegasus_codec_blob(k->data, k->len);
+	rp = call_port(port, &req);
+	g_assert_nonnull(rp);
+	g_assert_cmpint(rp->r.frame_error, ==, PEGASUS_EC_UNKNOWN);
+	g_assert_true(pegasus_codec_blob_equal_str(rp->r.frame_error_name, "ERR_NOT_A_THING"));
+	reply_free(rp);
 
 	/* latency */
 	control_ok("latency %d 200", port);
@@ -2325,6 +2337,307 @@ vectors_dir(void)
 	if (env)
 		return g_strdup(env);
 	return g_strdup("../shared/wire-vectors");
+}
+
+/* ------------------------------------------------------------------------
+ * Partition split (split.c)
+ * ------------------------------------------------------------------------ */
+
+/*
+ * Records of one partition, scanned with partition hash `hash`; validate
+ * < 0 leaves validate_partition_hash unset (the server's default: true).
+ * Adds "hk" keys to seen (when not NULL); returns the row count or -1 when
+ * the first call failed with a frame error (*frame_error says which).
+ */
+static int
+scan_partition(Route *rt, gint32 pidx, guint64 hash, int validate, GHashTable *seen,
+			   PegasusErrorCode *frame_error)
+{
+	PegasusGetScannerRequest g;
+	guint8		start[2] = {0, 0};
+	guint8		stop[2] = {0xff, 0xff};
+	Reply	   *rp;
+	int			rows = 0;
+
+	memset(&g, 0, sizeof(g));
+	g.start_key = pegasus_codec_blob(start, 2);
+	g.stop_key = pegasus_codec_blob(stop, 2);
+	g.start_inclusive = TRUE;
+	g.batch_size = 7;
+	g.has_full_scan = TRUE;
+	g.full_scan = TRUE;
+	if (validate >= 0)
+	{
+		g.has_validate_partition_hash = TRUE;
+		g.validate_partition_hash = validate > 0;
+	}
+	rp = get_scanner_at(rt, pidx, hash, &g);
+	g_assert_nonnull(rp);
+	if (frame_error)
+		*frame_error = rp->r.frame_error;
+	if (rp->r.frame_error != PEGASUS_EC_OK)
+	{
+		reply_free(rp);
+		return -1;
+	}
+	for (;;)
+	{
+		gint64		id;
+		guint32		i;
+
+		g_assert_cmpint(rp->r.frame_error, ==, PEGASUS_EC_OK);
+		g_assert_cmpint(rp->r.u.scan.error, ==, 0);
+		for (i = 0; i < rp->r.u.scan.n_kvs; i++)
+		{
+			PegasusBlob k = rp->r.u.scan.kvs[i].key;
+
+			if (seen)
+			{
+				char	   *ks = g_strndup((const char *) k.data + 2, k.len - 2);
+
+				g_assert_false(g_hash_table_contains(seen, ks));
+				g_hash_table_add(seen, ks);
+			}
+			rows++;
+		}
+		id = rp->r.u.scan.context_id;
+		reply_free(rp);
+		if (id == -1)
+			break;
+		rp = scan_at(rt, pidx, hash, id);
+		g_assert_nonnull(rp);
+	}
+	return rows;
+}
+
+static gboolean
+status_has(const char *table, const char *want)
+{
+	char	   *out = control("split-status %s", table);
+	gboolean	r = strstr(out, want) != NULL;
+
+	if (!r)
+		g_test_message("split-status %s: %s (want %s)", table, out, want);
+	g_free(out);
+	return r;
+}
+
+/* A get of (hk, "s") at partition pidx of rt with the key's own hash */
+static Reply *
+get_at(Route *rt, gint32 pidx, const char *hk)
+{
+	PegasusRequest req;
+	GByteArray *k = rrdb_key(hk, "s");
+	Reply	   *rp;
+
+	req_init(&req, PEGASUS_RPC_GET, rt->app_id, pidx,
+			 pegasus_codec_key_partition_hash(k->data, k->len));
+	req.u.key = pegasus_codec_blob(k->data, k->len);
+	rp = call_port(rt->ports[pidx], &req);
+	g_assert_nonnull(rp);
+	g_byte_array_unref(k);
+	return rp;
+}
+
+/* A hash key whose hash mod `count` is `pidx` */
+static void
+hash_key_in(int count, int pidx, const char *prefix, char *out, gsize len)
+{
+	int			i;
+
+	for (i = 0;; i++)
+	{
+		g_snprintf(out, len, "%s%d", prefix, i);
+		if ((int) (hk_hash(out) % (guint64) count) == pidx)
+			return;
+	}
+}
+
+static void
+test_split_phases(void)
+{
+	Route		rt4,
+				rt8,
+				rt;
+	GHashTable *seen;
+	PegasusErrorCode fe;
+	Reply	   *rp;
+	char		hk_child[32],
+				hk_parent[32];
+	char	   *out;
+	int			total = 0;
+	int			rows;
+	int			p;
+	int			i;
+	guint64		before = violations();
+
+	REQUIRE_BOX();
+	/* faults other tests armed on every endpoint ("fail *") */
+	control_ok("clear-faults");
+	control_ok("split-delay 86400000");
+	g_free(control("create split_t 4"));
+	g_assert_true(route_table("split_t", &rt4));
+	for (i = 0; i < 200; i++)
+	{
+		char		hk[32];
+
+		g_snprintf(hk, sizeof(hk), "sp%d", i);
+		g_assert_cmpint(t_put(&rt4, hk, "s", "v", 0), ==, 0);
+		total++;
+	}
+	g_assert_true(status_has("split_t", "phase=none partitions=4"));
+
+	/* copying: 8 partitions, children at ballot -1 without primary */
+	out = control("split split_t");
+	g_assert_cmpstr(out, ==, "OK partitions=8");
+	g_free(out);
+	out = control("split split_t");
+	g_assert_true(g_str_has_prefix(out, "ERR"));
+	g_free(out);
+	g_assert_true(status_has("split_t", "phase=copying partitions=8 ready=4 parent=-1"));
+	g_assert_true(route_table("split_t", &rt8));
+	g_assert_cmpint(rt8.count, ==, 8);
+	for (p = 0; p < 4; p++)
+	{
+		g_assert_cmpint(rt8.ballots[p], ==, 1);
+		g_assert_cmpint(rt8.ports[p], ==, rt4.ports[p]);
+		g_assert_cmpint(rt8.ballots[p + 4], ==, -1);
+		g_assert_cmpint(rt8.ports[p + 4], ==, 0);
+	}
+	/* a child is not served anywhere yet */
+	hash_key_in(8, 4, "child", hk_child, sizeof(hk_child));
+	rt = rt8;
+	rt.ports[4] = rt4.ports[0];
+	rp = get_at(&rt, 4, hk_child);
+	g_assert_cmpint(rp->r.frame_error, ==, PEGASUS_EC_OBJECT_NOT_FOUND);
+	reply_free(rp);
+	/* its keys are written and read through the parent */
+	g_assert_cmpint(t_put(&rt4, hk_child, "s", "during", 0), ==, 0);
+	total++;
+	assert_value(&rt4, hk_child, "s", "during");
+	hash_key_in(8, 0, "parent", hk_parent, sizeof(hk_parent));
+	g_assert_cmpint(t_put(&rt4, hk_parent, "s", "p", 0), ==, 0);
+	total++;
+
+	/* registering: parent 0 answers ERR_SPLITTING to everything */
+	g_free(control("split-step split_t"));
+	g_assert_true(status_has("split_t", "phase=registering partitions=8 ready=4 parent=0"));
+	rp = get_at(&rt4, 0, hk_parent);
+	g_assert_cmpint(rp->r.frame_error, ==, PEGASUS_EC_SPLITTING);
+	reply_free(rp);
+	g_assert_cmpint(scan_partition(&rt4, 0, 0, -1, NULL, &fe), ==, -1);
+	g_assert_cmpint(fe, ==, PEGASUS_EC_SPLITTING);
+	/* parent 1 still serves its whole half */
+	g_assert_cmpint(scan_partition(&rt4, 1, 1, -1, NULL, &fe), >, 0);
+
+	/* child 4 registered: a copy, ballot of the parent + 1 */
+	g_free(control("split-step split_t"));
+	g_assert_true(status_has("split_t", "phase=registering partitions=8 ready=5 parent=-1"));
+	g_assert_true(route_table("split_t", &rt8));
+	g_assert_cmpint(rt8.ballots[4], ==, rt8.ballots[0] + 1);
+	g_assert_cmpint(rt8.ports[4], !=, 0);
+	g_assert_cmpint(rt8.ballots[5], ==, -1);
+	/* the moved half: misused at the parent, found (also the write made during the split) at the child */
+	rp = get_at(&rt4, 0, hk_child);
+	g_assert_cmpint(rp->r.frame_error, ==, PEGASUS_EC_PARENT_PARTITION_MISUSED);
+	reply_free(rp);
+	assert_value(&rt8, hk_child, "s", "during");
+	assert_value(&rt8, hk_parent, "s", "p");
+	/* a request routed with the old count for a key that stays is served */
+	assert_value(&rt4, hk_parent, "s", "p");
+	/* a hash that selects partition 0 under no count the table had */
+	{
+		PegasusRequest req;
+		GByteArray *k = rrdb_key(hk_parent, "s");
+
+		req_init(&req, PEGASUS_RPC_GET, rt8.app_id, 0, 1);
+		req.u.key = pegasus_codec_blob(k->data, k->len);
+		expect_violation_req(rt8.ports[0], &req, "split partition_hash");
+		g_byte_array_unref(k);
+		before++;
+	}
+	/* scans: the parent skips the moved half unless told not to validate */
+	{
+		int			own = scan_partition(&rt8, 0, 0, 1, NULL, NULL);
+		int			dflt = scan_partition(&rt8, 0, 0, -1, NULL, NULL);
+		int			all = scan_partition(&rt8, 0, 0, 0, NULL, NULL);
+		int			child = scan_partition(&rt8, 4, 4, -1, NULL, NULL);
+
+		g_assert_cmpint(own, ==, dflt);
+		g_assert_cmpint(own + child, ==, all);
+		g_assert_cmpint(child, >, 0);
+		/* an old-count scan hash that now selects the child */
+		g_assert_cmpint(scan_partition(&rt8, 0, G_MAXUINT64 - 3, -1, NULL, &fe), ==, -1);
+		g_assert_cmpint(fe, ==, PEGASUS_EC_PARENT_PARTITION_MISUSED);
+	}
+
+	/* to the end: every record once over the 8 partitions */
+	while (!status_has("split_t", "phase=split"))
+		g_free(control("split-step split_t"));
+	g_assert_true(status_has("split_t", "phase=split partitions=8 ready=8 parent=-1"));
+	g_assert_true(route_table("split_t", &rt8));
+	seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	rows = 0;
+	for (p = 0; p < 8; p++)
+		rows += scan_partition(&rt8, p, (guint64) p, -1, seen, NULL);
+	g_assert_cmpint(rows, ==, total);
+	g_hash_table_destroy(seen);
+
+	/* compact drops the moved halves; the scans stay the same */
+	out = control("compact split_t");
+	g_assert_true(g_str_has_prefix(out, "OK removed="));
+	g_assert_cmpint(atoi(out + strlen("OK removed=")), ==, total);
+	g_free(out);
+	g_assert_true(status_has("split_t", "phase=none"));
+	rows = 0;
+	for (p = 0; p < 8; p++)
+		rows += scan_partition(&rt8, p, (guint64) p, 0, NULL, NULL);
+	g_assert_cmpint(rows, ==, total);
+
+	/* a timed split runs through its phases by itself */
+	control_ok("split-delay 5");
+	control_ok("split split_t");
+	for (i = 0; i < 2000 && !status_has("split_t", "phase=split"); i++)
+		g_usleep(10000);
+	g_assert_true(status_has("split_t", "phase=split partitions=16 ready=16"));
+	g_assert_true(route_table("split_t", &rt));
+	rows = 0;
+	for (p = 0; p < 16; p++)
+		rows += scan_partition(&rt, p, (guint64) p, -1, NULL, NULL);
+	g_assert_cmpint(rows, ==, total);
+	control_ok("split-delay 200");
+	g_assert_cmpuint(violations(), ==, before);
+	g_free(control("drop-table split_t"));
+}
+
+/* query_cfg with and without the host_port fields names the same primaries */
+static void
+test_host_port_fields(void)
+{
+	Reply	   *with,
+			   *without;
+	guint32		i;
+
+	REQUIRE_BOX();
+	with = query_cfg(box.meta[0], "t4");
+	control_ok("host-port-fields off");
+	without = query_cfg(box.meta[0], "t4");
+	control_ok("host-port-fields on");
+	g_assert_cmpint(with->r.u.query_cfg.n_partitions, ==, without->r.u.query_cfg.n_partitions);
+	for (i = 0; i < with->r.u.query_cfg.n_partitions; i++)
+	{
+		PegasusPartitionConfiguration *a = &with->r.u.query_cfg.partitions[i];
+		PegasusPartitionConfiguration *b = &without->r.u.query_cfg.partitions[i];
+
+		g_assert_true(a->has_hp_primary);
+		g_assert_false(b->has_hp_primary);
+		g_assert_false(b->has_hp_secondaries);
+		g_assert_cmpint(a->primary.port, ==, b->primary.port);
+		g_assert_cmpint(a->hp_primary.port, ==, b->primary.port);
+		g_assert_cmpint(a->n_secondaries, ==, b->n_secondaries);
+	}
+	reply_free(with);
+	reply_free(without);
 }
 
 static void
@@ -2488,6 +2801,8 @@ main(int argc, char **argv)
 	g_test_add_func("/onebox/control/move_stop_start", test_control_move_stop_start);
 	g_test_add_func("/onebox/control/faults", test_control_faults);
 	g_test_add_func("/onebox/control/listing", test_control_listing);
+	g_test_add_func("/onebox/split/phases", test_split_phases);
+	g_test_add_func("/onebox/meta/host_port_fields", test_host_port_fields);
 	g_test_add_func("/onebox/wire_vectors", test_wire_vectors);
 	g_test_add_func("/onebox/shared_smoke", test_shared_onebox_smoke);
 	rc = g_test_run();

@@ -1,0 +1,932 @@
+/*-------------------------------------------------------------------------
+ *
+ * join_exec.c
+ *		Executor side of the batched key join (see join.h).
+ *
+ * The node reads a batch of outer rows (pegasus_fdw.join_batch_size rows,
+ * and no more than PEGFDW_JOIN_BATCH_BYTES of them), evaluates their key
+ * expressions, sorts the keys and drops duplicates, reads the distinct keys
+ * with batch_get (PEGFDW_JOIN_KEYS_PER_CALL keys a call, the partitions of
+ * each call concurrently; in the wide layout the keys are every mapped
+ * column's sort key of each hash key), then emits the batch's rows in outer
+ * order: each outer row has at most one inner row, which matches when it
+ * exists and the match conditions hold.  Inner join: matched rows; left:
+ * every outer row, NULLs when unmatched; semi: matched outer rows once;
+ * anti: unmatched outer rows.  An outer key that is NULL, empty (Pegasus
+ * holds no empty hash key) or too long matches nothing, as in PostgreSQL.
+ *
+ * When only the hash key is bound (kv layout), each distinct hash key of the
+ * batch is read as a sort-key range (multi_get_range pages of fetch_size,
+ * PEGFDW_JOIN_RANGES_IN_FLIGHT hash keys requested at once, each reader
+ * asking for its next page as soon as one arrives); every record is joined
+ * to the batch's outer rows of its hash key as it arrives, and the outer
+ * rows left unmatched (left, anti) follow once the batch's ranges are read.
+ *
+ * Memory: the batch's outer tuples and keys live in batch_cxt, reset for
+ * every batch; the batch_get replies are client memory freed at the next
+ * batch, at the end, or by a reset callback on the query context when the
+ * query fails; each row's inner values live in row_cxt, reset per row.  So
+ * memory is bounded by one batch whatever the number of outer rows.  Waits
+ * for the cluster are interruptible (the client's wait hook); an error
+ * while reading a batch says which batch in its context.
+ *
+ * src/fdw/join_exec.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "nodes/extensible.h"
+#include "nodes/makefuncs.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/ruleutils.h"
+
+#include "pegasus_fdw.h"
+#include "join.h"
+
+typedef struct KeyBytes
+{
+	char	   *data;
+	size_t		len;
+} KeyBytes;
+
+/* One outer row of the batch. */
+typedef struct OuterRow
+{
+	MinimalTuple tuple;
+	int			key;			/* distinct key index, -1 = matches nothing */
+} OuterRow;
+
+/* A key of the batch before de-duplication. */
+typedef struct KeyRef
+{
+	KeyBytes	hash;
+	KeyBytes	sort;
+	int			row;
+} KeyRef;
+
+typedef struct PegFdwJoinState
+{
+	CustomScanState css;
+
+	/* the plan */
+	PegFdwTable *table;
+	JoinType	jointype;
+	int			nkeys;
+	int			batch_rows;
+	int			natts;			/* entries of custom_scan_tlist */
+	int		   *inner_attno;	/* per entry: inner attnum or 0 */
+	int		   *outer_col;		/* per entry: outer resno or 0 */
+	bool	   *needed;			/* per inner attnum - 1 */
+	ExprState  *hash_expr;
+	ExprState  *sort_expr;		/* kv layout */
+	ExprState  *match_qual;
+	int			nwide;			/* wide layout: mapped columns */
+	int		   *wide_attno;
+	KeyBytes   *wide_sort;
+
+	/* execution */
+	PegFdwTypeIO *io;
+	PegFdwConnEntry *entry;
+	PegasusClient *client;
+	PegasusTable *pt;
+	PegFdwPin  *pin;
+	MemoryContext batch_cxt;
+	MemoryContext row_cxt;
+	TupleTableSlot *outer_slot; /* a stored outer row */
+	Datum	   *inner_values;
+	bool	   *inner_nulls;
+
+	/* the current batch */
+	OuterRow   *rows;
+	int			nrows;
+	int			pos;
+	bool		outer_done;
+	KeyRef	   *keys;			/* distinct keys, sorted */
+	int			ndistinct;
+	PegasusKVList **replies;	/* per call of the batch */
+	int			ncalls;
+	int			nreplies;
+
+	/* ranges (kv layout, hash key only) */
+	bool		ranges;
+	int		   *group;			/* per distinct key: first index in sorted */
+	KeyRef	   *sorted;			/* the batch's keys sorted, duplicates kept */
+	int			nsorted;
+	bool	   *matched;		/* per outer row of the batch */
+	PegasusRangeReader *readers[PEGFDW_JOIN_RANGES_IN_FLIGHT];
+	int			next_reader;	/* distinct key of the next reader to open */
+	int			cur;			/* distinct key being read */
+	PegasusKVList *page;
+	size_t		page_pos;		/* next record of the page */
+	bool		have_record;	/* inner_values hold the current record */
+	int			gpos;			/* next outer row of the record's group */
+	int			tail;			/* unmatched outer rows: next row */
+	MemoryContext rec_cxt;
+
+	/* counters for EXPLAIN ANALYZE */
+	uint64		batches;
+	uint64		rpcs;
+	uint64		keys_sent;
+	uint64		rows_received;
+	int64		outer_rows;
+} PegFdwJoinState;
+
+static void begin_join(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *exec_join(CustomScanState *node);
+static void end_join(CustomScanState *node);
+static void rescan_join(CustomScanState *node);
+static void explain_join(CustomScanState *node, List *ancestors,
+						 ExplainState *es);
+
+static const CustomExecMethods exec_methods = {
+	.CustomName = PEGFDW_JOIN_NAME,
+	.BeginCustomScan = begin_join,
+	.ExecCustomScan = exec_join,
+	.EndCustomScan = end_join,
+	.ReScanCustomScan = rescan_join,
+	.ExplainCustomScan = explain_join,
+};
+
+Node *
+pegfdw_join_create_state(CustomScan *cscan)
+{
+	PegFdwJoinState *js = (PegFdwJoinState *) newNode(sizeof(PegFdwJoinState), T_CustomScanState);
+
+	js->css.methods = &exec_methods;
+	return (Node *) js;
+}
+
+static void
+free_replies(PegFdwJoinState *js)
+{
+	int			i;
+
+	for (i = 0; i < js->nreplies; i++)
+		if (js->replies[i])
+			pegasus_kvlist_free(js->replies[i]);
+	js->nreplies = 0;
+	for (i = 0; i < PEGFDW_JOIN_RANGES_IN_FLIGHT; i++)
+		if (js->readers[i])
+		{
+			pegasus_range_reader_close(js->readers[i]);
+			js->readers[i] = NULL;
+		}
+	if (js->page)
+	{
+		pegasus_kvlist_free(js->page);
+		js->page = NULL;
+	}
+}
+
+static void
+join_reset_callback(void *arg)
+{
+	PegFdwJoinState *js = (PegFdwJoinState *) arg;
+
+	free_replies(js);
+	pegfdw_release_pin(js->pin);
+	js->pin = NULL;
+}
+
+static void
+begin_join(CustomScanState *node, EState *estate, int eflags)
+{
+	PegFdwJoinState *js = (PegFdwJoinState *) node;
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	List	   *priv = cscan->custom_private;
+	List	   *inner_attnos = list_nth(priv, PegFdwJoinPrivateInnerAttnos);
+	List	   *outer_cols = list_nth(priv, PegFdwJoinPrivateOuterCols);
+	PlanState  *outer;
+	MemoryContextCallback *cb;
+	ListCell   *lc;
+	int			i;
+
+	js->table = pegfdw_get_table((Oid) intVal(list_nth(priv, PegFdwJoinPrivateTableOid)));
+	js->jointype = (JoinType) intVal(list_nth(priv, PegFdwJoinPrivateJoinType));
+	js->nkeys = intVal(list_nth(priv, PegFdwJoinPrivateNKeys));
+	js->batch_rows = intVal(list_nth(priv, PegFdwJoinPrivateBatchRows));
+
+	outer = ExecInitNode(linitial(cscan->custom_plans), estate, eflags);
+	node->custom_ps = list_make1(outer);
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+
+	js->natts = list_length(inner_attnos);
+	js->inner_attno = palloc0(sizeof(int) * Max(js->natts, 1));
+	js->outer_col = palloc0(sizeof(int) * Max(js->natts, 1));
+	js->needed = palloc0(sizeof(bool) * Max(js->table->natts, 1));
+	i = 0;
+	foreach(lc, inner_attnos)
+	{
+		js->inner_attno[i] = lfirst_int(lc);
+		if (js->inner_attno[i] > 0)
+			js->needed[js->inner_attno[i] - 1] = true;
+		i++;
+	}
+	i = 0;
+	foreach(lc, outer_cols)
+		js->outer_col[i++] = lfirst_int(lc);
+
+	js->hash_expr = ExecInitExpr(linitial(cscan->custom_exprs), &node->ss.ps);
+	if (js->nkeys > 1)
+		js->sort_expr = ExecInitExpr(lsecond(cscan->custom_exprs), &node->ss.ps);
+	js->match_qual = ExecInitQual(list_copy_tail(cscan->custom_exprs, js->nkeys),
+								  &node->ss.ps);
+
+	if (js->table->layout == PEGFDW_LAYOUT_WIDE)
+	{
+		PegFdwTable *t = js->table;
+
+		js->wide_attno = palloc(sizeof(int) * Max(t->natts, 1));
+		js->wide_sort = palloc(sizeof(KeyBytes) * Max(t->natts, 1));
+		for (i = 0; i < t->natts; i++)
+			if (!t->columns[i].dropped && t->columns[i].role == PEGFDW_ROLE_NONE)
+			{
+				js->wide_attno[js->nwide] = i + 1;
+				js->wide_sort[js->nwide].data = t->columns[i].wide_sort_key;
+				js->wide_sort[js->nwide].len = strlen(t->columns[i].wide_sort_key);
+				js->nwide++;
+			}
+	}
+
+	js->io = pegfdw_make_type_io(js->table);
+	js->inner_values = palloc0(sizeof(Datum) * Max(js->table->natts, 1));
+	js->inner_nulls = palloc0(sizeof(bool) * Max(js->table->natts, 1));
+	js->outer_slot = ExecInitExtraTupleSlot(estate, ExecGetResultType(outer),
+											&TTSOpsMinimalTuple);
+	js->batch_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										  "pegasus_fdw join batch",
+										  ALLOCSET_DEFAULT_SIZES);
+	js->row_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										"pegasus_fdw join rows",
+										ALLOCSET_DEFAULT_SIZES);
+	js->rec_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										"pegasus_fdw join records",
+										ALLOCSET_DEFAULT_SIZES);
+	js->ranges = js->table->layout == PEGFDW_LAYOUT_KV && js->nkeys == 1;
+	js->replies = palloc0(sizeof(PegasusKVList *) * 1);
+	js->pt = pegfdw_open_table(js->table, &js->entry);
+	js->pin = pegfdw_pin_until_reset(js->entry, estate->es_query_cxt);
+	js->client = pegfdw_get_client(js->table->serverid, NULL);
+
+	cb = MemoryContextAllocZero(estate->es_query_cxt, sizeof(MemoryContextCallback));
+	cb->func = join_reset_callback;
+	cb->arg = js;
+	MemoryContextRegisterResetCallback(estate->es_query_cxt, cb);
+}
+
+static int
+keyref_cmp(const void *a, const void *b)
+{
+	const KeyRef *x = a;
+	const KeyRef *y = b;
+	PegasusSlice xs = {x->hash.data, x->hash.len};
+	PegasusSlice ys = {y->hash.data, y->hash.len};
+	int			c = pegasus_slice_compare(xs, ys);
+
+	if (c != 0)
+		return c;
+	xs.data = x->sort.data;
+	xs.len = x->sort.len;
+	ys.data = y->sort.data;
+	ys.len = y->sort.len;
+	return pegasus_slice_compare(xs, ys);
+}
+
+/* The bytes of a key value (text, varchar or bytea), copied. */
+static bool
+eval_key(ExprState *es, ExprContext *econtext, KeyBytes *out)
+{
+	bool		isnull;
+	Datum		d = ExecEvalExpr(es, econtext, &isnull);
+	struct varlena *v;
+
+	if (isnull)
+		return false;
+	v = PG_DETOAST_DATUM_PACKED(d);
+	out->len = VARSIZE_ANY_EXHDR(v);
+	out->data = palloc(out->len + 1);
+	memcpy(out->data, VARDATA_ANY(v), out->len);
+	out->data[out->len] = '\0';
+	return true;
+}
+
+/* Puts the outer row in outer_slot into the scan slot, inner columns NULL. */
+static TupleTableSlot *
+fill_outer(PegFdwJoinState *js)
+{
+	TupleTableSlot *scan = js->css.ss.ss_ScanTupleSlot;
+	int			i;
+
+	ExecClearTuple(scan);
+	slot_getallattrs(js->outer_slot);
+	for (i = 0; i < js->natts; i++)
+	{
+		int			col = js->outer_col[i];
+
+		scan->tts_isnull[i] = true;
+		if (col > 0)
+		{
+			scan->tts_values[i] = js->outer_slot->tts_values[col - 1];
+			scan->tts_isnull[i] = js->outer_slot->tts_isnull[col - 1];
+		}
+	}
+	return ExecStoreVirtualTuple(scan);
+}
+
+/* Adds the inner row's columns (inner_values/nulls) to the scan slot. */
+static void
+fill_inner(PegFdwJoinState *js)
+{
+	TupleTableSlot *scan = js->css.ss.ss_ScanTupleSlot;
+	int			i;
+
+	for (i = 0; i < js->natts; i++)
+	{
+		int			attno = js->inner_attno[i];
+
+		if (attno > 0)
+		{
+			scan->tts_values[i] = js->inner_values[attno - 1];
+			scan->tts_isnull[i] = js->inner_nulls[attno - 1];
+		}
+	}
+}
+
+typedef struct BatchContext
+{
+	PegFdwJoinState *js;
+	int			keys;
+} BatchContext;
+
+static void
+batch_error_context(void *arg)
+{
+	BatchContext *bc = arg;
+
+	errcontext("reading batch " UINT64_FORMAT " of a batched key join (%d keys) from Pegasus table \"%s\"",
+			   bc->js->batches, bc->keys, bc->js->table->table_name);
+}
+
+/* Sends the batch's distinct keys with batch_get. */
+static void
+fetch_batch(PegFdwJoinState *js)
+{
+	int			per_key = js->table->layout == PEGFDW_LAYOUT_WIDE ? js->nwide : 1;
+	int			total = js->ndistinct * per_key;
+	int			ncalls = (total + PEGFDW_JOIN_KEYS_PER_CALL - 1) / PEGFDW_JOIN_KEYS_PER_CALL;
+	PegasusCompositeKey *ck;
+	ErrorContextCallback errcb;
+	BatchContext bc;
+	int			c;
+
+	js->replies = repalloc(js->replies, sizeof(PegasusKVList *) * Max(ncalls, 1));
+	js->ncalls = ncalls;
+	ck = MemoryContextAlloc(js->batch_cxt,
+							sizeof(PegasusCompositeKey) * Max(PEGFDW_JOIN_KEYS_PER_CALL, 1));
+	bc.js = js;
+	bc.keys = total;
+	errcb.callback = batch_error_context;
+	errcb.arg = &bc;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	for (c = 0; c < ncalls; c++)
+	{
+		int			first = c * PEGFDW_JOIN_KEYS_PER_CALL;
+		int			n = Min(PEGFDW_JOIN_KEYS_PER_CALL, total - first);
+		PegasusStats before;
+		PegasusStats after;
+		PegasusError err;
+		bool		ok;
+		int			i;
+
+		for (i = 0; i < n; i++)
+		{
+			KeyRef	   *k = &js->keys[(first + i) / per_key];
+			KeyBytes   *sort = js->table->layout == PEGFDW_LAYOUT_WIDE ?
+			&js->wide_sort[(first + i) % per_key] : &k->sort;
+
+			ck[i].hash_key.data = k->hash.data;
+			ck[i].hash_key.len = k->hash.len;
+			ck[i].sort_key.data = sort->data;
+			ck[i].sort_key.len = sort->len;
+		}
+		pegasus_error_clear(&err);
+		pegasus_client_get_stats(js->client, &before);
+		js->replies[c] = NULL;
+		ok = pegasus_table_batch_get(js->pt, ck, n, js->table->timeout_ms,
+									 &js->replies[c], &err);
+		pegasus_client_get_stats(js->client, &after);
+		js->nreplies = c + 1;
+		js->rpcs += after.rpcs_sent - before.rpcs_sent;
+		js->rows_received += after.rows_received - before.rows_received;
+		js->keys_sent += n;
+		if (!ok)
+			pegfdw_note_failure(js->entry, &err);
+		pegfdw_check_call(ok, &err, js->table->servername, js->table->table_name);
+	}
+	error_context_stack = errcb.previous;
+}
+
+/*
+ * Reads the next batch of outer rows and their inner rows.  Returns false
+ * when the outer side has no more rows.
+ */
+static bool
+next_batch(PegFdwJoinState *js)
+{
+	PlanState  *outer = linitial(js->css.custom_ps);
+	ExprContext *econtext = js->css.ss.ps.ps_ExprContext;
+	MemoryContext old;
+	Size		bytes = 0;
+	int			nkeys = 0;
+	int			i;
+
+	free_replies(js);
+	MemoryContextReset(js->batch_cxt);
+	js->nrows = js->pos = js->ndistinct = 0;
+	if (js->outer_done)
+		return false;
+
+	old = MemoryContextSwitchTo(js->batch_cxt);
+	js->rows = palloc(sizeof(OuterRow) * js->batch_rows);
+	js->keys = palloc(sizeof(KeyRef) * js->batch_rows);
+	while (js->nrows < js->batch_rows && bytes < PEGFDW_JOIN_BATCH_BYTES)
+	{
+		TupleTableSlot *slot;
+		OuterRow   *row;
+		KeyRef	   *k = &js->keys[nkeys];
+		bool		ok;
+
+		MemoryContextSwitchTo(old);
+		slot = ExecProcNode(outer);
+		MemoryContextSwitchTo(js->batch_cxt);
+		if (TupIsNull(slot))
+		{
+			js->outer_done = true;
+			break;
+		}
+		row = &js->rows[js->nrows];
+		row->tuple = ExecCopySlotMinimalTuple(slot);
+		row->key = -1;
+		bytes += row->tuple->t_len;
+		ExecStoreMinimalTuple(row->tuple, js->outer_slot, false);
+		econtext->ecxt_scantuple = fill_outer(js);
+		ok = eval_key(js->hash_expr, econtext, &k->hash) &&
+			k->hash.len > 0 && k->hash.len < PEGASUS_MAX_HASH_KEY_LEN;
+		if (ok && js->sort_expr)
+			ok = eval_key(js->sort_expr, econtext, &k->sort);
+		else
+			k->sort.data = NULL, k->sort.len = 0;
+		if (ok)
+		{
+			k->row = js->nrows;
+			bytes += k->hash.len + k->sort.len;
+			nkeys++;
+		}
+		js->nrows++;
+		js->outer_rows++;
+	}
+	MemoryContextSwitchTo(old);
+	if (js->nrows == 0)
+		return false;
+
+	/* distinct keys, each outer row pointing at its own */
+	qsort(js->keys, nkeys, sizeof(KeyRef), keyref_cmp);
+	if (js->ranges)
+	{
+		/* keep every key: the outer rows of a hash key are a group of them */
+		js->sorted = js->keys;
+		js->nsorted = nkeys;
+		js->keys = MemoryContextAlloc(js->batch_cxt, sizeof(KeyRef) * Max(nkeys, 1));
+		js->group = MemoryContextAlloc(js->batch_cxt, sizeof(int) * (nkeys + 1));
+		js->matched = MemoryContextAllocZero(js->batch_cxt, sizeof(bool) * js->nrows);
+	}
+	for (i = 0; i < nkeys; i++)
+	{
+		KeyRef	   *k = js->ranges ? &js->sorted[i] : &js->keys[i];
+
+		if (js->ndistinct == 0 || keyref_cmp(&js->keys[js->ndistinct - 1], k) != 0)
+		{
+			if (js->ranges)
+				js->group[js->ndistinct] = i;
+			js->keys[js->ndistinct++] = *k;
+		}
+		js->rows[k->row].key = js->ndistinct - 1;
+	}
+	js->batches++;
+	if (js->ranges)
+	{
+		js->group[js->ndistinct] = nkeys;
+		js->next_reader = js->cur = js->tail = 0;
+		js->have_record = false;
+		js->page_pos = 0;
+		return true;
+	}
+	if (js->ndistinct > 0)
+		fetch_batch(js);
+	return true;
+}
+
+/* The reply to key k's entry j (0 for the kv layout). */
+static PegasusKV *
+reply_of(PegFdwJoinState *js, int k, int j)
+{
+	int			per_key = js->table->layout == PEGFDW_LAYOUT_WIDE ? js->nwide : 1;
+	int			idx = k * per_key + j;
+
+	return &js->replies[idx / PEGFDW_JOIN_KEYS_PER_CALL]->items[idx % PEGFDW_JOIN_KEYS_PER_CALL];
+}
+
+/* Builds the inner row of distinct key k; false when it does not exist. */
+static bool
+build_inner(PegFdwJoinState *js, int k)
+{
+	PegFdwTable *t = js->table;
+	int			i;
+
+	if (t->layout == PEGFDW_LAYOUT_KV)
+	{
+		PegasusKV  *kv = reply_of(js, k, 0);
+
+		if (!kv->found)
+			return false;
+		pegfdw_fill_kv_columns(t, js->io, js->needed, kv->hash_key, kv->sort_key,
+							   &kv->value, -1, js->inner_values, js->inner_nulls);
+		return true;
+	}
+	else
+	{
+		bool		any = false;
+
+		for (i = 0; i < t->natts; i++)
+			js->inner_nulls[i] = true;
+		for (i = 0; i < js->nwide; i++)
+		{
+			PegasusKV  *kv = reply_of(js, k, i);
+			int			attno = js->wide_attno[i];
+
+			if (!kv->found)
+				continue;
+			any = true;
+			if (js->needed[attno - 1])
+			{
+				js->inner_values[attno - 1] =
+					pegfdw_bytes_to_datum(t, js->io, &t->columns[attno - 1],
+										  kv->value.data, kv->value.len);
+				js->inner_nulls[attno - 1] = false;
+			}
+		}
+		if (any && js->needed[t->hash_attno - 1])
+		{
+			js->inner_values[t->hash_attno - 1] =
+				pegfdw_bytes_to_datum(t, js->io, &t->columns[t->hash_attno - 1],
+									  js->keys[k].hash.data, js->keys[k].hash.len);
+			js->inner_nulls[t->hash_attno - 1] = false;
+		}
+		return any;
+	}
+}
+
+/* Opens range readers up to PEGFDW_JOIN_RANGES_IN_FLIGHT ahead of cur. */
+static void
+open_readers(PegFdwJoinState *js)
+{
+	while (js->next_reader < js->ndistinct &&
+		   js->next_reader < js->cur + PEGFDW_JOIN_RANGES_IN_FLIGHT)
+	{
+		KeyRef	   *k = &js->keys[js->next_reader];
+		PegasusMultiGetOptions opts;
+		PegasusSlice hash = {k->hash.data, k->hash.len};
+		PegasusSlice none = {NULL, 0};
+		PegasusStats before;
+		PegasusStats after;
+		PegasusError err;
+		PegasusRangeReader *r;
+
+		pegasus_multi_get_options_init(&opts);
+		opts.start_inclusive = true;
+		opts.stop_inclusive = false;
+		opts.max_fetch_count = js->table->fetch_size;
+		opts.no_value = js->table->value_attno == 0 ||
+			!js->needed[js->table->value_attno - 1];
+		pegasus_error_clear(&err);
+		pegasus_client_get_stats(js->client, &before);
+		r = pegasus_table_range_reader(js->pt, hash, none, none, &opts, 0,
+									   js->table->timeout_ms, &err);
+		pegasus_client_get_stats(js->client, &after);
+		js->rpcs += after.rpcs_sent - before.rpcs_sent;
+		js->keys_sent++;
+		if (r == NULL)
+			pegfdw_note_failure(js->entry, &err);
+		pegfdw_check_call(r != NULL, &err, js->table->servername,
+						  js->table->table_name);
+		js->readers[js->next_reader % PEGFDW_JOIN_RANGES_IN_FLIGHT] = r;
+		js->next_reader++;
+	}
+}
+
+/*
+ * Ranges: moves to the next record of the batch's hash keys, converting it
+ * into inner_values.  Returns false when every range of the batch is read.
+ */
+static bool
+next_range_record(PegFdwJoinState *js)
+{
+	for (;;)
+	{
+		PegasusRangeReader **reader;
+		PegasusStats before;
+		PegasusStats after;
+		PegasusError err;
+		int			r;
+
+		if (js->page && js->page_pos < js->page->count)
+		{
+			PegasusKV  *kv = &js->page->items[js->page_pos++];
+			KeyRef	   *k = &js->keys[js->cur];
+			PegasusSlice hash = {k->hash.data, k->hash.len};
+			MemoryContext old;
+
+			MemoryContextReset(js->rec_cxt);
+			old = MemoryContextSwitchTo(js->rec_cxt);
+			pegfdw_fill_kv_columns(js->table, js->io, js->needed, hash,
+								   kv->sort_key, &kv->value, -1,
+								   js->inner_values, js->inner_nulls);
+			MemoryContextSwitchTo(old);
+			js->gpos = js->group[js->cur];
+			return true;
+		}
+		if (js->page)
+		{
+			pegasus_kvlist_free(js->page);
+			js->page = NULL;
+		}
+		if (js->cur >= js->ndistinct)
+			return false;
+		open_readers(js);
+		reader = &js->readers[js->cur % PEGFDW_JOIN_RANGES_IN_FLIGHT];
+		pegasus_error_clear(&err);
+		pegasus_client_get_stats(js->client, &before);
+		r = pegasus_range_reader_next(*reader, &js->page, &err);
+		pegasus_client_get_stats(js->client, &after);
+		js->rpcs += after.rpcs_sent - before.rpcs_sent;
+		js->rows_received += after.rows_received - before.rows_received;
+		if (r < 0)
+		{
+			js->page = NULL;
+			pegfdw_note_failure(js->entry, &err);
+			pegfdw_check_call(false, &err, js->table->servername,
+							  js->table->table_name);
+		}
+		js->page_pos = 0;
+		if (r == 0)
+		{
+			pegasus_range_reader_close(*reader);
+			*reader = NULL;
+			js->page = NULL;
+			js->cur++;
+		}
+	}
+}
+
+/*
+ * Ranges: the next joined row of the batch.  Each record is joined to the
+ * outer rows of its hash key; then the outer rows without a match follow
+ * (left, anti).  Returns NULL at the end of the batch.
+ */
+static TupleTableSlot *
+next_range_row(PegFdwJoinState *js)
+{
+	ExprContext *econtext = js->css.ss.ps.ps_ExprContext;
+
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (js->have_record && js->gpos < js->group[js->cur + 1])
+		{
+			int			row = js->sorted[js->gpos++].row;
+			bool		was_matched = js->matched[row];
+			TupleTableSlot *scan;
+
+			ExecStoreMinimalTuple(js->rows[row].tuple, js->outer_slot, false);
+			scan = fill_outer(js);
+			fill_inner(js);
+			econtext->ecxt_scantuple = scan;
+			MemoryContextReset(js->row_cxt);
+			{
+				MemoryContext old = MemoryContextSwitchTo(js->row_cxt);
+				bool		ok = ExecQual(js->match_qual, econtext);
+
+				MemoryContextSwitchTo(old);
+				if (!ok)
+					continue;
+			}
+			js->matched[row] = true;
+			if (js->jointype == JOIN_INNER || js->jointype == JOIN_LEFT ||
+				(js->jointype == JOIN_SEMI && !was_matched))
+				return scan;
+			continue;
+		}
+		if (js->cur < js->ndistinct)
+		{
+			js->have_record = next_range_record(js);
+			if (js->have_record)
+				continue;
+		}
+		js->have_record = false;
+		/* the batch's ranges are read: the outer rows without a match */
+		while (js->tail < js->nrows)
+		{
+			int			row = js->tail++;
+
+			if (js->matched[row] ||
+				(js->jointype != JOIN_LEFT && js->jointype != JOIN_ANTI))
+				continue;
+			ExecStoreMinimalTuple(js->rows[row].tuple, js->outer_slot, false);
+			return fill_outer(js);
+		}
+		return NULL;
+	}
+}
+
+/* ExecScan access method: the next joined row in the scan slot. */
+static TupleTableSlot *
+next_row(ScanState *ss)
+{
+	PegFdwJoinState *js = (PegFdwJoinState *) ss;
+	ExprContext *econtext = ss->ps.ps_ExprContext;
+
+	MemoryContextReset(js->row_cxt);
+	if (js->ranges)
+	{
+		for (;;)
+		{
+			TupleTableSlot *slot;
+
+			if (js->nrows > 0 && (slot = next_range_row(js)) != NULL)
+				return slot;
+			if (!next_batch(js))
+				return ExecClearTuple(ss->ss_ScanTupleSlot);
+		}
+	}
+	for (;;)
+
+	{
+		OuterRow   *row;
+		TupleTableSlot *scan;
+		bool		matched = false;
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		if (js->pos >= js->nrows && !next_batch(js))
+			return ExecClearTuple(ss->ss_ScanTupleSlot);
+		if (js->pos >= js->nrows)
+			continue;
+		row = &js->rows[js->pos++];
+		ExecStoreMinimalTuple(row->tuple, js->outer_slot, false);
+		scan = fill_outer(js);
+		if (row->key >= 0)
+		{
+			old = MemoryContextSwitchTo(js->row_cxt);
+			if (build_inner(js, row->key))
+			{
+				fill_inner(js);
+				econtext->ecxt_scantuple = scan;
+				matched = ExecQual(js->match_qual, econtext);
+			}
+			MemoryContextSwitchTo(old);
+		}
+		switch (js->jointype)
+		{
+			case JOIN_INNER:
+			case JOIN_SEMI:
+				if (matched)
+					return scan;
+				break;
+			case JOIN_LEFT:
+				if (!matched)
+					scan = fill_outer(js);
+				return scan;
+			case JOIN_ANTI:
+				if (!matched)
+					return fill_outer(js);
+				break;
+			default:
+				elog(ERROR, "unexpected join type %d", (int) js->jointype);
+		}
+	}
+}
+
+static bool
+recheck_row(ScanState *ss, TupleTableSlot *slot)
+{
+	return true;
+}
+
+static TupleTableSlot *
+exec_join(CustomScanState *node)
+{
+	return ExecScan(&node->ss, next_row, recheck_row);
+}
+
+static void
+end_join(CustomScanState *node)
+{
+	PegFdwJoinState *js = (PegFdwJoinState *) node;
+
+	ExecEndNode(linitial(node->custom_ps));
+	if (js->io)
+		join_reset_callback(js);
+}
+
+static void
+rescan_join(CustomScanState *node)
+{
+	PegFdwJoinState *js = (PegFdwJoinState *) node;
+	PlanState  *outer = linitial(node->custom_ps);
+
+	free_replies(js);
+	if (js->batch_cxt)
+		MemoryContextReset(js->batch_cxt);
+	js->nrows = js->pos = js->ndistinct = 0;
+	js->have_record = false;
+	js->cur = js->next_reader = js->tail = 0;
+	js->outer_done = false;
+	if (node->ss.ps.chgParam != NULL)
+		UpdateChangedParamSet(outer, node->ss.ps.chgParam);
+	if (outer->chgParam == NULL)
+		ExecReScan(outer);
+}
+
+static const char *
+join_type_name(JoinType jt)
+{
+	switch (jt)
+	{
+		case JOIN_INNER:
+			return "Inner";
+		case JOIN_LEFT:
+			return "Left";
+		case JOIN_SEMI:
+			return "Semi";
+		case JOIN_ANTI:
+			return "Anti";
+		default:
+			return "?";
+	}
+}
+
+static void
+explain_join(CustomScanState *node, List *ancestors, ExplainState *es)
+{
+	PegFdwJoinState *js = (PegFdwJoinState *) node;
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	List	   *dpcontext;
+	StringInfoData buf;
+	List	   *quals;
+	int			nkeys = intVal(list_nth(cscan->custom_private, PegFdwJoinPrivateNKeys));
+	int			batch = intVal(list_nth(cscan->custom_private, PegFdwJoinPrivateBatchRows));
+
+	dpcontext = set_deparse_context_plan(es->deparse_cxt, &cscan->scan.plan,
+										 ancestors);
+	ExplainPropertyText("Join Type", join_type_name(js->jointype), es);
+	initStringInfo(&buf);
+	if (nkeys > 1)
+		appendStringInfo(&buf, "batch_get of (hash_key, sort_key) = (%s, %s)",
+						 deparse_expression(linitial(cscan->custom_exprs), dpcontext, true, false),
+						 deparse_expression(lsecond(cscan->custom_exprs), dpcontext, true, false));
+	else if (js->table->layout == PEGFDW_LAYOUT_KV)
+		appendStringInfo(&buf, "multi_get_range of hash_key = %s, %d hash keys in flight",
+						 deparse_expression(linitial(cscan->custom_exprs), dpcontext, true, false),
+						 PEGFDW_JOIN_RANGES_IN_FLIGHT);
+	else
+		appendStringInfo(&buf, "batch_get of hash_key = %s, every column's sort key",
+						 deparse_expression(linitial(cscan->custom_exprs), dpcontext, true, false));
+	appendStringInfo(&buf, ", %d keys per batch", batch);
+	ExplainPropertyText("Pegasus Request", buf.data, es);
+	quals = list_copy_tail(cscan->custom_exprs, nkeys);
+	if (quals != NIL)
+	{
+		Node	   *q = (Node *) (list_length(quals) == 1 ? linitial(quals) :
+								  (Node *) make_ands_explicit(quals));
+
+		ExplainPropertyText("Join Filter",
+							deparse_expression(q, dpcontext, true, false), es);
+	}
+	if (es->analyze && js->io)
+	{
+		ExplainPropertyInteger("Pegasus Batches", NULL, (int64) js->batches, es);
+		ExplainPropertyInteger("Pegasus RPCs", NULL, (int64) js->rpcs, es);
+		ExplainPropertyInteger("Pegasus Keys Sent", NULL, (int64) js->keys_sent, es);
+		ExplainPropertyInteger("Pegasus Rows Received", NULL,
+							   (int64) js->rows_received, es);
+	}
+}
