@@ -21,7 +21,7 @@ pg_major()
 	fi
 	if [ -z "$v" ]; then
 		v=$(apt-cache depends postgresql 2>/dev/null |
-			sed -nE 's/.*Depends: postgresql-([0-9]+)$/\1/p' | head -n1)
+			sed -nE 's/.*Depends: postgresql-([0-9]+)$/\1/p' | sed -n 1p)
 	fi
 	echo "${v:-15}"
 }

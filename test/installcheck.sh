@@ -125,7 +125,7 @@ if [ "${v:-x}" = 0 ]; then
 	note_result ok "no protocol violations"
 else
 	note_result fail "onebox protocol violations: ${v:-unknown}"
-	grep -i 'violation' "$PEGASUS_WORKDIR/onebox.log" | head -20 | sed 's/^/  /'
+	grep -i 'violation' "$PEGASUS_WORKDIR/onebox.log" | sed -n '1,20s/^/  /p'
 fi
 
 [ "$failed" -eq 0 ]

@@ -101,25 +101,51 @@ note_result()
 	esac
 }
 
+# exit_reason RC: how a command with exit status RC (as timeout(1) reports
+# it) ended, e.g. "killed by SIGPIPE, exit 141", "timed out, exit 124".
+exit_reason()
+{
+	local rc=$1 sig
+	if [ "$rc" -eq 124 ]; then
+		echo "timed out after 900 s, exit $rc"
+	elif [ "$rc" -gt 128 ] && sig=$(kill -l $((rc - 128)) 2>/dev/null); then
+		echo "killed by SIG${sig#SIG}, exit $rc"
+	else
+		echo "exit $rc"
+	fi
+}
+
 # run_tap NAME COMMAND...: runs a program that prints TAP, counts its results.
+# A program that fails (a "not ok", a non-zero exit, a signal, no result at
+# all) is listed with how it ended; its failures and last lines are shown.
 run_tap()
 {
-	local name=$1 out="$PEGASUS_WORKDIR/$1.out" rc n_ok n_skip n_bad
+	local name=$1 out="$PEGASUS_WORKDIR/$1.out" rc n_ok n_skip n_bad n_plan why
 	shift
 	timeout 900 "$@" >"$out" 2>&1
 	rc=$?
-	n_ok=$(grep -cE '^ok [0-9]+' "$out" | tr -d ' ')
-	n_skip=$(grep -cE '^ok [0-9]+ .*# SKIP' "$out" | tr -d ' ')
-	n_bad=$(grep -cE '^not ok' "$out" | tr -d ' ')
-	printf '%-28s %3d ok, %d skipped, %d failed (exit %d)\n' "$name" \
-		$((n_ok - n_skip)) "$n_skip" "$n_bad" "$rc"
-	grep -E '^# .*skipped|^ok .*# SKIP' "$out" | head -5 | sed 's/^/    /'
+	n_ok=$(grep -cE '^ok [0-9]+' "$out")
+	n_skip=$(grep -cE '^ok [0-9]+ .*# SKIP' "$out")
+	n_bad=$(grep -cE '^not ok' "$out")
+	# the plan line "1..N" of a program that printed one
+	n_plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$out" | tail -1)
+	why=$(exit_reason "$rc")
+	printf '%-28s %3d ok, %d skipped, %d failed (%s)\n' "$name" \
+		$((n_ok - n_skip)) "$n_skip" "$n_bad" "$why"
+	grep -E '^# .*skipped|^ok .*# SKIP' "$out" | sed -n '1,5s/^/    /p'
 	for _ in $(seq 1 $((n_ok - n_skip))); do note_result ok "$name"; done
 	for _ in $(seq 1 "$n_skip"); do note_result skip "$name"; done
-	if [ "$rc" -ne 0 ] || [ "$n_bad" -gt 0 ] || [ "$n_ok" -eq 0 ]; then
-		note_result fail "$name (exit $rc)"
-		grep -E -A3 '^not ok|ERROR|CRITICAL|FAIL|==[0-9]+==' "$out" | head -40 | sed 's/^/    /'
-		tail -5 "$out" | sed 's/^/    /'
+	if [ "$rc" -ne 0 ] || [ "$n_bad" -gt 0 ] || [ "$n_ok" -eq 0 ] ||
+		{ [ -n "$n_plan" ] && [ "$n_plan" -ne $((n_ok + n_bad)) ]; }; then
+		if [ -n "$n_plan" ] && [ "$n_plan" -ne $((n_ok + n_bad)) ]; then
+			why="$why, $((n_ok + n_bad)) of $n_plan results"
+		elif [ -z "$n_plan" ] && [ "$rc" -ne 0 ]; then
+			why="$why, ended after $((n_ok + n_bad)) results"
+		fi
+		note_result fail "$name ($why)"
+		grep -E -A3 '^not ok|ERROR|CRITICAL|FAIL|==[0-9]+==' "$out" | sed -n '1,40s/^/    /p'
+		echo "    --- last lines of $name:"
+		tail -n 15 "$out" | sed 's/^/    | /'
 	fi
 }
 
@@ -211,7 +237,7 @@ if [ "${v:-x}" = 0 ]; then
 	note_result ok "no protocol violations"
 else
 	note_result fail "onebox protocol violations: ${v:-unknown}"
-	grep -i 'violation' "$PEGASUS_WORKDIR/onebox.log" | head -20
+	grep -i 'violation' "$PEGASUS_WORKDIR/onebox.log" | sed -n '1,20p'
 fi
 
 [ "$failed" -eq 0 ]

@@ -162,7 +162,8 @@ for v in "${majors[@]}"; do
 	pgc=/usr/lib/postgresql/$v/bin/pg_config
 	echo "== installcheck on PostgreSQL $v (installed files)"
 	for f in "$($pgc --pkglibdir)/pegasus_fdw.so" "$($pgc --sharedir)/extension/pegasus_fdw.control"; do
-		if dpkg-query -S "$f" 2>/dev/null | grep -q "^postgresql-$v-pegasus-fdw:"; then
+		# (no pipe into grep -q: under pipefail its writer's SIGPIPE fails the test)
+		if grep -q "^postgresql-$v-pegasus-fdw:" <<<"$(dpkg-query -S "$f" 2>/dev/null)"; then
 			note_result ok "$f is from postgresql-$v-pegasus-fdw"
 		else
 			note_result fail "$f is not from postgresql-$v-pegasus-fdw"

@@ -51,7 +51,7 @@ onebox_start_once()
 		--replica-ports "$ONEBOX_REPLICA_PORTS" \
 		--control-port "$ONEBOX_CONTROL_PORT" "$@" >"$fifo" 2>"$log" &
 	ONEBOX_PID=$!
-	for i in $(seq 1 100); do
+	for i in $(seq 1 300); do
 		if grep -q '^ready$' "$fifo" 2>/dev/null; then
 			export ONEBOX_META_PORT ONEBOX_REPLICA_PORTS ONEBOX_CONTROL_PORT
 			export PEGASUS_TEST_META="127.0.0.1:$ONEBOX_META_PORT"
@@ -66,7 +66,7 @@ onebox_start_once()
 		fi
 		sleep 0.1
 	done
-	echo "onebox did not print ready within 10 seconds" >&2
+	echo "onebox did not print ready within 30 seconds" >&2
 	return 1
 }
 

@@ -8,8 +8,10 @@
 IFS=, read -r -a REPLICA_PORTS <<<"$ONEBOX_REPLICA_PORTS"
 PG_LOG="$PEGASUS_WORKDIR/pg/postgres.log"
 # Ports of the oneboxes scripts start themselves (meta failover): derived
-# from RELIABILITY_PORT_BASE so that concurrent runs can be kept apart.
-: "${RELIABILITY_PORT_BASE:=42000}"
+# from RELIABILITY_PORT_BASE, by default next to the suite's own onebox
+# ports (meta port + 70 and up), so that runs given different ports stay
+# apart without further settings.
+: "${RELIABILITY_PORT_BASE:=$((${ONEBOX_META_PORT:-35601} - 551))}"
 
 now_ms()
 {
@@ -81,15 +83,51 @@ restore_onebox()
 	for p in "${REPLICA_PORTS[@]}"; do control start "$p" >/dev/null; done
 }
 
-# within NAME MS_MAX MS: ok when MS <= MS_MAX.
+# within NAME MS_MAX MS: ok when MS <= MS_MAX + LOAD_SLACK_MS.
 within()
 {
-	if [ "$3" -le "$2" ]; then
+	if [ "$3" -le $(($2 + LOAD_SLACK_MS)) ]; then
 		ok "$1 (${3} ms)"
 	else
 		not_ok "$1"
-		printf '#   took %s ms, limit %s ms\n' "$3" "$2"
+		printf '#   took %s ms, limit %s ms + %s ms for load\n' "$3" "$2" "$LOAD_SLACK_MS"
 	fi
+}
+
+# wait_until SECONDS SQL: polls until the query returns t (the state a
+# statement of another session must have reached); false after SECONDS.
+wait_until()
+{
+	local i
+	for ((i = 0; i < $1 * 20; i++)); do
+		[ "$(sql "$2")" = t ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_running PID [any]: waits until the backend PID runs a statement and
+# waits in the FDW (an RPC or a rate-limit pause); with "any", until it
+# runs a statement at all (a parallel leader waits for its workers).
+wait_running()
+{
+	local cond="state = 'active'"
+	[ "${2:-}" = any ] || cond="$cond AND wait_event_type = 'Extension'"
+	wait_until 30 "SELECT count(*) = 1 FROM pg_stat_activity WHERE pid = $1 AND $cond"
+}
+
+# wait_app_running APPNAME [any]: the same for the session whose
+# application_name is APPNAME (the first backend of that name).
+wait_app_running()
+{
+	local pid i
+	for ((i = 0; i < 600; i++)); do
+		pid=$(sql "SELECT pid FROM pg_stat_activity WHERE application_name = '$1'
+		           AND backend_type = 'client backend' ORDER BY backend_start LIMIT 1")
+		[ -n "$pid" ] && break
+		sleep 0.05
+	done
+	[ -n "$pid" ] && wait_running "$pid" "${2:-}"
 }
 
 # expect_match NAME REGEX TEXT
@@ -100,7 +138,7 @@ expect_match()
 	else
 		not_ok "$1"
 		printf '#   expected to match: %s\n' "$2"
-		printf '%s\n' "$3" | head -8 | sed 's/^/#   got: /'
+		printf '%s\n' "$3" | sed -n '1,8s/^/#   got: /p'
 	fi
 }
 
@@ -109,7 +147,7 @@ expect_no_match()
 {
 	if grep -qE -- "$2" <<<"$3"; then
 		not_ok "$1"
-		printf '%s\n' "$3" | grep -E -- "$2" | head -5 | sed 's/^/#   got: /'
+		printf '%s\n' "$3" | grep -E -- "$2" | sed -n '1,5s/^/#   got: /p'
 	else
 		ok "$1"
 	fi
@@ -144,7 +182,13 @@ sess_send()
 	SESS_N=$(($(cat "$SESS_OUT.n" 2>/dev/null || echo 0) + 1))
 	echo "$SESS_N" >"$SESS_OUT.n"
 	stat -c %s "$SESS_OUT" >"$SESS_OUT.start"
-	printf '%s\n\\echo @@done %d\n' "$1" "$SESS_N" >&"$SESS_FD"
+	# once psql has ended (its backend died), a write into its FIFO would
+	# kill this script with SIGPIPE and lose every later check: say so
+	# in the session's output instead
+	if ! kill -0 "$SESS_PID" 2>/dev/null || ! (trap '' PIPE
+		printf '%s\n\\echo @@done %d\n' "$1" "$SESS_N" >&"$SESS_FD") 2>/dev/null; then
+		printf 'ERROR:  the session has ended\n@@done %d\n' "$SESS_N" >>"$SESS_OUT"
+	fi
 }
 
 # sess_wait [SECONDS]: waits for the last sent statement, prints its output.
@@ -155,6 +199,11 @@ sess_wait()
 	SESS_START=$(cat "$SESS_OUT.start")
 	for ((i = 0; i < limit; i++)); do
 		grep -q "^@@done $SESS_N\$" "$SESS_OUT" && break
+		if ! kill -0 "$SESS_PID" 2>/dev/null; then
+			grep -q "^@@done $SESS_N\$" "$SESS_OUT" ||
+				printf 'ERROR:  the session has ended\n@@done %d\n' "$SESS_N" >>"$SESS_OUT"
+			break
+		fi
 		sleep 0.02
 	done
 	tail -c +"$((SESS_START + 1))" "$SESS_OUT" | sed "/^@@done $SESS_N\$/,\$d"

@@ -75,6 +75,19 @@ setup_db()
 	       OPTIONS (meta_servers '$PEGASUS_TEST_META')" >/dev/null
 }
 
+# Upper time limits get LOAD_SLACK_MS more (default 1500): on a loaded
+# machine psql, the backend and the onebox are slow to be scheduled, so the
+# limits are the specified deadline plus this margin, and every fault a
+# limit measures lasts well beyond limit + margin (a wrong behaviour still
+# exceeds it).  Lower limits need no margin: load only makes things slower.
+: "${LOAD_SLACK_MS:=1500}"
+
+# in_time MS MS_MIN MS_MAX: true when MS_MIN <= MS <= MS_MAX + LOAD_SLACK_MS.
+in_time()
+{
+	[ "$1" -ge "$2" ] && [ "$1" -le $(($3 + LOAD_SLACK_MS)) ]
+}
+
 tap_done()
 {
 	echo "1..$TAP_N"

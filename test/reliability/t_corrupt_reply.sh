@@ -49,7 +49,7 @@ for mode in garbage truncated oversized badname badseqid; do
 		if grep -q "ERROR:" <<<"$out"; then
 			if grep -qE "ERROR:  (could not execute Pegasus|could not write a batch|could not confirm Pegasus)" <<<"$out" &&
 				grep -qE "malformed|invalid frame|seqid|closed|exceeds" <<<"$out" &&
-				[ "$el" -lt 2000 ]; then
+				in_time "$el" 0 2000; then
 				ok "$tag: a clear error (${el} ms)"
 			else
 				not_ok "$tag: a clear error"

@@ -44,7 +44,7 @@ expect_eq "restarted replica: same backend" "$pid" "$(sess_run "SELECT pg_backen
 # --- during a scan: down for 0.5 s, back before the deadline -------------
 all_latency 15
 sess_send "$(printf "$SCAN_Q" fe_long)"
-sleep 0.3
+check "the scan is waiting on a replica when the replica stops" wait_running "$pid"
 control stop "$victim" >/dev/null
 sleep 0.5
 control start "$victim" >/dev/null
@@ -53,18 +53,22 @@ all_latency 0
 expect_eq "replica restarting during a scan: every row exactly once" "$want" "$out"
 
 # --- during a point-read loop: connection dropped (drop) ------------------
-all_latency 20
+# replies 0.5 s late: the join (a few batches of keys) is still waiting
+# for them when the connections drop
+all_latency 500
 sess_send "SELECT count(*) FROM src s JOIN fe_long f USING (hash_key, sort_key) WHERE s.value::int % 50 = 0;"
-sleep 0.3
+check "the join is waiting on a replica when the connections drop" wait_running "$pid"
 control drop "$victim" >/dev/null
 out=$(sess_wait)
 all_latency 0
 expect_eq "connections dropped during parameterized reads: the join is complete" "40" "$out"
 
 # --- during an INSERT ------------------------------------------------------
-all_latency 3
+# replies 0.5 s late: the INSERT is still waiting for them when the replica
+# stops (without latency it may be over before)
+all_latency 500
 sess_send "INSERT INTO fe_long SELECT 'w' || hash_key, sort_key, value FROM src WHERE value::int <= 300;"
-sleep 0.3
+check "the INSERT is waiting on a replica when the replica stops" wait_running "$pid"
 control stop "$victim" >/dev/null
 sleep 0.4
 control start "$victim" >/dev/null

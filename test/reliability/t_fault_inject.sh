@@ -106,7 +106,7 @@ for c in "${CASES[@]}"; do
 		[ -n "${F[3]}" ] || [ -n "$out" ] || out=$(verify_insert)
 		n=$(rpc_count "$rpc")
 		control clear-faults >/dev/null
-		if [ "$out" = "$(expected_of)" ] && [ "$n" -gt "$base" ] && [ "$el" -lt 3000 ]; then
+		if [ "$out" = "$(expected_of)" ] && [ "$n" -gt "$base" ] && in_time "$el" 0 3000; then
 			ok "$name: $e is retried and the statement succeeds"
 		else
 			not_ok "$name: $e is retried and the statement succeeds"
@@ -123,7 +123,7 @@ for c in "${CASES[@]}"; do
 		el=$(($(now_ms) - t0))
 		control clear-faults >/dev/null
 		if grep -q "^ERROR: .*Pegasus" <<<"$out" && grep -q "answered .* with $e" <<<"$out" &&
-			[ "$el" -lt 1000 ]; then
+			in_time "$el" 0 1000; then
 			ok "$name: $e fails at once with a clear error"
 		else
 			not_ok "$name: $e fails at once with a clear error"
@@ -138,8 +138,7 @@ for c in "${CASES[@]}"; do
 	out=$(run_stmt fi_short)
 	el=$(($(now_ms) - t0))
 	control clear-faults >/dev/null
-	if grep -q "^ERROR: .*timed out" <<<"$out" && [ "$el" -ge "$SHORT_MS" ] &&
-		[ "$el" -lt $((SHORT_MS + 1000)) ]; then
+	if grep -q "^ERROR: .*timed out" <<<"$out" && in_time "$el" "$SHORT_MS" $((SHORT_MS + 1000)); then
 		ok "$name: no reply fails with a timeout after timeout_ms (${el} ms)"
 	else
 		not_ok "$name: no reply fails with a timeout after timeout_ms"
@@ -160,7 +159,7 @@ out=$(sql "SELECT value FROM fi WHERE hash_key = 'h1' AND sort_key = 's0001'")
 el=$(($(now_ms) - t0))
 control clear-faults >/dev/null
 expect_eq "five ERR_BUSY in a row: still retried" "1" "$out"
-if [ "$el" -ge 300 ] && [ "$el" -lt 1500 ]; then
+if in_time "$el" 300 1500; then
 	ok "five ERR_BUSY in a row: exponential backoff (${el} ms)"
 else
 	not_ok "five ERR_BUSY in a row: exponential backoff"
@@ -173,7 +172,7 @@ out=$(sql "SELECT value FROM fi_short WHERE hash_key = 'h1' AND sort_key = 's000
 el=$(($(now_ms) - t0))
 control clear-faults >/dev/null
 expect_match "endless ERR_BUSY: the error names the last answer" "answered get with ERR_BUSY" "$out"
-if [ "$el" -ge $((SHORT_MS - 50)) ] && [ "$el" -lt $((SHORT_MS + 1000)) ]; then
+if in_time "$el" $((SHORT_MS - 50)) $((SHORT_MS + 1000)); then
 	ok "endless ERR_BUSY: retries stop at timeout_ms (${el} ms)"
 else
 	not_ok "endless ERR_BUSY: retries stop at timeout_ms"
@@ -248,7 +247,7 @@ for rpc in INCR CHECK_AND_SET; do
 	el=$(($(now_ms) - t0))
 	control clear-faults >/dev/null
 	if [ $rc -ne 0 ] && grep -q "may or may not have been applied" <<<"$out" &&
-		[ "$el" -lt $((SHORT_MS + 1000)) ]; then
+		in_time "$el" 0 $((SHORT_MS + 1000)); then
 		ok "${rpc,,}: no reply is not re-sent and reports an unknown outcome (${el} ms)"
 	else
 		not_ok "${rpc,,}: no reply is not re-sent and reports an unknown outcome"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Meta server failover, on a onebox of its own with two meta endpoints
-# (ports from RELIABILITY_PORT_BASE, default 42000: metas +621 and +622,
-# replicas +821..+823, control +921).  The FDW's meta_servers lists both:
+# (ports from RELIABILITY_PORT_BASE, by default the suite's meta port - 551:
+# metas +621 and +622, replicas +821..+823, control +921).  The FDW's meta_servers lists both:
 # a follower forwards to the leader, a stopped leader is skipped once the
 # other meta server leads, cached routing survives a meta outage, and with
 # no meta server at all the error is clear and comes by timeout_ms.
@@ -24,7 +24,7 @@ for try in 0 1 2 3 4; do
 	"$ROOT/test/onebox/pegasus-onebox" --meta-port "$MA,$MB" --replica-ports "$REPL" \
 		--control-port "$CP" --table fmeta:4 >"$OWN_LOG.out" 2>"$OWN_LOG" &
 	OWN_PID=$!
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 600); do
 		grep -q '^ready$' "$OWN_LOG.out" 2>/dev/null && break
 		kill -0 "$OWN_PID" 2>/dev/null || break
 		sleep 0.1

@@ -49,9 +49,9 @@ t0=$(now_ms)
 {
 	printf '%s;\n' "$(printf "$SCAN_Q" fm_data)"
 	echo "SELECT routing_refreshes FROM pegasus_fdw_connections();"
-} | session >"$PEGASUS_WORKDIR/fm_scan.out" &
+} | PGAPPNAME=fm_scan session >"$PEGASUS_WORKDIR/fm_scan.out" &
 bg=$!
-sleep 0.3
+check "the scan runs when the primaries move" wait_app_running fm_scan
 move_all fm_data
 t_move=$(($(now_ms) - t0))
 wait $bg
@@ -70,9 +70,9 @@ PAR="SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;
 expect_match "the parallel plan is used" "Parallel Foreign Scan" \
 	"$(printf '%s\nEXPLAIN (COSTS OFF) %s;\n' "$PAR" "$(printf "$SCAN_Q" fm_data)" | session)"
 t0=$(now_ms)
-printf '%s\n%s;\n' "$PAR" "$(printf "$SCAN_Q" fm_data)" | session >"$PEGASUS_WORKDIR/fm_par.out" &
+printf '%s\n%s;\n' "$PAR" "$(printf "$SCAN_Q" fm_data)" | PGAPPNAME=fm_par session >"$PEGASUS_WORKDIR/fm_par.out" &
 bg=$!
-sleep 0.3
+check "the parallel scan runs when the primaries move" wait_app_running fm_par any
 move_all fm_data
 t_move=$(($(now_ms) - t0))
 wait $bg
@@ -93,9 +93,9 @@ all_latency 40
 t0=$(now_ms)
 {
 	printf '%s;\n' "$(printf "$RANGE_Q" fm_data)"
-} | session >"$PEGASUS_WORKDIR/fm_range.out" &
+} | PGAPPNAME=fm_range session >"$PEGASUS_WORKDIR/fm_range.out" &
 bg=$!
-sleep 0.3
+check "the range read runs when the primaries move" wait_app_running fm_range
 move_all fm_data
 t_move=$(($(now_ms) - t0))
 wait $bg
@@ -108,9 +108,9 @@ check "moves happened while the range read ran (moved at ${t_move} ms, ended at 
 # ordered range read (served in key order by the server) across a move
 {
 	printf '%s;\n' "$(printf "$ORDER_Q" fm_data)"
-} | session >"$PEGASUS_WORKDIR/fm_order.out" &
+} | PGAPPNAME=fm_order session >"$PEGASUS_WORKDIR/fm_order.out" &
 bg=$!
-sleep 0.3
+check "the ordered range read runs when the primaries move" wait_app_running fm_order
 move_all fm_data
 wait $bg
 expect_eq "ordered range read during moves keeps the order" "$want_order" \
@@ -123,9 +123,9 @@ all_latency 120
 t0=$(now_ms)
 {
 	echo "INSERT INTO fm_ins SELECT hash_key, sort_key, value FROM src WHERE hash_key <> 'big' AND sort_key <= 's000400';"
-} | session >"$PEGASUS_WORKDIR/fm_ins.out" &
+} | PGAPPNAME=fm_ins session >"$PEGASUS_WORKDIR/fm_ins.out" &
 bg=$!
-sleep 0.3
+check "the INSERT runs when the primaries move" wait_app_running fm_ins
 MOVED=()
 move_all fm_ins
 t_move=$(($(now_ms) - t0))

@@ -63,8 +63,9 @@ if quiet sql "UPDATE kv SET value = 2 WHERE hash_key = 'probe' AND sort_key = 's
 else
 	skip "UPDATE in the load mix" "UPDATE of a foreign table not available"
 fi
-if sql "EXPLAIN (VERBOSE, COSTS OFF) UPDATE kv SET value = value + 1
-        WHERE hash_key = 'probe' AND sort_key = 's'" 2>/dev/null | grep -qi incr; then
+plan=$(sql "EXPLAIN (VERBOSE, COSTS OFF) UPDATE kv SET value = value + 1
+        WHERE hash_key = 'probe' AND sort_key = 's'")
+if grep -qi incr <<<"$plan"; then
 	scripts+=(-f "$dir/incr.sql@5")
 	mix+=", increment 5"
 	ok "UPDATE value = value + 1 as incr available: in the mix"
@@ -137,7 +138,7 @@ check "ALTER SERVER succeeded under load" test ! -s "$work/alter.err"
 check "clients were rebuilt after the ALTERs" test "$routes" -ge $((clients * alters / 2))
 grep -E 'processed|failed|aborted|latency average|tps|^SQL script|transactions' "$work/pgbench.out" |
 	sed 's/^/# /'
-grep -E 'ERROR|error|abort' "$work/pgbench.out" | sort | uniq -c | sort -rn | head -5 | sed 's/^/# /'
+grep -E 'ERROR|error|abort' "$work/pgbench.out" | sort | uniq -c | sort -rn | sed -n '1,5s/^/# /p'
 expect_eq "pgbench finished without an aborted client" 0 "$rc"
 failed=$(sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p' "$work/pgbench.out")
 expect_eq "no failed transactions" 0 "${failed:-0}"

@@ -67,8 +67,32 @@ chown postgres "$VG/in" 2>/dev/null
 VG_PID=$!
 exec {VG_FD}>"$VG/in"
 
+# backend_gone: true once the stand-alone backend has ended; says once why
+# (its last lines and valgrind's), so a failure is diagnosed from the log.
+backend_gone()
+{
+	kill -0 "$VG_PID" 2>/dev/null && return 1
+	if [ ! -e "$VG/gone" ]; then
+		: >"$VG/gone"
+		{
+			echo "# the backend under valgrind has ended; its last lines:"
+			tail -n 8 "$VG/err" | sed 's/^/#   /'
+			echo "# valgrind:"
+			if grep -q 'Process terminating' "$VG/valgrind.log"; then
+				grep -A 10 'Process terminating' "$VG/valgrind.log" | sed -n '1,11s/^/#   /p'
+			else
+				grep -vE '^==[0-9]+== *$' "$VG/valgrind.log" | tail -n 12 | sed 's/^/#   /'
+			fi
+		} >&2
+	fi
+	return 0
+}
+
 # vsql STATEMENT: runs one statement (one line) in the stand-alone
-# backend, waits for it; prints its result values and ERROR lines.
+# backend, waits for it; prints its result values and ERROR lines.  Once
+# the backend has ended it prints an ERROR line instead: a write into the
+# FIFO nobody reads would kill this script with SIGPIPE, losing every check
+# after it.
 vsql()
 {
 	local errpos outpos i
@@ -77,14 +101,28 @@ vsql()
 	echo "$MARK" >"$VG/mark"
 	errpos=$(stat -c %s "$VG/err")
 	outpos=$(stat -c %s "$VG/out")
-	printf '%s\nSELECT '"'"'vgmark_%d'"'"';\n' "$1" "$MARK" >&"$VG_FD"
+	if backend_gone || ! (trap '' PIPE
+		printf '%s\nSELECT '"'"'vgmark_%d'"'"';\n' "$1" "$MARK" >&"$VG_FD") 2>/dev/null; then
+		backend_gone
+		echo "ERROR: the backend under valgrind has ended"
+		return
+	fi
 	for ((i = 0; i < 3000; i++)); do
 		grep -q "\"vgmark_$MARK\"" "$VG/out" && break
-		kill -0 "$VG_PID" 2>/dev/null || break
+		backend_gone && break
 		sleep 0.05
 	done
-	tail -c +"$((outpos + 1))" "$VG/out" | grep -v vgmark | sed -n 's/^\t *[0-9]*: [^=]* = "\(.*\)"\t.*/\1/p' | paste -sd'|'
-	tail -c +"$((errpos + 1))" "$VG/err" | sed -n 's/^.*\] \(ERROR: .*\)/\1/p' | head -2
+	tail -c +"$((outpos + 1))" "$VG/out" | grep -v vgmark |
+		sed -n 's/^\t *[0-9]*: [^=]* = "\(.*\)"\t.*/\1/p' | paste -sd'|'
+	tail -c +"$((errpos + 1))" "$VG/err" | sed -n 's/^.*\] \(ERROR: .*\)/\1/p' | sed -n '1,2p'
+	grep -q "\"vgmark_$MARK\"" "$VG/out" || echo "ERROR: no answer from the backend under valgrind"
+}
+
+# has TEXT WORDS: true when TEXT contains WORDS (no pipe into grep -q: the
+# writer would get SIGPIPE when grep stops early)
+has()
+{
+	[[ $1 == *"$2"* ]]
 }
 
 expect_eq "backend under valgrind answers" "1" "$(vsql "SELECT 1;")"
@@ -113,22 +151,22 @@ one_round()
 	control fail "$port" RPC_RRDB_RRDB_GET 1 ERR_BUSY >/dev/null
 	[ "$(vsql "$GET")" = 1 ] || BAD+=("retried ERR_BUSY")
 	control fail "$port" RPC_RRDB_RRDB_GET 1 ERR_ACL_DENY >/dev/null
-	vsql "$GET" | grep -q "ERROR:" || BAD+=("ERR_ACL_DENY error")
+	has "$(vsql "$GET")" "ERROR:" || BAD+=("ERR_ACL_DENY error")
 	for mode in garbage truncated oversized badname badseqid; do
 		control corrupt "$port" "$mode" >/dev/null
 		out=$(vsql "$GET")
-		[ "$out" = 1 ] || grep -q "ERROR:" <<<"$out" || BAD+=("corrupt $mode get")
+		[ "$out" = 1 ] || has "$out" "ERROR:" || BAD+=("corrupt $mode get")
 		control corrupt "$port" "$mode" >/dev/null
 		out=$(vsql "$MGET")
-		[ "$out" = "2,12" ] || grep -q "ERROR:" <<<"$out" || BAD+=("corrupt $mode multi_get")
+		[ "$out" = "2,12" ] || has "$out" "ERROR:" || BAD+=("corrupt $mode multi_get")
 	done
 	control corrupt "$port" garbage >/dev/null
-	vsql "$SCAN" | grep -q "ERROR:" || BAD+=("corrupt scan")
+	has "$(vsql "$SCAN")" "ERROR:" || BAD+=("corrupt scan")
 	control latency "$port" 1500 >/dev/null
-	vsql "$GETS" | grep -q "timed out" || BAD+=("timeout")
+	has "$(vsql "$GETS")" "timed out" || BAD+=("timeout")
 	control latency "$port" 2000 >/dev/null
 	vsql "SET statement_timeout = 300;" >/dev/null
-	vsql "$SCAN" | grep -q "statement timeout" || BAD+=("statement_timeout")
+	has "$(vsql "$SCAN")" "statement timeout" || BAD+=("statement_timeout")
 	vsql "RESET statement_timeout;" >/dev/null
 	control latency "$port" 0 >/dev/null
 	control fail "$port" RPC_RRDB_RRDB_MULTI_PUT 1 ERR_BUSY >/dev/null
@@ -138,10 +176,10 @@ one_round()
 	control clear-faults >/dev/null
 	control fail "$port" RPC_RRDB_RRDB_MULTI_PUT 1 noreply >/dev/null
 	control fail "$port" RPC_RRDB_RRDB_PUT 1 noreply >/dev/null
-	vsql "INSERT INTO vs VALUES ('u$r', 'a', '1'), ('u$r', 'b', '2');" | grep -q "ERROR:" ||
+	has "$(vsql "INSERT INTO vs VALUES ('u$r', 'a', '1'), ('u$r', 'b', '2');")" "ERROR:" ||
 		BAD+=("unknown INSERT outcome")
 	control clear-faults >/dev/null
-	vsql "INSERT INTO vw VALUES ('wide$r', 'x', 'y');" | grep -q "ERROR:" && BAD+=("wide INSERT")
+	has "$(vsql "INSERT INTO vw VALUES ('wide$r', 'x', 'y');")" "ERROR:" && BAD+=("wide INSERT")
 	other=$(other_replica "$port")
 	control move vg_data 0 "$other" >/dev/null
 	port=$other
@@ -202,7 +240,7 @@ if [ -z "$ours" ]; then
 	ok "no invalid access or uninitialised use through pegasus_fdw under valgrind"
 else
 	not_ok "no invalid access or uninitialised use through pegasus_fdw under valgrind"
-	printf '%s\n' "$ours" | head -40 | sed 's/^/#   /'
+	printf '%s\n' "$ours" | sed -n '1,40s/^/#   /p'
 fi
 leaks=$(awk '/are definitely lost in loss record/ { blk = $0; inblk = 1; next }
 	inblk && /^==[0-9]+== *$/ { if (blk ~ /pegasus_fdw|pegasus_|pegfdw_/) print blk; inblk = 0; next }
@@ -211,7 +249,7 @@ if [ -z "$leaks" ]; then
 	ok "no memory definitely lost through pegasus_fdw at exit"
 else
 	not_ok "no memory definitely lost through pegasus_fdw at exit"
-	printf '%s\n' "$leaks" | head -40 | sed 's/^/#   /'
+	printf '%s\n' "$leaks" | sed -n '1,40s/^/#   /p'
 fi
 others=$(grep -cE '^==[0-9]+== (Invalid|Conditional|Use of uninit|Syscall param|Mismatched)' "$report")
 echo "# valgrind reports outside pegasus_fdw: $others (see $report)"
@@ -231,7 +269,7 @@ for prog in "${progs[@]}"; do
 		ok "$(basename "$prog") under valgrind"
 	else
 		not_ok "$(basename "$prog") under valgrind (exit $rc)"
-		grep -E '^not ok|==[0-9]+==' <<<"$out" | head -20 | sed 's/^/#   /'
+		grep -E '^not ok|==[0-9]+==' <<<"$out" | sed -n '1,20s/^/#   /p'
 	fi
 done
 tap_done

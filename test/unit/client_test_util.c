@@ -22,6 +22,14 @@ client_test_env(const char **meta_addr, const char **control_addr)
 	}
 }
 
+double
+client_test_load_slack_ms(void)
+{
+	const char *s = g_getenv("LOAD_SLACK_MS");
+
+	return s != NULL && *s != '\0' ? g_ascii_strtod(s, NULL) : 1500;
+}
+
 void
 client_test_no_violations(gconstpointer control_addr)
 {

@@ -3,7 +3,8 @@
  * client_test_util.h
  *	  Small pieces every client test program uses: slices from C strings,
  *	  an assertion that reports the client's error, the onebox addresses
- *	  from the environment, and the final "no protocol violations" test.
+ *	  from the environment, the load margin of time limits, and the final
+ *	  "no protocol violations" test.
  *
  *-------------------------------------------------------------------------
  */
@@ -47,6 +48,14 @@ slice_is(PegasusSlice s, const char *want)
  * both are set to NULL and a TAP comment says the onebox tests are skipped.
  */
 extern void client_test_env(const char **meta_addr, const char **control_addr);
+
+/*
+ * Milliseconds added to the upper time limits of the tests (LOAD_SLACK_MS,
+ * default 1500): on a loaded machine, or under valgrind, a program is slow
+ * to be scheduled.  A fault such a limit measures lasts well beyond the
+ * limit plus this margin, so a wrong behaviour still exceeds it.
+ */
+extern double client_test_load_slack_ms(void);
 
 /*
  * A test (g_test_add_data_func, data = the control address or NULL): the
