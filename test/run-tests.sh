@@ -205,7 +205,7 @@ if [ "$run_regress" -eq 1 ]; then
 	n_regress=0
 	while IFS= read -r line; do
 		n_regress=$((n_regress + 1))
-		name=$(echo "$line" | sed -E 's/^(test|ok|not ok)? *[0-9]* *-? *//; s/ .*//')
+		name=$(sed -E 's/^(test +|(not )?ok +[0-9]+ +- +)//; s/ .*//' <<<"$line")
 		case "$line" in
 			*"... ok"*|ok\ *) note_result ok "$name" ;;
 			*) note_result fail "regress $name" ;;
