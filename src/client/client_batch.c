@@ -280,7 +280,12 @@ batch_parts_free(GPtrArray *parts)
 /*
  * One batch_get call per partition serving the keys at positions todo,
  * grouped under the effective partition count (a child not yet registered
- * is its parent's), each sent as a grouped call (route_count).
+ * is its parent's), each sent as a grouped call (route_count).  A parent
+ * serves both its own keys (under the current count) and those of a child
+ * not yet registered (under half of it): its call names the smaller count,
+ * so that once that child registers the parent turns the call away and the
+ * keys are regrouped, instead of the parent reading the child's keys from
+ * its stale copy.
  */
 static GPtrArray *
 batch_group(PegasusTable *table, const PegasusCompositeKey *keys, GArray *todo,
@@ -299,7 +304,6 @@ batch_group(PegasusTable *table, const PegasusCompositeKey *keys, GArray *todo,
 		int			pidx = pegasus_table_effective_partition(table,
 															 pegasus_codec_hash_key_partition_hash(hk.data, hk.len),
 															 &count);
-		/* one table per round: the count is the same for a given index */
 		BatchPart  *bp = g_hash_table_lookup(by_part, GINT_TO_POINTER(pidx + 1));
 
 		if (bp == NULL)
@@ -313,6 +317,8 @@ batch_group(PegasusTable *table, const PegasusCompositeKey *keys, GArray *todo,
 			g_hash_table_insert(by_part, GINT_TO_POINTER(pidx + 1), bp);
 			g_ptr_array_add(parts, bp);
 		}
+		else if (count < bp->call.route_count)
+			bp->call.route_count = count;
 		g_array_append_val(bp->key_index, i);
 	}
 	g_hash_table_destroy(by_part);

@@ -20,6 +20,7 @@
 #include <glib.h>
 
 #include "client_test_util.h"
+#include "pegasus_codec.h"
 #include "rawrpc.h"
 
 #define HASH_KEYS 100
@@ -591,6 +592,81 @@ test_writes_and_reads(Fixture *f, gconstpointer data)
 		g_free(hks[i]);
 }
 
+/*
+ * batch_get with a routing from the middle of the split: the client saw
+ * child 4 unregistered, so parent 0 serves the keys of both; child 4 then
+ * registers and takes a write.  Parent 0 must turn the call away (the call
+ * names the count of before the split) and the keys are regrouped: the
+ * child's key is read from the child, with its new value, and the onebox
+ * sees no key sent to a partition that no longer owns it.
+ */
+static void
+test_batch_get_stale_routing(Fixture *f, gconstpointer data)
+{
+	PegasusCompositeKey keys[2];
+	char	   *hks[2] = {NULL, NULL};
+	PegasusClient *c;
+	PegasusTable *t;
+	PegasusKVList *out;
+	PegasusError err;
+	int			i;
+
+	if (!need_onebox(f))
+		return;
+	load_rows(f->table);
+	/* keys[0] of parent 0 (first, it opens the group), keys[1] of child 4 */
+	for (i = 0; i < HASH_KEYS && (hks[0] == NULL || hks[1] == NULL); i++)
+	{
+		char	   *hk = g_strdup_printf("hk%d", i);
+		int			p = pegasus_codec_partition_index(
+			pegasus_codec_hash_key_partition_hash(hk, strlen(hk)), 8);
+
+		if (p == 0 && hks[0] == NULL)
+			hks[0] = hk;
+		else if (p == 4 && hks[1] == NULL)
+			hks[1] = hk;
+		else
+			g_free(hk);
+	}
+	g_assert_nonnull(hks[0]);
+	g_assert_nonnull(hks[1]);
+	for (i = 0; i < 2; i++)
+	{
+		keys[i].hash_key = S(hks[i]);
+		keys[i].sort_key = S("s3");
+	}
+	g_free(control("split-delay 86400000"));
+	g_free(control("split %s", f->name));
+	/* a second client routes with the copying phase: children unregistered */
+	c = pegasus_client_new(meta_addr, NULL, &err);
+	g_assert_nonnull(c);
+	pegasus_client_set_timeout(c, 5000);
+	t = pegasus_client_open_table(c, f->name, 0, &err);
+	g_assert_nonnull(t);
+	g_assert_cmpint(pegasus_table_partition_count(t), ==, 8);
+	/* parent 0's window, then child 4 registered; the child takes a write */
+	g_free(control("split-step %s", f->name));
+	g_free(control("split-step %s", f->name));
+	ASSERT_OK(pegasus_table_set(f->table, keys[1].hash_key, keys[1].sort_key,
+								S("after"), 0, 0, &err), err);
+	ASSERT_OK(pegasus_table_batch_get(t, keys, 2, 0, &out, &err), err);
+	g_assert_true(out->items[0].found);
+	{
+		char	   *want = g_strdup_printf("v%s_3", hks[0] + 2);
+
+		g_assert_true(slice_is(out->items[0].value, want));
+		g_free(want);
+	}
+	g_assert_true(out->items[1].found);
+	g_assert_true(slice_is(out->items[1].value, "after"));
+	pegasus_kvlist_free(out);
+	pegasus_client_free(c);
+	while (split_step(f))
+		;
+	g_free(hks[0]);
+	g_free(hks[1]);
+}
+
 /* query_cfg without host_port fields (a 2.5 meta server) routes the same */
 static void
 test_without_host_port_fields(Fixture *f, gconstpointer data)
@@ -646,6 +722,8 @@ main(int argc, char **argv)
 			   test_hash_key_reads, fixture_teardown);
 	g_test_add("/client-split/writes-and-reads", Fixture, NULL, fixture_setup,
 			   test_writes_and_reads, fixture_teardown);
+	g_test_add("/client-split/batch-get-stale-routing", Fixture, NULL, fixture_setup,
+			   test_batch_get_stale_routing, fixture_teardown);
 	g_test_add("/client-split/without-host-port-fields", Fixture, NULL, fixture_setup,
 			   test_without_host_port_fields, fixture_teardown);
 	g_test_add_data_func("/client-split/zz/no-violations", control_addr, client_test_no_violations);
