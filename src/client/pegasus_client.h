@@ -472,6 +472,22 @@ extern int	pegasus_range_reader_next(PegasusRangeReader *reader,
 									  PegasusKVList **page, PegasusError *err);
 extern void pegasus_range_reader_close(PegasusRangeReader *reader);
 
+/*
+ * A keys reader: the same, for the given sort keys of hash_key (ascending
+ * and distinct, n_sort_keys > 0): multi_get of that list, sent at once,
+ * missing keys omitted; a reply cut short by a limit (opts' max_fetch_count
+ * and max_fetch_size, or the server's) is continued with the keys after its
+ * last record.  Of opts (NULL = defaults) only the limits and no_value
+ * apply.  Read and close it as a range reader.
+ */
+extern PegasusRangeReader *pegasus_table_keys_reader(PegasusTable *table,
+													 PegasusSlice hash_key,
+													 const PegasusSlice *sort_keys,
+													 size_t n_sort_keys,
+													 const PegasusMultiGetOptions *opts,
+													 int timeout_ms,
+													 PegasusError *err);
+
 /* Writes n rows of one hash key atomically; n must be > 0. */
 extern bool pegasus_table_multi_set(PegasusTable *table, PegasusSlice hash_key,
 									const PegasusSlice *sort_keys,

@@ -21,6 +21,10 @@
  * asking for its next page as soon as one arrives); every record is joined
  * to the batch's outer rows of its hash key as it arrives, and the outer
  * rows left unmatched (left, anti) follow once the batch's ranges are read.
+ * With a sort_key = ANY (array) condition the read of a hash key is instead
+ * one multi_get of the sort keys its outer rows' arrays hold (their union,
+ * sorted and distinct; none: no request), with the same hash keys in
+ * flight; the condition is still checked for each outer row.
  *
  * Memory: the batch's outer tuples and keys live in batch_cxt, reset for
  * every batch; the batch_get replies are client memory freed at the next
@@ -43,7 +47,9 @@
 #include "miscadmin.h"
 #include "nodes/extensible.h"
 #include "nodes/makefuncs.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/ruleutils.h"
 
@@ -69,6 +75,8 @@ typedef struct KeyRef
 	KeyBytes	hash;
 	KeyBytes	sort;
 	int			row;
+	KeyBytes   *list;			/* sort-key list of the row */
+	int			nlist;
 } KeyRef;
 
 typedef struct PegFdwJoinState
@@ -86,6 +94,8 @@ typedef struct PegFdwJoinState
 	bool	   *needed;			/* per inner attnum - 1 */
 	ExprState  *hash_expr;
 	ExprState  *sort_expr;		/* kv layout */
+	ExprState  *list_expr;		/* kv layout: sort-key array */
+	int			nexprs;			/* key expressions in custom_exprs */
 	ExprState  *match_qual;
 	int			nwide;			/* wide layout: mapped columns */
 	int		   *wide_attno;
@@ -129,6 +139,8 @@ typedef struct PegFdwJoinState
 	int			gpos;			/* next outer row of the record's group */
 	int			tail;			/* unmatched outer rows: next row */
 	MemoryContext rec_cxt;
+	PegasusSlice *list_keys;	/* a hash key's sort keys to ask for */
+	int			list_cap;
 
 	/* counters for EXPLAIN ANALYZE */
 	uint64		batches;
@@ -212,6 +224,7 @@ begin_join(CustomScanState *node, EState *estate, int eflags)
 	js->jointype = (JoinType) intVal(list_nth(priv, PegFdwJoinPrivateJoinType));
 	js->nkeys = intVal(list_nth(priv, PegFdwJoinPrivateNKeys));
 	js->batch_rows = intVal(list_nth(priv, PegFdwJoinPrivateBatchRows));
+	js->nexprs = js->nkeys + intVal(list_nth(priv, PegFdwJoinPrivateSortList));
 
 	outer = ExecInitNode(linitial(cscan->custom_plans), estate, eflags);
 	node->custom_ps = list_make1(outer);
@@ -237,7 +250,9 @@ begin_join(CustomScanState *node, EState *estate, int eflags)
 	js->hash_expr = ExecInitExpr(linitial(cscan->custom_exprs), &node->ss.ps);
 	if (js->nkeys > 1)
 		js->sort_expr = ExecInitExpr(lsecond(cscan->custom_exprs), &node->ss.ps);
-	js->match_qual = ExecInitQual(list_copy_tail(cscan->custom_exprs, js->nkeys),
+	else if (js->nexprs > 1)
+		js->list_expr = ExecInitExpr(lsecond(cscan->custom_exprs), &node->ss.ps);
+	js->match_qual = ExecInitQual(list_copy_tail(cscan->custom_exprs, js->nexprs),
 								  &node->ss.ps);
 
 	if (js->table->layout == PEGFDW_LAYOUT_WIDE)
@@ -316,6 +331,46 @@ eval_key(ExprState *es, ExprContext *econtext, KeyBytes *out)
 	memcpy(out->data, VARDATA_ANY(v), out->len);
 	out->data[out->len] = '\0';
 	return true;
+}
+
+/* The non-NULL elements of a sort-key array (text, varchar or bytea). */
+static int
+eval_key_list(ExprState *es, ExprContext *econtext, KeyBytes **out)
+{
+	bool		isnull;
+	Datum		d = ExecEvalExpr(es, econtext, &isnull);
+	ArrayType  *arr;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	int			n = 0;
+	int			i;
+
+	*out = NULL;
+	if (isnull)
+		return 0;
+	arr = DatumGetArrayTypeP(d);
+	get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
+	deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign,
+					  &elems, &nulls, &nelems);
+	*out = palloc(sizeof(KeyBytes) * Max(nelems, 1));
+	for (i = 0; i < nelems; i++)
+	{
+		struct varlena *v;
+
+		if (nulls[i])
+			continue;
+		v = PG_DETOAST_DATUM_PACKED(elems[i]);
+		(*out)[n].len = VARSIZE_ANY_EXHDR(v);
+		(*out)[n].data = palloc((*out)[n].len + 1);
+		memcpy((*out)[n].data, VARDATA_ANY(v), (*out)[n].len);
+		(*out)[n].data[(*out)[n].len] = '\0';
+		n++;
+	}
+	return n;
 }
 
 /* Puts the outer row in outer_slot into the scan slot, inner columns NULL. */
@@ -451,6 +506,8 @@ next_batch(PegFdwJoinState *js)
 
 	free_replies(js);
 	MemoryContextReset(js->batch_cxt);
+	js->list_keys = NULL;
+	js->list_cap = 0;
 	js->nrows = js->pos = js->ndistinct = 0;
 	if (js->outer_done)
 		return false;
@@ -485,6 +542,15 @@ next_batch(PegFdwJoinState *js)
 			ok = eval_key(js->sort_expr, econtext, &k->sort);
 		else
 			k->sort.data = NULL, k->sort.len = 0;
+		k->nlist = 0;
+		if (ok && js->list_expr)
+		{
+			int			j;
+
+			k->nlist = eval_key_list(js->list_expr, econtext, &k->list);
+			for (j = 0; j < k->nlist; j++)
+				bytes += k->list[j].len;
+		}
 		if (ok)
 		{
 			k->row = js->nrows;
@@ -595,6 +661,50 @@ build_inner(PegFdwJoinState *js, int k)
 	}
 }
 
+static int
+slice_cmp(const void *a, const void *b)
+{
+	return pegasus_slice_compare(*(const PegasusSlice *) a,
+								 *(const PegasusSlice *) b);
+}
+
+/*
+ * The sort keys the outer rows of distinct key k ask for, sorted and
+ * distinct, into list_keys (batch memory; slices into the rows' lists).
+ */
+static int
+group_sort_keys(PegFdwJoinState *js, int k)
+{
+	int			total = 0;
+	int			n = 0;
+	int			g;
+	int			i;
+
+	for (g = js->group[k]; g < js->group[k + 1]; g++)
+		total += js->sorted[g].nlist;
+	if (total > js->list_cap)
+	{
+		js->list_keys = MemoryContextAlloc(js->batch_cxt,
+										   sizeof(PegasusSlice) * total);
+		js->list_cap = total;
+	}
+	for (g = js->group[k]; g < js->group[k + 1]; g++)
+		for (i = 0; i < js->sorted[g].nlist; i++)
+		{
+			js->list_keys[n].data = js->sorted[g].list[i].data;
+			js->list_keys[n].len = js->sorted[g].list[i].len;
+			n++;
+		}
+	if (n == 0)
+		return 0;
+	qsort(js->list_keys, n, sizeof(PegasusSlice), slice_cmp);
+	total = 1;
+	for (i = 1; i < n; i++)
+		if (slice_cmp(&js->list_keys[total - 1], &js->list_keys[i]) != 0)
+			js->list_keys[total++] = js->list_keys[i];
+	return total;
+}
+
 /* Opens range readers up to PEGFDW_JOIN_RANGES_IN_FLIGHT ahead of cur. */
 static void
 open_readers(PegFdwJoinState *js)
@@ -610,20 +720,45 @@ open_readers(PegFdwJoinState *js)
 		PegasusStats after;
 		PegasusError err;
 		PegasusRangeReader *r;
-
-		pegasus_multi_get_options_init(&opts);
-		opts.start_inclusive = true;
-		opts.stop_inclusive = false;
-		opts.max_fetch_count = js->table->fetch_size;
-		opts.no_value = js->table->value_attno == 0 ||
+		bool		no_value = js->table->value_attno == 0 ||
 			!js->needed[js->table->value_attno - 1];
+
 		pegasus_error_clear(&err);
 		pegasus_client_get_stats(js->client, &before);
-		r = pegasus_table_range_reader(js->pt, hash, none, none, &opts, 0,
-									   js->table->timeout_ms, &err);
+		if (js->list_expr)
+		{
+			int			n;
+
+			r = NULL;
+			n = group_sort_keys(js, js->next_reader);
+			pegasus_multi_get_options_init(&opts);
+			opts.no_value = no_value;
+			if (n > 0)
+				r = pegasus_table_keys_reader(js->pt, hash, js->list_keys, n,
+											  &opts, js->table->timeout_ms,
+											  &err);
+			js->keys_sent += n;
+			if (n == 0)
+			{
+				/* no sort key asked for: the hash key has no record to read */
+				js->readers[js->next_reader % PEGFDW_JOIN_RANGES_IN_FLIGHT] = NULL;
+				js->next_reader++;
+				continue;
+			}
+		}
+		else
+		{
+			pegasus_multi_get_options_init(&opts);
+			opts.start_inclusive = true;
+			opts.stop_inclusive = false;
+			opts.max_fetch_count = js->table->fetch_size;
+			opts.no_value = no_value;
+			r = pegasus_table_range_reader(js->pt, hash, none, none, &opts, 0,
+										   js->table->timeout_ms, &err);
+			js->keys_sent++;
+		}
 		pegasus_client_get_stats(js->client, &after);
 		js->rpcs += after.rpcs_sent - before.rpcs_sent;
-		js->keys_sent++;
 		if (r == NULL)
 			pegfdw_note_failure(js->entry, &err);
 		pegfdw_check_call(r != NULL, &err, js->table->servername,
@@ -673,6 +808,12 @@ next_range_record(PegFdwJoinState *js)
 			return false;
 		open_readers(js);
 		reader = &js->readers[js->cur % PEGFDW_JOIN_RANGES_IN_FLIGHT];
+		if (*reader == NULL)
+		{
+			/* a hash key without sort keys to ask for */
+			js->cur++;
+			continue;
+		}
 		pegasus_error_clear(&err);
 		pegasus_client_get_stats(js->client, &before);
 		r = pegasus_range_reader_next(*reader, &js->page, &err);
@@ -856,6 +997,8 @@ rescan_join(CustomScanState *node)
 	free_replies(js);
 	if (js->batch_cxt)
 		MemoryContextReset(js->batch_cxt);
+	js->list_keys = NULL;
+	js->list_cap = 0;
 	js->nrows = js->pos = js->ndistinct = 0;
 	js->have_record = false;
 	js->cur = js->next_reader = js->tail = 0;
@@ -894,6 +1037,7 @@ explain_join(CustomScanState *node, List *ancestors, ExplainState *es)
 	List	   *quals;
 	int			nkeys = intVal(list_nth(cscan->custom_private, PegFdwJoinPrivateNKeys));
 	int			batch = intVal(list_nth(cscan->custom_private, PegFdwJoinPrivateBatchRows));
+	int			nexprs = nkeys + intVal(list_nth(cscan->custom_private, PegFdwJoinPrivateSortList));
 
 	dpcontext = set_deparse_context_plan(es->deparse_cxt, &cscan->scan.plan,
 										 ancestors);
@@ -903,6 +1047,29 @@ explain_join(CustomScanState *node, List *ancestors, ExplainState *es)
 		appendStringInfo(&buf, "batch_get of (hash_key, sort_key) = (%s, %s)",
 						 deparse_expression(linitial(cscan->custom_exprs), dpcontext, true, false),
 						 deparse_expression(lsecond(cscan->custom_exprs), dpcontext, true, false));
+	else if (nexprs > 1)
+	{
+		Node	   *list = lsecond(cscan->custom_exprs);
+
+		appendStringInfo(&buf, "multi_get of hash_key = %s with ",
+						 deparse_expression(linitial(cscan->custom_exprs), dpcontext, true, false));
+		if (IsA(list, ArrayExpr))
+			appendStringInfo(&buf, "%d sort keys (%s)",
+							 list_length(((ArrayExpr *) list)->elements),
+							 deparse_expression(list, dpcontext, true, false));
+		else if (IsA(list, Const) && !((Const *) list)->constisnull)
+		{
+			ArrayType  *arr = DatumGetArrayTypeP(((Const *) list)->constvalue);
+
+			appendStringInfo(&buf, "%d sort keys (%s)",
+							 ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr)),
+							 deparse_expression(list, dpcontext, true, false));
+		}
+		else
+			appendStringInfo(&buf, "the sort keys of %s",
+							 deparse_expression(list, dpcontext, true, false));
+		appendStringInfo(&buf, ", %d hash keys in flight", PEGFDW_JOIN_RANGES_IN_FLIGHT);
+	}
 	else if (js->table->layout == PEGFDW_LAYOUT_KV)
 		appendStringInfo(&buf, "multi_get_range of hash_key = %s, %d hash keys in flight",
 						 deparse_expression(linitial(cscan->custom_exprs), dpcontext, true, false),
@@ -912,7 +1079,7 @@ explain_join(CustomScanState *node, List *ancestors, ExplainState *es)
 						 deparse_expression(linitial(cscan->custom_exprs), dpcontext, true, false));
 	appendStringInfo(&buf, ", %d keys per batch", batch);
 	ExplainPropertyText("Pegasus Request", buf.data, es);
-	quals = list_copy_tail(cscan->custom_exprs, nkeys);
+	quals = list_copy_tail(cscan->custom_exprs, nexprs);
 	if (quals != NIL)
 	{
 		Node	   *q = (Node *) (list_length(quals) == 1 ? linitial(quals) :

@@ -246,6 +246,26 @@ pegfdw_batched_range_join_cost(PegFdwRelationInfo *fpinfo, double outer_rows,
 }
 
 /*
+ * Cost of the batched key join's sort-key lists (join_exec.c; kv layout,
+ * hash key bound, sort key = ANY (sort_list)): every hash key of outer_rows
+ * one multi_get of the list's keys, in_flight hash keys requested at once.
+ * *rows receives the records expected.
+ */
+Cost
+pegfdw_batched_list_join_cost(PegFdwRelationInfo *fpinfo, double outer_rows,
+							  int in_flight, Expr *sort_list, double *rows)
+{
+	double		keys = Max(outer_rows, 1);
+	double		per_key = list_size(sort_list);
+
+	*rows = Min(keys * Min(per_key, Max(fpinfo->rows_per_hash_key, 1)),
+				fpinfo->table_rows);
+	return ceil(keys / Max(in_flight, 1)) * PEGFDW_RPC_COST +
+		keys * PEGFDW_PARALLEL_RPC_COST + keys * per_key * PEGFDW_KEY_COST +
+		*rows * PEGFDW_ROW_COST;
+}
+
+/*
  * GetForeignRelSize: reads the table definition, sorts restrictions into
  * pushable conditions and the rest, and estimates the number of rows.
  */
