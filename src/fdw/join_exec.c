@@ -878,7 +878,17 @@ next_range_row(PegFdwJoinState *js)
 		}
 		if (js->cur < js->ndistinct)
 		{
+			ErrorContextCallback errcb;
+			BatchContext bc;
+
+			bc.js = js;
+			bc.keys = js->ndistinct;
+			errcb.callback = batch_error_context;
+			errcb.arg = &bc;
+			errcb.previous = error_context_stack;
+			error_context_stack = &errcb;
 			js->have_record = next_range_record(js);
+			error_context_stack = errcb.previous;
 			if (js->have_record)
 				continue;
 		}
