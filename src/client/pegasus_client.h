@@ -639,6 +639,23 @@ extern bool pegasus_table_batch_get(PegasusTable *table,
 									int timeout_ms, PegasusKVList **out,
 									PegasusError *err);
 
+/*
+ * The same in two steps, for a caller with other work while the requests
+ * are out: start sends them (the keys must stay valid until finish or
+ * cancel) and returns NULL with err on a refusal; finish waits for the
+ * answers (as pegasus_table_batch_get) and releases the handle, cancel
+ * releases it without waiting (replies still in flight are discarded).
+ */
+typedef struct PegasusBatchGet PegasusBatchGet;
+
+extern PegasusBatchGet *pegasus_table_batch_get_start(PegasusTable *table,
+													  const PegasusCompositeKey *keys,
+													  size_t n, int timeout_ms,
+													  PegasusError *err);
+extern bool pegasus_batch_get_finish(PegasusBatchGet *bg, PegasusKVList **out,
+									 PegasusError *err);
+extern void pegasus_batch_get_cancel(PegasusBatchGet *bg);
+
 typedef enum PegasusWriteKind
 {
 	PEGASUS_WRITE_MULTI_SET = 0,	/* sort_keys[i] = values[i] */
