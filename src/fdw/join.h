@@ -3,7 +3,9 @@
  * join.h
  *		The batched key join: a custom scan node joining a local relation
  *		(outer) to a Pegasus table (inner) on the table's keys, reading the
- *		inner rows of a batch of outer rows with batch_get.  Planned in
+ *		inner rows of a batch of outer rows with batch_get (the next batch
+ *		sent while the current one is emitted), one multi_get per hash
+ *		key of sort-key lists, or ranges.  Planned in
  *		join_path.c, run in join_exec.c.
  *
  * src/fdw/join.h

@@ -6,10 +6,11 @@
  * The node reads a batch of outer rows (pegasus_fdw.join_batch_size rows,
  * and no more than PEGFDW_JOIN_BATCH_BYTES of them), evaluates their key
  * expressions, sorts the keys and drops duplicates, reads the distinct keys
- * with batch_get (PEGFDW_JOIN_KEYS_PER_CALL keys a call, the partitions of
- * each call concurrently; in the wide layout the keys are every mapped
- * column's sort key of each hash key), then emits the batch's rows in outer
- * order: each outer row has at most one inner row, which matches when it
+ * with batch_get (PEGFDW_JOIN_KEYS_PER_CALL keys a call, the calls and the
+ * partitions of each call concurrently; in the wide layout the keys are
+ * every mapped column's sort key of each hash key), reads the next batch
+ * of outer rows and sends its batch_get calls, so that the cluster answers
+ * them meanwhile, then emits the batch's rows in outer order: each outer row has at most one inner row, which matches when it
  * exists and the match conditions hold.  Inner join: matched rows; left:
  * every outer row, NULLs when unmatched; semi: matched outer rows once;
  * anti: unmatched outer rows.  An outer key that is NULL, empty (Pegasus
@@ -26,11 +27,12 @@
  * sorted and distinct; none: no request), with the same hash keys in
  * flight; the condition is still checked for each outer row.
  *
- * Memory: the batch's outer tuples and keys live in batch_cxt, reset for
- * every batch; the batch_get replies are client memory freed at the next
- * batch, at the end, or by a reset callback on the query context when the
- * query fails; each row's inner values live in row_cxt, reset per row.  So
- * memory is bounded by one batch whatever the number of outer rows.  Waits
+ * Memory: a batch's outer tuples and keys live in its batch_cxt, reset
+ * when the batch is done; the batch_get replies and calls under way are
+ * client memory freed at the next batch, at the end, or by a reset callback
+ * on the query context when the query fails; each row's inner values live
+ * in row_cxt, reset per row.  So memory is bounded by two batches (the
+ * current one and the one read ahead) whatever the number of outer rows.  Waits
  * for the cluster are interruptible (the client's wait hook); an error
  * while reading a batch says which batch in its context.
  *
@@ -79,6 +81,25 @@ typedef struct KeyRef
 	int			nlist;
 } KeyRef;
 
+/*
+ * A batch: its outer rows and distinct keys in cxt (reset per batch), its
+ * batch_get calls, under way (pending) or answered (replies; client memory),
+ * the arrays of both in the query context so that the reset callback can
+ * still read them.
+ */
+typedef struct BatchBuf
+{
+	MemoryContext batch_cxt;
+	OuterRow   *rows;
+	int			nrows;
+	KeyRef	   *keys;			/* distinct keys, sorted */
+	int			ndistinct;
+	PegasusBatchGet **pending;	/* per call */
+	PegasusKVList **replies;	/* per call */
+	int			ncalls;
+	int			cap;			/* entries of pending and replies */
+} BatchBuf;
+
 typedef struct PegFdwJoinState
 {
 	CustomScanState css;
@@ -107,22 +128,18 @@ typedef struct PegFdwJoinState
 	PegasusClient *client;
 	PegasusTable *pt;
 	PegFdwPin  *pin;
-	MemoryContext batch_cxt;
+	MemoryContext query_cxt;
 	MemoryContext row_cxt;
 	TupleTableSlot *outer_slot; /* a stored outer row */
 	Datum	   *inner_values;
 	bool	   *inner_nulls;
 
-	/* the current batch */
-	OuterRow   *rows;
-	int			nrows;
+	/* the current batch, and the next one read ahead (batch_get path) */
+	BatchBuf	bufs[2];
+	BatchBuf   *batch;			/* the current batch */
+	BatchBuf   *ahead;			/* the next one, or NULL */
 	int			pos;
 	bool		outer_done;
-	KeyRef	   *keys;			/* distinct keys, sorted */
-	int			ndistinct;
-	PegasusKVList **replies;	/* per call of the batch */
-	int			ncalls;
-	int			nreplies;
 
 	/* ranges (kv layout, hash key only) */
 	bool		ranges;
@@ -175,15 +192,32 @@ pegfdw_join_create_state(CustomScan *cscan)
 	return (Node *) js;
 }
 
+/* Frees a batch's replies and drops its calls under way. */
+static void
+release_batch(BatchBuf *b)
+{
+	int			i;
+
+	for (i = 0; i < b->ncalls; i++)
+	{
+		if (b->pending[i])
+			pegasus_batch_get_cancel(b->pending[i]);
+		if (b->replies[i])
+			pegasus_kvlist_free(b->replies[i]);
+		b->pending[i] = NULL;
+		b->replies[i] = NULL;
+	}
+	b->ncalls = 0;
+}
+
+/* Frees the current batch's replies and range readers. */
 static void
 free_replies(PegFdwJoinState *js)
 {
 	int			i;
 
-	for (i = 0; i < js->nreplies; i++)
-		if (js->replies[i])
-			pegasus_kvlist_free(js->replies[i]);
-	js->nreplies = 0;
+	if (js->batch)
+		release_batch(js->batch);
 	for (i = 0; i < PEGFDW_JOIN_RANGES_IN_FLIGHT; i++)
 		if (js->readers[i])
 		{
@@ -197,12 +231,22 @@ free_replies(PegFdwJoinState *js)
 	}
 }
 
+/* Frees both batches' client memory; the next batch read ahead is gone. */
+static void
+free_batches(PegFdwJoinState *js)
+{
+	free_replies(js);
+	if (js->ahead)
+		release_batch(js->ahead);
+	js->ahead = NULL;
+}
+
 static void
 join_reset_callback(void *arg)
 {
 	PegFdwJoinState *js = (PegFdwJoinState *) arg;
 
-	free_replies(js);
+	free_batches(js);
 	pegfdw_release_pin(js->pin);
 	js->pin = NULL;
 }
@@ -276,9 +320,19 @@ begin_join(CustomScanState *node, EState *estate, int eflags)
 	js->inner_nulls = palloc0(sizeof(bool) * Max(js->table->natts, 1));
 	js->outer_slot = ExecInitExtraTupleSlot(estate, ExecGetResultType(outer),
 											&TTSOpsMinimalTuple);
-	js->batch_cxt = AllocSetContextCreate(estate->es_query_cxt,
-										  "pegasus_fdw join batch",
-										  ALLOCSET_DEFAULT_SIZES);
+	for (i = 0; i < 2; i++)
+	{
+		BatchBuf   *b = &js->bufs[i];
+
+		b->batch_cxt = AllocSetContextCreate(estate->es_query_cxt,
+											 "pegasus_fdw join batch",
+											 ALLOCSET_DEFAULT_SIZES);
+		b->cap = 1;
+		b->pending = palloc0(sizeof(PegasusBatchGet *));
+		b->replies = palloc0(sizeof(PegasusKVList *));
+	}
+	js->batch = &js->bufs[0];
+	js->query_cxt = estate->es_query_cxt;
 	js->row_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										"pegasus_fdw join rows",
 										ALLOCSET_DEFAULT_SIZES);
@@ -286,7 +340,6 @@ begin_join(CustomScanState *node, EState *estate, int eflags)
 										"pegasus_fdw join records",
 										ALLOCSET_DEFAULT_SIZES);
 	js->ranges = js->table->layout == PEGFDW_LAYOUT_KV && js->nkeys == 1;
-	js->replies = palloc0(sizeof(PegasusKVList *) * 1);
 	js->pt = pegfdw_open_table(js->table, &js->entry);
 	js->pin = pegfdw_pin_until_reset(js->entry, estate->es_query_cxt);
 	js->client = pegfdw_get_client(js->table->serverid, NULL);
@@ -430,28 +483,68 @@ batch_error_context(void *arg)
 			   bc->js->batches, bc->keys, bc->js->table->table_name);
 }
 
-/* Sends the batch's distinct keys with batch_get. */
+/* Pushes the error context naming the batch being read. */
 static void
-fetch_batch(PegFdwJoinState *js)
+push_batch_context(PegFdwJoinState *js, ErrorContextCallback *errcb,
+				   BatchContext *bc, int keys)
+{
+	bc->js = js;
+	bc->keys = keys;
+	errcb->callback = batch_error_context;
+	errcb->arg = bc;
+	errcb->previous = error_context_stack;
+	error_context_stack = errcb;
+}
+
+static int
+batch_keys(PegFdwJoinState *js, BatchBuf *b)
+{
+	return b->ndistinct * (js->table->layout == PEGFDW_LAYOUT_WIDE ? js->nwide : 1);
+}
+
+/*
+ * Sends batch b's distinct keys with batch_get, PEGFDW_JOIN_KEYS_PER_CALL
+ * keys a call, every call under way at once.
+ */
+static void
+start_batch(PegFdwJoinState *js, BatchBuf *b)
 {
 	int			per_key = js->table->layout == PEGFDW_LAYOUT_WIDE ? js->nwide : 1;
-	int			total = js->ndistinct * per_key;
+	int			total = batch_keys(js, b);
 	int			ncalls = (total + PEGFDW_JOIN_KEYS_PER_CALL - 1) / PEGFDW_JOIN_KEYS_PER_CALL;
 	PegasusCompositeKey *ck;
 	ErrorContextCallback errcb;
 	BatchContext bc;
 	int			c;
+	int			i;
 
-	js->replies = repalloc(js->replies, sizeof(PegasusKVList *) * Max(ncalls, 1));
-	js->ncalls = ncalls;
-	ck = MemoryContextAlloc(js->batch_cxt,
-							sizeof(PegasusCompositeKey) * Max(PEGFDW_JOIN_KEYS_PER_CALL, 1));
-	bc.js = js;
-	bc.keys = total;
-	errcb.callback = batch_error_context;
-	errcb.arg = &bc;
-	errcb.previous = error_context_stack;
-	error_context_stack = &errcb;
+	if (ncalls > b->cap)
+	{
+		/* in the query context: the reset callback reads them */
+		b->pending = repalloc(b->pending, sizeof(PegasusBatchGet *) * ncalls);
+		b->replies = repalloc(b->replies, sizeof(PegasusKVList *) * ncalls);
+		b->cap = ncalls;
+	}
+	for (c = 0; c < ncalls; c++)
+	{
+		b->pending[c] = NULL;
+		b->replies[c] = NULL;
+	}
+	b->ncalls = ncalls;
+	/* the calls read the keys until they are answered */
+	ck = MemoryContextAlloc(b->batch_cxt, sizeof(PegasusCompositeKey) * Max(total, 1));
+	for (i = 0; i < total; i++)
+	{
+		KeyRef	   *k = &b->keys[i / per_key];
+		KeyBytes   *sort = js->table->layout == PEGFDW_LAYOUT_WIDE ?
+		&js->wide_sort[i % per_key] : &k->sort;
+
+		ck[i].hash_key.data = k->hash.data;
+		ck[i].hash_key.len = k->hash.len;
+		ck[i].sort_key.data = sort->data;
+		ck[i].sort_key.len = sort->len;
+	}
+	push_batch_context(js, &errcb, &bc, total);
 	for (c = 0; c < ncalls; c++)
 	{
 		int			first = c * PEGFDW_JOIN_KEYS_PER_CALL;
@@ -459,30 +552,46 @@ fetch_batch(PegFdwJoinState *js)
 		PegasusStats before;
 		PegasusStats after;
 		PegasusError err;
-		bool		ok;
-		int			i;
 
-		for (i = 0; i < n; i++)
-		{
-			KeyRef	   *k = &js->keys[(first + i) / per_key];
-			KeyBytes   *sort = js->table->layout == PEGFDW_LAYOUT_WIDE ?
-			&js->wide_sort[(first + i) % per_key] : &k->sort;
-
-			ck[i].hash_key.data = k->hash.data;
-			ck[i].hash_key.len = k->hash.len;
-			ck[i].sort_key.data = sort->data;
-			ck[i].sort_key.len = sort->len;
-		}
 		pegasus_error_clear(&err);
 		pegasus_client_get_stats(js->client, &before);
-		js->replies[c] = NULL;
-		ok = pegasus_table_batch_get(js->pt, ck, n, js->table->timeout_ms,
-									 &js->replies[c], &err);
+		b->pending[c] = pegasus_table_batch_get_start(js->pt, ck + first, n,
+													  js->table->timeout_ms, &err);
 		pegasus_client_get_stats(js->client, &after);
-		js->nreplies = c + 1;
+		js->rpcs += after.rpcs_sent - before.rpcs_sent;
+		js->keys_sent += n;
+		if (b->pending[c] == NULL)
+			pegfdw_note_failure(js->entry, &err);
+		pegfdw_check_call(b->pending[c] != NULL, &err, js->table->servername,
+						  js->table->table_name);
+	}
+	error_context_stack = errcb.previous;
+}
+
+/* Waits for the answers of batch b's calls. */
+static void
+finish_batch(PegFdwJoinState *js, BatchBuf *b)
+{
+	ErrorContextCallback errcb;
+	BatchContext bc;
+	int			c;
+
+	push_batch_context(js, &errcb, &bc, batch_keys(js, b));
+	for (c = 0; c < b->ncalls; c++)
+	{
+		PegasusBatchGet *bg = b->pending[c];
+		PegasusStats before;
+		PegasusStats after;
+		PegasusError err;
+		bool		ok;
+
+		b->pending[c] = NULL;	/* finish releases it, whatever happens */
+		pegasus_error_clear(&err);
+		pegasus_client_get_stats(js->client, &before);
+		ok = pegasus_batch_get_finish(bg, &b->replies[c], &err);
+		pegasus_client_get_stats(js->client, &after);
 		js->rpcs += after.rpcs_sent - before.rpcs_sent;
 		js->rows_received += after.rows_received - before.rows_received;
-		js->keys_sent += n;
 		if (!ok)
 			pegfdw_note_failure(js->entry, &err);
 		pegfdw_check_call(ok, &err, js->table->servername, js->table->table_name);
@@ -491,11 +600,11 @@ fetch_batch(PegFdwJoinState *js)
 }
 
 /*
- * Reads the next batch of outer rows and their inner rows.  Returns false
- * when the outer side has no more rows.
+ * Reads a batch of outer rows into b with their distinct keys (every key,
+ * grouped, for ranges).  Returns false when the outer side had no more rows.
  */
 static bool
-next_batch(PegFdwJoinState *js)
+read_batch(PegFdwJoinState *js, BatchBuf *b)
 {
 	PlanState  *outer = linitial(js->css.custom_ps);
 	ExprContext *econtext = js->css.ss.ps.ps_ExprContext;
@@ -504,33 +613,28 @@ next_batch(PegFdwJoinState *js)
 	int			nkeys = 0;
 	int			i;
 
-	free_replies(js);
-	MemoryContextReset(js->batch_cxt);
-	js->list_keys = NULL;
-	js->list_cap = 0;
-	js->nrows = js->pos = js->ndistinct = 0;
+	b->nrows = b->ndistinct = 0;
 	if (js->outer_done)
 		return false;
-
-	old = MemoryContextSwitchTo(js->batch_cxt);
-	js->rows = palloc(sizeof(OuterRow) * js->batch_rows);
-	js->keys = palloc(sizeof(KeyRef) * js->batch_rows);
-	while (js->nrows < js->batch_rows && bytes < PEGFDW_JOIN_BATCH_BYTES)
+	old = MemoryContextSwitchTo(b->batch_cxt);
+	b->rows = palloc(sizeof(OuterRow) * js->batch_rows);
+	b->keys = palloc(sizeof(KeyRef) * js->batch_rows);
+	while (b->nrows < js->batch_rows && bytes < PEGFDW_JOIN_BATCH_BYTES)
 	{
 		TupleTableSlot *slot;
 		OuterRow   *row;
-		KeyRef	   *k = &js->keys[nkeys];
+		KeyRef	   *k = &b->keys[nkeys];
 		bool		ok;
 
 		MemoryContextSwitchTo(old);
 		slot = ExecProcNode(outer);
-		MemoryContextSwitchTo(js->batch_cxt);
+		MemoryContextSwitchTo(b->batch_cxt);
 		if (TupIsNull(slot))
 		{
 			js->outer_done = true;
 			break;
 		}
-		row = &js->rows[js->nrows];
+		row = &b->rows[b->nrows];
 		row->tuple = ExecCopySlotMinimalTuple(slot);
 		row->key = -1;
 		bytes += row->tuple->t_len;
@@ -553,51 +657,92 @@ next_batch(PegFdwJoinState *js)
 		}
 		if (ok)
 		{
-			k->row = js->nrows;
+			k->row = b->nrows;
 			bytes += k->hash.len + k->sort.len;
 			nkeys++;
 		}
-		js->nrows++;
+		b->nrows++;
 		js->outer_rows++;
 	}
 	MemoryContextSwitchTo(old);
-	if (js->nrows == 0)
+	if (b->nrows == 0)
 		return false;
 
 	/* distinct keys, each outer row pointing at its own */
-	qsort(js->keys, nkeys, sizeof(KeyRef), keyref_cmp);
+	qsort(b->keys, nkeys, sizeof(KeyRef), keyref_cmp);
 	if (js->ranges)
 	{
 		/* keep every key: the outer rows of a hash key are a group of them */
-		js->sorted = js->keys;
+		js->sorted = b->keys;
 		js->nsorted = nkeys;
-		js->keys = MemoryContextAlloc(js->batch_cxt, sizeof(KeyRef) * Max(nkeys, 1));
-		js->group = MemoryContextAlloc(js->batch_cxt, sizeof(int) * (nkeys + 1));
-		js->matched = MemoryContextAllocZero(js->batch_cxt, sizeof(bool) * js->nrows);
+		b->keys = MemoryContextAlloc(b->batch_cxt, sizeof(KeyRef) * Max(nkeys, 1));
+		js->group = MemoryContextAlloc(b->batch_cxt, sizeof(int) * (nkeys + 1));
+		js->matched = MemoryContextAllocZero(b->batch_cxt, sizeof(bool) * b->nrows);
 	}
 	for (i = 0; i < nkeys; i++)
 	{
-		KeyRef	   *k = js->ranges ? &js->sorted[i] : &js->keys[i];
+		KeyRef	   *k = js->ranges ? &js->sorted[i] : &b->keys[i];
 
-		if (js->ndistinct == 0 || keyref_cmp(&js->keys[js->ndistinct - 1], k) != 0)
+		if (b->ndistinct == 0 || keyref_cmp(&b->keys[b->ndistinct - 1], k) != 0)
 		{
 			if (js->ranges)
-				js->group[js->ndistinct] = i;
-			js->keys[js->ndistinct++] = *k;
+				js->group[b->ndistinct] = i;
+			b->keys[b->ndistinct++] = *k;
 		}
-		js->rows[k->row].key = js->ndistinct - 1;
+		b->rows[k->row].key = b->ndistinct - 1;
 	}
 	js->batches++;
 	if (js->ranges)
+		js->group[b->ndistinct] = nkeys;
+	return true;
+}
+
+/*
+ * Moves to the next batch of outer rows with their inner rows read.
+ * Returns false when the outer side has no more rows.  On the batch_get
+ * path the batch after it is read and sent before its rows are emitted,
+ * so that the cluster answers while they are: two batches at most.
+ */
+static bool
+next_batch(PegFdwJoinState *js)
+{
+	BatchBuf   *done = js->batch;
+
+	free_replies(js);
+	MemoryContextReset(done->batch_cxt);
+	done->nrows = done->ndistinct = 0;
+	js->list_keys = NULL;
+	js->list_cap = 0;
+	js->pos = 0;
+	if (js->ahead)
 	{
-		js->group[js->ndistinct] = nkeys;
-		js->next_reader = js->cur = js->tail = 0;
-		js->have_record = false;
-		js->page_pos = 0;
-		return true;
+		js->batch = js->ahead;
+		js->ahead = NULL;
 	}
-	if (js->ndistinct > 0)
-		fetch_batch(js);
+	else
+	{
+		if (!read_batch(js, js->batch))
+			return false;
+		if (js->ranges)
+		{
+			js->next_reader = js->cur = js->tail = 0;
+			js->have_record = false;
+			js->page_pos = 0;
+			return true;
+		}
+		start_batch(js, js->batch);
+	}
+	finish_batch(js, js->batch);
+	if (!js->outer_done)
+	{
+		BatchBuf   *next = js->batch == &js->bufs[0] ? &js->bufs[1] : &js->bufs[0];
+
+		if (read_batch(js, next))
+		{
+			js->ahead = next;
+			start_batch(js, next);
+		}
+	}
 	return true;
 }
 
@@ -608,7 +753,7 @@ reply_of(PegFdwJoinState *js, int k, int j)
 	int			per_key = js->table->layout == PEGFDW_LAYOUT_WIDE ? js->nwide : 1;
 	int			idx = k * per_key + j;
 
-	return &js->replies[idx / PEGFDW_JOIN_KEYS_PER_CALL]->items[idx % PEGFDW_JOIN_KEYS_PER_CALL];
+	return &js->batch->replies[idx / PEGFDW_JOIN_KEYS_PER_CALL]->items[idx % PEGFDW_JOIN_KEYS_PER_CALL];
 }
 
 /* Builds the inner row of distinct key k; false when it does not exist. */
@@ -654,7 +799,7 @@ build_inner(PegFdwJoinState *js, int k)
 		{
 			js->inner_values[t->hash_attno - 1] =
 				pegfdw_bytes_to_datum(t, js->io, &t->columns[t->hash_attno - 1],
-									  js->keys[k].hash.data, js->keys[k].hash.len);
+									  js->batch->keys[k].hash.data, js->batch->keys[k].hash.len);
 			js->inner_nulls[t->hash_attno - 1] = false;
 		}
 		return any;
@@ -684,7 +829,7 @@ group_sort_keys(PegFdwJoinState *js, int k)
 		total += js->sorted[g].nlist;
 	if (total > js->list_cap)
 	{
-		js->list_keys = MemoryContextAlloc(js->batch_cxt,
+		js->list_keys = MemoryContextAlloc(js->batch->batch_cxt,
 										   sizeof(PegasusSlice) * total);
 		js->list_cap = total;
 	}
@@ -709,10 +854,10 @@ group_sort_keys(PegFdwJoinState *js, int k)
 static void
 open_readers(PegFdwJoinState *js)
 {
-	while (js->next_reader < js->ndistinct &&
+	while (js->next_reader < js->batch->ndistinct &&
 		   js->next_reader < js->cur + PEGFDW_JOIN_RANGES_IN_FLIGHT)
 	{
-		KeyRef	   *k = &js->keys[js->next_reader];
+		KeyRef	   *k = &js->batch->keys[js->next_reader];
 		PegasusMultiGetOptions opts;
 		PegasusSlice hash = {k->hash.data, k->hash.len};
 		PegasusSlice none = {NULL, 0};
@@ -786,7 +931,7 @@ next_range_record(PegFdwJoinState *js)
 		if (js->page && js->page_pos < js->page->count)
 		{
 			PegasusKV  *kv = &js->page->items[js->page_pos++];
-			KeyRef	   *k = &js->keys[js->cur];
+			KeyRef	   *k = &js->batch->keys[js->cur];
 			PegasusSlice hash = {k->hash.data, k->hash.len};
 			MemoryContext old;
 
@@ -804,7 +949,7 @@ next_range_record(PegFdwJoinState *js)
 			pegasus_kvlist_free(js->page);
 			js->page = NULL;
 		}
-		if (js->cur >= js->ndistinct)
+		if (js->cur >= js->batch->ndistinct)
 			return false;
 		open_readers(js);
 		reader = &js->readers[js->cur % PEGFDW_JOIN_RANGES_IN_FLIGHT];
@@ -857,7 +1002,7 @@ next_range_row(PegFdwJoinState *js)
 			bool		was_matched = js->matched[row];
 			TupleTableSlot *scan;
 
-			ExecStoreMinimalTuple(js->rows[row].tuple, js->outer_slot, false);
+			ExecStoreMinimalTuple(js->batch->rows[row].tuple, js->outer_slot, false);
 			scan = fill_outer(js);
 			fill_inner(js);
 			econtext->ecxt_scantuple = scan;
@@ -876,13 +1021,13 @@ next_range_row(PegFdwJoinState *js)
 				return scan;
 			continue;
 		}
-		if (js->cur < js->ndistinct)
+		if (js->cur < js->batch->ndistinct)
 		{
 			ErrorContextCallback errcb;
 			BatchContext bc;
 
 			bc.js = js;
-			bc.keys = js->ndistinct;
+			bc.keys = js->batch->ndistinct;
 			errcb.callback = batch_error_context;
 			errcb.arg = &bc;
 			errcb.previous = error_context_stack;
@@ -894,14 +1039,14 @@ next_range_row(PegFdwJoinState *js)
 		}
 		js->have_record = false;
 		/* the batch's ranges are read: the outer rows without a match */
-		while (js->tail < js->nrows)
+		while (js->tail < js->batch->nrows)
 		{
 			int			row = js->tail++;
 
 			if (js->matched[row] ||
 				(js->jointype != JOIN_LEFT && js->jointype != JOIN_ANTI))
 				continue;
-			ExecStoreMinimalTuple(js->rows[row].tuple, js->outer_slot, false);
+			ExecStoreMinimalTuple(js->batch->rows[row].tuple, js->outer_slot, false);
 			return fill_outer(js);
 		}
 		return NULL;
@@ -922,7 +1067,7 @@ next_row(ScanState *ss)
 		{
 			TupleTableSlot *slot;
 
-			if (js->nrows > 0 && (slot = next_range_row(js)) != NULL)
+			if (js->batch->nrows > 0 && (slot = next_range_row(js)) != NULL)
 				return slot;
 			if (!next_batch(js))
 				return ExecClearTuple(ss->ss_ScanTupleSlot);
@@ -937,11 +1082,11 @@ next_row(ScanState *ss)
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
-		if (js->pos >= js->nrows && !next_batch(js))
+		if (js->pos >= js->batch->nrows && !next_batch(js))
 			return ExecClearTuple(ss->ss_ScanTupleSlot);
-		if (js->pos >= js->nrows)
+		if (js->pos >= js->batch->nrows)
 			continue;
-		row = &js->rows[js->pos++];
+		row = &js->batch->rows[js->pos++];
 		ExecStoreMinimalTuple(row->tuple, js->outer_slot, false);
 		scan = fill_outer(js);
 		if (row->key >= 0)
@@ -1003,13 +1148,17 @@ rescan_join(CustomScanState *node)
 {
 	PegFdwJoinState *js = (PegFdwJoinState *) node;
 	PlanState  *outer = linitial(node->custom_ps);
+	int			i;
 
-	free_replies(js);
-	if (js->batch_cxt)
-		MemoryContextReset(js->batch_cxt);
+	free_batches(js);
+	for (i = 0; i < 2 && js->batch; i++)
+	{
+		MemoryContextReset(js->bufs[i].batch_cxt);
+		js->bufs[i].nrows = js->bufs[i].ndistinct = 0;
+	}
 	js->list_keys = NULL;
 	js->list_cap = 0;
-	js->nrows = js->pos = js->ndistinct = 0;
+	js->pos = 0;
 	js->have_record = false;
 	js->cur = js->next_reader = js->tail = 0;
 	js->outer_done = false;
