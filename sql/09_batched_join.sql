@@ -107,6 +107,38 @@ SELECT explain_analyze($$
   SELECT o.id FROM outer_keys o WHERE EXISTS (SELECT FROM kvn kv WHERE kv.hash_key = o.k)$$, false);
 RESET pegasus_fdw.join_batch_size;
 
+-- the hash key bound and the sort key in a list: one multi_get of those
+-- sort keys per distinct hash key, 16 hash keys in flight
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT o.id, kv.sort_key FROM outer_keys o JOIN kvn kv ON kv.hash_key = o.k
+  WHERE kv.sort_key IN ('s011', 's021', 'missing');
+SELECT o.id, kv.sort_key, kv.value FROM outer_keys o JOIN kvn kv ON kv.hash_key = o.k
+  WHERE kv.sort_key IN ('s011', 's021', 'missing') ORDER BY 1, 2;
+-- a list of outer values: each outer row keeps only its own sort keys
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT o.id, kv.sort_key FROM outer_keys o
+  LEFT JOIN kvn kv ON kv.hash_key = o.k AND kv.sort_key = ANY (ARRAY[o.s, 's031']);
+SELECT o.id, kv.sort_key FROM outer_keys o
+  LEFT JOIN kvn kv ON kv.hash_key = o.k AND kv.sort_key = ANY (ARRAY[o.s, 's031'])
+  ORDER BY 1, 2;
+SELECT explain_analyze($$
+  SELECT o.id, kv.sort_key FROM outer_keys o
+  LEFT JOIN kvn kv ON kv.hash_key = o.k AND kv.sort_key = ANY (ARRAY[o.s, 's031'])$$, false);
+SELECT o.id FROM outer_keys o
+  WHERE NOT EXISTS (SELECT FROM kvn kv WHERE kv.hash_key = o.k
+                    AND kv.sort_key = ANY (ARRAY[o.s, 's002']))
+  ORDER BY 1;
+-- counters: 5 distinct usable hash keys (h1..h4, zz; '' matches nothing),
+-- one multi_get each; keys sent are the (hash key, sort key) pairs asked for
+SET pegasus_fdw.join_batch_size = 3;
+SELECT explain_analyze($$
+  SELECT o.id, kv.sort_key FROM outer_keys o JOIN kvn kv ON kv.hash_key = o.k
+  WHERE kv.sort_key = ANY ('{s011,s012,s013}')$$, false);
+RESET pegasus_fdw.join_batch_size;
+SELECT explain_analyze($$
+  SELECT o.id, kv.sort_key FROM outer_keys o JOIN kvn kv ON kv.hash_key = o.k
+  WHERE kv.sort_key = ANY ('{s011,s012,s013}')$$, false);
+
 -- not offered: the ttl column (a lookup of its own per row), UPDATE,
 -- DELETE and row locks (rows may be rechecked), or switched off
 EXPLAIN (COSTS OFF)

@@ -386,82 +386,130 @@ batch_take(PegasusTable *table, const PegasusCompositeKey *keys, BatchPart *bp,
 }
 
 /*
- * The keys are grouped per partition and every group is one batch_get,
- * all in flight together.  A group whose partition has split meanwhile
- * (ERR_PARENT_PARTITION_MISUSED on its grouped call) is regrouped under
- * the new routing and sent again, in rounds until every key is answered.
+ * A batch_get under way: the keys are grouped per partition and every group
+ * is one batch_get, all in flight together.  A group whose partition has
+ * split meanwhile (ERR_PARENT_PARTITION_MISUSED on its grouped call) is
+ * regrouped under the new routing and sent again, in rounds until every
+ * key is answered.
  */
-bool
-pegasus_table_batch_get(PegasusTable *table, const PegasusCompositeKey *keys,
-						size_t n, int timeout_ms, PegasusKVList **out,
-						PegasusError *err)
+struct PegasusBatchGet
 {
-	int64_t		deadline = pegasus_deadline(table->client, timeout_ms);
+	PegasusTable *table;
+	const PegasusCompositeKey *keys;	/* the caller's, valid until finish */
+	int64_t		deadline;
 	PegasusKVList *list;
 	GPtrArray  *owner;
-	GArray	   *todo;
-	bool		ok = true;
-	int			round_count = 0;	/* partition count of the last round */
-	int			backoff_ms = table->client->opts.retry_backoff_ms;
+	GArray	   *todo;			/* keys of the next round */
+	GPtrArray  *parts;			/* the round in flight, or NULL */
+	int			round_count;	/* partition count of the last round */
+	int			backoff_ms;
+};
+
+static void
+batch_get_free(PegasusBatchGet *bg)
+{
+	if (bg->parts)
+		batch_parts_free(bg->parts);
+	if (bg->todo)
+		g_array_free(bg->todo, TRUE);
+	if (bg->list)
+		pegasus_kvlist_free(bg->list);
+	g_free(bg);
+}
+
+/* Sends the next round: the keys of todo, grouped.  false with err set. */
+static bool
+batch_round_start(PegasusBatchGet *bg, PegasusError *err)
+{
+	PegasusTable *table = bg->table;
+	guint		p;
+
+	if (table->stale && !pegasus_route_refresh(table, bg->deadline, err))
+		return false;
+	if (bg->round_count > 0 && table->partition_count <= bg->round_count)
+	{
+		/* turned away, but the meta server shows no split yet */
+		if (pegasus_net_sleep(table->client,
+							  MIN(bg->deadline, pegasus_now_us() + (int64_t) bg->backoff_ms * 1000)) < 0)
+		{
+			pegasus_error_set(err, PEGASUS_ERR_INTERRUPTED, "batch_get",
+							  "The request was interrupted.");
+			return false;
+		}
+		bg->backoff_ms = MIN(bg->backoff_ms * 2, table->client->opts.retry_backoff_max_ms);
+	}
+	bg->round_count = table->partition_count;
+	bg->parts = batch_group(table, bg->keys, bg->todo, bg->deadline);
+	g_array_set_size(bg->todo, 0);
+	for (p = 0; p < bg->parts->len; p++)
+		pegasus_call_start(&((BatchPart *) g_ptr_array_index(bg->parts, p))->call);
+	/* on the wire now, not at the first wait */
+	pegasus_net_flush(table->client);
+	return true;
+}
+
+PegasusBatchGet *
+pegasus_table_batch_get_start(PegasusTable *table, const PegasusCompositeKey *keys,
+							  size_t n, int timeout_ms, PegasusError *err)
+{
+	PegasusBatchGet *bg;
 	size_t		i;
 
-	*out = NULL;
 	pegasus_error_clear(err);
 	for (i = 0; i < n; i++)
 		if (!pegasus_check_hash_key(keys[i].hash_key, false, "batch_get", err))
-			return false;
+			return NULL;
 
-	list = g_new0(PegasusKVList, 1);
-	list->count = n;
-	list->items = g_new0(PegasusKV, MAX(n, 1));
-	list->all_fetched = true;
-	owner = pegasus_owner_new(NULL);
-	list->owner = owner;
-	todo = g_array_new(FALSE, FALSE, sizeof(size_t));
+	bg = g_new0(PegasusBatchGet, 1);
+	bg->table = table;
+	bg->keys = keys;
+	bg->deadline = pegasus_deadline(table->client, timeout_ms);
+	bg->backoff_ms = table->client->opts.retry_backoff_ms;
+	bg->list = g_new0(PegasusKVList, 1);
+	bg->list->count = n;
+	bg->list->items = g_new0(PegasusKV, MAX(n, 1));
+	bg->list->all_fetched = true;
+	bg->owner = pegasus_owner_new(NULL);
+	bg->list->owner = bg->owner;
+	bg->todo = g_array_new(FALSE, FALSE, sizeof(size_t));
 	for (i = 0; i < n; i++)
-		g_array_append_val(todo, i);
-
-	while (ok && todo->len > 0)
+		g_array_append_val(bg->todo, i);
+	if (n > 0 && !batch_round_start(bg, err))
 	{
-		GPtrArray  *parts;
+		batch_get_free(bg);
+		return NULL;
+	}
+	return bg;
+}
+
+bool
+pegasus_batch_get_finish(PegasusBatchGet *bg, PegasusKVList **out,
+						 PegasusError *err)
+{
+	PegasusTable *table = bg->table;
+	bool		ok = true;
+
+	*out = NULL;
+	pegasus_error_clear(err);
+	while (ok && bg->parts != NULL)
+	{
+		GPtrArray  *parts = bg->parts;
 		PegasusCall **calls;
-		GArray	   *again;
 		guint		p;
 
-		if (table->stale && !pegasus_route_refresh(table, deadline, err))
-		{
-			ok = false;
-			break;
-		}
-		if (round_count > 0 && table->partition_count <= round_count)
-		{
-			/* turned away, but the meta server shows no split yet */
-			if (pegasus_net_sleep(table->client,
-								  MIN(deadline, pegasus_now_us() + (int64_t) backoff_ms * 1000)) < 0)
-			{
-				pegasus_error_set(err, PEGASUS_ERR_INTERRUPTED, "batch_get",
-								  "The request was interrupted.");
-				ok = false;
-				break;
-			}
-			backoff_ms = MIN(backoff_ms * 2, table->client->opts.retry_backoff_max_ms);
-		}
-		round_count = table->partition_count;
-		again = g_array_new(FALSE, FALSE, sizeof(size_t));
-		parts = batch_group(table, keys, todo, deadline);
 		calls = g_new0(PegasusCall *, MAX(parts->len, 1));
 		for (p = 0; p < parts->len; p++)
 			calls[p] = &((BatchPart *) g_ptr_array_index(parts, p))->call;
-		pegasus_calls_run(calls, parts->len, deadline);
+		pegasus_calls_run(calls, parts->len, bg->deadline);
 		g_free(calls);
 		for (p = 0; p < parts->len && ok; p++)
 		{
 			BatchPart  *bp = g_ptr_array_index(parts, p);
 
 			if (bp->call.state == PEGASUS_CALL_DONE)
-				ok = batch_take(table, keys, bp, list, owner, err);
-			else if (bp->call.split_seen && pegasus_now_us() < deadline)
-				g_array_append_vals(again, bp->key_index->data, bp->key_index->len);
+				ok = batch_take(table, bg->keys, bp, bg->list, bg->owner, err);
+			else if (bp->call.split_seen && pegasus_now_us() < bg->deadline)
+				g_array_append_vals(bg->todo, bp->key_index->data, bp->key_index->len);
 			else
 			{
 				*err = bp->call.err;
@@ -469,15 +517,36 @@ pegasus_table_batch_get(PegasusTable *table, const PegasusCompositeKey *keys,
 			}
 		}
 		batch_parts_free(parts);
-		g_array_free(todo, TRUE);
-		todo = again;
+		bg->parts = NULL;
+		if (ok && bg->todo->len > 0)
+			ok = batch_round_start(bg, err);
 	}
-	g_array_free(todo, TRUE);
-	if (!ok)
+	if (ok)
 	{
-		pegasus_kvlist_free(list);
-		return false;
+		*out = bg->list;
+		bg->list = NULL;
 	}
-	*out = list;
-	return true;
+	batch_get_free(bg);
+	return ok;
+}
+
+void
+pegasus_batch_get_cancel(PegasusBatchGet *bg)
+{
+	if (bg != NULL)
+		batch_get_free(bg);
+}
+
+bool
+pegasus_table_batch_get(PegasusTable *table, const PegasusCompositeKey *keys,
+						size_t n, int timeout_ms, PegasusKVList **out,
+						PegasusError *err)
+{
+	PegasusBatchGet *bg = pegasus_table_batch_get_start(table, keys, n,
+														timeout_ms, err);
+
+	*out = NULL;
+	if (bg == NULL)
+		return false;
+	return pegasus_batch_get_finish(bg, out, err);
 }

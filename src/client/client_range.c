@@ -12,6 +12,11 @@
  * next.  The requests are exactly those of the synchronous loop over
  * pegasus_table_multi_get_range (same pages, same count).
  *
+ * A keys reader (pegasus_table_keys_reader) asks instead for a list of sort
+ * keys of the hash key, ascending: the server answers them in request
+ * order, so a reply cut short by a limit is continued with the keys after
+ * its last record.
+ *
  * src/client/client_range.c
  *
  *-------------------------------------------------------------------------
@@ -31,6 +36,10 @@ struct PegasusRangeReader
 	GByteArray *start;
 	GByteArray *stop;
 	GByteArray *pattern;
+	GByteArray **keys;			/* keys reader: the sort keys, ascending */
+	PegasusBlob *blobs;			/* the request's view of keys */
+	size_t		nkeys;
+	size_t		first;			/* keys reader: next key to ask for */
 	PegasusCall call;
 	bool		in_flight;
 	bool		done;			/* nothing more to request */
@@ -90,6 +99,11 @@ range_send(PegasusRangeReader *r)
 	u->sort_key_filter_type = r->opts.sort_key_filter.type;
 	u->sort_key_filter_pattern = pegasus_blob_of(slice_of_array(r->pattern));
 	u->reverse = r->opts.reverse;
+	if (r->nkeys > 0)
+	{
+		u->sort_keys = r->blobs + r->first;
+		u->n_sort_keys = r->nkeys - r->first;
+	}
 	r->in_flight = true;
 	pegasus_call_start(&r->call);
 }
@@ -171,7 +185,20 @@ range_receive(PegasusRangeReader *r)
 
 	more = !list->all_fetched && list->count > 0 &&
 		(r->max_rows == 0 || r->received < r->max_rows);
-	if (more)
+	if (more && r->nkeys > 0)
+	{
+		PegasusSlice edge = list->items[list->count - 1].sort_key;
+
+		/* the keys up to the last record's have been answered */
+		while (r->first < r->nkeys &&
+			   pegasus_slice_compare(slice_of_array(r->keys[r->first]), edge) <= 0)
+			r->first++;
+		if (r->first < r->nkeys)
+			range_send(r);
+		else
+			r->done = true;
+	}
+	else if (more)
 	{
 		PegasusSlice edge = list->items[r->opts.reverse ? 0 : list->count - 1].sort_key;
 
@@ -243,6 +270,8 @@ pegasus_range_reader_next(PegasusRangeReader *r, PegasusKVList **page,
 void
 pegasus_range_reader_close(PegasusRangeReader *r)
 {
+	size_t		i;
+
 	if (r == NULL)
 		return;
 	/* a request still in flight is dropped; its reply will be discarded */
@@ -251,5 +280,63 @@ pegasus_range_reader_close(PegasusRangeReader *r)
 	g_byte_array_free(r->start, TRUE);
 	g_byte_array_free(r->stop, TRUE);
 	g_byte_array_free(r->pattern, TRUE);
+	for (i = 0; i < r->nkeys; i++)
+		g_byte_array_free(r->keys[i], TRUE);
+	g_free(r->keys);
+	g_free(r->blobs);
 	g_free(r);
+}
+
+PegasusRangeReader *
+pegasus_table_keys_reader(PegasusTable *table, PegasusSlice hash_key,
+						  const PegasusSlice *sort_keys, size_t n_sort_keys,
+						  const PegasusMultiGetOptions *opts, int timeout_ms,
+						  PegasusError *err)
+{
+	PegasusSlice none = {NULL, 0};
+	PegasusRangeReader *r;
+	size_t		i;
+
+	pegasus_error_clear(err);
+	if (!pegasus_check_hash_key(hash_key, false, "multi_get", err))
+		return NULL;
+	if (n_sort_keys == 0 || sort_keys == NULL)
+	{
+		pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, "multi_get",
+						  "The sort key list is empty.");
+		return NULL;
+	}
+	for (i = 1; i < n_sort_keys; i++)
+		if (pegasus_slice_compare(sort_keys[i - 1], sort_keys[i]) >= 0)
+		{
+			pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, "multi_get",
+							  "The sort keys are not ascending and distinct.");
+			return NULL;
+		}
+	r = g_new0(PegasusRangeReader, 1);
+	r->table = table;
+	pegasus_multi_get_options_init(&r->opts);
+	if (opts != NULL)
+	{
+		r->opts.max_fetch_count = opts->max_fetch_count;
+		r->opts.max_fetch_size = opts->max_fetch_size;
+		r->opts.no_value = opts->no_value;
+	}
+	r->timeout_ms = timeout_ms;
+	r->hash_key = copy_bytes(hash_key);
+	r->start = copy_bytes(none);
+	r->stop = copy_bytes(none);
+	r->pattern = copy_bytes(none);
+	r->opts.sort_key_filter.pattern = slice_of_array(r->pattern);
+	r->keys = g_new(GByteArray *, n_sort_keys);
+	r->blobs = g_new(PegasusBlob, n_sort_keys);
+	r->nkeys = n_sort_keys;
+	for (i = 0; i < n_sort_keys; i++)
+	{
+		r->keys[i] = copy_bytes(sort_keys[i]);
+		r->blobs[i] = pegasus_blob_of(slice_of_array(r->keys[i]));
+	}
+	pegasus_error_clear(&r->err);
+	range_send(r);				/* the request is on its way now */
+	return r;
 }

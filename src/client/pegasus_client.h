@@ -472,6 +472,22 @@ extern int	pegasus_range_reader_next(PegasusRangeReader *reader,
 									  PegasusKVList **page, PegasusError *err);
 extern void pegasus_range_reader_close(PegasusRangeReader *reader);
 
+/*
+ * A keys reader: the same, for the given sort keys of hash_key (ascending
+ * and distinct, n_sort_keys > 0): multi_get of that list, sent at once,
+ * missing keys omitted; a reply cut short by a limit (opts' max_fetch_count
+ * and max_fetch_size, or the server's) is continued with the keys after its
+ * last record.  Of opts (NULL = defaults) only the limits and no_value
+ * apply.  Read and close it as a range reader.
+ */
+extern PegasusRangeReader *pegasus_table_keys_reader(PegasusTable *table,
+													 PegasusSlice hash_key,
+													 const PegasusSlice *sort_keys,
+													 size_t n_sort_keys,
+													 const PegasusMultiGetOptions *opts,
+													 int timeout_ms,
+													 PegasusError *err);
+
 /* Writes n rows of one hash key atomically; n must be > 0. */
 extern bool pegasus_table_multi_set(PegasusTable *table, PegasusSlice hash_key,
 									const PegasusSlice *sort_keys,
@@ -622,6 +638,23 @@ extern bool pegasus_table_batch_get(PegasusTable *table,
 									const PegasusCompositeKey *keys, size_t n,
 									int timeout_ms, PegasusKVList **out,
 									PegasusError *err);
+
+/*
+ * The same in two steps, for a caller with other work while the requests
+ * are out: start sends them (the keys must stay valid until finish or
+ * cancel) and returns NULL with err on a refusal; finish waits for the
+ * answers (as pegasus_table_batch_get) and releases the handle, cancel
+ * releases it without waiting (replies still in flight are discarded).
+ */
+typedef struct PegasusBatchGet PegasusBatchGet;
+
+extern PegasusBatchGet *pegasus_table_batch_get_start(PegasusTable *table,
+													  const PegasusCompositeKey *keys,
+													  size_t n, int timeout_ms,
+													  PegasusError *err);
+extern bool pegasus_batch_get_finish(PegasusBatchGet *bg, PegasusKVList **out,
+									 PegasusError *err);
+extern void pegasus_batch_get_cancel(PegasusBatchGet *bg);
 
 typedef enum PegasusWriteKind
 {

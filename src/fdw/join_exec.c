@@ -6,10 +6,11 @@
  * The node reads a batch of outer rows (pegasus_fdw.join_batch_size rows,
  * and no more than PEGFDW_JOIN_BATCH_BYTES of them), evaluates their key
  * expressions, sorts the keys and drops duplicates, reads the distinct keys
- * with batch_get (PEGFDW_JOIN_KEYS_PER_CALL keys a call, the partitions of
- * each call concurrently; in the wide layout the keys are every mapped
- * column's sort key of each hash key), then emits the batch's rows in outer
- * order: each outer row has at most one inner row, which matches when it
+ * with batch_get (PEGFDW_JOIN_KEYS_PER_CALL keys a call, the calls and the
+ * partitions of each call concurrently; in the wide layout the keys are
+ * every mapped column's sort key of each hash key), reads the next batch
+ * of outer rows and sends its batch_get calls, so that the cluster answers
+ * them meanwhile, then emits the batch's rows in outer order: each outer row has at most one inner row, which matches when it
  * exists and the match conditions hold.  Inner join: matched rows; left:
  * every outer row, NULLs when unmatched; semi: matched outer rows once;
  * anti: unmatched outer rows.  An outer key that is NULL, empty (Pegasus
@@ -21,12 +22,17 @@
  * asking for its next page as soon as one arrives); every record is joined
  * to the batch's outer rows of its hash key as it arrives, and the outer
  * rows left unmatched (left, anti) follow once the batch's ranges are read.
+ * With a sort_key = ANY (array) condition the read of a hash key is instead
+ * one multi_get of the sort keys its outer rows' arrays hold (their union,
+ * sorted and distinct; none: no request), with the same hash keys in
+ * flight; the condition is still checked for each outer row.
  *
- * Memory: the batch's outer tuples and keys live in batch_cxt, reset for
- * every batch; the batch_get replies are client memory freed at the next
- * batch, at the end, or by a reset callback on the query context when the
- * query fails; each row's inner values live in row_cxt, reset per row.  So
- * memory is bounded by one batch whatever the number of outer rows.  Waits
+ * Memory: a batch's outer tuples and keys live in its batch_cxt, reset
+ * when the batch is done; the batch_get replies and calls under way are
+ * client memory freed at the next batch, at the end, or by a reset callback
+ * on the query context when the query fails; each row's inner values live
+ * in row_cxt, reset per row.  So memory is bounded by two batches (the
+ * current one and the one read ahead) whatever the number of outer rows.  Waits
  * for the cluster are interruptible (the client's wait hook); an error
  * while reading a batch says which batch in its context.
  *
@@ -43,7 +49,9 @@
 #include "miscadmin.h"
 #include "nodes/extensible.h"
 #include "nodes/makefuncs.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/ruleutils.h"
 
@@ -69,7 +77,28 @@ typedef struct KeyRef
 	KeyBytes	hash;
 	KeyBytes	sort;
 	int			row;
+	KeyBytes   *list;			/* sort-key list of the row */
+	int			nlist;
 } KeyRef;
+
+/*
+ * A batch: its outer rows and distinct keys in cxt (reset per batch), its
+ * batch_get calls, under way (pending) or answered (replies; client memory),
+ * the arrays of both in the query context so that the reset callback can
+ * still read them.
+ */
+typedef struct BatchBuf
+{
+	MemoryContext batch_cxt;
+	OuterRow   *rows;
+	int			nrows;
+	KeyRef	   *keys;			/* distinct keys, sorted */
+	int			ndistinct;
+	PegasusBatchGet **pending;	/* per call */
+	PegasusKVList **replies;	/* per call */
+	int			ncalls;
+	int			cap;			/* entries of pending and replies */
+} BatchBuf;
 
 typedef struct PegFdwJoinState
 {
@@ -86,6 +115,8 @@ typedef struct PegFdwJoinState
 	bool	   *needed;			/* per inner attnum - 1 */
 	ExprState  *hash_expr;
 	ExprState  *sort_expr;		/* kv layout */
+	ExprState  *list_expr;		/* kv layout: sort-key array */
+	int			nexprs;			/* key expressions in custom_exprs */
 	ExprState  *match_qual;
 	int			nwide;			/* wide layout: mapped columns */
 	int		   *wide_attno;
@@ -97,22 +128,18 @@ typedef struct PegFdwJoinState
 	PegasusClient *client;
 	PegasusTable *pt;
 	PegFdwPin  *pin;
-	MemoryContext batch_cxt;
+	MemoryContext query_cxt;
 	MemoryContext row_cxt;
 	TupleTableSlot *outer_slot; /* a stored outer row */
 	Datum	   *inner_values;
 	bool	   *inner_nulls;
 
-	/* the current batch */
-	OuterRow   *rows;
-	int			nrows;
+	/* the current batch, and the next one read ahead (batch_get path) */
+	BatchBuf	bufs[2];
+	BatchBuf   *batch;			/* the current batch */
+	BatchBuf   *ahead;			/* the next one, or NULL */
 	int			pos;
 	bool		outer_done;
-	KeyRef	   *keys;			/* distinct keys, sorted */
-	int			ndistinct;
-	PegasusKVList **replies;	/* per call of the batch */
-	int			ncalls;
-	int			nreplies;
 
 	/* ranges (kv layout, hash key only) */
 	bool		ranges;
@@ -129,6 +156,8 @@ typedef struct PegFdwJoinState
 	int			gpos;			/* next outer row of the record's group */
 	int			tail;			/* unmatched outer rows: next row */
 	MemoryContext rec_cxt;
+	PegasusSlice *list_keys;	/* a hash key's sort keys to ask for */
+	int			list_cap;
 
 	/* counters for EXPLAIN ANALYZE */
 	uint64		batches;
@@ -163,15 +192,32 @@ pegfdw_join_create_state(CustomScan *cscan)
 	return (Node *) js;
 }
 
+/* Frees a batch's replies and drops its calls under way. */
+static void
+release_batch(BatchBuf *b)
+{
+	int			i;
+
+	for (i = 0; i < b->ncalls; i++)
+	{
+		if (b->pending[i])
+			pegasus_batch_get_cancel(b->pending[i]);
+		if (b->replies[i])
+			pegasus_kvlist_free(b->replies[i]);
+		b->pending[i] = NULL;
+		b->replies[i] = NULL;
+	}
+	b->ncalls = 0;
+}
+
+/* Frees the current batch's replies and range readers. */
 static void
 free_replies(PegFdwJoinState *js)
 {
 	int			i;
 
-	for (i = 0; i < js->nreplies; i++)
-		if (js->replies[i])
-			pegasus_kvlist_free(js->replies[i]);
-	js->nreplies = 0;
+	if (js->batch)
+		release_batch(js->batch);
 	for (i = 0; i < PEGFDW_JOIN_RANGES_IN_FLIGHT; i++)
 		if (js->readers[i])
 		{
@@ -185,12 +231,22 @@ free_replies(PegFdwJoinState *js)
 	}
 }
 
+/* Frees both batches' client memory; the next batch read ahead is gone. */
+static void
+free_batches(PegFdwJoinState *js)
+{
+	free_replies(js);
+	if (js->ahead)
+		release_batch(js->ahead);
+	js->ahead = NULL;
+}
+
 static void
 join_reset_callback(void *arg)
 {
 	PegFdwJoinState *js = (PegFdwJoinState *) arg;
 
-	free_replies(js);
+	free_batches(js);
 	pegfdw_release_pin(js->pin);
 	js->pin = NULL;
 }
@@ -212,6 +268,7 @@ begin_join(CustomScanState *node, EState *estate, int eflags)
 	js->jointype = (JoinType) intVal(list_nth(priv, PegFdwJoinPrivateJoinType));
 	js->nkeys = intVal(list_nth(priv, PegFdwJoinPrivateNKeys));
 	js->batch_rows = intVal(list_nth(priv, PegFdwJoinPrivateBatchRows));
+	js->nexprs = js->nkeys + intVal(list_nth(priv, PegFdwJoinPrivateSortList));
 
 	outer = ExecInitNode(linitial(cscan->custom_plans), estate, eflags);
 	node->custom_ps = list_make1(outer);
@@ -237,7 +294,9 @@ begin_join(CustomScanState *node, EState *estate, int eflags)
 	js->hash_expr = ExecInitExpr(linitial(cscan->custom_exprs), &node->ss.ps);
 	if (js->nkeys > 1)
 		js->sort_expr = ExecInitExpr(lsecond(cscan->custom_exprs), &node->ss.ps);
-	js->match_qual = ExecInitQual(list_copy_tail(cscan->custom_exprs, js->nkeys),
+	else if (js->nexprs > 1)
+		js->list_expr = ExecInitExpr(lsecond(cscan->custom_exprs), &node->ss.ps);
+	js->match_qual = ExecInitQual(list_copy_tail(cscan->custom_exprs, js->nexprs),
 								  &node->ss.ps);
 
 	if (js->table->layout == PEGFDW_LAYOUT_WIDE)
@@ -261,9 +320,19 @@ begin_join(CustomScanState *node, EState *estate, int eflags)
 	js->inner_nulls = palloc0(sizeof(bool) * Max(js->table->natts, 1));
 	js->outer_slot = ExecInitExtraTupleSlot(estate, ExecGetResultType(outer),
 											&TTSOpsMinimalTuple);
-	js->batch_cxt = AllocSetContextCreate(estate->es_query_cxt,
-										  "pegasus_fdw join batch",
-										  ALLOCSET_DEFAULT_SIZES);
+	for (i = 0; i < 2; i++)
+	{
+		BatchBuf   *b = &js->bufs[i];
+
+		b->batch_cxt = AllocSetContextCreate(estate->es_query_cxt,
+											 "pegasus_fdw join batch",
+											 ALLOCSET_DEFAULT_SIZES);
+		b->cap = 1;
+		b->pending = palloc0(sizeof(PegasusBatchGet *));
+		b->replies = palloc0(sizeof(PegasusKVList *));
+	}
+	js->batch = &js->bufs[0];
+	js->query_cxt = estate->es_query_cxt;
 	js->row_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										"pegasus_fdw join rows",
 										ALLOCSET_DEFAULT_SIZES);
@@ -271,7 +340,6 @@ begin_join(CustomScanState *node, EState *estate, int eflags)
 										"pegasus_fdw join records",
 										ALLOCSET_DEFAULT_SIZES);
 	js->ranges = js->table->layout == PEGFDW_LAYOUT_KV && js->nkeys == 1;
-	js->replies = palloc0(sizeof(PegasusKVList *) * 1);
 	js->pt = pegfdw_open_table(js->table, &js->entry);
 	js->pin = pegfdw_pin_until_reset(js->entry, estate->es_query_cxt);
 	js->client = pegfdw_get_client(js->table->serverid, NULL);
@@ -316,6 +384,46 @@ eval_key(ExprState *es, ExprContext *econtext, KeyBytes *out)
 	memcpy(out->data, VARDATA_ANY(v), out->len);
 	out->data[out->len] = '\0';
 	return true;
+}
+
+/* The non-NULL elements of a sort-key array (text, varchar or bytea). */
+static int
+eval_key_list(ExprState *es, ExprContext *econtext, KeyBytes **out)
+{
+	bool		isnull;
+	Datum		d = ExecEvalExpr(es, econtext, &isnull);
+	ArrayType  *arr;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	int			n = 0;
+	int			i;
+
+	*out = NULL;
+	if (isnull)
+		return 0;
+	arr = DatumGetArrayTypeP(d);
+	get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
+	deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign,
+					  &elems, &nulls, &nelems);
+	*out = palloc(sizeof(KeyBytes) * Max(nelems, 1));
+	for (i = 0; i < nelems; i++)
+	{
+		struct varlena *v;
+
+		if (nulls[i])
+			continue;
+		v = PG_DETOAST_DATUM_PACKED(elems[i]);
+		(*out)[n].len = VARSIZE_ANY_EXHDR(v);
+		(*out)[n].data = palloc((*out)[n].len + 1);
+		memcpy((*out)[n].data, VARDATA_ANY(v), (*out)[n].len);
+		(*out)[n].data[(*out)[n].len] = '\0';
+		n++;
+	}
+	return n;
 }
 
 /* Puts the outer row in outer_slot into the scan slot, inner columns NULL. */
@@ -375,28 +483,68 @@ batch_error_context(void *arg)
 			   bc->js->batches, bc->keys, bc->js->table->table_name);
 }
 
-/* Sends the batch's distinct keys with batch_get. */
+/* Pushes the error context naming the batch being read. */
 static void
-fetch_batch(PegFdwJoinState *js)
+push_batch_context(PegFdwJoinState *js, ErrorContextCallback *errcb,
+				   BatchContext *bc, int keys)
+{
+	bc->js = js;
+	bc->keys = keys;
+	errcb->callback = batch_error_context;
+	errcb->arg = bc;
+	errcb->previous = error_context_stack;
+	error_context_stack = errcb;
+}
+
+static int
+batch_keys(PegFdwJoinState *js, BatchBuf *b)
+{
+	return b->ndistinct * (js->table->layout == PEGFDW_LAYOUT_WIDE ? js->nwide : 1);
+}
+
+/*
+ * Sends batch b's distinct keys with batch_get, PEGFDW_JOIN_KEYS_PER_CALL
+ * keys a call, every call under way at once.
+ */
+static void
+start_batch(PegFdwJoinState *js, BatchBuf *b)
 {
 	int			per_key = js->table->layout == PEGFDW_LAYOUT_WIDE ? js->nwide : 1;
-	int			total = js->ndistinct * per_key;
+	int			total = batch_keys(js, b);
 	int			ncalls = (total + PEGFDW_JOIN_KEYS_PER_CALL - 1) / PEGFDW_JOIN_KEYS_PER_CALL;
 	PegasusCompositeKey *ck;
 	ErrorContextCallback errcb;
 	BatchContext bc;
 	int			c;
+	int			i;
 
-	js->replies = repalloc(js->replies, sizeof(PegasusKVList *) * Max(ncalls, 1));
-	js->ncalls = ncalls;
-	ck = MemoryContextAlloc(js->batch_cxt,
-							sizeof(PegasusCompositeKey) * Max(PEGFDW_JOIN_KEYS_PER_CALL, 1));
-	bc.js = js;
-	bc.keys = total;
-	errcb.callback = batch_error_context;
-	errcb.arg = &bc;
-	errcb.previous = error_context_stack;
-	error_context_stack = &errcb;
+	if (ncalls > b->cap)
+	{
+		/* in the query context: the reset callback reads them */
+		b->pending = repalloc(b->pending, sizeof(PegasusBatchGet *) * ncalls);
+		b->replies = repalloc(b->replies, sizeof(PegasusKVList *) * ncalls);
+		b->cap = ncalls;
+	}
+	for (c = 0; c < ncalls; c++)
+	{
+		b->pending[c] = NULL;
+		b->replies[c] = NULL;
+	}
+	b->ncalls = ncalls;
+	/* the calls read the keys until they are answered */
+	ck = MemoryContextAlloc(b->batch_cxt, sizeof(PegasusCompositeKey) * Max(total, 1));
+	for (i = 0; i < total; i++)
+	{
+		KeyRef	   *k = &b->keys[i / per_key];
+		KeyBytes   *sort = js->table->layout == PEGFDW_LAYOUT_WIDE ?
+		&js->wide_sort[i % per_key] : &k->sort;
+
+		ck[i].hash_key.data = k->hash.data;
+		ck[i].hash_key.len = k->hash.len;
+		ck[i].sort_key.data = sort->data;
+		ck[i].sort_key.len = sort->len;
+	}
+	push_batch_context(js, &errcb, &bc, total);
 	for (c = 0; c < ncalls; c++)
 	{
 		int			first = c * PEGFDW_JOIN_KEYS_PER_CALL;
@@ -404,30 +552,46 @@ fetch_batch(PegFdwJoinState *js)
 		PegasusStats before;
 		PegasusStats after;
 		PegasusError err;
-		bool		ok;
-		int			i;
 
-		for (i = 0; i < n; i++)
-		{
-			KeyRef	   *k = &js->keys[(first + i) / per_key];
-			KeyBytes   *sort = js->table->layout == PEGFDW_LAYOUT_WIDE ?
-			&js->wide_sort[(first + i) % per_key] : &k->sort;
-
-			ck[i].hash_key.data = k->hash.data;
-			ck[i].hash_key.len = k->hash.len;
-			ck[i].sort_key.data = sort->data;
-			ck[i].sort_key.len = sort->len;
-		}
 		pegasus_error_clear(&err);
 		pegasus_client_get_stats(js->client, &before);
-		js->replies[c] = NULL;
-		ok = pegasus_table_batch_get(js->pt, ck, n, js->table->timeout_ms,
-									 &js->replies[c], &err);
+		b->pending[c] = pegasus_table_batch_get_start(js->pt, ck + first, n,
+													  js->table->timeout_ms, &err);
 		pegasus_client_get_stats(js->client, &after);
-		js->nreplies = c + 1;
+		js->rpcs += after.rpcs_sent - before.rpcs_sent;
+		js->keys_sent += n;
+		if (b->pending[c] == NULL)
+			pegfdw_note_failure(js->entry, &err);
+		pegfdw_check_call(b->pending[c] != NULL, &err, js->table->servername,
+						  js->table->table_name);
+	}
+	error_context_stack = errcb.previous;
+}
+
+/* Waits for the answers of batch b's calls. */
+static void
+finish_batch(PegFdwJoinState *js, BatchBuf *b)
+{
+	ErrorContextCallback errcb;
+	BatchContext bc;
+	int			c;
+
+	push_batch_context(js, &errcb, &bc, batch_keys(js, b));
+	for (c = 0; c < b->ncalls; c++)
+	{
+		PegasusBatchGet *bg = b->pending[c];
+		PegasusStats before;
+		PegasusStats after;
+		PegasusError err;
+		bool		ok;
+
+		b->pending[c] = NULL;	/* finish releases it, whatever happens */
+		pegasus_error_clear(&err);
+		pegasus_client_get_stats(js->client, &before);
+		ok = pegasus_batch_get_finish(bg, &b->replies[c], &err);
+		pegasus_client_get_stats(js->client, &after);
 		js->rpcs += after.rpcs_sent - before.rpcs_sent;
 		js->rows_received += after.rows_received - before.rows_received;
-		js->keys_sent += n;
 		if (!ok)
 			pegfdw_note_failure(js->entry, &err);
 		pegfdw_check_call(ok, &err, js->table->servername, js->table->table_name);
@@ -436,11 +600,11 @@ fetch_batch(PegFdwJoinState *js)
 }
 
 /*
- * Reads the next batch of outer rows and their inner rows.  Returns false
- * when the outer side has no more rows.
+ * Reads a batch of outer rows into b with their distinct keys (every key,
+ * grouped, for ranges).  Returns false when the outer side had no more rows.
  */
 static bool
-next_batch(PegFdwJoinState *js)
+read_batch(PegFdwJoinState *js, BatchBuf *b)
 {
 	PlanState  *outer = linitial(js->css.custom_ps);
 	ExprContext *econtext = js->css.ss.ps.ps_ExprContext;
@@ -449,31 +613,28 @@ next_batch(PegFdwJoinState *js)
 	int			nkeys = 0;
 	int			i;
 
-	free_replies(js);
-	MemoryContextReset(js->batch_cxt);
-	js->nrows = js->pos = js->ndistinct = 0;
+	b->nrows = b->ndistinct = 0;
 	if (js->outer_done)
 		return false;
-
-	old = MemoryContextSwitchTo(js->batch_cxt);
-	js->rows = palloc(sizeof(OuterRow) * js->batch_rows);
-	js->keys = palloc(sizeof(KeyRef) * js->batch_rows);
-	while (js->nrows < js->batch_rows && bytes < PEGFDW_JOIN_BATCH_BYTES)
+	old = MemoryContextSwitchTo(b->batch_cxt);
+	b->rows = palloc(sizeof(OuterRow) * js->batch_rows);
+	b->keys = palloc(sizeof(KeyRef) * js->batch_rows);
+	while (b->nrows < js->batch_rows && bytes < PEGFDW_JOIN_BATCH_BYTES)
 	{
 		TupleTableSlot *slot;
 		OuterRow   *row;
-		KeyRef	   *k = &js->keys[nkeys];
+		KeyRef	   *k = &b->keys[nkeys];
 		bool		ok;
 
 		MemoryContextSwitchTo(old);
 		slot = ExecProcNode(outer);
-		MemoryContextSwitchTo(js->batch_cxt);
+		MemoryContextSwitchTo(b->batch_cxt);
 		if (TupIsNull(slot))
 		{
 			js->outer_done = true;
 			break;
 		}
-		row = &js->rows[js->nrows];
+		row = &b->rows[b->nrows];
 		row->tuple = ExecCopySlotMinimalTuple(slot);
 		row->key = -1;
 		bytes += row->tuple->t_len;
@@ -485,53 +646,103 @@ next_batch(PegFdwJoinState *js)
 			ok = eval_key(js->sort_expr, econtext, &k->sort);
 		else
 			k->sort.data = NULL, k->sort.len = 0;
+		k->nlist = 0;
+		if (ok && js->list_expr)
+		{
+			int			j;
+
+			k->nlist = eval_key_list(js->list_expr, econtext, &k->list);
+			for (j = 0; j < k->nlist; j++)
+				bytes += k->list[j].len;
+		}
 		if (ok)
 		{
-			k->row = js->nrows;
+			k->row = b->nrows;
 			bytes += k->hash.len + k->sort.len;
 			nkeys++;
 		}
-		js->nrows++;
+		b->nrows++;
 		js->outer_rows++;
 	}
 	MemoryContextSwitchTo(old);
-	if (js->nrows == 0)
+	if (b->nrows == 0)
 		return false;
 
 	/* distinct keys, each outer row pointing at its own */
-	qsort(js->keys, nkeys, sizeof(KeyRef), keyref_cmp);
+	qsort(b->keys, nkeys, sizeof(KeyRef), keyref_cmp);
 	if (js->ranges)
 	{
 		/* keep every key: the outer rows of a hash key are a group of them */
-		js->sorted = js->keys;
+		js->sorted = b->keys;
 		js->nsorted = nkeys;
-		js->keys = MemoryContextAlloc(js->batch_cxt, sizeof(KeyRef) * Max(nkeys, 1));
-		js->group = MemoryContextAlloc(js->batch_cxt, sizeof(int) * (nkeys + 1));
-		js->matched = MemoryContextAllocZero(js->batch_cxt, sizeof(bool) * js->nrows);
+		b->keys = MemoryContextAlloc(b->batch_cxt, sizeof(KeyRef) * Max(nkeys, 1));
+		js->group = MemoryContextAlloc(b->batch_cxt, sizeof(int) * (nkeys + 1));
+		js->matched = MemoryContextAllocZero(b->batch_cxt, sizeof(bool) * b->nrows);
 	}
 	for (i = 0; i < nkeys; i++)
 	{
-		KeyRef	   *k = js->ranges ? &js->sorted[i] : &js->keys[i];
+		KeyRef	   *k = js->ranges ? &js->sorted[i] : &b->keys[i];
 
-		if (js->ndistinct == 0 || keyref_cmp(&js->keys[js->ndistinct - 1], k) != 0)
+		if (b->ndistinct == 0 || keyref_cmp(&b->keys[b->ndistinct - 1], k) != 0)
 		{
 			if (js->ranges)
-				js->group[js->ndistinct] = i;
-			js->keys[js->ndistinct++] = *k;
+				js->group[b->ndistinct] = i;
+			b->keys[b->ndistinct++] = *k;
 		}
-		js->rows[k->row].key = js->ndistinct - 1;
+		b->rows[k->row].key = b->ndistinct - 1;
 	}
 	js->batches++;
 	if (js->ranges)
+		js->group[b->ndistinct] = nkeys;
+	return true;
+}
+
+/*
+ * Moves to the next batch of outer rows with their inner rows read.
+ * Returns false when the outer side has no more rows.  On the batch_get
+ * path the batch after it is read and sent before its rows are emitted,
+ * so that the cluster answers while they are: two batches at most.
+ */
+static bool
+next_batch(PegFdwJoinState *js)
+{
+	BatchBuf   *done = js->batch;
+
+	free_replies(js);
+	MemoryContextReset(done->batch_cxt);
+	done->nrows = done->ndistinct = 0;
+	js->list_keys = NULL;
+	js->list_cap = 0;
+	js->pos = 0;
+	if (js->ahead)
 	{
-		js->group[js->ndistinct] = nkeys;
-		js->next_reader = js->cur = js->tail = 0;
-		js->have_record = false;
-		js->page_pos = 0;
-		return true;
+		js->batch = js->ahead;
+		js->ahead = NULL;
 	}
-	if (js->ndistinct > 0)
-		fetch_batch(js);
+	else
+	{
+		if (!read_batch(js, js->batch))
+			return false;
+		if (js->ranges)
+		{
+			js->next_reader = js->cur = js->tail = 0;
+			js->have_record = false;
+			js->page_pos = 0;
+			return true;
+		}
+		start_batch(js, js->batch);
+	}
+	finish_batch(js, js->batch);
+	if (!js->outer_done)
+	{
+		BatchBuf   *next = js->batch == &js->bufs[0] ? &js->bufs[1] : &js->bufs[0];
+
+		if (read_batch(js, next))
+		{
+			js->ahead = next;
+			start_batch(js, next);
+		}
+	}
 	return true;
 }
 
@@ -542,7 +753,7 @@ reply_of(PegFdwJoinState *js, int k, int j)
 	int			per_key = js->table->layout == PEGFDW_LAYOUT_WIDE ? js->nwide : 1;
 	int			idx = k * per_key + j;
 
-	return &js->replies[idx / PEGFDW_JOIN_KEYS_PER_CALL]->items[idx % PEGFDW_JOIN_KEYS_PER_CALL];
+	return &js->batch->replies[idx / PEGFDW_JOIN_KEYS_PER_CALL]->items[idx % PEGFDW_JOIN_KEYS_PER_CALL];
 }
 
 /* Builds the inner row of distinct key k; false when it does not exist. */
@@ -588,21 +799,65 @@ build_inner(PegFdwJoinState *js, int k)
 		{
 			js->inner_values[t->hash_attno - 1] =
 				pegfdw_bytes_to_datum(t, js->io, &t->columns[t->hash_attno - 1],
-									  js->keys[k].hash.data, js->keys[k].hash.len);
+									  js->batch->keys[k].hash.data, js->batch->keys[k].hash.len);
 			js->inner_nulls[t->hash_attno - 1] = false;
 		}
 		return any;
 	}
 }
 
+static int
+slice_cmp(const void *a, const void *b)
+{
+	return pegasus_slice_compare(*(const PegasusSlice *) a,
+								 *(const PegasusSlice *) b);
+}
+
+/*
+ * The sort keys the outer rows of distinct key k ask for, sorted and
+ * distinct, into list_keys (batch memory; slices into the rows' lists).
+ */
+static int
+group_sort_keys(PegFdwJoinState *js, int k)
+{
+	int			total = 0;
+	int			n = 0;
+	int			g;
+	int			i;
+
+	for (g = js->group[k]; g < js->group[k + 1]; g++)
+		total += js->sorted[g].nlist;
+	if (total > js->list_cap)
+	{
+		js->list_keys = MemoryContextAlloc(js->batch->batch_cxt,
+										   sizeof(PegasusSlice) * total);
+		js->list_cap = total;
+	}
+	for (g = js->group[k]; g < js->group[k + 1]; g++)
+		for (i = 0; i < js->sorted[g].nlist; i++)
+		{
+			js->list_keys[n].data = js->sorted[g].list[i].data;
+			js->list_keys[n].len = js->sorted[g].list[i].len;
+			n++;
+		}
+	if (n == 0)
+		return 0;
+	qsort(js->list_keys, n, sizeof(PegasusSlice), slice_cmp);
+	total = 1;
+	for (i = 1; i < n; i++)
+		if (slice_cmp(&js->list_keys[total - 1], &js->list_keys[i]) != 0)
+			js->list_keys[total++] = js->list_keys[i];
+	return total;
+}
+
 /* Opens range readers up to PEGFDW_JOIN_RANGES_IN_FLIGHT ahead of cur. */
 static void
 open_readers(PegFdwJoinState *js)
 {
-	while (js->next_reader < js->ndistinct &&
+	while (js->next_reader < js->batch->ndistinct &&
 		   js->next_reader < js->cur + PEGFDW_JOIN_RANGES_IN_FLIGHT)
 	{
-		KeyRef	   *k = &js->keys[js->next_reader];
+		KeyRef	   *k = &js->batch->keys[js->next_reader];
 		PegasusMultiGetOptions opts;
 		PegasusSlice hash = {k->hash.data, k->hash.len};
 		PegasusSlice none = {NULL, 0};
@@ -610,20 +865,45 @@ open_readers(PegFdwJoinState *js)
 		PegasusStats after;
 		PegasusError err;
 		PegasusRangeReader *r;
-
-		pegasus_multi_get_options_init(&opts);
-		opts.start_inclusive = true;
-		opts.stop_inclusive = false;
-		opts.max_fetch_count = js->table->fetch_size;
-		opts.no_value = js->table->value_attno == 0 ||
+		bool		no_value = js->table->value_attno == 0 ||
 			!js->needed[js->table->value_attno - 1];
+
 		pegasus_error_clear(&err);
 		pegasus_client_get_stats(js->client, &before);
-		r = pegasus_table_range_reader(js->pt, hash, none, none, &opts, 0,
-									   js->table->timeout_ms, &err);
+		if (js->list_expr)
+		{
+			int			n;
+
+			r = NULL;
+			n = group_sort_keys(js, js->next_reader);
+			pegasus_multi_get_options_init(&opts);
+			opts.no_value = no_value;
+			if (n > 0)
+				r = pegasus_table_keys_reader(js->pt, hash, js->list_keys, n,
+											  &opts, js->table->timeout_ms,
+											  &err);
+			js->keys_sent += n;
+			if (n == 0)
+			{
+				/* no sort key asked for: the hash key has no record to read */
+				js->readers[js->next_reader % PEGFDW_JOIN_RANGES_IN_FLIGHT] = NULL;
+				js->next_reader++;
+				continue;
+			}
+		}
+		else
+		{
+			pegasus_multi_get_options_init(&opts);
+			opts.start_inclusive = true;
+			opts.stop_inclusive = false;
+			opts.max_fetch_count = js->table->fetch_size;
+			opts.no_value = no_value;
+			r = pegasus_table_range_reader(js->pt, hash, none, none, &opts, 0,
+										   js->table->timeout_ms, &err);
+			js->keys_sent++;
+		}
 		pegasus_client_get_stats(js->client, &after);
 		js->rpcs += after.rpcs_sent - before.rpcs_sent;
-		js->keys_sent++;
 		if (r == NULL)
 			pegfdw_note_failure(js->entry, &err);
 		pegfdw_check_call(r != NULL, &err, js->table->servername,
@@ -651,7 +931,7 @@ next_range_record(PegFdwJoinState *js)
 		if (js->page && js->page_pos < js->page->count)
 		{
 			PegasusKV  *kv = &js->page->items[js->page_pos++];
-			KeyRef	   *k = &js->keys[js->cur];
+			KeyRef	   *k = &js->batch->keys[js->cur];
 			PegasusSlice hash = {k->hash.data, k->hash.len};
 			MemoryContext old;
 
@@ -669,10 +949,16 @@ next_range_record(PegFdwJoinState *js)
 			pegasus_kvlist_free(js->page);
 			js->page = NULL;
 		}
-		if (js->cur >= js->ndistinct)
+		if (js->cur >= js->batch->ndistinct)
 			return false;
 		open_readers(js);
 		reader = &js->readers[js->cur % PEGFDW_JOIN_RANGES_IN_FLIGHT];
+		if (*reader == NULL)
+		{
+			/* a hash key without sort keys to ask for */
+			js->cur++;
+			continue;
+		}
 		pegasus_error_clear(&err);
 		pegasus_client_get_stats(js->client, &before);
 		r = pegasus_range_reader_next(*reader, &js->page, &err);
@@ -716,7 +1002,7 @@ next_range_row(PegFdwJoinState *js)
 			bool		was_matched = js->matched[row];
 			TupleTableSlot *scan;
 
-			ExecStoreMinimalTuple(js->rows[row].tuple, js->outer_slot, false);
+			ExecStoreMinimalTuple(js->batch->rows[row].tuple, js->outer_slot, false);
 			scan = fill_outer(js);
 			fill_inner(js);
 			econtext->ecxt_scantuple = scan;
@@ -735,22 +1021,32 @@ next_range_row(PegFdwJoinState *js)
 				return scan;
 			continue;
 		}
-		if (js->cur < js->ndistinct)
+		if (js->cur < js->batch->ndistinct)
 		{
+			ErrorContextCallback errcb;
+			BatchContext bc;
+
+			bc.js = js;
+			bc.keys = js->batch->ndistinct;
+			errcb.callback = batch_error_context;
+			errcb.arg = &bc;
+			errcb.previous = error_context_stack;
+			error_context_stack = &errcb;
 			js->have_record = next_range_record(js);
+			error_context_stack = errcb.previous;
 			if (js->have_record)
 				continue;
 		}
 		js->have_record = false;
 		/* the batch's ranges are read: the outer rows without a match */
-		while (js->tail < js->nrows)
+		while (js->tail < js->batch->nrows)
 		{
 			int			row = js->tail++;
 
 			if (js->matched[row] ||
 				(js->jointype != JOIN_LEFT && js->jointype != JOIN_ANTI))
 				continue;
-			ExecStoreMinimalTuple(js->rows[row].tuple, js->outer_slot, false);
+			ExecStoreMinimalTuple(js->batch->rows[row].tuple, js->outer_slot, false);
 			return fill_outer(js);
 		}
 		return NULL;
@@ -771,7 +1067,7 @@ next_row(ScanState *ss)
 		{
 			TupleTableSlot *slot;
 
-			if (js->nrows > 0 && (slot = next_range_row(js)) != NULL)
+			if (js->batch->nrows > 0 && (slot = next_range_row(js)) != NULL)
 				return slot;
 			if (!next_batch(js))
 				return ExecClearTuple(ss->ss_ScanTupleSlot);
@@ -786,11 +1082,11 @@ next_row(ScanState *ss)
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
-		if (js->pos >= js->nrows && !next_batch(js))
+		if (js->pos >= js->batch->nrows && !next_batch(js))
 			return ExecClearTuple(ss->ss_ScanTupleSlot);
-		if (js->pos >= js->nrows)
+		if (js->pos >= js->batch->nrows)
 			continue;
-		row = &js->rows[js->pos++];
+		row = &js->batch->rows[js->pos++];
 		ExecStoreMinimalTuple(row->tuple, js->outer_slot, false);
 		scan = fill_outer(js);
 		if (row->key >= 0)
@@ -852,11 +1148,17 @@ rescan_join(CustomScanState *node)
 {
 	PegFdwJoinState *js = (PegFdwJoinState *) node;
 	PlanState  *outer = linitial(node->custom_ps);
+	int			i;
 
-	free_replies(js);
-	if (js->batch_cxt)
-		MemoryContextReset(js->batch_cxt);
-	js->nrows = js->pos = js->ndistinct = 0;
+	free_batches(js);
+	for (i = 0; i < 2 && js->batch; i++)
+	{
+		MemoryContextReset(js->bufs[i].batch_cxt);
+		js->bufs[i].nrows = js->bufs[i].ndistinct = 0;
+	}
+	js->list_keys = NULL;
+	js->list_cap = 0;
+	js->pos = 0;
 	js->have_record = false;
 	js->cur = js->next_reader = js->tail = 0;
 	js->outer_done = false;
@@ -894,6 +1196,7 @@ explain_join(CustomScanState *node, List *ancestors, ExplainState *es)
 	List	   *quals;
 	int			nkeys = intVal(list_nth(cscan->custom_private, PegFdwJoinPrivateNKeys));
 	int			batch = intVal(list_nth(cscan->custom_private, PegFdwJoinPrivateBatchRows));
+	int			nexprs = nkeys + intVal(list_nth(cscan->custom_private, PegFdwJoinPrivateSortList));
 
 	dpcontext = set_deparse_context_plan(es->deparse_cxt, &cscan->scan.plan,
 										 ancestors);
@@ -903,6 +1206,29 @@ explain_join(CustomScanState *node, List *ancestors, ExplainState *es)
 		appendStringInfo(&buf, "batch_get of (hash_key, sort_key) = (%s, %s)",
 						 deparse_expression(linitial(cscan->custom_exprs), dpcontext, true, false),
 						 deparse_expression(lsecond(cscan->custom_exprs), dpcontext, true, false));
+	else if (nexprs > 1)
+	{
+		Node	   *list = lsecond(cscan->custom_exprs);
+
+		appendStringInfo(&buf, "multi_get of hash_key = %s with ",
+						 deparse_expression(linitial(cscan->custom_exprs), dpcontext, true, false));
+		if (IsA(list, ArrayExpr))
+			appendStringInfo(&buf, "%d sort keys (%s)",
+							 list_length(((ArrayExpr *) list)->elements),
+							 deparse_expression(list, dpcontext, true, false));
+		else if (IsA(list, Const) && !((Const *) list)->constisnull)
+		{
+			ArrayType  *arr = DatumGetArrayTypeP(((Const *) list)->constvalue);
+
+			appendStringInfo(&buf, "%d sort keys (%s)",
+							 ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr)),
+							 deparse_expression(list, dpcontext, true, false));
+		}
+		else
+			appendStringInfo(&buf, "the sort keys of %s",
+							 deparse_expression(list, dpcontext, true, false));
+		appendStringInfo(&buf, ", %d hash keys in flight", PEGFDW_JOIN_RANGES_IN_FLIGHT);
+	}
 	else if (js->table->layout == PEGFDW_LAYOUT_KV)
 		appendStringInfo(&buf, "multi_get_range of hash_key = %s, %d hash keys in flight",
 						 deparse_expression(linitial(cscan->custom_exprs), dpcontext, true, false),
@@ -912,7 +1238,7 @@ explain_join(CustomScanState *node, List *ancestors, ExplainState *es)
 						 deparse_expression(linitial(cscan->custom_exprs), dpcontext, true, false));
 	appendStringInfo(&buf, ", %d keys per batch", batch);
 	ExplainPropertyText("Pegasus Request", buf.data, es);
-	quals = list_copy_tail(cscan->custom_exprs, nkeys);
+	quals = list_copy_tail(cscan->custom_exprs, nexprs);
 	if (quals != NIL)
 	{
 		Node	   *q = (Node *) (list_length(quals) == 1 ? linitial(quals) :

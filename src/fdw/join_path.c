@@ -11,7 +11,9 @@
  *  - a join clause binds the hash key with an equality Pegasus can answer
  *    (pushdown.c's rules) to an expression of the outer side only; for the
  *    kv layout another may bind the sort key (to the outer side or to a
- *    constant): batch_get of the pairs, else a range read per hash key;
+ *    constant): batch_get of the pairs; else a sort_key = ANY (array)
+ *    condition (array of the outer side or constant) makes it one multi_get
+ *    of the array's sort keys per hash key; else a range read per hash key;
  *    the wide layout needs the hash key only;
  *  - the node reads no whole-row, system or ttl column of the table and
  *    no placeholder, and the outer side is not parameterized;
@@ -69,7 +71,8 @@ enum PathPrivateIndex
 	PathPrivateJoinType,		/* Integer */
 	PathPrivateRestrictList,	/* the join's RestrictInfos */
 	PathPrivateKeyRinfos,		/* the RestrictInfos used as keys */
-	PathPrivateKeyExprs			/* hash key expr [, sort key expr] */
+	PathPrivateKeyExprs,		/* hash key expr [, sort key expr] */
+	PathPrivateSortList			/* the sort-key array expr, or NULL */
 };
 
 /* A key condition with its value taken from outer (or from nothing). */
@@ -157,6 +160,7 @@ add_batched_join_path(PlannerInfo *root, RelOptInfo *joinrel,
 	List	   *conds;
 	PegFdwCond *hash;
 	PegFdwCond *sort = NULL;
+	PegFdwCond *list = NULL;
 	List	   *key_rinfos;
 	List	   *key_exprs;
 	List	   *checked;
@@ -194,6 +198,14 @@ add_batched_join_path(PlannerInfo *root, RelOptInfo *joinrel,
 		}
 		else if (table->sort_attno == 0)
 			return;
+		else
+		{
+			/* a list of sort keys narrows each hash key's read; the condition
+			 * itself stays a match condition, checked per outer row */
+			list = outer_key(root, conds, PEGFDW_COND_SORT_IN, outerrel->relids);
+			if (list == NULL)
+				list = outer_key(root, fpinfo->candidates, PEGFDW_COND_SORT_IN, NULL);
+		}
 	}
 	else
 		keys_per_row = Max(mapped_columns(table), 1);
@@ -205,11 +217,16 @@ add_batched_join_path(PlannerInfo *root, RelOptInfo *joinrel,
 						  extract_actual_clauses(innerrel->baserestrictinfo, false));
 	if (!inner_columns_ok(table, innerrel->relid, checked) ||
 		has_placeholders(checked) ||
-		contain_volatile_functions((Node *) key_exprs))
+		contain_volatile_functions((Node *) key_exprs) ||
+		(list && contain_volatile_functions((Node *) list->expr)))
 		return;
 
 	outer_rows = Max(outer_path->rows, 1);
-	if (table->layout == PEGFDW_LAYOUT_KV && sort == NULL)
+	if (list)
+		run = pegfdw_batched_list_join_cost(fpinfo, outer_rows,
+											PEGFDW_JOIN_RANGES_IN_FLIGHT,
+											list->expr, &received);
+	else if (table->layout == PEGFDW_LAYOUT_KV && sort == NULL)
 	{
 		received = Min(outer_rows * fpinfo->rows_per_hash_key, fpinfo->table_rows);
 		run = pegfdw_batched_range_join_cost(fpinfo, outer_rows,
@@ -247,6 +264,8 @@ add_batched_join_path(PlannerInfo *root, RelOptInfo *joinrel,
 									  makeInteger((int) jointype),
 									  extra->restrictlist, key_rinfos,
 									  key_exprs);
+	path->custom_private = lappend(path->custom_private,
+								   list ? list->expr : NULL);
 	path->methods = &path_methods;
 	add_path(joinrel, (Path *) path);
 }
@@ -347,6 +366,7 @@ plan_batched_join(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	List	   *restrictlist = list_nth(priv, PathPrivateRestrictList);
 	List	   *key_rinfos = list_nth(priv, PathPrivateKeyRinfos);
 	List	   *key_exprs = list_nth(priv, PathPrivateKeyExprs);
+	Expr	   *sort_list = list_nth(priv, PathPrivateSortList);
 	RelOptInfo *innerrel = find_base_rel(root, inner_relid);
 	PegFdwRelationInfo *fpinfo = innerrel->fdw_private;
 	Plan	   *outer_plan = linitial(custom_plans);
@@ -377,8 +397,11 @@ plan_batched_join(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	vars = pull_var_clause((Node *) list_make2(tlist, otherquals),
 						   PVC_RECURSE_PLACEHOLDERS);
 	scan_tlist = add_to_flat_tlist(NIL, vars);
+	cscan->custom_exprs = list_copy(key_exprs);
+	if (sort_list)
+		cscan->custom_exprs = lappend(cscan->custom_exprs, sort_list);
 	cscan->custom_exprs = (List *)
-		align_nulling_mutator((Node *) list_concat(list_copy(key_exprs), joinquals),
+		align_nulling_mutator((Node *) list_concat(cscan->custom_exprs, joinquals),
 							  scan_tlist);
 	vars = pull_var_clause((Node *) cscan->custom_exprs, PVC_RECURSE_PLACEHOLDERS);
 	scan_tlist = add_to_flat_tlist(scan_tlist, vars);
@@ -411,6 +434,8 @@ plan_batched_join(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 									   makeInteger(pegfdw_join_batch_size),
 									   inner_attnos);
 	cscan->custom_private = lappend(cscan->custom_private, outer_cols);
+	cscan->custom_private = lappend(cscan->custom_private,
+									makeInteger(sort_list != NULL));
 	cscan->methods = &scan_methods;
 	return &cscan->scan.plan;
 }

@@ -264,6 +264,9 @@ extern Cost pegfdw_batched_join_cost(PegFdwRelationInfo *fpinfo,
 extern Cost pegfdw_batched_range_join_cost(PegFdwRelationInfo *fpinfo,
 										   double outer_rows, int in_flight,
 										   double rows);
+extern Cost pegfdw_batched_list_join_cost(PegFdwRelationInfo *fpinfo,
+										  double outer_rows, int in_flight,
+										  Expr *sort_list, double *rows);
 
 /* in scan.c */
 extern void pegfdw_begin_scan(ForeignScanState *node, int eflags);

@@ -6,8 +6,8 @@
  *		pushed as upper paths, and the ForeignScan plan node.
  *
  * Cost model (the only place Pegasus costs are set; the batched key join
- * of join_path.c is costed by pegfdw_batched_join_cost and
- * pegfdw_batched_range_join_cost below).  One cost unit is
+ * of join_path.c is costed by pegfdw_batched_join_cost,
+ * pegfdw_batched_range_join_cost and pegfdw_batched_list_join_cost below).  One cost unit is
  * PostgreSQL's, about the time of reading a local page.  Costs come from
  * round trips and rows:
  *  - a round trip (one request and its reply) costs PEGFDW_RPC_COST; the
@@ -23,7 +23,8 @@
  *  - a parameterized path pays its request once per outer row; the batched
  *    key join pays one round per batch of outer rows, every distinct key
  *    and every row received, or with the hash key only one round per
- *    page for every PEGFDW_JOIN_RANGES_IN_FLIGHT hash keys.
+ *    page for every PEGFDW_JOIN_RANGES_IN_FLIGHT hash keys (with a sort-key
+ *    list, one multi_get round for as many, plus every sort key asked for).
  * Size without ANALYZE: the cluster tells the partition count cheaply (the
  * routing is cached) and nothing about record counts, so the table is
  * assumed large: PEGFDW_DEFAULT_ROWS_PER_PARTITION records per partition.
@@ -243,6 +244,26 @@ pegfdw_batched_range_join_cost(PegFdwRelationInfo *fpinfo, double outer_rows,
 
 	return ceil(keys / Max(in_flight, 1)) * pages * PEGFDW_RPC_COST +
 		keys * pages * PEGFDW_PARALLEL_RPC_COST + rows * PEGFDW_ROW_COST;
+}
+
+/*
+ * Cost of the batched key join's sort-key lists (join_exec.c; kv layout,
+ * hash key bound, sort key = ANY (sort_list)): every hash key of outer_rows
+ * one multi_get of the list's keys, in_flight hash keys requested at once.
+ * *rows receives the records expected.
+ */
+Cost
+pegfdw_batched_list_join_cost(PegFdwRelationInfo *fpinfo, double outer_rows,
+							  int in_flight, Expr *sort_list, double *rows)
+{
+	double		keys = Max(outer_rows, 1);
+	double		per_key = list_size(sort_list);
+
+	*rows = Min(keys * Min(per_key, Max(fpinfo->rows_per_hash_key, 1)),
+				fpinfo->table_rows);
+	return ceil(keys / Max(in_flight, 1)) * PEGFDW_RPC_COST +
+		keys * PEGFDW_PARALLEL_RPC_COST + keys * per_key * PEGFDW_KEY_COST +
+		*rows * PEGFDW_ROW_COST;
 }
 
 /*

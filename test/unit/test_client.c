@@ -609,6 +609,77 @@ test_batch_get(Fixture *f, gconstpointer data)
 	pegasus_kvlist_free(list);
 }
 
+/*
+ * batch_get in two steps: two started together are answered in any order
+ * of finishing, like pegasus_table_batch_get; one cancelled with its
+ * requests out leaves the client usable; refusals come at start.
+ */
+static void
+test_batch_get_start(Fixture *f, gconstpointer data)
+{
+	PegasusError err;
+	PegasusCompositeKey keys[20];
+	char		names[20][16];
+	PegasusBatchGet *a;
+	PegasusBatchGet *b;
+	PegasusBatchGet *c;
+	PegasusKVList *la;
+	PegasusKVList *lb;
+	PegasusStats st;
+	int			i;
+
+	if (!need_onebox(f))
+		return;
+	for (i = 0; i < 20; i++)
+	{
+		g_snprintf(names[i], sizeof(names[i]), "bs%d", i);
+		keys[i].hash_key = S(names[i]);
+		keys[i].sort_key = S("s");
+		if (i % 2 == 0)
+			ASSERT_OK(pegasus_table_set(f->table, S(names[i]), S("s"), S(names[i]), 0, 0, &err), err);
+	}
+	pegasus_client_reset_stats(f->client);
+	a = pegasus_table_batch_get_start(f->table, keys, 10, 0, &err);
+	ASSERT_OK(a != NULL, err);
+	b = pegasus_table_batch_get_start(f->table, keys + 10, 10, 0, &err);
+	ASSERT_OK(b != NULL, err);
+	c = pegasus_table_batch_get_start(f->table, keys, 20, 0, &err);
+	ASSERT_OK(c != NULL, err);
+	/* sent at start: the requests are counted before any wait */
+	pegasus_client_get_stats(f->client, &st);
+	g_assert_cmpuint(st.rpcs_sent, >=, 3);
+	pegasus_batch_get_cancel(c);
+	ASSERT_OK(pegasus_batch_get_finish(b, &lb, &err), err);
+	ASSERT_OK(pegasus_batch_get_finish(a, &la, &err), err);
+	g_assert_cmpuint(la->count, ==, 10);
+	g_assert_cmpuint(lb->count, ==, 10);
+	for (i = 0; i < 20; i++)
+	{
+		PegasusKV  *kv = i < 10 ? &la->items[i] : &lb->items[i - 10];
+
+		g_assert_true(slice_is(kv->hash_key, names[i]));
+		g_assert_cmpint(kv->found, ==, i % 2 == 0);
+		if (i % 2 == 0)
+			g_assert_true(slice_is(kv->value, names[i]));
+	}
+	pegasus_kvlist_free(la);
+	pegasus_kvlist_free(lb);
+	/* after the cancel, the client goes on */
+	ASSERT_OK(pegasus_table_batch_get(f->table, keys, 2, 0, &la, &err), err);
+	g_assert_true(la->items[0].found);
+	g_assert_false(la->items[1].found);
+	pegasus_kvlist_free(la);
+	/* no keys: an empty answer; an empty hash key: refused at start */
+	a = pegasus_table_batch_get_start(f->table, keys, 0, 0, &err);
+	ASSERT_OK(a != NULL, err);
+	ASSERT_OK(pegasus_batch_get_finish(a, &la, &err), err);
+	g_assert_cmpuint(la->count, ==, 0);
+	pegasus_kvlist_free(la);
+	keys[3].hash_key = S("");
+	g_assert_null(pegasus_table_batch_get_start(f->table, keys, 5, 0, &err));
+	g_assert_cmpint(err.code, ==, PEGASUS_ERR_INVALID_ARGUMENT);
+}
+
 static void
 test_write_groups(Fixture *f, gconstpointer data)
 {
@@ -914,6 +985,7 @@ main(int argc, char **argv)
 	ADD("check-and-set", test_check_and_set);
 	ADD("check-and-mutate", test_check_and_mutate);
 	ADD("batch-get", test_batch_get);
+	ADD("batch-get-start", test_batch_get_start);
 	ADD("write-groups", test_write_groups);
 	ADD("write-pipe", test_write_pipe);
 	ADD("admin", test_admin);

@@ -6,7 +6,8 @@
  *		reader returns hold exactly the records of the synchronous loop
  *		over multi_get_range, in the same pages, with the same number of
  *		requests; a reader closed with a request in flight leaves the
- *		client usable.
+ *		client usable; a keys reader returns what multi_get of the same
+ *		sort-key list returns, in one request.
  *
  * Needs PEGASUS_TEST_META and PEGASUS_TEST_CONTROL (skips otherwise).
  *
@@ -280,6 +281,126 @@ test_close_in_flight(void)
 	g_assert_cmpint(err.code, ==, PEGASUS_ERR_INVALID_ARGUMENT);
 }
 
+/* A keys reader: the records of multi_get of the same list, one request. */
+static void
+test_keys_reader(void)
+{
+	static const char *const lists[][4] = {
+		{"k003", NULL}, {"k001", "k017", "k029", NULL}, {"k002", "k0025", "k030", NULL},
+		{"k100", "x", NULL}
+	};
+	PegasusRangeReader *r;
+	PegasusKVList *list;
+	PegasusError err;
+	PegasusSlice keys[4];
+	int			l;
+
+	if (client == NULL)
+	{
+		g_test_skip("PEGASUS_TEST_META not set: no onebox to test against");
+		return;
+	}
+	for (l = 0; l < (int) G_N_ELEMENTS(lists); l++)
+	{
+		GString    *want = g_string_new(NULL);
+		GString    *got = g_string_new(NULL);
+		uint64_t	r0;
+		int			n = 0;
+		int			rc;
+
+		while (lists[l][n] != NULL)
+		{
+			keys[n] = S(lists[l][n]);
+			n++;
+		}
+		ASSERT_OK(pegasus_table_multi_get(table, S("h"), keys, n, NULL, 0, &list, &err), err);
+		append_page(want, list);
+		pegasus_kvlist_free(list);
+		r0 = rpcs();
+		r = pegasus_table_keys_reader(table, S("h"), keys, n, NULL, 0, &err);
+		ASSERT_OK(r != NULL, err);
+		while ((rc = pegasus_range_reader_next(r, &list, &err)) > 0)
+		{
+			append_page(got, list);
+			pegasus_kvlist_free(list);
+		}
+		ASSERT_OK(rc == 0, err);
+		pegasus_range_reader_close(r);
+		g_assert_cmpstr(got->str, ==, want->str);
+		g_assert_cmpint(rpcs() - r0, ==, 1);
+		g_string_free(want, TRUE);
+		g_string_free(got, TRUE);
+	}
+	/* cut short by a limit of 2 records: continued after the last one */
+	{
+		static const char *const many[] = {"a", "k000", "k001", "k0015", "k002",
+		"k003", "k004", "k0045", "k028", "k029", "zz"};
+		PegasusSlice mk[G_N_ELEMENTS(many)];
+		PegasusMultiGetOptions o;
+		GString    *all = g_string_new(NULL);
+		int			npages = 0;
+		int			rc;
+		uint64_t	r0;
+
+		for (l = 0; l < (int) G_N_ELEMENTS(many); l++)
+			mk[l] = S(many[l]);
+		pegasus_multi_get_options_init(&o);
+		o.max_fetch_count = 2;
+		r0 = rpcs();
+		r = pegasus_table_keys_reader(table, S("h"), mk, G_N_ELEMENTS(many), &o, 0, &err);
+		ASSERT_OK(r != NULL, err);
+		while ((rc = pegasus_range_reader_next(r, &list, &err)) > 0)
+		{
+			size_t		i;
+
+			npages++;
+			g_assert_cmpint(list->count, <=, 2);
+			for (i = 0; i < list->count; i++)
+			{
+				g_string_append_len(all, list->items[i].sort_key.data,
+									list->items[i].sort_key.len);
+				g_string_append_c(all, ',');
+			}
+			pegasus_kvlist_free(list);
+		}
+		ASSERT_OK(rc == 0, err);
+		pegasus_range_reader_close(r);
+		g_assert_cmpstr(all->str, ==, "k000,k001,k002,k003,k004,k028,k029,");
+		/* 2 + 2 + 2 + 1 records, one request a page */
+		g_assert_cmpint(npages, ==, 4);
+		g_assert_cmpint(rpcs() - r0, ==, 4);
+		g_string_free(all, TRUE);
+	}
+
+	/* the records asked for, nothing of the neighbouring hash key */
+	{
+		PegasusMultiGetOptions o;
+
+		pegasus_multi_get_options_init(&o);
+		o.no_value = true;
+		keys[0] = S("k001");
+		keys[1] = S("k017");
+		r = pegasus_table_keys_reader(table, S("h"), keys, 2, &o, 0, &err);
+	}
+	ASSERT_OK(r != NULL, err);
+	ASSERT_OK(pegasus_range_reader_next(r, &list, &err) == 1, err);
+	g_assert_cmpint(list->count, ==, 2);
+	g_assert_cmpmem(list->items[1].sort_key.data, list->items[1].sort_key.len, "k017", 4);
+	g_assert_cmpint(list->items[1].value.len, ==, 0);
+	pegasus_kvlist_free(list);
+	pegasus_range_reader_close(r);
+
+	/* refused arguments: no key, keys out of order or repeated */
+	g_assert_null(pegasus_table_keys_reader(table, S("h"), keys, 0, NULL, 0, &err));
+	g_assert_cmpint(err.code, ==, PEGASUS_ERR_INVALID_ARGUMENT);
+	keys[1] = S("k000");
+	g_assert_null(pegasus_table_keys_reader(table, S("h"), keys, 2, NULL, 0, &err));
+	g_assert_cmpint(err.code, ==, PEGASUS_ERR_INVALID_ARGUMENT);
+	keys[1] = S("k001");
+	g_assert_null(pegasus_table_keys_reader(table, S("h"), keys, 2, NULL, 0, &err));
+	g_assert_cmpint(err.code, ==, PEGASUS_ERR_INVALID_ARGUMENT);
+}
+
 static void
 setup(void)
 {
@@ -330,6 +451,7 @@ main(int argc, char **argv)
 	g_test_add_func("/client-range/same-pages", test_same_pages);
 	g_test_add_func("/client-range/every-record-once", test_every_record_once);
 	g_test_add_func("/client-range/close-in-flight", test_close_in_flight);
+	g_test_add_func("/client-range/keys-reader", test_keys_reader);
 	g_test_add_data_func("/client-range/zz-no-violations", control_addr, client_test_no_violations);
 	rc = g_test_run();
 	if (client != NULL)
