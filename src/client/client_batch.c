@@ -49,6 +49,37 @@ pegasus_write_group_validate(const PegasusWriteGroup *g, size_t i,
 	return true;
 }
 
+/*
+ * Marks every group pending and validates them all: one invalid group
+ * refuses the whole call (every group FAILED, nothing sent).
+ */
+bool
+pegasus_write_groups_check(PegasusWriteGroup *groups, size_t n,
+						   PegasusError *err)
+{
+	size_t		i;
+
+	pegasus_error_clear(err);
+	for (i = 0; i < n; i++)
+	{
+		groups[i].status = PEGASUS_GROUP_PENDING;
+		groups[i].error_code = PEGASUS_OK;
+	}
+	for (i = 0; i < n; i++)
+		if (!pegasus_write_group_validate(&groups[i], i, err))
+		{
+			size_t		j;
+
+			for (j = 0; j < n; j++)
+			{
+				groups[j].status = PEGASUS_GROUP_FAILED;
+				groups[j].error_code = PEGASUS_ERR_INVALID_ARGUMENT;
+			}
+			return false;
+		}
+	return true;
+}
+
 void
 pegasus_write_group_prepare(GroupCall *gc, PegasusTable *table,
 							const PegasusWriteGroup *g, int64_t deadline)
@@ -171,24 +202,8 @@ pegasus_table_write_groups(PegasusTable *table, PegasusWriteGroup *groups,
 	bool		interrupted = false;
 	size_t		i;
 
-	pegasus_error_clear(err);
-	for (i = 0; i < n; i++)
-	{
-		groups[i].status = PEGASUS_GROUP_PENDING;
-		groups[i].error_code = PEGASUS_OK;
-	}
-	for (i = 0; i < n; i++)
-		if (!pegasus_write_group_validate(&groups[i], i, err))
-		{
-			size_t		j;
-
-			for (j = 0; j < n; j++)
-			{
-				groups[j].status = PEGASUS_GROUP_FAILED;
-				groups[j].error_code = PEGASUS_ERR_INVALID_ARGUMENT;
-			}
-			return false;
-		}
+	if (!pegasus_write_groups_check(groups, n, err))
+		return false;
 	if (n == 0)
 		return true;
 

@@ -246,6 +246,8 @@ typedef struct GroupCall
 
 extern bool pegasus_write_group_validate(const PegasusWriteGroup *g, size_t i,
 										 PegasusError *err);
+extern bool pegasus_write_groups_check(PegasusWriteGroup *groups, size_t n,
+									   PegasusError *err);
 extern void pegasus_write_group_prepare(GroupCall *gc, PegasusTable *table,
 										const PegasusWriteGroup *g,
 										int64_t deadline);

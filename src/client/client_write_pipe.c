@@ -178,24 +178,8 @@ pegasus_write_pipe_add(PegasusWritePipe *pipe, PegasusWriteGroup *groups,
 	PipeBatch  *b;
 	size_t		i;
 
-	pegasus_error_clear(err);
-	for (i = 0; i < n; i++)
-	{
-		groups[i].status = PEGASUS_GROUP_PENDING;
-		groups[i].error_code = PEGASUS_OK;
-	}
-	for (i = 0; i < n; i++)
-		if (!pegasus_write_group_validate(&groups[i], i, err))
-		{
-			size_t		j;
-
-			for (j = 0; j < n; j++)
-			{
-				groups[j].status = PEGASUS_GROUP_FAILED;
-				groups[j].error_code = PEGASUS_ERR_INVALID_ARGUMENT;
-			}
-			return false;
-		}
+	if (!pegasus_write_groups_check(groups, n, err))
+		return false;
 
 	b = g_new0(PipeBatch, 1);
 	b->pgs = g_new0(PipeGroup, MAX(n, 1));
