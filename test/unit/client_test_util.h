@@ -63,4 +63,11 @@ extern double client_test_load_slack_ms(void);
  */
 extern void client_test_no_violations(gconstpointer control_addr);
 
+/*
+ * Writes hash_keys x per_hash rows, hash keys "hk<i>", sort keys "s<j>",
+ * values "v<i>_<j>", one multi_set per hash key; fails the test on error.
+ */
+extern void client_test_load_grid(PegasusTable *table, int hash_keys,
+								  int per_hash);
+
 #endif							/* CLIENT_TEST_UTIL_H */

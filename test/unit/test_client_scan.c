@@ -86,48 +86,6 @@ need_onebox(Fixture *f)
 	return true;
 }
 
-/* ROWS_TOTAL rows: hash keys "hk<i>", sort keys "s<j>", values "v<i>_<j>". */
-static void
-load_rows(Fixture *f)
-{
-	PegasusWriteGroup g[ROWS_HASH_KEYS];
-	PegasusSlice sks[ROWS_PER_HASH];
-	PegasusSlice vals[ROWS_HASH_KEYS][ROWS_PER_HASH];
-	GPtrArray  *keep = g_ptr_array_new_with_free_func(g_free);
-	PegasusError err;
-	int			i;
-	int			j;
-
-	for (j = 0; j < ROWS_PER_HASH; j++)
-	{
-		char	   *sk = g_strdup_printf("s%d", j);
-
-		g_ptr_array_add(keep, sk);
-		sks[j] = S(sk);
-	}
-	memset(g, 0, sizeof(g));
-	for (i = 0; i < ROWS_HASH_KEYS; i++)
-	{
-		char	   *hk = g_strdup_printf("hk%d", i);
-
-		g_ptr_array_add(keep, hk);
-		for (j = 0; j < ROWS_PER_HASH; j++)
-		{
-			char	   *v = g_strdup_printf("v%d_%d", i, j);
-
-			g_ptr_array_add(keep, v);
-			vals[i][j] = S(v);
-		}
-		g[i].kind = PEGASUS_WRITE_MULTI_SET;
-		g[i].hash_key = S(hk);
-		g[i].sort_keys = sks;
-		g[i].values = vals[i];
-		g[i].count = ROWS_PER_HASH;
-	}
-	ASSERT_OK(pegasus_table_write_groups(f->table, g, ROWS_HASH_KEYS, 0, &err), err);
-	g_ptr_array_free(keep, TRUE);
-}
-
 /*
  * Drains a scanner into seen ("hk\tsk" -> count), checking values; returns
  * the number of rows.  stop_after > 0 returns early after that many rows.
@@ -357,7 +315,7 @@ test_full_scan(Fixture *f, gconstpointer data)
 
 	if (!need_onebox(f))
 		return;
-	load_rows(f);
+	client_test_load_grid(f->table, ROWS_HASH_KEYS, ROWS_PER_HASH);
 
 	/* all partitions, three in flight, odd batch size */
 	pegasus_scan_options_init(&o);
@@ -451,7 +409,7 @@ test_negative_ids_and_close(Fixture *f, gconstpointer data)
 
 	if (!need_onebox(f))
 		return;
-	load_rows(f);
+	client_test_load_grid(f->table, ROWS_HASH_KEYS, ROWS_PER_HASH);
 	r = control("negative-ids on");
 	g_assert_cmpstr(r, ==, "OK done");
 	g_free(r);
@@ -526,7 +484,7 @@ test_resume_after_move(Fixture *f, gconstpointer data)
 
 	if (!need_onebox(f))
 		return;
-	load_rows(f);
+	client_test_load_grid(f->table, ROWS_HASH_KEYS, ROWS_PER_HASH);
 	/* find every replica port from the onebox's table listing */
 	tables = control("tables");
 	g_free(tables);
@@ -597,7 +555,7 @@ test_rate_limit(Fixture *f, gconstpointer data)
 
 	if (!need_onebox(f))
 		return;
-	load_rows(f);
+	client_test_load_grid(f->table, ROWS_HASH_KEYS, ROWS_PER_HASH);
 	pegasus_scan_options_init(&o);
 	o.batch_size = 100;
 	o.limit = 400;

@@ -129,48 +129,6 @@ need_onebox(Fixture *f)
 	return true;
 }
 
-/* TOTAL rows: "hk<i>" / "s<j>" = "v<i>_<j>", by write groups */
-static void
-load_rows(PegasusTable *table)
-{
-	PegasusWriteGroup g[HASH_KEYS];
-	PegasusSlice sks[PER_HASH];
-	PegasusSlice vals[HASH_KEYS][PER_HASH];
-	GPtrArray  *keep = g_ptr_array_new_with_free_func(g_free);
-	PegasusError err;
-	int			i;
-	int			j;
-
-	for (j = 0; j < PER_HASH; j++)
-	{
-		char	   *sk = g_strdup_printf("s%d", j);
-
-		g_ptr_array_add(keep, sk);
-		sks[j] = S(sk);
-	}
-	memset(g, 0, sizeof(g));
-	for (i = 0; i < HASH_KEYS; i++)
-	{
-		char	   *hk = g_strdup_printf("hk%d", i);
-
-		g_ptr_array_add(keep, hk);
-		for (j = 0; j < PER_HASH; j++)
-		{
-			char	   *v = g_strdup_printf("v%d_%d", i, j);
-
-			g_ptr_array_add(keep, v);
-			vals[i][j] = S(v);
-		}
-		g[i].kind = PEGASUS_WRITE_MULTI_SET;
-		g[i].hash_key = S(hk);
-		g[i].sort_keys = sks;
-		g[i].values = vals[i];
-		g[i].count = PER_HASH;
-	}
-	ASSERT_OK(pegasus_table_write_groups(table, g, HASH_KEYS, 0, &err), err);
-	g_ptr_array_free(keep, TRUE);
-}
-
 /*
  * The rows of one hash key come as one run, all with the same
  * partition_index (the wide layout of the FDW relies on it): per index the
@@ -318,7 +276,7 @@ scan_across_split(Fixture *f, ScanKind kind, int open_at, bool compact)
 	int			count = 0;
 	int			i;
 
-	load_rows(f->table);
+	client_test_load_grid(f->table, HASH_KEYS, PER_HASH);
 	for (i = 0; i < open_at; i++)
 		g_assert_true(split_advance(f, &started));
 	pegasus_scan_options_init(&o);
@@ -437,7 +395,7 @@ test_scan_two_splits(Fixture *f, gconstpointer data)
 
 	if (!need_onebox(f))
 		return;
-	load_rows(f->table);
+	client_test_load_grid(f->table, HASH_KEYS, PER_HASH);
 	pegasus_scan_options_init(&o);
 	o.batch_size = 7;
 	o.max_concurrency = 2;
@@ -557,7 +515,7 @@ test_writes_and_reads(Fixture *f, gconstpointer data)
 		/* written through whatever route this phase gives */
 		for (i = 0; i < HASH_KEYS; i += 7)
 			ASSERT_OK(pegasus_table_set(f->table, S(hks[i]), S(sk), S(sk), 0, 0, &err), err);
-		load_rows(f->table);
+		client_test_load_grid(f->table, HASH_KEYS, PER_HASH);
 		ASSERT_OK(pegasus_table_batch_get(f->table, keys, HASH_KEYS, 0, &out, &err), err);
 		for (i = 0; i < HASH_KEYS; i++)
 		{
@@ -613,7 +571,7 @@ test_batch_get_stale_routing(Fixture *f, gconstpointer data)
 
 	if (!need_onebox(f))
 		return;
-	load_rows(f->table);
+	client_test_load_grid(f->table, HASH_KEYS, PER_HASH);
 	/* keys[0] of parent 0 (first, it opens the group), keys[1] of child 4 */
 	for (i = 0; i < HASH_KEYS && (hks[0] == NULL || hks[1] == NULL); i++)
 	{
@@ -683,7 +641,7 @@ test_without_host_port_fields(Fixture *f, gconstpointer data)
 	g_assert_nonnull(c);
 	t = pegasus_client_open_table(c, f->name, 0, &err);
 	ASSERT_OK(t != NULL, err);
-	load_rows(t);
+	client_test_load_grid(t, HASH_KEYS, PER_HASH);
 	ASSERT_OK(pegasus_table_get(t, S("hk7"), S("s2"), 0, &v, &err), err);
 	g_assert_true(v.found && slice_is(v.value, "v7_2"));
 	pegasus_value_free(&v);
