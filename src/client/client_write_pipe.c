@@ -6,8 +6,11 @@
  *		ones arrive.
  *
  * Every group is one multi_set / multi_del call (client_batch.c prepares
- * and finishes them).  A group waits for the previous group of its hash key
- * (in any batch) to finish, so the later of two writes to a key wins.  Calls
+ * and finishes them).  A group waits for every earlier group (in any batch)
+ * that writes one of its records (hash key and sort key) to finish, so the
+ * later of two writes to a record wins; groups of one hash key that share
+ * no record run side by side (a load under one hash key is not serialised
+ * behind its own round trips).  Calls
  * start while fewer than max_calls are in flight and their request bytes
  * stay under max_bytes; new requests are written at once (the connection
  * layer otherwise writes at the next wait).  Progress is made when the
@@ -26,21 +29,33 @@
 #define PIPE_ENTRY_BYTES 32
 
 typedef struct PipeBatch PipeBatch;
+typedef struct PipeGroup PipeGroup;
 
-typedef struct PipeGroup
+/* one record a group writes: the key of the pipe's table of last writers */
+typedef struct PipeRecord
+{
+	PegasusSlice hash_key;
+	PegasusSlice sort_key;
+	uint32_t	hash;
+} PipeRecord;
+
+struct PipeGroup
 {
 	GroupCall	gc;
 	PegasusWriteGroup *group;
 	PipeBatch  *batch;
-	struct PipeGroup *next_same;	/* the next group of its hash key */
-	GBytes	   *key;
+	PipeRecord *records;		/* nrecords, in the batch's array */
+	size_t		nrecords;
+	GPtrArray  *waiters;		/* later groups waiting for this one */
+	PipeGroup  *last_waiter;	/* the last one added to waiters */
+	int			blockers;		/* earlier groups it waits for */
 	size_t		bytes;
-	bool		blocked;		/* an earlier group of its hash key runs */
-} PipeGroup;
+};
 
 struct PipeBatch
 {
 	PipeGroup  *pgs;
+	PipeRecord *records;
 	size_t		n;
 	size_t		next;			/* groups before it have all started */
 	size_t		done;
@@ -55,12 +70,45 @@ struct PegasusWritePipe
 	int			max_calls;
 	size_t		max_bytes;
 	GQueue		batches;		/* PipeBatch *, oldest first */
-	GHashTable *last;			/* hash key -> its latest PipeGroup * */
+	GHashTable *last;			/* PipeRecord * -> its latest PipeGroup * */
 	GPtrArray  *active;			/* PipeGroup * started, not retired */
 	size_t		active_bytes;
 	bool		stopped;
 	bool		interrupted;
 };
+
+static guint
+record_hash(gconstpointer p)
+{
+	return ((const PipeRecord *) p)->hash;
+}
+
+static gboolean
+record_equal(gconstpointer a, gconstpointer b)
+{
+	const PipeRecord *x = a;
+	const PipeRecord *y = b;
+
+	return x->hash == y->hash &&
+		x->hash_key.len == y->hash_key.len && x->sort_key.len == y->sort_key.len &&
+		memcmp(x->sort_key.data, y->sort_key.data, x->sort_key.len) == 0 &&
+		memcmp(x->hash_key.data, y->hash_key.data, x->hash_key.len) == 0;
+}
+
+/* FNV-1a over the hash key, its length, then the sort key */
+static uint32_t
+record_hash_of(PegasusSlice hash_key, PegasusSlice sort_key)
+{
+	uint32_t	h = 2166136261u;
+	size_t		i;
+
+	for (i = 0; i < hash_key.len; i++)
+		h = (h ^ ((const uint8_t *) hash_key.data)[i]) * 16777619u;
+	h = (h ^ (uint32_t) hash_key.len) * 16777619u;
+	for (i = 0; i < sort_key.len; i++)
+		h = (h ^ ((const uint8_t *) sort_key.data)[i]) * 16777619u;
+	return h;
+}
 
 PegasusWritePipe *
 pegasus_write_pipe_new(PegasusTable *table, int max_calls, size_t max_bytes)
@@ -71,8 +119,7 @@ pegasus_write_pipe_new(PegasusTable *table, int max_calls, size_t max_bytes)
 	pipe->max_calls = MAX(max_calls, 1);
 	pipe->max_bytes = max_bytes;
 	g_queue_init(&pipe->batches);
-	pipe->last = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
-									   (GDestroyNotify) g_bytes_unref, NULL);
+	pipe->last = g_hash_table_new(record_hash, record_equal);
 	pipe->active = g_ptr_array_new();
 	return pipe;
 }
@@ -117,7 +164,7 @@ pipe_fill(PegasusWritePipe *pipe)
 					b->next++;
 				continue;
 			}
-			if (pg->blocked)
+			if (pg->blockers > 0)
 				continue;
 			if (!pipe->stopped && !pipe->interrupted && pipe->active->len > 0 &&
 				((int) pipe->active->len >= pipe->max_calls ||
@@ -165,8 +212,15 @@ pipe_retire(PegasusWritePipe *pipe)
 			b->ok = false;
 		b->done++;
 		pipe->active_bytes -= pg->bytes;
-		if (pg->next_same != NULL)
-			pg->next_same->blocked = false;
+		if (pg->waiters != NULL)
+		{
+			guint		w;
+
+			for (w = 0; w < pg->waiters->len; w++)
+				((PipeGroup *) g_ptr_array_index(pg->waiters, w))->blockers--;
+			g_ptr_array_free(pg->waiters, TRUE);
+			pg->waiters = NULL;
+		}
 		g_ptr_array_remove_index_fast(pipe->active, k);
 	}
 }
@@ -177,32 +231,52 @@ pegasus_write_pipe_add(PegasusWritePipe *pipe, PegasusWriteGroup *groups,
 {
 	PipeBatch  *b;
 	size_t		i;
+	size_t		nrecords = 0;
 
 	if (!pegasus_write_groups_check(groups, n, err))
 		return false;
 
 	b = g_new0(PipeBatch, 1);
 	b->pgs = g_new0(PipeGroup, MAX(n, 1));
+	for (i = 0; i < n; i++)
+		nrecords += groups[i].count;
+	b->records = g_new(PipeRecord, MAX(nrecords, 1));
 	b->n = n;
 	b->ok = true;
 	b->deadline = pegasus_deadline(pipe->table->client, timeout_ms);
 	pegasus_error_clear(&b->err);
+	nrecords = 0;
 	for (i = 0; i < n; i++)
 	{
 		PipeGroup  *pg = &b->pgs[i];
-		PipeGroup  *prev;
+		size_t		j;
 
 		pg->group = &groups[i];
 		pg->batch = b;
 		pg->bytes = group_bytes(&groups[i]);
-		pg->key = g_bytes_new(groups[i].hash_key.data, groups[i].hash_key.len);
-		prev = g_hash_table_lookup(pipe->last, pg->key);
-		if (prev != NULL && !prev->gc.finished)
+		pg->records = &b->records[nrecords];
+		pg->nrecords = groups[i].count;
+		nrecords += groups[i].count;
+		for (j = 0; j < groups[i].count; j++)
 		{
-			prev->next_same = pg;
-			pg->blocked = true;
+			PipeRecord *r = &pg->records[j];
+			PipeGroup  *prev;
+
+			r->hash_key = groups[i].hash_key;
+			r->sort_key = groups[i].sort_keys[j];
+			r->hash = record_hash_of(r->hash_key, r->sort_key);
+			prev = g_hash_table_lookup(pipe->last, r);
+			if (prev != NULL && prev != pg && !prev->gc.finished &&
+				prev->last_waiter != pg)
+			{
+				if (prev->waiters == NULL)
+					prev->waiters = g_ptr_array_new();
+				g_ptr_array_add(prev->waiters, pg);
+				prev->last_waiter = pg;
+				pg->blockers++;
+			}
+			g_hash_table_replace(pipe->last, r, pg);
 		}
-		g_hash_table_replace(pipe->last, g_bytes_ref(pg->key), pg);
 	}
 	g_queue_push_tail(&pipe->batches, b);
 	pipe_fill(pipe);
@@ -210,6 +284,10 @@ pegasus_write_pipe_add(PegasusWritePipe *pipe, PegasusWriteGroup *groups,
 	return true;
 }
 
+/*
+ * Frees a batch.  pipe->last is NULL when the whole pipe goes: its records'
+ * slices may already be gone then, so they are not read.
+ */
 static void
 batch_free(PegasusWritePipe *pipe, PipeBatch *b)
 {
@@ -218,17 +296,21 @@ batch_free(PegasusWritePipe *pipe, PipeBatch *b)
 	for (i = 0; i < b->n; i++)
 	{
 		PipeGroup  *pg = &b->pgs[i];
+		size_t		j;
 
-		if (g_hash_table_lookup(pipe->last, pg->key) == pg)
-			g_hash_table_remove(pipe->last, pg->key);
+		for (j = 0; pipe->last != NULL && j < pg->nrecords; j++)
+			if (g_hash_table_lookup(pipe->last, &pg->records[j]) == pg)
+				g_hash_table_remove(pipe->last, &pg->records[j]);
 		if (pg->gc.started && !pg->gc.finished)
 		{
 			pegasus_call_cleanup(&pg->gc.call);
 			g_free(pg->gc.kvs);
 			g_free(pg->gc.keys);
 		}
-		g_bytes_unref(pg->key);
+		if (pg->waiters != NULL)
+			g_ptr_array_free(pg->waiters, TRUE);
 	}
+	g_free(b->records);
 	g_free(b->pgs);
 	g_free(b);
 }
@@ -294,9 +376,10 @@ pegasus_write_pipe_free(PegasusWritePipe *pipe)
 
 	if (pipe == NULL)
 		return;
+	g_hash_table_destroy(pipe->last);
+	pipe->last = NULL;
 	while ((b = g_queue_pop_head(&pipe->batches)) != NULL)
 		batch_free(pipe, b);
 	g_ptr_array_free(pipe->active, TRUE);
-	g_hash_table_destroy(pipe->last);
 	g_free(pipe);
 }

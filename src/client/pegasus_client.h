@@ -702,8 +702,9 @@ extern bool pegasus_table_write_groups(PegasusTable *table,
  * A write pipe keeps write groups of several batches in flight: a batch is
  * added (its groups start as the window allows) and the caller goes on
  * preparing the next while replies arrive; batches are reaped oldest first.
- * Groups with the same hash key are applied in the order they were added,
- * across batches.  At most max_calls requests and about max_bytes of
+ * Writes to one record (hash key and sort key) are applied in the order
+ * they were added, across batches; groups that share no record may run at
+ * once, even under one hash key.  At most max_calls requests and about max_bytes of
  * request bytes are in flight (one group is always allowed).
  */
 typedef struct PegasusWritePipe PegasusWritePipe;

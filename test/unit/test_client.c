@@ -853,6 +853,59 @@ test_write_pipe(Fixture *f, gconstpointer data)
 	pegasus_write_pipe_free(pipe);
 }
 
+/*
+ * The write pipe orders writes by record, not by hash key: batches of one
+ * hash key with disjoint sort keys are all in flight at once; a batch that
+ * rewrites one of their records waits for it, and wins.
+ */
+static void
+test_write_pipe_records(Fixture *f, gconstpointer data)
+{
+	PegasusError err;
+	PegasusWriteGroup g[4];
+	PegasusSlice sks[4][2] = {{S("a"), S("b")}, {S("c"), S("d")},
+	{S("e"), S("f")}, {S("g"), S("b")}};
+	PegasusSlice first[2] = {S("first"), S("first")};
+	PegasusSlice later[2] = {S("later"), S("later")};
+	PegasusWritePipe *pipe;
+	PegasusValue v;
+	PegasusStats st;
+	int			i;
+
+	if (!need_onebox(f))
+		return;
+	memset(g, 0, sizeof(g));
+	for (i = 0; i < 4; i++)
+	{
+		g[i].kind = PEGASUS_WRITE_MULTI_SET;
+		g[i].hash_key = S("wr");
+		g[i].sort_keys = sks[i];
+		g[i].values = i < 3 ? first : later;
+		g[i].count = 2;
+	}
+	pipe = pegasus_write_pipe_new(f->table, 8, 1 << 20);
+	pegasus_client_reset_stats(f->client);
+	for (i = 0; i < 3; i++)
+		ASSERT_OK(pegasus_write_pipe_add(pipe, &g[i], 1, 0, &err), err);
+	pegasus_client_get_stats(f->client, &st);
+	g_assert_cmpuint(st.rpcs_sent, ==, 3);
+	/* the fourth writes "b" again: it waits for the first */
+	ASSERT_OK(pegasus_write_pipe_add(pipe, &g[3], 1, 0, &err), err);
+	pegasus_client_get_stats(f->client, &st);
+	g_assert_cmpuint(st.rpcs_sent, ==, 3);
+	for (i = 0; i < 4; i++)
+		ASSERT_OK(pegasus_write_pipe_reap(pipe, &err), err);
+	pegasus_client_get_stats(f->client, &st);
+	g_assert_cmpuint(st.rpcs_sent, ==, 4);
+	ASSERT_OK(pegasus_table_get(f->table, S("wr"), S("b"), 0, &v, &err), err);
+	g_assert_true(slice_is(v.value, "later"));
+	pegasus_value_free(&v);
+	ASSERT_OK(pegasus_table_get(f->table, S("wr"), S("a"), 0, &v, &err), err);
+	g_assert_true(slice_is(v.value, "first"));
+	pegasus_value_free(&v);
+	pegasus_write_pipe_free(pipe);
+}
+
 static void
 test_admin(Fixture *f, gconstpointer data)
 {
@@ -988,6 +1041,7 @@ main(int argc, char **argv)
 	ADD("batch-get-start", test_batch_get_start);
 	ADD("write-groups", test_write_groups);
 	ADD("write-pipe", test_write_pipe);
+	ADD("write-pipe-records", test_write_pipe_records);
 	ADD("admin", test_admin);
 	ADD("lifecycle", test_lifecycle);
 	g_test_add_data_func("/client/zz-no-violations", control_addr, client_test_no_violations);
