@@ -10,7 +10,10 @@
  * that writes one of its records (hash key and sort key) to finish, so the
  * later of two writes to a record wins; groups of one hash key that share
  * no record run side by side (a load under one hash key is not serialised
- * behind its own round trips).  Calls
+ * behind its own round trips).  Records are looked up only while a hash key
+ * has two groups unfinished: a group alone under its hash key registers
+ * just the hash key, and its records when a second group arrives (its
+ * slices are still the caller's then).  Calls
  * start while fewer than max_calls are in flight and their request bytes
  * stay under max_bytes; new requests are written at once (the connection
  * layer otherwise writes at the next wait).  Progress is made when the
@@ -31,12 +34,16 @@
 typedef struct PipeBatch PipeBatch;
 typedef struct PipeGroup PipeGroup;
 
-/* one record a group writes: the key of the pipe's table of last writers */
+/*
+ * A key of the pipe's table of last writers: one record a group writes, or
+ * (whole_hash_key) the group's hash key.
+ */
 typedef struct PipeRecord
 {
 	PegasusSlice hash_key;
 	PegasusSlice sort_key;
 	uint32_t	hash;
+	bool		whole_hash_key;
 } PipeRecord;
 
 struct PipeGroup
@@ -46,6 +53,10 @@ struct PipeGroup
 	PipeBatch  *batch;
 	PipeRecord *records;		/* nrecords, in the batch's array */
 	size_t		nrecords;
+	PipeRecord	hash_key;		/* whole_hash_key */
+	PipeGroup  *prev_same;		/* the group of its hash key before it */
+	PipeGroup  *next_same;
+	bool		registered;		/* its records are in the table */
 	GPtrArray  *waiters;		/* later groups waiting for this one */
 	PipeGroup  *last_waiter;	/* the last one added to waiters */
 	int			blockers;		/* earlier groups it waits for */
@@ -89,7 +100,7 @@ record_equal(gconstpointer a, gconstpointer b)
 	const PipeRecord *x = a;
 	const PipeRecord *y = b;
 
-	return x->hash == y->hash &&
+	return x->hash == y->hash && x->whole_hash_key == y->whole_hash_key &&
 		x->hash_key.len == y->hash_key.len && x->sort_key.len == y->sort_key.len &&
 		memcmp(x->sort_key.data, y->sort_key.data, x->sort_key.len) == 0 &&
 		memcmp(x->hash_key.data, y->hash_key.data, x->hash_key.len) == 0;
@@ -225,6 +236,65 @@ pipe_retire(PegasusWritePipe *pipe)
 	}
 }
 
+/* Puts pg's records in the table, after the groups they must wait for. */
+static void
+pipe_register(PegasusWritePipe *pipe, PipeGroup *pg, bool wait)
+{
+	size_t		j;
+
+	for (j = 0; j < pg->nrecords; j++)
+	{
+		PipeRecord *r = &pg->records[j];
+		PipeGroup  *prev;
+
+		r->hash_key = pg->group->hash_key;
+		r->sort_key = pg->group->sort_keys[j];
+		r->hash = record_hash_of(r->hash_key, r->sort_key);
+		r->whole_hash_key = false;
+		prev = wait ? g_hash_table_lookup(pipe->last, r) : NULL;
+		if (prev != NULL && prev != pg && !prev->gc.finished &&
+			prev->last_waiter != pg)
+		{
+			if (prev->waiters == NULL)
+				prev->waiters = g_ptr_array_new();
+			g_ptr_array_add(prev->waiters, pg);
+			prev->last_waiter = pg;
+			pg->blockers++;
+		}
+		g_hash_table_replace(pipe->last, r, pg);
+	}
+	pg->registered = true;
+}
+
+/*
+ * Enters a new group: alone under its hash key, only the hash key; after
+ * an unfinished group of it, its records, and those of the earlier groups
+ * not yet registered (at most one: the first of the run).
+ */
+static void
+pipe_link(PegasusWritePipe *pipe, PipeGroup *pg)
+{
+	PipeGroup  *prev;
+
+	pg->hash_key.hash_key = pg->group->hash_key;
+	pg->hash_key.sort_key.data = NULL;
+	pg->hash_key.sort_key.len = 0;
+	pg->hash_key.hash = record_hash_of(pg->group->hash_key, pg->hash_key.sort_key) ^ 0x5bd1e995u;
+	pg->hash_key.whole_hash_key = true;
+	prev = g_hash_table_lookup(pipe->last, &pg->hash_key);
+	if (prev != NULL && !prev->gc.finished)
+	{
+		PipeGroup  *g;
+
+		pg->prev_same = prev;
+		prev->next_same = pg;
+		for (g = prev; g != NULL && !g->registered && !g->gc.finished; g = g->prev_same)
+			pipe_register(pipe, g, false);
+		pipe_register(pipe, pg, true);
+	}
+	g_hash_table_replace(pipe->last, &pg->hash_key, pg);
+}
+
 bool
 pegasus_write_pipe_add(PegasusWritePipe *pipe, PegasusWriteGroup *groups,
 					   size_t n, int timeout_ms, PegasusError *err)
@@ -249,7 +319,6 @@ pegasus_write_pipe_add(PegasusWritePipe *pipe, PegasusWriteGroup *groups,
 	for (i = 0; i < n; i++)
 	{
 		PipeGroup  *pg = &b->pgs[i];
-		size_t		j;
 
 		pg->group = &groups[i];
 		pg->batch = b;
@@ -257,26 +326,7 @@ pegasus_write_pipe_add(PegasusWritePipe *pipe, PegasusWriteGroup *groups,
 		pg->records = &b->records[nrecords];
 		pg->nrecords = groups[i].count;
 		nrecords += groups[i].count;
-		for (j = 0; j < groups[i].count; j++)
-		{
-			PipeRecord *r = &pg->records[j];
-			PipeGroup  *prev;
-
-			r->hash_key = groups[i].hash_key;
-			r->sort_key = groups[i].sort_keys[j];
-			r->hash = record_hash_of(r->hash_key, r->sort_key);
-			prev = g_hash_table_lookup(pipe->last, r);
-			if (prev != NULL && prev != pg && !prev->gc.finished &&
-				prev->last_waiter != pg)
-			{
-				if (prev->waiters == NULL)
-					prev->waiters = g_ptr_array_new();
-				g_ptr_array_add(prev->waiters, pg);
-				prev->last_waiter = pg;
-				pg->blockers++;
-			}
-			g_hash_table_replace(pipe->last, r, pg);
-		}
+		pipe_link(pipe, pg);
 	}
 	g_queue_push_tail(&pipe->batches, b);
 	pipe_fill(pipe);
@@ -298,9 +348,18 @@ batch_free(PegasusWritePipe *pipe, PipeBatch *b)
 		PipeGroup  *pg = &b->pgs[i];
 		size_t		j;
 
-		for (j = 0; pipe->last != NULL && j < pg->nrecords; j++)
-			if (g_hash_table_lookup(pipe->last, &pg->records[j]) == pg)
-				g_hash_table_remove(pipe->last, &pg->records[j]);
+		if (pipe->last != NULL)
+		{
+			for (j = 0; pg->registered && j < pg->nrecords; j++)
+				if (g_hash_table_lookup(pipe->last, &pg->records[j]) == pg)
+					g_hash_table_remove(pipe->last, &pg->records[j]);
+			if (g_hash_table_lookup(pipe->last, &pg->hash_key) == pg)
+				g_hash_table_remove(pipe->last, &pg->hash_key);
+		}
+		if (pg->prev_same != NULL)
+			pg->prev_same->next_same = NULL;
+		if (pg->next_same != NULL)
+			pg->next_same->prev_same = NULL;
 		if (pg->gc.started && !pg->gc.finished)
 		{
 			pegasus_call_cleanup(&pg->gc.call);
