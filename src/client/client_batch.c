@@ -8,11 +8,12 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "client_internal.h"
 
-/* calls kept in flight at once by the fan-out */
+/* calls kept in flight at once by pegasus_table_write_groups */
 #define MAX_ACTIVE_CALLS 256
 
 /* ----------------------------------------------------------------------
@@ -165,103 +166,21 @@ pegasus_write_group_finish(GroupCall *gc, PegasusWriteGroup *g,
 	return ok;
 }
 
-/* For each group, the index of the previous group with the same hash key. */
-static void
-link_same_hash_keys(const PegasusWriteGroup *groups, size_t n, GroupCall *gcs)
-{
-	GHashTable *last = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
-											 (GDestroyNotify) g_bytes_unref, NULL);
-	size_t		i;
-
-	for (i = 0; i < n; i++)
-	{
-		GBytes	   *k = g_bytes_new(groups[i].hash_key.data, groups[i].hash_key.len);
-		gpointer	prev;
-
-		if (g_hash_table_lookup_extended(last, k, NULL, &prev))
-			gcs[i].prev = GPOINTER_TO_SIZE(prev) - 1;
-		else
-			gcs[i].prev = -1;
-		g_hash_table_replace(last, k, GSIZE_TO_POINTER(i + 1));
-	}
-	g_hash_table_destroy(last);
-}
-
+/* One batch through a write pipe of its own: the same scheduling. */
 bool
 pegasus_table_write_groups(PegasusTable *table, PegasusWriteGroup *groups,
 						   size_t n, int timeout_ms, PegasusError *err)
 {
-	int64_t		deadline = pegasus_deadline(table->client, timeout_ms);
-	GroupCall  *gcs;
-	PegasusCall *active[MAX_ACTIVE_CALLS];
-	long		active_idx[MAX_ACTIVE_CALLS];
-	int			nactive = 0;
-	size_t		next = 0;		/* first group not yet considered */
-	size_t		done = 0;
-	bool		all_ok = true;
-	bool		interrupted = false;
-	size_t		i;
+	PegasusWritePipe *pipe;
+	bool		ok;
 
-	if (!pegasus_write_groups_check(groups, n, err))
-		return false;
 	if (n == 0)
-		return true;
-
-	gcs = g_new0(GroupCall, n);
-	link_same_hash_keys(groups, n, gcs);
-
-	while (done < n)
-	{
-		int			k;
-
-		/* fill the active set with groups whose predecessor is finished */
-		for (i = next; i < n && nactive < MAX_ACTIVE_CALLS; i++)
-		{
-			if (gcs[i].started)
-			{
-				if (i == next)
-					next++;
-				continue;
-			}
-			if (gcs[i].prev >= 0 && !gcs[gcs[i].prev].finished)
-				continue;
-			pegasus_write_group_prepare(&gcs[i], table, &groups[i], deadline);
-			gcs[i].started = true;
-			if (interrupted || pegasus_now_us() >= deadline)
-				pegasus_call_abandon(&gcs[i].call,
-									 interrupted ? PEGASUS_ERR_INTERRUPTED : PEGASUS_ERR_TIMEOUT,
-									 interrupted ? "The request was interrupted." :
-									 "The write was not sent before the deadline.");
-			active[nactive] = &gcs[i].call;
-			active_idx[nactive] = i;
-			nactive++;
-			if (i == next)
-				next++;
-		}
-
-		if (pegasus_calls_step(active, nactive, deadline) < 0)
-			interrupted = true;
-
-		/* retire finished calls */
-		for (k = 0; k < nactive;)
-		{
-			if (pegasus_call_finished(active[k]))
-			{
-				long		gi = active_idx[k];
-
-				if (!pegasus_write_group_finish(&gcs[gi], &groups[gi], err))
-					all_ok = false;
-				done++;
-				active[k] = active[nactive - 1];
-				active_idx[k] = active_idx[nactive - 1];
-				nactive--;
-			}
-			else
-				k++;
-		}
-	}
-	g_free(gcs);
-	return all_ok;
+		return pegasus_write_groups_check(groups, n, err);
+	pipe = pegasus_write_pipe_new(table, MAX_ACTIVE_CALLS, SIZE_MAX);
+	ok = pegasus_write_pipe_add(pipe, groups, n, timeout_ms, err) &&
+		pegasus_write_pipe_reap(pipe, err);
+	pegasus_write_pipe_free(pipe);
+	return ok;
 }
 
 /* ----------------------------------------------------------------------

@@ -239,7 +239,6 @@ typedef struct GroupCall
 	PegasusCall call;
 	PegasusKeyValue *kvs;		/* multi_put */
 	PegasusBlob *keys;			/* multi_remove */
-	long		prev;			/* earlier group with the same hash key, or -1 */
 	bool		started;
 	bool		finished;
 } GroupCall;

@@ -692,7 +692,8 @@ typedef struct PegasusWriteGroup
  * across partitions and connections), retrying retryable failures within the
  * deadline.  Returns true when every group is DONE; otherwise false with err
  * describing the first failure and each group's status telling what
- * happened to it.  Groups with the same hash key are applied in array order.
+ * happened to it.  Writes to one record (hash key and sort key) are applied
+ * in array order.
  */
 extern bool pegasus_table_write_groups(PegasusTable *table,
 									   PegasusWriteGroup *groups, size_t n,
