@@ -30,6 +30,7 @@ struct PegasusEncoder
 {
 	ThriftMemoryBuffer *mbuf;
 	ThriftProtocol *proto;
+	gboolean	thrift_api;		/* write through the protocol API */
 };
 
 /* thrift_request_meta_v1 (all fields optional) */
@@ -522,11 +523,30 @@ pegasus_codec_encoder_new(void)
 }
 
 void
+pegasus_codec_encoder_use_thrift_api(PegasusEncoder *enc, gboolean on)
+{
+	enc->thrift_api = on;
+}
+
+/* A writer of the encoder's buffer, set up after encoder_reset. */
+static PegasusCodecWriter
+encoder_writer(PegasusEncoder *enc, GError **gerr)
+{
+	PegasusCodecWriter w;
+
+	w.proto = enc->proto;
+	w.buf = enc->thrift_api ? NULL : enc->mbuf->buf;
+	w.error = gerr;
+	return w;
+}
+
+void
 pegasus_codec_encoder_free(PegasusEncoder *enc)
 {
 	if (enc == NULL)
 		return;
 	g_byte_array_set_size(enc->mbuf->buf, 0);
+	enc->thrift_api = FALSE;
 	g_mutex_lock(&encoder_pool_lock);
 	encoder_pool = g_slist_prepend(encoder_pool, enc);
 	g_mutex_unlock(&encoder_pool_lock);
@@ -577,6 +597,7 @@ pegasus_codec_encode_request(PegasusEncoder *enc, const PegasusRequest *req,
 	gboolean	ok;
 	gsize		body_len;
 	guint8	   *h;
+	PegasusCodecWriter w;
 
 	if (req->header.version != 0)
 	{
@@ -590,21 +611,21 @@ pegasus_codec_encode_request(PegasusEncoder *enc, const PegasusRequest *req,
 		name = name_copy = pegasus_codec_blob_dup_str(req->name);
 
 	b = encoder_reset(enc, PEGASUS_CODEC_V0_HEADER_LEN);
-	ok = thrift_protocol_write_message_begin(enc->proto, name, (ThriftMessageType) msg_type,
-											 req->seqid, &gerr) >= 0 &&
-		thrift_protocol_write_struct_begin(enc->proto, "args", &gerr) >= 0;
+	w = encoder_writer(enc, &gerr);
+	ok = pegasus_codec_write_message_begin(&w, name, msg_type, req->seqid) &&
+		pegasus_codec_write_struct_begin(&w, "args");
 	if (ok && desc)
 	{
-		ok = thrift_protocol_write_field_begin(enc->proto, "arg",
-											   (ThriftType) pegasus_codec_kind_wire_type(desc->arg.kind),
-											   1, &gerr) >= 0 &&
-			pegasus_codec_write_value(enc->proto, &desc->arg, desc->arg.kind,
-									  &req->u, flags, &gerr) &&
-			thrift_protocol_write_field_end(enc->proto, &gerr) >= 0;
+		ok = pegasus_codec_write_field_begin(&w, "arg",
+											 pegasus_codec_kind_wire_type(desc->arg.kind),
+											 1) &&
+			pegasus_codec_write_value(&w, &desc->arg, desc->arg.kind,
+									  &req->u, flags) &&
+			pegasus_codec_write_field_end(&w);
 	}
-	ok = ok && thrift_protocol_write_field_stop(enc->proto, &gerr) >= 0 &&
-		thrift_protocol_write_struct_end(enc->proto, &gerr) >= 0 &&
-		thrift_protocol_write_message_end(enc->proto, &gerr) >= 0;
+	ok = ok && pegasus_codec_write_field_stop(&w) &&
+		pegasus_codec_write_struct_end(&w) &&
+		pegasus_codec_write_message_end(&w);
 	g_free(name_copy);
 	if (!ok)
 	{
@@ -653,6 +674,7 @@ pegasus_codec_encode_response(PegasusEncoder *enc, const PegasusResponse *resp,
 	const char *name;
 	const char *error_name;
 	gboolean	ok;
+	PegasusCodecWriter w;
 
 	if (with_body && (desc == NULL || desc->response == NULL))
 	{
@@ -671,18 +693,19 @@ pegasus_codec_encode_response(PegasusEncoder *enc, const PegasusResponse *resp,
 		error_name = error_name_copy = pegasus_codec_blob_dup_str(resp->frame_error_name);
 	else
 		error_name = pegasus_codec_error_name(resp->frame_error);
-	ok = thrift_protocol_write_string(enc->proto, error_name, &gerr) >= 0 &&
-		thrift_protocol_write_message_begin(enc->proto, name, T_REPLY, resp->seqid, &gerr) >= 0;
+	w = encoder_writer(enc, &gerr);
+	ok = pegasus_codec_write_string(&w, error_name) &&
+		pegasus_codec_write_message_begin(&w, name, T_REPLY, resp->seqid);
 	if (ok && with_body)
 	{
-		ok = thrift_protocol_write_struct_begin(enc->proto, "result", &gerr) >= 0 &&
-			thrift_protocol_write_field_begin(enc->proto, "success", T_STRUCT, 0, &gerr) >= 0 &&
-			pegasus_codec_write_struct(enc->proto, desc->response, &resp->u, flags, &gerr) &&
-			thrift_protocol_write_field_end(enc->proto, &gerr) >= 0 &&
-			thrift_protocol_write_field_stop(enc->proto, &gerr) >= 0 &&
-			thrift_protocol_write_struct_end(enc->proto, &gerr) >= 0;
+		ok = pegasus_codec_write_struct_begin(&w, "result") &&
+			pegasus_codec_write_field_begin(&w, "success", T_STRUCT, 0) &&
+			pegasus_codec_write_struct(&w, desc->response, &resp->u, flags) &&
+			pegasus_codec_write_field_end(&w) &&
+			pegasus_codec_write_field_stop(&w) &&
+			pegasus_codec_write_struct_end(&w);
 	}
-	ok = ok && thrift_protocol_write_message_end(enc->proto, &gerr) >= 0;
+	ok = ok && pegasus_codec_write_message_end(&w);
 	g_free(name_copy);
 	g_free(error_name_copy);
 	if (!ok)

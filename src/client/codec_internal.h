@@ -169,15 +169,45 @@ extern gboolean pegasus_codec_read_struct(PegasusCodecReader *r,
 										  const PegasusCodecStructDesc *desc,
 										  void *dst);
 
-/* in codec_writer.c */
-extern gboolean pegasus_codec_write_value(ThriftProtocol *proto,
+/*
+ * in codec_writer.c: a writer of thrift's strict binary protocol, through
+ * thrift c_glib's protocol API (buf NULL) or straight into buf (the same
+ * bytes, fewer calls).  Failures set *error.
+ */
+typedef struct PegasusCodecWriter
+{
+	ThriftProtocol *proto;
+	GByteArray *buf;
+	GError	  **error;
+} PegasusCodecWriter;
+
+extern gboolean pegasus_codec_write_value(PegasusCodecWriter *w,
 										  const PegasusCodecFieldDesc *field,
 										  guint8 kind, const void *value,
-										  guint flags, GError **error);
-extern gboolean pegasus_codec_write_struct(ThriftProtocol *proto,
+										  guint flags);
+extern gboolean pegasus_codec_write_struct(PegasusCodecWriter *w,
 										   const PegasusCodecStructDesc *desc,
-										   const void *src, guint flags,
-										   GError **error);
+										   const void *src, guint flags);
+extern gboolean pegasus_codec_write_string(PegasusCodecWriter *w, const char *s);
+extern gboolean pegasus_codec_write_message_begin(PegasusCodecWriter *w,
+												  const char *name,
+												  gint32 type, gint32 seqid);
+extern gboolean pegasus_codec_write_message_end(PegasusCodecWriter *w);
+extern gboolean pegasus_codec_write_struct_begin(PegasusCodecWriter *w,
+												 const char *name);
+extern gboolean pegasus_codec_write_struct_end(PegasusCodecWriter *w);
+extern gboolean pegasus_codec_write_field_begin(PegasusCodecWriter *w,
+												const char *name,
+												guint8 type, gint16 id);
+extern gboolean pegasus_codec_write_field_end(PegasusCodecWriter *w);
+extern gboolean pegasus_codec_write_field_stop(PegasusCodecWriter *w);
+
+/*
+ * Whether encoders write through thrift c_glib's protocol API instead of
+ * directly (for tests comparing the two; default false).
+ */
+extern void pegasus_codec_encoder_use_thrift_api(PegasusEncoder *enc,
+												 gboolean on);
 
 /* in codec_frame.c */
 extern void pegasus_codec_set_error(PegasusCodecError *err, PegasusCodecStatus status,

@@ -748,6 +748,70 @@ test_round_trips(void)
 	pegasus_codec_encoder_free(enc);
 }
 
+/*
+ * The direct writer and thrift c_glib's protocol API write the same bytes
+ * for every request and reply (every field filled, then random choices),
+ * and for error frames.
+ */
+static void
+test_writer_back_ends(void)
+{
+	Filler		fl;
+	PegasusEncoder *direct = pegasus_codec_encoder_new();
+	PegasusEncoder *api = pegasus_codec_encoder_new();
+	GByteArray *a = g_byte_array_new();
+	GByteArray *b = g_byte_array_new();
+	PegasusCodecError err;
+	int			rpc;
+	int			iter;
+	int			compared = 0;
+
+	pegasus_codec_encoder_use_thrift_api(api, TRUE);
+	fl.rand = g_rand_new_with_seed(777);
+	fl.allocs = g_ptr_array_new_with_free_func(g_free);
+	for (iter = 0; iter < 40; iter++)
+	{
+		fl.all_optionals = (iter == 0);
+		for (rpc = PEGASUS_RPC_UNKNOWN + 1; rpc < PEGASUS_RPC__COUNT; rpc++)
+		{
+			const PegasusCodecRpcDesc *desc = pegasus_codec_rpc_desc(rpc);
+			PegasusRequest req;
+			PegasusResponse resp;
+
+			make_request(&fl, rpc, &req);
+			g_byte_array_set_size(a, 0);
+			g_byte_array_set_size(b, 0);
+			g_assert_cmpint(pegasus_codec_encode_request(direct, &req, 0, a, &err), ==, PEGASUS_CODEC_OK);
+			g_assert_cmpint(pegasus_codec_encode_request(api, &req, 0, b, &err), ==, PEGASUS_CODEC_OK);
+			g_assert_cmpmem(a->data, a->len, b->data, b->len);
+			compared++;
+
+			if (desc->response != NULL)
+				make_response(&fl, rpc, &resp);
+			else
+			{
+				memset(&resp, 0, sizeof(resp));
+				resp.rpc = rpc;
+			}
+			if (desc->response == NULL || iter % 5 == 4)
+				resp.frame_error = PEGASUS_EC_INVALID_STATE;
+			g_byte_array_set_size(a, 0);
+			g_byte_array_set_size(b, 0);
+			g_assert_cmpint(pegasus_codec_encode_response(direct, &resp, 0, a, &err), ==, PEGASUS_CODEC_OK);
+			g_assert_cmpint(pegasus_codec_encode_response(api, &resp, 0, b, &err), ==, PEGASUS_CODEC_OK);
+			g_assert_cmpmem(a->data, a->len, b->data, b->len);
+			compared++;
+		}
+	}
+	g_assert_cmpint(compared, ==, 2 * 40 * (PEGASUS_RPC__COUNT - 1 - PEGASUS_RPC_UNKNOWN));
+	g_byte_array_unref(a);
+	g_byte_array_unref(b);
+	g_ptr_array_unref(fl.allocs);
+	g_rand_free(fl.rand);
+	pegasus_codec_encoder_free(direct);
+	pegasus_codec_encoder_free(api);
+}
+
 /* ------------------------------------------------------------------------
  * Headers and frames
  * ------------------------------------------------------------------------ */
@@ -1388,6 +1452,7 @@ main(int argc, char **argv)
 	g_test_add_func("/codec/names", test_names);
 	g_test_add_func("/codec/worked-example", test_worked_example);
 	g_test_add_func("/codec/round-trips", test_round_trips);
+	g_test_add_func("/codec/writer-back-ends", test_writer_back_ends);
 	g_test_add_func("/codec/v1-header", test_v1_header);
 	g_test_add_func("/codec/frame-check", test_frame_check);
 	g_test_add_func("/codec/violations", test_violations);
