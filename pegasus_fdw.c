@@ -29,6 +29,7 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	pegfdw_write_init();
 	pegfdw_join_init();
 }
 

@@ -19,6 +19,16 @@
  * layer otherwise writes at the next wait).  Progress is made when the
  * caller reaps the oldest batch.
  *
+ * Batches may be sent in rounds (pegasus_write_pipe_set_rounds): a batch
+ * added is held until round_batches are held, until a batch has been held
+ * round_wait_us (checked when one is added or the caller pokes the pipe),
+ * or until the caller reaps one still held.  On a loopback or a LAN, each
+ * write to a socket costs the sender about as much as encoding a few dozen
+ * rows (most of it waking the server), so a load of small batches goes
+ * faster when several are written together; with a window of two rounds
+ * or more the server works on the round before meanwhile.  A held batch's
+ * deadline starts when it is released.
+ *
  * src/client/client_write_pipe.c
  *
  *-------------------------------------------------------------------------
@@ -70,7 +80,9 @@ struct PipeBatch
 	size_t		n;
 	size_t		next;			/* groups before it have all started */
 	size_t		done;
-	int64_t		deadline;
+	int			timeout_ms;
+	int64_t		deadline;		/* set when released */
+	bool		released;		/* its groups may start */
 	bool		ok;
 	PegasusError err;
 };
@@ -84,6 +96,11 @@ struct PegasusWritePipe
 	GHashTable *last;			/* PipeRecord * -> its latest PipeGroup * */
 	GPtrArray  *active;			/* PipeGroup * started, not retired */
 	size_t		active_bytes;
+	int			round_batches;	/* batches held before they are sent */
+	int64_t		round_wait_us;	/* the longest a batch is held */
+	int			held;			/* batches added, not yet released */
+	int64_t		first_held_us;
+	int64_t		last_add_us;
 	bool		stopped;
 	bool		interrupted;
 };
@@ -132,7 +149,16 @@ pegasus_write_pipe_new(PegasusTable *table, int max_calls, size_t max_bytes)
 	g_queue_init(&pipe->batches);
 	pipe->last = g_hash_table_new(record_hash, record_equal);
 	pipe->active = g_ptr_array_new();
+	pipe->round_batches = 1;
 	return pipe;
+}
+
+void
+pegasus_write_pipe_set_rounds(PegasusWritePipe *pipe, int round_batches,
+							  int64_t round_wait_us)
+{
+	pipe->round_batches = MAX(round_batches, 1);
+	pipe->round_wait_us = MAX(round_wait_us, 0);
 }
 
 size_t
@@ -165,6 +191,8 @@ pipe_fill(PegasusWritePipe *pipe)
 		PipeBatch  *b = l->data;
 		size_t		i;
 
+		if (!b->released)
+			return;				/* batches are released oldest first */
 		for (i = b->next; i < b->n; i++)
 		{
 			PipeGroup  *pg = &b->pgs[i];
@@ -295,6 +323,41 @@ pipe_link(PegasusWritePipe *pipe, PipeGroup *pg)
 	g_hash_table_replace(pipe->last, &pg->hash_key, pg);
 }
 
+/* Releases every held batch: their groups start and are written now. */
+static void
+pipe_release(PegasusWritePipe *pipe)
+{
+	GList	   *l;
+
+	for (l = pipe->batches.tail; l != NULL; l = l->prev)
+	{
+		PipeBatch  *b = l->data;
+
+		if (b->released)
+			break;
+		b->released = true;
+		b->deadline = pegasus_deadline(pipe->table->client, b->timeout_ms);
+	}
+	pipe->held = 0;
+	pipe_fill(pipe);
+	pegasus_net_flush(pipe->table->client);
+}
+
+void
+pegasus_write_pipe_send(PegasusWritePipe *pipe)
+{
+	if (pipe->held > 0)
+		pipe_release(pipe);
+}
+
+void
+pegasus_write_pipe_poke(PegasusWritePipe *pipe)
+{
+	if (pipe->held > 0 &&
+		pegasus_now_us() - pipe->first_held_us >= pipe->round_wait_us)
+		pipe_release(pipe);
+}
+
 bool
 pegasus_write_pipe_add(PegasusWritePipe *pipe, PegasusWriteGroup *groups,
 					   size_t n, int timeout_ms, PegasusError *err)
@@ -302,6 +365,7 @@ pegasus_write_pipe_add(PegasusWritePipe *pipe, PegasusWriteGroup *groups,
 	PipeBatch  *b;
 	size_t		i;
 	size_t		nrecords = 0;
+	int64_t		now;
 
 	if (!pegasus_write_groups_check(groups, n, err))
 		return false;
@@ -313,7 +377,7 @@ pegasus_write_pipe_add(PegasusWritePipe *pipe, PegasusWriteGroup *groups,
 	b->records = g_new(PipeRecord, MAX(nrecords, 1));
 	b->n = n;
 	b->ok = true;
-	b->deadline = pegasus_deadline(pipe->table->client, timeout_ms);
+	b->timeout_ms = timeout_ms;
 	pegasus_error_clear(&b->err);
 	nrecords = 0;
 	for (i = 0; i < n; i++)
@@ -329,8 +393,15 @@ pegasus_write_pipe_add(PegasusWritePipe *pipe, PegasusWriteGroup *groups,
 		pipe_link(pipe, pg);
 	}
 	g_queue_push_tail(&pipe->batches, b);
-	pipe_fill(pipe);
-	pegasus_net_flush(pipe->table->client);
+	now = pegasus_now_us();
+	if (pipe->held++ == 0)
+		pipe->first_held_us = now;
+	/* adds further apart than the wait: one batch a round */
+	if (pipe->held >= pipe->round_batches ||
+		now - pipe->first_held_us >= pipe->round_wait_us ||
+		now - pipe->last_add_us >= pipe->round_wait_us)
+		pipe_release(pipe);
+	pipe->last_add_us = now;
 	return true;
 }
 
@@ -383,6 +454,8 @@ pegasus_write_pipe_reap(PegasusWritePipe *pipe, PegasusError *err)
 	pegasus_error_clear(err);
 	if (b == NULL)
 		return true;
+	if (!b->released)
+		pipe_release(pipe);
 	for (;;)
 	{
 		PegasusCall *local[64];

@@ -728,6 +728,24 @@ extern bool pegasus_write_pipe_add(PegasusWritePipe *pipe,
 extern size_t pegasus_write_pipe_batches(const PegasusWritePipe *pipe);
 
 /*
+ * Sends batches in rounds: an added batch is held (nothing of it sent)
+ * until round_batches are held, until one has been held round_wait_us, or
+ * until the caller reaps one; a batch added longer than round_wait_us
+ * after the one before (the first batch, too) is sent at once with
+ * whatever is held.  A held batch's deadline starts when it is sent.
+ * The default, round_batches 1, sends every batch when it is added.
+ */
+extern void pegasus_write_pipe_set_rounds(PegasusWritePipe *pipe,
+										  int round_batches,
+										  int64_t round_wait_us);
+
+/* Sends the held batches if the oldest has been held round_wait_us. */
+extern void pegasus_write_pipe_poke(PegasusWritePipe *pipe);
+
+/* Sends the held batches now. */
+extern void pegasus_write_pipe_send(PegasusWritePipe *pipe);
+
+/*
  * Waits until the oldest batch has finished and reaps it: its groups'
  * status tell what happened to each.  true when every group is DONE;
  * otherwise false with err describing the batch's first failure.

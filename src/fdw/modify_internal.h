@@ -40,6 +40,19 @@
 #define PEGFDW_WRITE_WINDOW	4
 #define PEGFDW_WRITE_CALLS	256
 
+extern int	pegfdw_write_round_batches;
+
+/*
+ * Batches are written in rounds of pegasus_fdw.write_round_batches
+ * (default PEGFDW_WRITE_ROUND; see the write pipe): a batch is held until
+ * the round is full, and alone when batches come more than
+ * PEGFDW_WRITE_ROUND_WAIT_US apart.  Rounds of two halve the writes to the
+ * sockets (and the server's wake-ups) of a load of small batches; longer
+ * rounds leave the server idle while they fill.
+ */
+#define PEGFDW_WRITE_ROUND	2
+#define PEGFDW_WRITE_ROUND_WAIT_US	1000
+
 /*
  * One row to write, encoded.  kv layout: nkeys is 1.  A put carries values,
  * a delete does not.  Every slice points into the buffer's memory context.

@@ -18,12 +18,34 @@
 #include "funcapi.h"
 #include "nodes/execnodes.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "pegasus_fdw.h"
 #include "modify_internal.h"
+
+/* pegasus_fdw.write_round_batches */
+int			pegfdw_write_round_batches = PEGFDW_WRITE_ROUND;
+
+/* Defines the write path's settings (from _PG_init). */
+void
+pegfdw_write_init(void)
+{
+	DefineCustomIntVariable("pegasus_fdw.write_round_batches",
+							"Write batches a statement sends together.",
+							"A batch is held until this many are ready, or until the next is slow to come; 1 sends each batch at once.",
+							&pegfdw_write_round_batches, PEGFDW_WRITE_ROUND, 1, 16,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+}
+
+/* Batches in flight at most: two rounds, and never fewer than four. */
+static int
+write_window(void)
+{
+	return Max(PEGFDW_WRITE_WINDOW, 2 * pegfdw_write_round_batches);
+}
 
 /* A key for a message: printable bytes as they are, others escaped. */
 void
@@ -388,8 +410,9 @@ pegfdw_drain_writes(PegFdwModifyState *ms)
  * into one group while kind and TTL stay the same and the request stays
  * within PEGFDW_MAX_WRITE_BYTES (a row larger than that goes alone, for
  * Pegasus to refuse).  The groups join the pipe, which keeps
- * PEGFDW_WRITE_WINDOW batches in flight (and at most PEGFDW_BATCH_BYTES of
- * requests): the caller encodes the next batch while this one is written.
+ * write_window() batches in flight (and at most PEGFDW_BATCH_BYTES of
+ * requests), sent in rounds of pegasus_fdw.write_round_batches: the caller
+ * encodes the next batch while earlier ones are written.
  * Groups of one hash key are applied in order, across batches too.
  */
 void
@@ -504,6 +527,8 @@ pegfdw_send_rows(PegFdwModifyState *ms, const PegFdwWriteRow *rows, int n,
 
 		ms->pipe = pegasus_write_pipe_new(ms->pt, PEGFDW_WRITE_CALLS,
 										  PEGFDW_BATCH_BYTES);
+		pegasus_write_pipe_set_rounds(ms->pipe, pegfdw_write_round_batches,
+									  PEGFDW_WRITE_ROUND_WAIT_US);
 		cb->func = free_pipe;
 		cb->arg = ms;
 		MemoryContextRegisterResetCallback(ms->state_cxt, cb);
@@ -522,7 +547,7 @@ pegfdw_send_rows(PegFdwModifyState *ms, const PegFdwWriteRow *rows, int n,
 	oldcxt = MemoryContextSwitchTo(ms->state_cxt);
 	ms->inflight = lappend(ms->inflight, b);
 	MemoryContextSwitchTo(oldcxt);
-	while (list_length(ms->inflight) > PEGFDW_WRITE_WINDOW)
+	while (list_length(ms->inflight) > write_window())
 		reap_oldest(ms);
 }
 
@@ -564,6 +589,9 @@ pegfdw_queue_row(PegFdwModifyState *ms, const PegFdwWriteRow *r)
 		write_row_now(ms, r);
 		return;
 	}
+	/* a batch held for a round goes out if rows come slowly */
+	if (ms->pipe != NULL)
+		pegasus_write_pipe_poke(ms->pipe);
 	oldcxt = MemoryContextSwitchTo(ms->batch_cxt);
 	ms->rows[ms->nrows++] = pegfdw_copy_row(r);
 	MemoryContextSwitchTo(oldcxt);

@@ -441,4 +441,7 @@ extern void pegfdw_fill_kv_columns(PegFdwTable *table, PegFdwTypeIO *io,
 								   const PegasusSlice *value, int32 ttl_seconds,
 								   Datum *values, bool *nulls);
 
+/* modify_send.c */
+extern void pegfdw_write_init(void);
+
 #endif							/* PEGASUS_FDW_H */

@@ -906,6 +906,79 @@ test_write_pipe_records(Fixture *f, gconstpointer data)
 	pegasus_write_pipe_free(pipe);
 }
 
+/*
+ * Rounds: batches are held (nothing sent) until a round is full; a poke
+ * sends a batch held long enough; reaping a held batch sends it; every
+ * write lands.
+ */
+static void
+test_write_pipe_rounds(Fixture *f, gconstpointer data)
+{
+	PegasusError err;
+	PegasusWriteGroup g[6];
+	PegasusSlice sks[6] = {S("r0"), S("r1"), S("r2"), S("r3"), S("r4"), S("r5")};
+	PegasusSlice val = S("v");
+	PegasusWritePipe *pipe;
+	PegasusValue v;
+	PegasusStats st;
+	int			i;
+
+	if (!need_onebox(f))
+		return;
+	memset(g, 0, sizeof(g));
+	for (i = 0; i < 6; i++)
+	{
+		g[i].kind = PEGASUS_WRITE_MULTI_SET;
+		g[i].hash_key = S("rounds");
+		g[i].sort_keys = &sks[i];
+		g[i].values = &val;
+		g[i].count = 1;
+	}
+	pipe = pegasus_write_pipe_new(f->table, 8, 1 << 20);
+	pegasus_write_pipe_set_rounds(pipe, 3, 60 * G_USEC_PER_SEC);
+	pegasus_client_reset_stats(f->client);
+	/* the first batch goes at once: nothing came before it */
+	ASSERT_OK(pegasus_write_pipe_add(pipe, &g[0], 1, 0, &err), err);
+	pegasus_client_get_stats(f->client, &st);
+	g_assert_cmpuint(st.rpcs_sent, ==, 1);
+	ASSERT_OK(pegasus_write_pipe_add(pipe, &g[1], 1, 0, &err), err);
+	ASSERT_OK(pegasus_write_pipe_add(pipe, &g[2], 1, 0, &err), err);
+	pegasus_write_pipe_poke(pipe);	/* not held long enough */
+	pegasus_client_get_stats(f->client, &st);
+	g_assert_cmpuint(st.rpcs_sent, ==, 1);
+	ASSERT_OK(pegasus_write_pipe_add(pipe, &g[3], 1, 0, &err), err);
+	pegasus_client_get_stats(f->client, &st);
+	g_assert_cmpuint(st.rpcs_sent, ==, 4);
+
+	/* held 20 ms with a 10 ms wait: a poke sends it */
+	pegasus_write_pipe_set_rounds(pipe, 3, 10 * 1000);
+	ASSERT_OK(pegasus_write_pipe_add(pipe, &g[4], 1, 0, &err), err);
+	pegasus_client_get_stats(f->client, &st);
+	g_assert_cmpuint(st.rpcs_sent, ==, 4);
+	g_usleep(20 * 1000);
+	pegasus_write_pipe_poke(pipe);
+	pegasus_client_get_stats(f->client, &st);
+	g_assert_cmpuint(st.rpcs_sent, ==, 5);
+
+	/* a held batch reaped is sent and waited for */
+	pegasus_write_pipe_set_rounds(pipe, 3, 60 * G_USEC_PER_SEC);
+	ASSERT_OK(pegasus_write_pipe_add(pipe, &g[5], 1, 0, &err), err);
+	pegasus_client_get_stats(f->client, &st);
+	g_assert_cmpuint(st.rpcs_sent, ==, 5);
+	for (i = 0; i < 6; i++)
+		ASSERT_OK(pegasus_write_pipe_reap(pipe, &err), err);
+	g_assert_cmpuint(pegasus_write_pipe_batches(pipe), ==, 0);
+	pegasus_client_get_stats(f->client, &st);
+	g_assert_cmpuint(st.rpcs_sent, ==, 6);
+	for (i = 0; i < 6; i++)
+	{
+		ASSERT_OK(pegasus_table_get(f->table, S("rounds"), sks[i], 0, &v, &err), err);
+		g_assert_true(slice_is(v.value, "v"));
+		pegasus_value_free(&v);
+	}
+	pegasus_write_pipe_free(pipe);
+}
+
 static void
 test_admin(Fixture *f, gconstpointer data)
 {
@@ -1042,6 +1115,7 @@ main(int argc, char **argv)
 	ADD("write-groups", test_write_groups);
 	ADD("write-pipe", test_write_pipe);
 	ADD("write-pipe-records", test_write_pipe_records);
+	ADD("write-pipe-rounds", test_write_pipe_rounds);
 	ADD("admin", test_admin);
 	ADD("lifecycle", test_lifecycle);
 	g_test_add_data_func("/client/zz-no-violations", control_addr, client_test_no_violations);
