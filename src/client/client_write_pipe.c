@@ -111,6 +111,20 @@ record_hash(gconstpointer p)
 	return ((const PipeRecord *) p)->hash;
 }
 
+/* keys are short: a loop beats a call to memcmp */
+static inline bool
+bytes_equal(const void *a, const void *b, size_t n)
+{
+	const uint8_t *x = a;
+	const uint8_t *y = b;
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return false;
+	return true;
+}
+
 static gboolean
 record_equal(gconstpointer a, gconstpointer b)
 {
@@ -119,8 +133,8 @@ record_equal(gconstpointer a, gconstpointer b)
 
 	return x->hash == y->hash && x->whole_hash_key == y->whole_hash_key &&
 		x->hash_key.len == y->hash_key.len && x->sort_key.len == y->sort_key.len &&
-		memcmp(x->sort_key.data, y->sort_key.data, x->sort_key.len) == 0 &&
-		memcmp(x->hash_key.data, y->hash_key.data, x->hash_key.len) == 0;
+		bytes_equal(x->sort_key.data, y->sort_key.data, x->sort_key.len) &&
+		bytes_equal(x->hash_key.data, y->hash_key.data, x->hash_key.len);
 }
 
 /* FNV-1a over the hash key, its length, then the sort key */

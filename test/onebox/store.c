@@ -8,6 +8,11 @@
  * stepping in both directions (GLib >= 2.68).  Iterators are tree nodes:
  * they stay valid only until the next write to the store, so callers never
  * keep one across requests (scan contexts keep a copy of the next key).
+ * A hash index beside the tree finds a record by its key without walking
+ * the tree: a tree node holds a slot, the slot the value, so overwriting a
+ * record swaps the slot's value and leaves the tree alone.  Point reads and
+ * overwrites then cost the same whatever order keys come in (a walk down
+ * the tree in random key order misses the cache at every level).
  *
  *-------------------------------------------------------------------------
  */
@@ -17,8 +22,46 @@
 
 struct OneboxStore
 {
-	GTree	   *tree;			/* OneboxKey * -> OneboxValue * */
+	GTree	   *tree;			/* OneboxKey * -> OneboxSlot * (both owned) */
+	GHashTable *index;			/* the tree's OneboxKey * -> its OneboxSlot * */
 };
+
+typedef struct OneboxSlot
+{
+	OneboxValue *value;
+} OneboxSlot;
+
+static void
+slot_free(gpointer p)
+{
+	OneboxSlot *slot = p;
+
+	g_free(slot->value);
+	g_free(slot);
+}
+
+/* FNV-1a */
+static guint
+key_hash(gconstpointer p)
+{
+	const OneboxKey *k = p;
+	guint32		h = 2166136261u;
+	gsize		i;
+
+	for (i = 0; i < k->len; i++)
+		h = (h ^ k->data[i]) * 16777619u;
+	return h;
+}
+
+static gboolean
+key_equal(gconstpointer a, gconstpointer b)
+{
+	const OneboxKey *ka = a;
+	const OneboxKey *kb = b;
+
+	return ka->len == kb->len &&
+		(ka->len == 0 || memcmp(ka->data, kb->data, ka->len) == 0);
+}
 
 int
 onebox_bytes_cmp(const guint8 *a, gsize alen, const guint8 *b, gsize blen)
@@ -45,7 +88,8 @@ onebox_store_new(void)
 {
 	OneboxStore *store = g_new0(OneboxStore, 1);
 
-	store->tree = g_tree_new_full(key_compare, NULL, g_free, g_free);
+	store->tree = g_tree_new_full(key_compare, NULL, g_free, slot_free);
+	store->index = g_hash_table_new(key_hash, key_equal);
 	return store;
 }
 
@@ -54,6 +98,7 @@ onebox_store_free(OneboxStore *store)
 {
 	if (store == NULL)
 		return;
+	g_hash_table_destroy(store->index);
 	g_tree_destroy(store->tree);
 	g_free(store);
 }
@@ -68,19 +113,30 @@ void
 onebox_store_put(OneboxStore *store, const guint8 *key, gsize key_len,
 				 const guint8 *value, gsize value_len, guint32 expire_ts)
 {
-	OneboxKey  *k = g_malloc(sizeof(OneboxKey) + key_len);
+	OneboxKey	probe = {key_len, key};
+	OneboxSlot *slot = g_hash_table_lookup(store->index, &probe);
 	OneboxValue *v = g_malloc(sizeof(OneboxValue) + value_len);
+	OneboxKey  *k;
 
-	k->len = key_len;
-	k->data = (const guint8 *) (k + 1);
-	if (key_len)
-		memcpy((guint8 *) (k + 1), key, key_len);
 	v->expire_ts = expire_ts;
 	v->len = (guint32) value_len;
 	if (value_len)
 		memcpy(v->data, value, value_len);
-	/* g_tree_replace frees the old key and value */
-	g_tree_replace(store->tree, k, v);
+	if (slot != NULL)
+	{
+		g_free(slot->value);
+		slot->value = v;
+		return;
+	}
+	k = g_malloc(sizeof(OneboxKey) + key_len);
+	k->len = key_len;
+	k->data = (const guint8 *) (k + 1);
+	if (key_len)
+		memcpy((guint8 *) (k + 1), key, key_len);
+	slot = g_new(OneboxSlot, 1);
+	slot->value = v;
+	g_tree_insert(store->tree, k, slot);
+	g_hash_table_insert(store->index, k, slot);
 }
 
 void
@@ -88,15 +144,18 @@ onebox_store_remove(OneboxStore *store, const guint8 *key, gsize key_len)
 {
 	OneboxKey	k = {key_len, key};
 
-	g_tree_remove(store->tree, &k);
+	/* out of the index first: the tree frees the key it points to */
+	if (g_hash_table_remove(store->index, &k))
+		g_tree_remove(store->tree, &k);
 }
 
 const OneboxValue *
 onebox_store_get(OneboxStore *store, const guint8 *key, gsize key_len)
 {
 	OneboxKey	k = {key_len, key};
+	OneboxSlot *slot = g_hash_table_lookup(store->index, &k);
 
-	return g_tree_lookup(store->tree, &k);
+	return slot ? slot->value : NULL;
 }
 
 OneboxIter *
@@ -151,5 +210,5 @@ onebox_iter_key(OneboxIter *it)
 const OneboxValue *
 onebox_iter_value(OneboxIter *it)
 {
-	return g_tree_node_value(it);
+	return ((OneboxSlot *) g_tree_node_value(it))->value;
 }
