@@ -528,16 +528,57 @@ pegasus_codec_encoder_use_thrift_api(PegasusEncoder *enc, gboolean on)
 	enc->thrift_api = on;
 }
 
-/* A writer of the encoder's buffer, set up after encoder_reset. */
+static void encoder_shrink(PegasusEncoder *enc);
+
+/*
+ * Starts a frame of `reserve` zeroed header bytes and returns a writer of
+ * it, with the buffer the frame is in and where it starts there: the
+ * direct back end writes straight onto the end of out, thrift's protocol
+ * API into the encoder's transport buffer (encoder_end copies it to out).
+ */
 static PegasusCodecWriter
-encoder_writer(PegasusEncoder *enc, GError **gerr)
+encoder_begin(PegasusEncoder *enc, GByteArray *out, guint reserve,
+			  GError **gerr, GByteArray **frame, gsize *start)
 {
 	PegasusCodecWriter w;
 
 	w.proto = enc->proto;
-	w.buf = enc->thrift_api ? NULL : enc->mbuf->buf;
 	w.error = gerr;
+	if (enc->thrift_api)
+	{
+		*frame = enc->mbuf->buf;
+		*start = 0;
+		g_byte_array_set_size(*frame, reserve);
+		w.buf = NULL;
+		w.len = 0;
+	}
+	else
+	{
+		*frame = out;
+		*start = out->len;
+		g_byte_array_set_size(out, out->len + reserve);
+		w.buf = out;
+		w.len = out->len;
+	}
+	memset((*frame)->data + *start, 0, reserve);
 	return w;
+}
+
+/* Ends a frame: ok, out holds it; otherwise out is as it was. */
+static void
+encoder_end(PegasusEncoder *enc, PegasusCodecWriter *w, GByteArray *out,
+			gsize start, gboolean ok)
+{
+	pegasus_codec_writer_finish(w);
+	if (!enc->thrift_api)
+	{
+		if (!ok)
+			g_byte_array_set_size(out, (guint) start);
+		return;
+	}
+	if (ok)
+		g_byte_array_append(out, enc->mbuf->buf->data, enc->mbuf->buf->len);
+	encoder_shrink(enc);
 }
 
 void
@@ -550,17 +591,6 @@ pegasus_codec_encoder_free(PegasusEncoder *enc)
 	g_mutex_lock(&encoder_pool_lock);
 	encoder_pool = g_slist_prepend(encoder_pool, enc);
 	g_mutex_unlock(&encoder_pool_lock);
-}
-
-/* Start a frame: empty the transport's buffer and reserve `reserve` bytes */
-static GByteArray *
-encoder_reset(PegasusEncoder *enc, guint reserve)
-{
-	GByteArray *b = enc->mbuf->buf;
-
-	g_byte_array_set_size(b, reserve);
-	memset(b->data, 0, reserve);
-	return b;
 }
 
 /* Keep the transport's buffer from staying huge after a big frame */
@@ -597,6 +627,7 @@ pegasus_codec_encode_request(PegasusEncoder *enc, const PegasusRequest *req,
 	gboolean	ok;
 	gsize		body_len;
 	guint8	   *h;
+	gsize		start;
 	PegasusCodecWriter w;
 
 	if (req->header.version != 0)
@@ -610,8 +641,7 @@ pegasus_codec_encode_request(PegasusEncoder *enc, const PegasusRequest *req,
 	else
 		name = name_copy = pegasus_codec_blob_dup_str(req->name);
 
-	b = encoder_reset(enc, PEGASUS_CODEC_V0_HEADER_LEN);
-	w = encoder_writer(enc, &gerr);
+	w = encoder_begin(enc, out, PEGASUS_CODEC_V0_HEADER_LEN, &gerr, &b, &start);
 	ok = pegasus_codec_write_message_begin(&w, name, msg_type, req->seqid) &&
 		pegasus_codec_write_struct_begin(&w, "args");
 	if (ok && desc)
@@ -627,21 +657,22 @@ pegasus_codec_encode_request(PegasusEncoder *enc, const PegasusRequest *req,
 		pegasus_codec_write_struct_end(&w) &&
 		pegasus_codec_write_message_end(&w);
 	g_free(name_copy);
+	pegasus_codec_writer_finish(&w);
 	if (!ok)
 	{
-		encoder_shrink(enc);
+		encoder_end(enc, &w, out, start, FALSE);
 		return encode_failed(err, gerr, "encoding request");
 	}
 
-	body_len = b->len - PEGASUS_CODEC_V0_HEADER_LEN;
-	if (b->len > FRAME_HARD_LIMIT)
+	body_len = b->len - start - PEGASUS_CODEC_V0_HEADER_LEN;
+	if (b->len - start > FRAME_HARD_LIMIT)
 	{
-		encoder_shrink(enc);
+		encoder_end(enc, &w, out, start, FALSE);
 		pegasus_codec_set_error(err, PEGASUS_CODEC_TOO_LARGE, 0,
 								"request body of %" G_GSIZE_FORMAT " bytes", body_len);
 		return PEGASUS_CODEC_TOO_LARGE;
 	}
-	h = b->data;
+	h = b->data + start;
 	memcpy(h, PEGASUS_CODEC_HEADER_MAGIC, 4);
 	put_u32(h + 4, 0);
 	put_u32(h + 8, PEGASUS_CODEC_V0_HEADER_LEN);
@@ -654,8 +685,7 @@ pegasus_codec_encode_request(PegasusEncoder *enc, const PegasusRequest *req,
 	put_u32(h + 36, (guint32) req->header.thread_hash);
 	put_u64(h + 40, req->header.partition_hash);
 
-	g_byte_array_append(out, b->data, b->len);
-	encoder_shrink(enc);
+	encoder_end(enc, &w, out, start, TRUE);
 	if (err)
 		clear_error(err);
 	return PEGASUS_CODEC_OK;
@@ -674,6 +704,7 @@ pegasus_codec_encode_response(PegasusEncoder *enc, const PegasusResponse *resp,
 	const char *name;
 	const char *error_name;
 	gboolean	ok;
+	gsize		start;
 	PegasusCodecWriter w;
 
 	if (with_body && (desc == NULL || desc->response == NULL))
@@ -688,12 +719,11 @@ pegasus_codec_encode_response(PegasusEncoder *enc, const PegasusResponse *resp,
 	else
 		name = name_copy = pegasus_codec_blob_dup_str(resp->name);
 
-	b = encoder_reset(enc, 4);
+	w = encoder_begin(enc, out, 4, &gerr, &b, &start);
 	if (resp->frame_error == PEGASUS_EC_UNKNOWN && resp->frame_error_name.len > 0)
 		error_name = error_name_copy = pegasus_codec_blob_dup_str(resp->frame_error_name);
 	else
 		error_name = pegasus_codec_error_name(resp->frame_error);
-	w = encoder_writer(enc, &gerr);
 	ok = pegasus_codec_write_string(&w, error_name) &&
 		pegasus_codec_write_message_begin(&w, name, T_REPLY, resp->seqid);
 	if (ok && with_body)
@@ -708,21 +738,22 @@ pegasus_codec_encode_response(PegasusEncoder *enc, const PegasusResponse *resp,
 	ok = ok && pegasus_codec_write_message_end(&w);
 	g_free(name_copy);
 	g_free(error_name_copy);
+	pegasus_codec_writer_finish(&w);
 	if (!ok)
 	{
-		encoder_shrink(enc);
+		encoder_end(enc, &w, out, start, FALSE);
 		return encode_failed(err, gerr, "encoding response");
 	}
-	if (b->len > FRAME_HARD_LIMIT)
+	if (b->len - start > FRAME_HARD_LIMIT)
 	{
-		encoder_shrink(enc);
 		pegasus_codec_set_error(err, PEGASUS_CODEC_TOO_LARGE, 0,
-								"response of %u bytes", b->len);
+								"response of %" G_GSIZE_FORMAT " bytes",
+								(gsize) (b->len - start));
+		encoder_end(enc, &w, out, start, FALSE);
 		return PEGASUS_CODEC_TOO_LARGE;
 	}
-	put_u32(b->data, b->len);
-	g_byte_array_append(out, b->data, b->len);
-	encoder_shrink(enc);
+	put_u32(b->data + start, (guint32) (b->len - start));
+	encoder_end(enc, &w, out, start, TRUE);
 	if (err)
 		clear_error(err);
 	return PEGASUS_CODEC_OK;

@@ -178,8 +178,15 @@ typedef struct PegasusCodecWriter
 {
 	ThriftProtocol *proto;
 	GByteArray *buf;
+	gsize		len;			/* bytes of buf written; beyond, reserved */
 	GError	  **error;
 } PegasusCodecWriter;
+
+/*
+ * The direct back end grows buf ahead of its writes (buf->len is what it
+ * reserved); finish trims buf to the bytes written.
+ */
+extern void pegasus_codec_writer_finish(PegasusCodecWriter *w);
 
 extern gboolean pegasus_codec_write_value(PegasusCodecWriter *w,
 										  const PegasusCodecFieldDesc *field,

@@ -33,15 +33,39 @@ codec_fail(PegasusCodecWriter *w, int code, const char *fmt, gsize n)
 	return FALSE;
 }
 
-/* Appends n bytes (direct back end); a frame stays below 2 GB. */
+/* Reserves room for n more bytes: buf doubles, so growing is rare. */
+static gboolean
+reserve(PegasusCodecWriter *w, gsize n)
+{
+	gsize		want = w->len + n;
+	gsize		size = MAX((gsize) w->buf->len * 2, (gsize) 256);
+
+	if (n > (gsize) G_MAXINT32 - w->len)
+		return codec_fail(w, 1, "frame larger than %" G_GSIZE_FORMAT " bytes",
+						  (gsize) G_MAXINT32);
+	g_byte_array_set_size(w->buf, (guint) MIN(MAX(size, want), (gsize) G_MAXINT32));
+	return TRUE;
+}
+
+/*
+ * Appends n bytes (direct back end); a frame stays below 2 GB.  A call to
+ * g_byte_array_append per field costs a division in GLib's size check.
+ */
 static inline gboolean
 put(PegasusCodecWriter *w, const void *p, gsize n)
 {
-	if (n > (gsize) G_MAXINT32 - w->buf->len)
-		return codec_fail(w, 1, "frame larger than %" G_GSIZE_FORMAT " bytes",
-						  (gsize) G_MAXINT32);
-	g_byte_array_append(w->buf, p, (guint) n);
+	if (G_UNLIKELY(w->len + n > w->buf->len) && !reserve(w, n))
+		return FALSE;
+	memcpy(w->buf->data + w->len, p, n);
+	w->len += n;
 	return TRUE;
+}
+
+void
+pegasus_codec_writer_finish(PegasusCodecWriter *w)
+{
+	if (w->buf != NULL)
+		g_byte_array_set_size(w->buf, (guint) w->len);
 }
 
 static inline gboolean

@@ -779,8 +779,12 @@ test_writer_back_ends(void)
 			PegasusResponse resp;
 
 			make_request(&fl, rpc, &req);
-			g_byte_array_set_size(a, 0);
-			g_byte_array_set_size(b, 0);
+			/* frames go onto the end of what the buffer holds */
+			if (rpc % 4 == 0)
+			{
+				g_byte_array_set_size(a, 0);
+				g_byte_array_set_size(b, 0);
+			}
 			g_assert_cmpint(pegasus_codec_encode_request(direct, &req, 0, a, &err), ==, PEGASUS_CODEC_OK);
 			g_assert_cmpint(pegasus_codec_encode_request(api, &req, 0, b, &err), ==, PEGASUS_CODEC_OK);
 			g_assert_cmpmem(a->data, a->len, b->data, b->len);
@@ -795,8 +799,6 @@ test_writer_back_ends(void)
 			}
 			if (desc->response == NULL || iter % 5 == 4)
 				resp.frame_error = PEGASUS_EC_INVALID_STATE;
-			g_byte_array_set_size(a, 0);
-			g_byte_array_set_size(b, 0);
 			g_assert_cmpint(pegasus_codec_encode_response(direct, &resp, 0, a, &err), ==, PEGASUS_CODEC_OK);
 			g_assert_cmpint(pegasus_codec_encode_response(api, &resp, 0, b, &err), ==, PEGASUS_CODEC_OK);
 			g_assert_cmpmem(a->data, a->len, b->data, b->len);
@@ -804,6 +806,30 @@ test_writer_back_ends(void)
 		}
 	}
 	g_assert_cmpint(compared, ==, 2 * 40 * (PEGASUS_RPC__COUNT - 1 - PEGASUS_RPC_UNKNOWN));
+
+	/* a request that fails half way leaves the buffer as it was */
+	{
+		PegasusRequest req;
+		GByteArray *before = g_byte_array_new();
+		PegasusEncoder *encs[2] = {direct, api};
+		GByteArray *outs[2] = {a, b};
+		int			e;
+
+		for (e = 0; e < 2; e++)
+		{
+			g_byte_array_set_size(before, 0);
+			g_byte_array_append(before, outs[e]->data, outs[e]->len);
+			memset(&req, 0, sizeof(req));
+			req.rpc = PEGASUS_RPC_MULTI_PUT;
+			req.u.multi_put.hash_key = pegasus_codec_blob((const guint8 *) "h", 1);
+			req.u.multi_put.n_kvs = 3;	/* and no array */
+			g_assert_cmpint(pegasus_codec_encode_request(encs[e], &req, 0, outs[e], &err), ==,
+							PEGASUS_CODEC_INVALID_ARG);
+			g_assert_cmpmem(outs[e]->data, outs[e]->len, before->data, before->len);
+		}
+		g_assert_cmpuint(a->len, >, 0);
+		g_byte_array_unref(before);
+	}
 	g_byte_array_unref(a);
 	g_byte_array_unref(b);
 	g_ptr_array_unref(fl.allocs);
