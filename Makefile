@@ -85,6 +85,9 @@ test/unit/%.o: test/unit/%.c $(wildcard test/unit/*.h) $(wildcard src/client/*.h
 test/unit/test_%: test/unit/test_%.o $(UNIT_HELPER_SRCS:.c=.o) $(CLIENT_LIB)
 	$(CC) $(PROG_CFLAGS) -o $@ $^ $(TEST_LIBS) $(DEPS_LIBS) -lm
 
+# the store is tested on its own, without a server around it
+test/unit/test_onebox_store: test/onebox/store.o
+
 # Client objects depend on every client header (they are few and shared).
 $(CLIENT_OBJS): $(wildcard src/client/*.h)
 $(FDW_SRCS:.c=.o) pegasus_fdw.o: $(wildcard src/fdw/*.h) $(wildcard src/client/*.h)

@@ -8,11 +8,14 @@
  * stepping in both directions (GLib >= 2.68).  Iterators are tree nodes:
  * they stay valid only until the next write to the store, so callers never
  * keep one across requests (scan contexts keep a copy of the next key).
- * A hash index beside the tree finds a record by its key without walking
- * the tree: a tree node holds a slot, the slot the value, so overwriting a
- * record swaps the slot's value and leaves the tree alone.  Point reads and
- * overwrites then cost the same whatever order keys come in (a walk down
- * the tree in random key order misses the cache at every level).
+ * An index beside the tree finds a record by its key without walking the
+ * tree: an open-addressing table (linear probing, at most half full) of
+ * slots.  A slot holds a record's key and its value, and is the tree
+ * node's value too, so an overwrite changes the slot (in place when the
+ * new value fits) and leaves the tree alone.  Point reads and overwrites
+ * then cost the same whatever order keys come in (a walk down the tree in
+ * random key order misses the cache at every level); a lookup reads one
+ * index entry and one slot.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,16 +23,31 @@
 
 #include <string.h>
 
-struct OneboxStore
-{
-	GTree	   *tree;			/* OneboxKey * -> OneboxSlot * (both owned) */
-	GHashTable *index;			/* the tree's OneboxKey * -> its OneboxSlot * */
-};
-
+/* A record: its key (the tree's key too) and its value. */
 typedef struct OneboxSlot
 {
 	OneboxValue *value;
+	guint32		cap;			/* bytes value->data has room for */
+	guint32		hash;
+	OneboxKey	key;			/* key.data: bytes */
+	guint8		bytes[];
 } OneboxSlot;
+
+typedef struct IndexEntry
+{
+	guint32		hash;
+	OneboxSlot *slot;			/* NULL: empty */
+} IndexEntry;
+
+struct OneboxStore
+{
+	GTree	   *tree;			/* &slot->key -> slot (frees the slots) */
+	IndexEntry *index;			/* mask + 1 entries */
+	guint32		mask;
+	guint32		used;
+};
+
+#define INDEX_MIN_SIZE 64
 
 static void
 slot_free(gpointer p)
@@ -40,27 +58,97 @@ slot_free(gpointer p)
 	g_free(slot);
 }
 
-/* FNV-1a */
-static guint
-key_hash(gconstpointer p)
+/* FNV-1a, then a finaliser so that the low bits mix too */
+static guint32
+key_hash(const guint8 *key, gsize len)
 {
-	const OneboxKey *k = p;
 	guint32		h = 2166136261u;
 	gsize		i;
 
-	for (i = 0; i < k->len; i++)
-		h = (h ^ k->data[i]) * 16777619u;
+	for (i = 0; i < len; i++)
+		h = (h ^ key[i]) * 16777619u;
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
 	return h;
 }
 
-static gboolean
-key_equal(gconstpointer a, gconstpointer b)
+/*
+ * Where key is in the index, or the empty entry where it would go
+ * (*found false).
+ */
+static guint32
+index_find(const OneboxStore *store, const guint8 *key, gsize len,
+		   guint32 hash, gboolean *found)
 {
-	const OneboxKey *ka = a;
-	const OneboxKey *kb = b;
+	guint32		i = hash & store->mask;
 
-	return ka->len == kb->len &&
-		(ka->len == 0 || memcmp(ka->data, kb->data, ka->len) == 0);
+	for (;;)
+	{
+		const IndexEntry *e = &store->index[i];
+
+		if (e->slot == NULL)
+		{
+			*found = FALSE;
+			return i;
+		}
+		if (e->hash == hash && e->slot->key.len == len &&
+			(len == 0 || memcmp(e->slot->key.data, key, len) == 0))
+		{
+			*found = TRUE;
+			return i;
+		}
+		i = (i + 1) & store->mask;
+	}
+}
+
+static void
+index_grow(OneboxStore *store)
+{
+	IndexEntry *old = store->index;
+	guint32		old_size = store->mask + 1;
+	guint32		i;
+
+	store->mask = old_size * 2 - 1;
+	store->index = g_new0(IndexEntry, store->mask + 1);
+	for (i = 0; i < old_size; i++)
+	{
+		guint32		j;
+
+		if (old[i].slot == NULL)
+			continue;
+		for (j = old[i].hash & store->mask; store->index[j].slot != NULL;
+			 j = (j + 1) & store->mask)
+			;
+		store->index[j] = old[i];
+	}
+	g_free(old);
+}
+
+/* Empties entry i, moving later entries of its probe run back into it. */
+static void
+index_delete(OneboxStore *store, guint32 i)
+{
+	guint32		j = i;
+
+	for (;;)
+	{
+		guint32		home;
+
+		j = (j + 1) & store->mask;
+		if (store->index[j].slot == NULL)
+			break;
+		home = store->index[j].hash & store->mask;
+		/* j stays when its home lies cyclically in (i, j] */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		store->index[i] = store->index[j];
+		i = j;
+	}
+	store->index[i].slot = NULL;
+	store->used--;
 }
 
 int
@@ -88,8 +176,9 @@ onebox_store_new(void)
 {
 	OneboxStore *store = g_new0(OneboxStore, 1);
 
-	store->tree = g_tree_new_full(key_compare, NULL, g_free, slot_free);
-	store->index = g_hash_table_new(key_hash, key_equal);
+	store->tree = g_tree_new_full(key_compare, NULL, NULL, slot_free);
+	store->mask = INDEX_MIN_SIZE - 1;
+	store->index = g_new0(IndexEntry, INDEX_MIN_SIZE);
 	return store;
 }
 
@@ -98,8 +187,8 @@ onebox_store_free(OneboxStore *store)
 {
 	if (store == NULL)
 		return;
-	g_hash_table_destroy(store->index);
 	g_tree_destroy(store->tree);
+	g_free(store->index);
 	g_free(store);
 }
 
@@ -113,49 +202,62 @@ void
 onebox_store_put(OneboxStore *store, const guint8 *key, gsize key_len,
 				 const guint8 *value, gsize value_len, guint32 expire_ts)
 {
-	OneboxKey	probe = {key_len, key};
-	OneboxSlot *slot = g_hash_table_lookup(store->index, &probe);
-	OneboxValue *v = g_malloc(sizeof(OneboxValue) + value_len);
-	OneboxKey  *k;
+	guint32		hash = key_hash(key, key_len);
+	gboolean	found;
+	guint32		i = index_find(store, key, key_len, hash, &found);
+	OneboxSlot *slot;
 
-	v->expire_ts = expire_ts;
-	v->len = (guint32) value_len;
-	if (value_len)
-		memcpy(v->data, value, value_len);
-	if (slot != NULL)
+	if (found)
+		slot = store->index[i].slot;
+	else
+	{
+		slot = g_malloc(sizeof(OneboxSlot) + key_len);
+		slot->value = NULL;
+		slot->cap = 0;
+		slot->hash = hash;
+		slot->key.len = key_len;
+		slot->key.data = slot->bytes;
+		if (key_len)
+			memcpy(slot->bytes, key, key_len);
+		g_tree_insert(store->tree, &slot->key, slot);
+		store->index[i].hash = hash;
+		store->index[i].slot = slot;
+		if (++store->used * 2 > store->mask + 1)
+			index_grow(store);
+	}
+	if (slot->value == NULL || value_len > slot->cap)
 	{
 		g_free(slot->value);
-		slot->value = v;
-		return;
+		slot->value = g_malloc(sizeof(OneboxValue) + value_len);
+		slot->cap = (guint32) value_len;
 	}
-	k = g_malloc(sizeof(OneboxKey) + key_len);
-	k->len = key_len;
-	k->data = (const guint8 *) (k + 1);
-	if (key_len)
-		memcpy((guint8 *) (k + 1), key, key_len);
-	slot = g_new(OneboxSlot, 1);
-	slot->value = v;
-	g_tree_insert(store->tree, k, slot);
-	g_hash_table_insert(store->index, k, slot);
+	slot->value->expire_ts = expire_ts;
+	slot->value->len = (guint32) value_len;
+	if (value_len)
+		memcpy(slot->value->data, value, value_len);
 }
 
 void
 onebox_store_remove(OneboxStore *store, const guint8 *key, gsize key_len)
 {
 	OneboxKey	k = {key_len, key};
+	gboolean	found;
+	guint32		i = index_find(store, key, key_len, key_hash(key, key_len), &found);
 
-	/* out of the index first: the tree frees the key it points to */
-	if (g_hash_table_remove(store->index, &k))
-		g_tree_remove(store->tree, &k);
+	if (!found)
+		return;
+	index_delete(store, i);
+	/* frees the slot */
+	g_tree_remove(store->tree, &k);
 }
 
 const OneboxValue *
 onebox_store_get(OneboxStore *store, const guint8 *key, gsize key_len)
 {
-	OneboxKey	k = {key_len, key};
-	OneboxSlot *slot = g_hash_table_lookup(store->index, &k);
+	gboolean	found;
+	guint32		i = index_find(store, key, key_len, key_hash(key, key_len), &found);
 
-	return slot ? slot->value : NULL;
+	return found ? store->index[i].slot->value : NULL;
 }
 
 OneboxIter *
