@@ -41,9 +41,9 @@ SELECT r.batch, count(w.hash_key) AS stored, count(*) AS rows
   FROM w16_rows r LEFT JOIN w16 w USING (hash_key, sort_key)
  GROUP BY r.batch ORDER BY r.batch;
 
--- in rounds of two batches (the default) the last batch may still be held
--- when the first fails (then it is not written, and the detail says so):
--- either way the detail adds up to what is stored
+-- in rounds (the default, eight batches) the later batches may still be
+-- held when the first fails (then they are not written, and the detail says
+-- so): either way the detail adds up to what is stored
 RESET pegasus_fdw.write_round_batches;
 DELETE FROM w16 WHERE hash_key LIKE 'b%';
 \! bash -c 'exec 7<>/dev/tcp/127.0.0.1/${PEGASUS_TEST_CONTROL##*:}; echo "fail * RPC_RRDB_RRDB_MULTI_PUT 1 ERR_INVALID_DATA" >&7; read -r -t 5 r <&7; echo "$r"'
@@ -52,8 +52,7 @@ SELECT w16_error($$INSERT INTO w16 SELECT hash_key, sort_key, value FROM w16_row
 SELECT substring(:'detail' FROM 'Of the 10 rows of this batch, [^.]*\.') AS this_batch;
 SELECT n[1] + n[2] + n[3] AS later_rows, n[3] AS unknown,
        n[1] = (SELECT count(*) FROM w16_rows r JOIN w16 w USING (hash_key, sort_key)
-               WHERE r.batch <> '0') AS written_as_stored,
-       n[1] >= 20 AS both_of_the_round_written
+               WHERE r.batch <> '0') AS written_as_stored
   FROM (SELECT regexp_match(:'detail', 'later batches in flight, (\d+) were written, (\d+) were not written and (\d+) may')::int[] AS n) m;
 
 -- without faults, the same statement writes every row

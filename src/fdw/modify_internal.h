@@ -46,11 +46,14 @@ extern int	pegfdw_write_round_batches;
  * Batches are written in rounds of pegasus_fdw.write_round_batches
  * (default PEGFDW_WRITE_ROUND; see the write pipe): a batch is held until
  * the round is full, and alone when batches come more than
- * PEGFDW_WRITE_ROUND_WAIT_US apart.  Rounds of two halve the writes to the
- * sockets (and the server's wake-ups) of a load of small batches; longer
- * rounds leave the server idle while they fill.
+ * PEGFDW_WRITE_ROUND_WAIT_US apart.  A write to a socket costs the sender
+ * and the server a wake-up each, about as much as a few dozen rows: rounds
+ * of eight load ten sort keys per hash key (ten requests a batch) a fifth
+ * faster than rounds of two and cost nothing to one record per hash key
+ * (a hundred requests a batch), whose server works on the round before
+ * meanwhile (README, Benchmarks).
  */
-#define PEGFDW_WRITE_ROUND	2
+#define PEGFDW_WRITE_ROUND	8
 #define PEGFDW_WRITE_ROUND_WAIT_US	1000
 
 /*
