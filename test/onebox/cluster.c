@@ -43,7 +43,7 @@ onebox_endpoint_new(OneboxEndpointKind kind, int port, int index)
 	ep->port = port;
 	ep->index = index;
 	ep->listen_fd = -1;
-	ep->counters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	ep->counters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	g_snprintf(ep->server_name, sizeof(ep->server_name), "%s:%d", ONEBOX_HOST, port);
 	if (kind == ONEBOX_EP_META)
 		g_ptr_array_add(onebox.metas, ep);

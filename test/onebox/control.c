@@ -108,7 +108,7 @@ cmd_counters(OneboxConn *conn)
 
 		for (l = keys; l != NULL; l = l->next)
 			reply(conn, "%d %s %u", ep->port, (const char *) l->data,
-				  GPOINTER_TO_UINT(g_hash_table_lookup(ep->counters, l->data)));
+				  *(guint *) g_hash_table_lookup(ep->counters, l->data));
 		g_list_free(keys);
 	}
 	reply(conn, "violations %" G_GUINT64_FORMAT, onebox.violations);

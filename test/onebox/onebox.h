@@ -131,7 +131,9 @@ typedef struct OneboxEndpoint
 	int			latency_ms;
 	GList	   *faults;			/* OneboxFault * */
 	OneboxCorruptMode corrupt;
-	GHashTable *counters;		/* RPC name (char *) -> GUINT_TO_POINTER count */
+	GHashTable *counters;		/* RPC name (char *) -> guint * count */
+	const char *last_name;		/* the counter counted last (its key) */
+	guint	   *last_count;
 	char		server_name[32];	/* "127.0.0.1:PORT" */
 } OneboxEndpoint;
 

@@ -155,6 +155,36 @@ test_random_operations(void)
 		}
 		check_store(store, model);
 	}
+	/*
+	 * Overwrites in key order (found through the record written before),
+	 * with a remove of the record just written now and then
+	 */
+	{
+		GPtrArray  *keys = model_keys(model);
+		guint		i;
+
+		g_ptr_array_sort(keys, cmp_keys);
+		for (i = 0; i < keys->len; i++)
+		{
+			gsize		kl;
+			const guint8 *k = g_bytes_get_data(keys->pdata[i], &kl);
+			guint8		value[8];
+
+			memset(value, 'z', sizeof(value));
+			value[0] = (guint8) i;
+			onebox_store_put(store, k, kl, value, sizeof(value), sizeof(value));
+			if (i % 97 == 0)
+			{
+				onebox_store_remove(store, k, kl);
+				g_hash_table_remove(model, keys->pdata[i]);
+			}
+			else
+				g_hash_table_replace(model, g_bytes_ref(keys->pdata[i]),
+									 g_bytes_new(value, sizeof(value)));
+		}
+		g_ptr_array_unref(keys);
+		check_store(store, model);
+	}
 	/* emptied one by one */
 	{
 		GPtrArray  *keys = model_keys(model);
