@@ -74,17 +74,35 @@ SQL
 	PGREF_READY=1
 }
 
-# shape_run SHAPE TAG: FDW, raw and postgres_fdw rates of one shape
+# once FILE COMMAND...: runs COMMAND (which prints one number) and appends
+# the number to FILE
+once()
+{
+	local file=$1 v
+	shift
+	v=$("$@") || { echo "   run failed: $*" >&2; return 1; }
+	echo "$v" >>"$file"
+	printf '   %-48s %s\n' "$(basename "$file" .txt) run $(wc -l <"$file")" "$v"
+}
+
+# shape_run SHAPE TAG: FDW, raw and postgres_fdw rates of one shape.  The
+# three take turns, RUNS times, so that a slow moment of the machine falls
+# on all three alike.
 shape_run()
 {
-	local s=$1 tag=$2 sel raw
+	local s=$1 tag=$2 sel raw i
 	sel=$(shape_select "$s")
 	read -ra raw <<<"$(shape_raw_args "$s")"
-	repeat "$WORK/${tag}_raw.txt" cli_rate --table load_raw "${raw[@]}" &&
-	repeat "$WORK/${tag}_fdw.txt" sql_rate "$LOAD_ROWS" "$SERIAL" \
-		"INSERT INTO t_shape $sel" &&
-	repeat "$WORK/${tag}_pg.txt" sql_rate "$LOAD_ROWS" "$SERIAL; TRUNCATE pg_load" \
-		"INSERT INTO pg_load_ft $sel"
+	: >"$WORK/${tag}_raw.txt"
+	: >"$WORK/${tag}_fdw.txt"
+	: >"$WORK/${tag}_pg.txt"
+	for i in $(seq 1 "$RUNS"); do
+		once "$WORK/${tag}_raw.txt" cli_rate --table load_raw "${raw[@]}" &&
+		once "$WORK/${tag}_fdw.txt" sql_rate "$LOAD_ROWS" "$SERIAL" \
+			"INSERT INTO t_shape $sel" &&
+		once "$WORK/${tag}_pg.txt" sql_rate "$LOAD_ROWS" "$SERIAL; TRUNCATE pg_load" \
+			"INSERT INTO pg_load_ft $sel" || return 1
+	done
 }
 
 # with_hog COMMAND...: runs COMMAND beside a busy loop pinned to core 0
