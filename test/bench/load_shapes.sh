@@ -160,10 +160,10 @@ run_pgref()
 		awk -F'\t' '$1 > 0 && $2 > 0 { printf "%.0f\n", 1 / (1 / $1 + 1 / $2) }' >"$WORK/point_ceiling.txt"
 	record "point lookup, share of ceiling" ops/s "$WORK/point_fdw.txt" "$WORK/point_ceiling.txt" \
 		"raw column: the ceiling 1 / (1/no_rpc + 1/raw); ratio: the FDW's share of it"
-	[ -s "$WORK/scan_fdw.txt" ] || repeat "$WORK/scan_fdw.txt" sql_rate "$ROWS" "$SERIAL" "SELECT sum(length(value)) FROM t"
+	[ -s "$WORK/scan_fdw.txt" ] || repeat "$WORK/scan_fdw.txt" sql_rate "$ROWS" "$SERIAL" "SELECT sum(octet_length(value)) FROM t"
 	[ -s "$WORK/scan_raw.txt" ] || repeat "$WORK/scan_raw.txt" cli_rate --table bench bench scan
 	repeat "$WORK/scan_pg.txt" sql_rate "$ROWS" "$SERIAL" \
-		"SELECT sum(length(value)) FROM pg_t WHERE random() >= 0" &&
+		"SELECT sum(octet_length(value)) FROM pg_t WHERE random() >= 0" &&
 	record "scan $ROWS rows vs postgres_fdw" rows/s "$WORK/scan_fdw.txt" "$WORK/scan_raw.txt" \
 		"no parallel workers; postgres_fdw: WHERE random() >= 0 keeps the aggregate local" \
 		"$WORK/scan_pg.txt"

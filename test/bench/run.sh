@@ -7,7 +7,7 @@
 # same run:
 #   point      one connection, prepared point SELECT (pgbench -M prepared,
 #              random keys)                  vs  bench get (sequential gets)
-#   scan       SELECT sum(length(value)) over the whole table, without and
+#   scan       SELECT sum(octet_length(value)) over the whole table, without and
 #              with 1, 2 and 4 parallel workers
 #                                            vs  bench scan (partition scanner)
 #   scan memory  peak memory (VmHWM) of the backend scanning ROWS and
@@ -215,7 +215,7 @@ SQL
 peak_kb()
 {
 	"${PSQL[@]}" -At -c "SET max_parallel_workers_per_gather = 0" \
-		-c "SELECT sum(length(value)) FROM $1" \
+		-c "SELECT sum(octet_length(value)) FROM $1" \
 		-c "SELECT substring(pg_read_file('/proc/self/status') from 'VmHWM:\\s*(\\d+)')" | tail -1
 }
 
@@ -308,19 +308,19 @@ fi
 
 if wants scan; then
 	repeat "$WORK/scan_raw.txt" cli_rate --table bench bench scan || exit 1
-	repeat "$WORK/scan_fdw.txt" sql_rate "$ROWS" "$SERIAL" "SELECT sum(length(value)) FROM t" &&
+	repeat "$WORK/scan_fdw.txt" sql_rate "$ROWS" "$SERIAL" "SELECT sum(octet_length(value)) FROM t" &&
 	record "scan $ROWS rows" rows/s "$WORK/scan_fdw.txt" "$WORK/scan_raw.txt" \
-		"SELECT sum(length(value)); no parallel workers"
+		"SELECT sum(octet_length(value)); no parallel workers"
 	for w in 1 2 4; do
 		repeat "$WORK/scan_w$w.txt" sql_rate "$ROWS" \
 			"SET max_parallel_workers_per_gather = $w; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET parallel_leader_participation = on" \
-			"SELECT sum(length(value)) FROM t" &&
+			"SELECT sum(octet_length(value)) FROM t" &&
 		record "scan $ROWS rows, $w workers" rows/s "$WORK/scan_w$w.txt" "$WORK/scan_raw.txt" \
 			"Gather + Parallel Foreign Scan"
 	done
 	"${PSQL[@]}" -c "SET max_parallel_workers_per_gather = 2" -c "SET parallel_setup_cost = 0" \
 		-c "SET parallel_tuple_cost = 0" \
-		-c "EXPLAIN (COSTS OFF) SELECT sum(length(value)) FROM t" >"$WORK/scan_plan.txt" 2>&1
+		-c "EXPLAIN (COSTS OFF) SELECT sum(octet_length(value)) FROM t" >"$WORK/scan_plan.txt" 2>&1
 fi
 
 if wants memory; then
@@ -334,7 +334,7 @@ fi
 if wants range; then
 	repeat "$WORK/range_raw.txt" cli_rate --table bench_range bench range r a &&
 	repeat "$WORK/range_fdw.txt" sql_rate "$RANGE_ROWS" "$SERIAL" \
-		"SELECT sum(length(value)) FROM t_range WHERE hash_key = 'r' AND sort_key >= 'a'" &&
+		"SELECT sum(octet_length(value)) FROM t_range WHERE hash_key = 'r' AND sort_key >= 'a'" &&
 	record "range $RANGE_ROWS sort keys" rows/s "$WORK/range_fdw.txt" "$WORK/range_raw.txt" \
 		"one hash key, sort_key >= 'a'"
 fi
@@ -363,7 +363,7 @@ if wants join; then
 	record "join $JOIN_KEYS keys" ops/s "$WORK/join_fdw.txt" "$WORK/join_raw.txt" \
 		"plan: $plan; raw: batch_get"
 	# the same keys handed over as an array: batch_get from the FDW too
-	ANY_SQL="SELECT sum(length(value)) FROM t WHERE hash_key = ANY (ARRAY(SELECT hash_key FROM keys)) AND sort_key = '0'"
+	ANY_SQL="SELECT sum(octet_length(value)) FROM t WHERE hash_key = ANY (ARRAY(SELECT hash_key FROM keys)) AND sort_key = '0'"
 	repeat "$WORK/join_any.txt" sql_rate "$JOIN_KEYS" "$SERIAL" "$ANY_SQL" &&
 	record "join $JOIN_KEYS keys as ANY(array)" ops/s "$WORK/join_any.txt" "$WORK/join_raw.txt" \
 		"hash_key = ANY (ARRAY(SELECT ...)): batch_get of 1000 keys a call"
@@ -424,7 +424,7 @@ SQL
 fi
 
 if wants local; then
-	repeat "$WORK/local_scan.txt" sql_rate "$ROWS" "$SERIAL" "SELECT sum(length(value)) FROM local_t" &&
+	repeat "$WORK/local_scan.txt" sql_rate "$ROWS" "$SERIAL" "SELECT sum(octet_length(value)) FROM local_t" &&
 	record "local table scan $ROWS rows" rows/s "$WORK/local_scan.txt" "" \
 		"plain PostgreSQL table, no parallel workers"
 	repeat "$WORK/local_point.txt" pgbench_tps local_t &&
