@@ -107,8 +107,12 @@ cmd_counters(OneboxConn *conn)
 		GList	   *l;
 
 		for (l = keys; l != NULL; l = l->next)
-			reply(conn, "%d %s %u", ep->port, (const char *) l->data,
-				  *(guint *) g_hash_table_lookup(ep->counters, l->data));
+		{
+			guint		n = *(guint *) g_hash_table_lookup(ep->counters, l->data);
+
+			if (n > 0)
+				reply(conn, "%d %s %u", ep->port, (const char *) l->data, n);
+		}
 		g_list_free(keys);
 	}
 	reply(conn, "violations %" G_GUINT64_FORMAT, onebox.violations);
@@ -466,7 +470,7 @@ run_command(OneboxConn *conn, char *line)
 		/* per-RPC counts only: the violation count never goes down */
 		all_endpoints(eps);
 		for (i = 0; i < eps->len; i++)
-			g_hash_table_remove_all(((OneboxEndpoint *) eps->pdata[i])->counters);
+			onebox_reset_counters(eps->pdata[i]);
 		g_ptr_array_unref(eps);
 		reply(conn, "OK done");
 	}

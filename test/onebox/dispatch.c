@@ -61,6 +61,21 @@ printable_name(PegasusBlob name)
 	return buf;
 }
 
+/*
+ * Sets ep's per-RPC counts to zero.  Counters are never freed, so the one
+ * counted last stays valid (the listing leaves out those at zero).
+ */
+void
+onebox_reset_counters(OneboxEndpoint *ep)
+{
+	GHashTableIter it;
+	gpointer	count;
+
+	g_hash_table_iter_init(&it, ep->counters);
+	while (g_hash_table_iter_next(&it, NULL, &count))
+		*(guint *) count = 0;
+}
+
 /* Counts a request; a run of one RPC finds its counter without hashing. */
 static void
 count_rpc(OneboxEndpoint *ep, PegasusBlob name)

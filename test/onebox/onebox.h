@@ -270,6 +270,7 @@ extern void onebox_conn_close(OneboxConn *conn);
 
 /* Handle every complete frame in conn->in; FALSE if the conn was closed */
 extern gboolean onebox_dispatch_input(OneboxConn *conn);
+extern void onebox_reset_counters(OneboxEndpoint *ep);
 
 /*
  * What a handler produces.  `reply` is filled in by the handler when

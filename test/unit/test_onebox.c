@@ -479,6 +479,25 @@ key_rpc(Route *rt, PegasusRpc rpc, const char *hk, const char *sk, GByteArray **
 	return rp;
 }
 
+/* Whether a get of (hk, "s") is answered at all, where rt routes it. */
+static gboolean
+answers_get(Route *rt, const char *hk)
+{
+	PegasusRequest req;
+	GByteArray *k = rrdb_key(hk, "s");
+	Reply	   *rp;
+	gboolean	ok;
+
+	req_init(&req, PEGASUS_RPC_GET, 0, 0, 0);
+	req.u.key = pegasus_codec_blob(k->data, k->len);
+	rp = routed(rt, &req, pegasus_codec_key_partition_hash(k->data, k->len));
+	ok = rp != NULL && rp->r.frame_error == PEGASUS_EC_OK;
+	if (rp)
+		reply_free(rp);
+	g_byte_array_unref(k);
+	return ok;
+}
+
 /* get: error code; *value (g_malloc'd) when found */
 static gint32
 t_get(Route *rt, const char *hk, const char *sk, char **value)
@@ -2312,6 +2331,48 @@ test_control_listing(void)
 		g_free(want);
 	}
 	g_free(out);
+
+	/*
+	 * A reset forgets each endpoint's counter counted last too: with a GET
+	 * counted last on every endpoint that answers, a reset and one GET on
+	 * each, every endpoint counts exactly one (a counter kept across the
+	 * reset would count into freed memory, or into another's counter).
+	 */
+	{
+		char		keys[64][32];
+		int			ports[64];
+		int			n = 0;
+		int			i;
+
+		for (i = 0; i < 400 && n < 64; i++)
+		{
+			char		k[32];
+			int			p,
+						j;
+
+			g_snprintf(k, sizeof(k), "cnt_%d", i);
+			p = temp_rt.ports[pidx_of_hash_key(&temp_rt, k)];
+			for (j = 0; j < n && ports[j] != p; j++)
+				;
+			if (j < n || !answers_get(&temp_rt, k))
+				continue;
+			g_strlcpy(keys[n], k, sizeof(keys[n]));
+			ports[n++] = p;
+		}
+		g_assert_cmpint(n, >=, 2);
+		control_ok("reset-counters");
+		for (i = 0; i < n; i++)
+			assert_value(&temp_rt, keys[i], "s", NULL);
+		out = control("counters");
+		for (i = 0; i < n; i++)
+		{
+			char	   *want = g_strdup_printf("\n%d RPC_RRDB_RRDB_GET 1\n", ports[i]);
+
+			g_assert_nonnull(strstr(out, want));
+			g_free(want);
+		}
+		g_free(out);
+	}
 
 	out = control("tables");
 	g_assert_true(g_str_has_prefix(out, "OK\n"));
