@@ -57,6 +57,13 @@ extern int	pegfdw_write_round_batches;
 #define PEGFDW_WRITE_ROUND_WAIT_US	1000
 
 /*
+ * Bytes of rows in flight at most, whatever the window: four batches of
+ * PEGFDW_BATCH_BYTES, so that rounds of large rows hold no more memory
+ * than four batches did before rounds.
+ */
+#define PEGFDW_INFLIGHT_BYTES	(4 * PEGFDW_BATCH_BYTES)
+
+/*
  * One row to write, encoded.  kv layout: nkeys is 1.  A put carries values,
  * a delete does not.  Every slice points into the buffer's memory context.
  */
@@ -75,6 +82,7 @@ typedef struct PegFdwSentBatch
 	MemoryContext cxt;
 	const PegFdwWriteRow *rows;
 	int			n;
+	size_t		bytes;			/* as pegfdw_row_bytes counts them */
 	PegasusWriteGroup *groups;
 	int		   *group_of;		/* row -> its group, -1 for none */
 } PegFdwSentBatch;
@@ -110,6 +118,7 @@ typedef struct PegFdwModifyState
 
 	PegasusWritePipe *pipe;		/* batches in flight (NULL until the first) */
 	List	   *inflight;		/* PegFdwSentBatch *, oldest first */
+	size_t		inflight_bytes; /* their rows' bytes */
 	List	   *spare_cxts;		/* batch contexts to reuse */
 
 	/* statistics, for EXPLAIN ANALYZE and error details */

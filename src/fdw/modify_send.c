@@ -369,6 +369,7 @@ reap_oldest(PegFdwModifyState *ms)
 	pegasus_client_get_stats(ms->client, &before);
 	ok = pegasus_write_pipe_reap(ms->pipe, &err);
 	ms->inflight = list_delete_first(ms->inflight);
+	ms->inflight_bytes -= b->bytes;
 	if (ok)
 	{
 		count_rpcs(ms, &before);
@@ -386,6 +387,7 @@ reap_oldest(PegFdwModifyState *ms)
 
 		(void) pegasus_write_pipe_reap(ms->pipe, &lerr);
 		ms->inflight = list_delete_first(ms->inflight);
+		ms->inflight_bytes -= lb->bytes;
 		ls = batch_status(lb);
 		for (i = 0; i < lb->n; i++)
 			later[ls[i]]++;
@@ -429,6 +431,7 @@ pegfdw_send_rows(PegFdwModifyState *ms, const PegFdwWriteRow *rows, int n,
 	PegasusStats before;
 	PegFdwSentBatch *b;
 	MemoryContext oldcxt;
+	size_t		batch_bytes = 0;
 
 	if (n == 0 || (n == 1 && ms->inflight == NIL))
 	{
@@ -475,6 +478,7 @@ pegfdw_send_rows(PegFdwModifyState *ms, const PegFdwWriteRow *rows, int n,
 		}
 		g->count += r->nkeys;
 		group_bytes[ngroups - 1] += bytes;
+		batch_bytes += bytes;
 		group_of[items[i].index] = ngroups - 1;
 	}
 
@@ -516,6 +520,7 @@ pegfdw_send_rows(PegFdwModifyState *ms, const PegFdwWriteRow *rows, int n,
 	b->cxt = cxt;
 	b->rows = rows;
 	b->n = n;
+	b->bytes = batch_bytes;
 	b->groups = groups;
 	b->group_of = group_of;
 	MemoryContextSwitchTo(oldcxt);
@@ -546,8 +551,10 @@ pegfdw_send_rows(PegFdwModifyState *ms, const PegFdwWriteRow *rows, int n,
 	count_rpcs(ms, &before);
 	oldcxt = MemoryContextSwitchTo(ms->state_cxt);
 	ms->inflight = lappend(ms->inflight, b);
+	ms->inflight_bytes += b->bytes;
 	MemoryContextSwitchTo(oldcxt);
-	while (list_length(ms->inflight) > write_window())
+	while (list_length(ms->inflight) > write_window() ||
+		   (ms->inflight_bytes > PEGFDW_INFLIGHT_BYTES && list_length(ms->inflight) > 1))
 		reap_oldest(ms);
 }
 
