@@ -66,7 +66,8 @@ if [ -n "$pg_version" ]; then
 fi
 
 # valgrind: the unit tests with PEGASUS_VALGRIND=1, and a backend under
-# valgrind in the reliability scripts that use one.
+# valgrind in the reliability scripts that use one (t_valgrind_backend, and
+# t_auth_kerberos's authenticating backend).
 extra_pkgs=()
 # in name order (t_zz_leftovers.sh last), each once
 reliability_scripts()
@@ -80,7 +81,8 @@ reliability_scripts()
 }
 selected=$(reliability_scripts)
 if { [ "$run_unit" -eq 1 ] && [ -n "${PEGASUS_VALGRIND:-}" ]; } ||
-	{ [ "$run_reliability" -eq 1 ] && [[ "$selected" == *valgrind* ]]; }; then
+	{ [ "$run_reliability" -eq 1 ] &&
+		[[ "$selected" == *valgrind* || "$selected" == *t_auth_kerberos* ]]; }; then
 	extra_pkgs+=(valgrind)
 fi
 test/install-deps.sh "${extra_pkgs[@]}" || exit 1
