@@ -115,26 +115,66 @@ ttl_of(PegFdwModifyState *ms, TupleTableSlot *slot)
 	return (int32) ttl;
 }
 
-/* A kv row of slot, as a put. */
+/* The bytes of a column that must not be NULL, not copied. */
+static PegasusSlice
+column_ref(PegFdwModifyState *ms, TupleTableSlot *slot, AttrNumber attno)
+{
+	PegasusSlice sl;
+	bool		isnull;
+	Datum		d = slot_getattr(slot, attno, &isnull);
+	const char *data;
+	size_t		len;
+
+	if (isnull)
+		refuse_null(ms, attno);
+	pegfdw_datum_to_bytes(ms->table, ms->io, &ms->table->columns[attno - 1],
+						  d, &data, &len);
+	sl.data = data;
+	sl.len = len;
+	return sl;
+}
+
+/* Copies sl to p (NUL-terminated); returns the copy, and p moves past it. */
+static PegasusSlice
+copy_to(PegasusSlice sl, char **p)
+{
+	PegasusSlice c;
+
+	if (sl.len > 0)
+		memcpy(*p, sl.data, sl.len);
+	(*p)[sl.len] = '\0';
+	c.data = *p;
+	c.len = sl.len;
+	*p += sl.len + 1;
+	return c;
+}
+
+/*
+ * A kv row of slot, as a put: its slices and their bytes in one
+ * allocation (a load pays for every palloc of every row).
+ */
 void
 pegfdw_encode_kv_put(PegFdwModifyState *ms, TupleTableSlot *slot, PegFdwWriteRow *row)
 {
 	PegFdwTable *t = ms->table;
-	bool		isnull;
+	PegasusSlice h = column_ref(ms, slot, t->hash_attno);
+	PegasusSlice sk;
+	PegasusSlice v = {NULL, 0};
+	PegasusSlice *slices;
+	char	   *p;
 
-	row->hash_key = pegfdw_row_hash_key(ms, slot);
-	row->nkeys = 1;
-	row->sort_keys = palloc(sizeof(PegasusSlice));
-	row->values = palloc0(sizeof(PegasusSlice));
-	row->sort_keys[0] = column_bytes(ms, slot, t->sort_attno, &isnull);
-	if (isnull)
-		refuse_null(ms, t->sort_attno);
+	check_hash_key(ms, h);
+	sk = column_ref(ms, slot, t->sort_attno);
 	if (t->value_attno)
-	{
-		row->values[0] = column_bytes(ms, slot, t->value_attno, &isnull);
-		if (isnull)
-			refuse_null(ms, t->value_attno);
-	}
+		v = column_ref(ms, slot, t->value_attno);
+	slices = palloc(sizeof(PegasusSlice) * 2 + h.len + sk.len + v.len + 3);
+	p = (char *) (slices + 2);
+	row->hash_key = copy_to(h, &p);
+	row->nkeys = 1;
+	row->sort_keys = &slices[0];
+	row->values = &slices[1];
+	row->sort_keys[0] = copy_to(sk, &p);
+	row->values[0] = copy_to(v, &p);
 	row->ttl = ttl_of(ms, slot);
 }
 
@@ -228,25 +268,26 @@ PegFdwWriteRow
 pegfdw_copy_row(const PegFdwWriteRow *src)
 {
 	PegFdwWriteRow r = *src;
+	int			nslices = Max(src->nkeys, 1) * (src->values ? 2 : 1);
+	size_t		bytes = src->hash_key.len + 1;
+	PegasusSlice *slices;
+	char	   *p;
 	int			i;
 
-	r.hash_key.data = memcpy(palloc(src->hash_key.len + 1), src->hash_key.data,
-							 src->hash_key.len);
-	r.sort_keys = palloc(sizeof(PegasusSlice) * Max(src->nkeys, 1));
-	r.values = src->values ? palloc(sizeof(PegasusSlice) * Max(src->nkeys, 1)) : NULL;
+	/* one allocation for the slices and their bytes */
+	for (i = 0; i < src->nkeys; i++)
+		bytes += src->sort_keys[i].len + 1 +
+			(src->values ? src->values[i].len + 1 : 0);
+	slices = palloc(sizeof(PegasusSlice) * nslices + bytes);
+	p = (char *) (slices + nslices);
+	r.hash_key = copy_to(src->hash_key, &p);
+	r.sort_keys = slices;
+	r.values = src->values ? slices + Max(src->nkeys, 1) : NULL;
 	for (i = 0; i < src->nkeys; i++)
 	{
-		r.sort_keys[i].len = src->sort_keys[i].len;
-		r.sort_keys[i].data = memcpy(palloc(src->sort_keys[i].len + 1),
-									 src->sort_keys[i].data,
-									 src->sort_keys[i].len);
+		r.sort_keys[i] = copy_to(src->sort_keys[i], &p);
 		if (src->values)
-		{
-			r.values[i].len = src->values[i].len;
-			r.values[i].data = memcpy(palloc(src->values[i].len + 1),
-									  src->values[i].data,
-									  src->values[i].len);
-		}
+			r.values[i] = copy_to(src->values[i], &p);
 	}
 	return r;
 }
