@@ -564,12 +564,13 @@ encoder_begin(PegasusEncoder *enc, GByteArray *out, guint reserve,
 	return w;
 }
 
-/* Ends a frame: ok, out holds it; otherwise out is as it was. */
+/*
+ * Ends a frame whose writer has finished: ok, out holds it; otherwise out
+ * is as it was.
+ */
 static void
-encoder_end(PegasusEncoder *enc, PegasusCodecWriter *w, GByteArray *out,
-			gsize start, gboolean ok)
+encoder_end(PegasusEncoder *enc, GByteArray *out, gsize start, gboolean ok)
 {
-	pegasus_codec_writer_finish(w);
 	if (!enc->thrift_api)
 	{
 		if (!ok)
@@ -660,14 +661,14 @@ pegasus_codec_encode_request(PegasusEncoder *enc, const PegasusRequest *req,
 	pegasus_codec_writer_finish(&w);
 	if (!ok)
 	{
-		encoder_end(enc, &w, out, start, FALSE);
+		encoder_end(enc, out, start, FALSE);
 		return encode_failed(err, gerr, "encoding request");
 	}
 
 	body_len = b->len - start - PEGASUS_CODEC_V0_HEADER_LEN;
 	if (b->len - start > FRAME_HARD_LIMIT)
 	{
-		encoder_end(enc, &w, out, start, FALSE);
+		encoder_end(enc, out, start, FALSE);
 		pegasus_codec_set_error(err, PEGASUS_CODEC_TOO_LARGE, 0,
 								"request body of %" G_GSIZE_FORMAT " bytes", body_len);
 		return PEGASUS_CODEC_TOO_LARGE;
@@ -685,7 +686,7 @@ pegasus_codec_encode_request(PegasusEncoder *enc, const PegasusRequest *req,
 	put_u32(h + 36, (guint32) req->header.thread_hash);
 	put_u64(h + 40, req->header.partition_hash);
 
-	encoder_end(enc, &w, out, start, TRUE);
+	encoder_end(enc, out, start, TRUE);
 	if (err)
 		clear_error(err);
 	return PEGASUS_CODEC_OK;
@@ -741,7 +742,7 @@ pegasus_codec_encode_response(PegasusEncoder *enc, const PegasusResponse *resp,
 	pegasus_codec_writer_finish(&w);
 	if (!ok)
 	{
-		encoder_end(enc, &w, out, start, FALSE);
+		encoder_end(enc, out, start, FALSE);
 		return encode_failed(err, gerr, "encoding response");
 	}
 	if (b->len - start > FRAME_HARD_LIMIT)
@@ -749,11 +750,11 @@ pegasus_codec_encode_response(PegasusEncoder *enc, const PegasusResponse *resp,
 		pegasus_codec_set_error(err, PEGASUS_CODEC_TOO_LARGE, 0,
 								"response of %" G_GSIZE_FORMAT " bytes",
 								(gsize) (b->len - start));
-		encoder_end(enc, &w, out, start, FALSE);
+		encoder_end(enc, out, start, FALSE);
 		return PEGASUS_CODEC_TOO_LARGE;
 	}
 	put_u32(b->data + start, (guint32) (b->len - start));
-	encoder_end(enc, &w, out, start, TRUE);
+	encoder_end(enc, out, start, TRUE);
 	if (err)
 		clear_error(err);
 	return PEGASUS_CODEC_OK;

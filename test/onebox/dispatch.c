@@ -81,31 +81,23 @@ static void
 count_rpc(OneboxEndpoint *ep, PegasusBlob name)
 {
 	const char *key = printable_name(name);
-	guint	   *count;
+	gpointer	stored;
+	gpointer	count;
 
 	if (ep->last_name != NULL && strcmp(ep->last_name, key) == 0)
 	{
 		(*ep->last_count)++;
 		return;
 	}
-	count = g_hash_table_lookup(ep->counters, key);
-	if (count == NULL)
+	if (!g_hash_table_lookup_extended(ep->counters, key, &stored, &count))
 	{
-		char	   *copy = g_strdup(key);
-
+		stored = g_strdup(key);
 		count = g_new0(guint, 1);
-		g_hash_table_insert(ep->counters, copy, count);
-		ep->last_name = copy;
+		g_hash_table_insert(ep->counters, stored, count);
 	}
-	else
-	{
-		gpointer	stored;
-
-		g_hash_table_lookup_extended(ep->counters, key, &stored, NULL);
-		ep->last_name = stored;
-	}
+	ep->last_name = stored;
 	ep->last_count = count;
-	(*count)++;
+	(*ep->last_count)++;
 }
 
 static const char *

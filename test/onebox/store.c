@@ -79,6 +79,13 @@ key_hash(const guint8 *key, gsize len)
 	return h;
 }
 
+static gboolean
+slot_is(const OneboxSlot *slot, const guint8 *key, gsize key_len)
+{
+	return slot->key.len == key_len &&
+		(key_len == 0 || memcmp(slot->key.data, key, key_len) == 0);
+}
+
 /*
  * Where key is in the index, or the empty entry where it would go
  * (*found false).
@@ -98,8 +105,7 @@ index_find(const OneboxStore *store, const guint8 *key, gsize len,
 			*found = FALSE;
 			return i;
 		}
-		if (e->hash == hash && e->slot->key.len == len &&
-			(len == 0 || memcmp(e->slot->key.data, key, len) == 0))
+		if (e->hash == hash && slot_is(e->slot, key, len))
 		{
 			*found = TRUE;
 			return i;
@@ -222,13 +228,6 @@ slot_new(OneboxStore *store, const guint8 *key, gsize key_len, guint32 hash,
 	if (++store->used * 2 > store->mask + 1)
 		index_grow(store);
 	return slot;
-}
-
-static gboolean
-slot_is(const OneboxSlot *slot, const guint8 *key, gsize key_len)
-{
-	return slot->key.len == key_len &&
-		(key_len == 0 || memcmp(slot->key.data, key, key_len) == 0);
 }
 
 /*
