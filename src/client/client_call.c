@@ -89,11 +89,26 @@ pegasus_call_take_reply(PegasusCall *call)
 	return r;
 }
 
+/*
+ * Lets go of the call's network request.  A scan request that may have
+ * reached the server stays registered, so that the context its reply
+ * names is cleared when the reply arrives instead of being left open.
+ */
+static void
+call_release_request(PegasusCall *call)
+{
+	if (call->req.rpc == PEGASUS_RPC_GET_SCANNER ||
+		call->req.rpc == PEGASUS_RPC_SCAN)
+		pegasus_net_request_abandon_scan(call->nreq);
+	else
+		pegasus_net_request_free(call->nreq);
+	call->nreq = NULL;
+}
+
 static void
 call_fail(PegasusCall *call)
 {
-	pegasus_net_request_free(call->nreq);
-	call->nreq = NULL;
+	call_release_request(call);
 	call->state = PEGASUS_CALL_FAILED;
 	if (call->err.code == PEGASUS_ERR_TIMEOUT ||
 		call->err.code == PEGASUS_ERR_INTERRUPTED ||
@@ -125,8 +140,7 @@ call_retry_later(PegasusCall *call, bool refresh)
 	int64_t		now = pegasus_now_us();
 	int64_t		at = now + (int64_t) call->backoff_ms * 1000;
 
-	pegasus_net_request_free(call->nreq);
-	call->nreq = NULL;
+	call_release_request(call);
 	if (refresh)
 		call->table->stale = true;
 	/* a last attempt just before the deadline rather than none */

@@ -119,6 +119,7 @@ pegasus_client_free(PegasusClient *client)
 	if (client == NULL)
 		return;
 	g_hash_table_destroy(client->conns);
+	pegasus_net_free_retired(client);
 	g_hash_table_destroy(client->tables);
 	g_ptr_array_free(client->metas, TRUE);
 	pegasus_codec_encoder_free(client->encoder);
@@ -148,16 +149,21 @@ pegasus_client_set_timeout(PegasusClient *client, int timeout_ms)
 		client->opts.operation_timeout_ms = timeout_ms;
 }
 
+int
+pegasus_client_release_scans(PegasusClient *client, int timeout_ms)
+{
+	if (client == NULL)
+		return 0;
+	pegasus_scanners_release(client);
+	return pegasus_net_drain(client, pegasus_now_us() +
+							 (int64_t) MAX(timeout_ms, 0) * 1000);
+}
+
 void
 pegasus_client_disconnect(PegasusClient *client)
 {
-	GHashTableIter it;
-	gpointer	value;
-
-	g_hash_table_iter_init(&it, client->conns);
-	while (g_hash_table_iter_next(&it, NULL, &value))
-		pegasus_conn_close(value, PEGASUS_ERR_IO,
-						   "The connection was closed by the client.");
+	(void) pegasus_client_release_scans(client, PEGASUS_CLEANUP_TIMEOUT_MS);
+	pegasus_net_close_all(client);
 }
 
 void

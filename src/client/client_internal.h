@@ -102,6 +102,8 @@ struct PegasusClient
 	GByteArray *scratch;		/* encoding buffer */
 	PegasusWaitKind wait_kind;	/* of the wait hook call in progress */
 	PegasusAuth *auth;			/* NULL: connections do not negotiate */
+	GList	   *scanners;		/* open PegasusScanners */
+	GList	   *retired;		/* PegasusConns closed with replies owed */
 };
 
 /* in client_error.c */
@@ -138,6 +140,9 @@ extern int	pegasus_net_wait(PegasusClient *client, PegasusNetRequest **reqs,
 							 int n, int64_t wake_at_us);
 extern int	pegasus_net_sleep(PegasusClient *client, int64_t until_us);
 extern void pegasus_net_flush(PegasusClient *client);
+extern int	pegasus_net_drain(PegasusClient *client, int64_t deadline_us);
+extern void pegasus_net_close_all(PegasusClient *client);
+extern void pegasus_net_free_retired(PegasusClient *client);
 extern void pegasus_reply_free(PegasusReply *reply);
 
 /* in client_auth.c */
@@ -174,6 +179,9 @@ extern int64_t pegasus_deadline(PegasusClient *client, int timeout_ms);
 extern uint64_t pegasus_route_group_hash(int partition, int count);
 extern int	pegasus_table_effective_partition(const PegasusTable *table,
 											  uint64_t hash, int *count);
+
+/* in client_scan.c */
+extern void pegasus_scanners_release(PegasusClient *client);
 
 /* in client_call.c */
 typedef enum PegasusCallState

@@ -67,7 +67,22 @@ struct PegasusConn
 	PegasusAuthSession *nego;	/* CONN_NEGOTIATING */
 	PegasusNetRequest *nego_req;	/* its request in flight */
 	int64_t		nego_deadline;
+	int64_t		retired_until;	/* retired: closed at this time */
 };
+
+/*
+ * Retired connections.  Closing a connection loses the replies it still
+ * owes, and with them the scan contexts that abandoned get_scanner / scan
+ * requests opened on the server.  So a connection the client closes
+ * (pegasus_net_close_all) that owes such replies, its stream in step, is
+ * set aside instead of closed: new requests go to a new connection to the
+ * endpoint, while the retired one is still read whenever the client waits
+ * (or drains) and the contexts its replies name are cleared.  It is closed
+ * once it owes nothing, after RETIRED_MAX_MS, or when more than
+ * RETIRED_MAX are kept (the oldest goes).
+ */
+#define RETIRED_MAX_MS 30000
+#define RETIRED_MAX 8
 
 int64_t
 pegasus_now_us(void)
@@ -205,6 +220,116 @@ pegasus_conn_free(PegasusConn *conn)
 	g_hash_table_destroy(conn->pending);
 	g_free(conn->rbuf);
 	g_free(conn);
+}
+
+/* Abandoned scan requests that still wait for their replies on conn. */
+static int
+conn_owed_clears(PegasusConn *conn)
+{
+	GHashTableIter it;
+	gpointer	value;
+	int			n = 0;
+
+	g_hash_table_iter_init(&it, conn->pending);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		if (((PegasusNetRequest *) value)->clear_on_reply)
+			n++;
+	return n;
+}
+
+/*
+ * Moves conn's socket and its abandoned scan requests to a retired
+ * connection (see RETIRED_MAX_MS); conn is left without them, to be closed.
+ */
+static void
+conn_retire(PegasusConn *conn)
+{
+	PegasusClient *client = conn->client;
+	PegasusConn *r = g_new0(PegasusConn, 1);
+	GHashTableIter it;
+	gpointer	value;
+
+	r->client = client;
+	g_strlcpy(r->endpoint, conn->endpoint, sizeof(r->endpoint));
+	r->fd = conn->fd;
+	r->state = CONN_READY;
+	r->next_seqid = conn->next_seqid;
+	r->seqid_wrapped = conn->seqid_wrapped;
+	g_queue_init(&r->outq);
+	r->pending = g_hash_table_new(g_direct_hash, g_direct_equal);
+	r->retired_until = pegasus_now_us() + (int64_t) RETIRED_MAX_MS * 1000;
+	g_hash_table_iter_init(&it, conn->pending);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+	{
+		PegasusNetRequest *nreq = value;
+
+		if (!nreq->clear_on_reply || nreq->state != PEGASUS_NET_SENT)
+			continue;
+		nreq->conn = r;
+		g_hash_table_insert(r->pending, GINT_TO_POINTER(nreq->seqid), nreq);
+		g_hash_table_iter_remove(&it);
+	}
+	conn->fd = -1;				/* the socket is the retired one's now */
+	client->retired = g_list_append(client->retired, r);
+	if (g_list_length(client->retired) > RETIRED_MAX)
+	{
+		PegasusConn *oldest = client->retired->data;
+
+		client->retired = g_list_remove(client->retired, oldest);
+		pegasus_conn_free(oldest);
+	}
+}
+
+/*
+ * Closes every connection of the client; one that owes replies to
+ * abandoned scan requests, its stream in step, is retired instead.
+ */
+void
+pegasus_net_close_all(PegasusClient *client)
+{
+	GHashTableIter it;
+	gpointer	value;
+
+	g_hash_table_iter_init(&it, client->conns);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+	{
+		PegasusConn *conn = value;
+
+		if (conn->state == CONN_READY && conn->rlen == 0 &&
+			conn_owed_clears(conn) > 0)
+			conn_retire(conn);
+		pegasus_conn_close(conn, PEGASUS_ERR_IO,
+						   "The connection was closed by the client.");
+	}
+}
+
+/* Frees the retired connections that owe nothing more or whose time is up. */
+static void
+retired_expire(PegasusClient *client, int64_t now)
+{
+	GList	   *l = client->retired;
+
+	while (l != NULL)
+	{
+		GList	   *next = l->next;
+		PegasusConn *r = l->data;
+
+		if (r->state != CONN_READY || now >= r->retired_until ||
+			g_hash_table_size(r->pending) == 0)
+		{
+			client->retired = g_list_delete_link(client->retired, l);
+			pegasus_conn_free(r);
+		}
+		l = next;
+	}
+}
+
+/* Frees every retired connection (the client is being freed). */
+void
+pegasus_net_free_retired(PegasusClient *client)
+{
+	g_list_free_full(client->retired, (GDestroyNotify) pegasus_conn_free);
+	client->retired = NULL;
 }
 
 static bool
@@ -943,6 +1068,12 @@ default_wait_hook(void *arg, PegasusPollFd *fds, int nfds, int timeout_ms)
 	return r;
 }
 
+static PegasusWaitHook
+client_wait_hook(const PegasusClient *client)
+{
+	return client->opts.wait_hook ? client->opts.wait_hook : default_wait_hook;
+}
+
 /* Fails connections whose connect has taken too long. */
 static void
 expire_connects(PegasusClient *client, int64_t now, int64_t *next_event)
@@ -1082,7 +1213,7 @@ wait_kind_rank(PegasusWaitKind kind)
  * what is ready.  Returns 0, or -1 when the hook asked to stop.
  */
 static int
-net_poll_once(PegasusClient *client, int64_t wake_at_us)
+net_poll_once(PegasusClient *client, int64_t wake_at_us, PegasusWaitHook hook)
 {
 	GHashTableIter it;
 	gpointer	value;
@@ -1090,18 +1221,19 @@ net_poll_once(PegasusClient *client, int64_t wake_at_us)
 	PegasusConn *conns_local[32];
 	PegasusPollFd *fds = fds_local;
 	PegasusConn **conns = conns_local;
-	guint		nconns = g_hash_table_size(client->conns);
+	guint		nconns;
 	int			nfds = 0;
 	int64_t		now = pegasus_now_us();
 	int64_t		next_event = wake_at_us;
 	int			timeout_ms;
 	int			r;
 	int			i;
-	PegasusWaitHook hook = client->opts.wait_hook ? client->opts.wait_hook :
-		default_wait_hook;
+	GList	   *l;
 	PegasusWaitKind kind = PEGASUS_WAIT_BACKOFF;
 
 	expire_connects(client, now, &next_event);
+	retired_expire(client, now);
+	nconns = g_hash_table_size(client->conns) + g_list_length(client->retired);
 	if (nconns > 32)
 	{
 		fds = g_new(PegasusPollFd, nconns);
@@ -1136,6 +1268,20 @@ net_poll_once(PegasusClient *client, int64_t wake_at_us)
 			kind = conn_wait_kind(conn);
 		fds[nfds].fd = conn->fd;
 		fds[nfds].events = ev;
+		fds[nfds].revents = 0;
+		conns[nfds] = conn;
+		nfds++;
+	}
+	for (l = client->retired; l != NULL; l = l->next)
+	{
+		PegasusConn *conn = l->data;
+
+		if (nfds == 0)
+			kind = PEGASUS_WAIT_READ;
+		if (conn->retired_until < next_event)
+			next_event = conn->retired_until;
+		fds[nfds].fd = conn->fd;
+		fds[nfds].events = PEGASUS_POLL_IN;
 		fds[nfds].revents = 0;
 		conns[nfds] = conn;
 		nfds++;
@@ -1198,7 +1344,7 @@ pegasus_net_wait(PegasusClient *client, PegasusNetRequest **reqs, int n,
 				return 1;
 		if (pegasus_now_us() >= wake_at_us)
 			return 0;
-		if (net_poll_once(client, wake_at_us) < 0)
+		if (net_poll_once(client, wake_at_us, client_wait_hook(client)) < 0)
 			return -1;
 	}
 }
@@ -1211,7 +1357,59 @@ int
 pegasus_net_sleep(PegasusClient *client, int64_t until_us)
 {
 	while (pegasus_now_us() < until_us)
-		if (net_poll_once(client, until_us) < 0)
+		if (net_poll_once(client, until_us, client_wait_hook(client)) < 0)
 			return -1;
 	return 0;
+}
+
+/*
+ * The abandoned scan requests still waiting for their replies, and whether
+ * some connection has requests left to write.
+ */
+static int
+drain_work(PegasusClient *client, bool *unwritten)
+{
+	GHashTableIter it;
+	gpointer	value;
+	GList	   *l;
+	int			n = 0;
+
+	*unwritten = false;
+	g_hash_table_iter_init(&it, client->conns);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+	{
+		PegasusConn *conn = value;
+
+		if (conn->state == CONN_IDLE)
+			continue;
+		if (!g_queue_is_empty(&conn->outq))
+			*unwritten = true;
+		n += conn_owed_clears(conn);
+	}
+	retired_expire(client, pegasus_now_us());
+	for (l = client->retired; l != NULL; l = l->next)
+		n += conn_owed_clears(l->data);
+	return n;
+}
+
+/*
+ * Writes what is queued (clear_scanner requests above all) and reads the
+ * replies of abandoned scan requests, clearing the contexts they name,
+ * until nothing is left or deadline_us.  Polls by itself, never through the
+ * wait hook.  Returns the abandoned requests still unanswered.
+ */
+int
+pegasus_net_drain(PegasusClient *client, int64_t deadline_us)
+{
+	bool		unwritten;
+	int			n;
+
+	pegasus_net_flush(client);
+	while ((n = drain_work(client, &unwritten)) > 0 || unwritten)
+	{
+		if (pegasus_now_us() >= deadline_us)
+			break;
+		(void) net_poll_once(client, deadline_us, default_wait_hook);
+	}
+	return n;
 }

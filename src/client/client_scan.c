@@ -142,20 +142,31 @@ cursor_init(ScanCursor *c, int partition, uint64_t hash)
 	c->context_id = -1;
 }
 
+/*
+ * Gives up what the cursor holds on the server: the request in flight (its
+ * reply's context is cleared when it arrives) and the live context.
+ */
 static void
-cursor_free(PegasusScanner *s, ScanCursor *c)
+cursor_release(PegasusScanner *s, ScanCursor *c)
 {
 	if (c->in_flight)
 	{
 		/* the reply will create a context: have it cleared on arrival */
 		pegasus_net_request_abandon_scan(c->call.nreq);
 		c->call.nreq = NULL;
+		c->in_flight = false;
 	}
 	pegasus_call_cleanup(&c->call);
-	if (c->has_context && s->table != NULL)
+	if (c->has_context)
 		pegasus_net_clear_scanner(s->table->client, c->endpoint,
 								  &c->ctx_header, c->context_id);
 	c->has_context = false;
+}
+
+static void
+cursor_free(PegasusScanner *s, ScanCursor *c)
+{
+	cursor_release(s, c);
 	pegasus_reply_free(c->ready);
 	c->ready = NULL;
 	g_byte_array_free(c->start_key, TRUE);
@@ -190,6 +201,7 @@ scanner_new(PegasusTable *table, const PegasusScanOptions *opts)
 	s->max_inflight = 1;
 	s->rate_start_us = pegasus_now_us();
 	pegasus_error_clear(&s->err);
+	table->client->scanners = g_list_prepend(table->client->scanners, s);
 	return s;
 }
 
@@ -614,6 +626,22 @@ cursor_split_count(const PegasusTable *table, int partition, int old)
 }
 
 /*
+ * A count-only cursor that must begin again has no resume key (the server
+ * returns counts, not keys): it counts its range again from the start, so
+ * what it counted so far is taken back.  Rows cursors resume after their
+ * last key instead, and keep what they yielded.
+ */
+static void
+cursor_restart_count(PegasusScanner *s, ScanCursor *c)
+{
+	if (!s->opts.only_return_count)
+		return;
+	s->count -= c->rows;
+	c->rows = 0;
+	c->have_last = false;
+}
+
+/*
  * Cursor c's partition has split (its call failed with split_seen): see
  * the file header.  false on failure (s->err filled).
  */
@@ -668,10 +696,7 @@ cursor_follow_split(PegasusScanner *s, ScanCursor *c)
 	c->split_deadline = 0;
 	if (s->opts.only_return_count)
 	{
-		/* no resume key: count this partition again, from its start */
-		s->count -= c->rows;
-		c->rows = 0;
-		c->have_last = false;
+		cursor_restart_count(s, c);
 		if (c->has_context)
 		{
 			PegasusRequestHeader h = c->ctx_header;
@@ -745,6 +770,7 @@ cursor_receive(PegasusScanner *s, ScanCursor *c)
 	{
 		/* context lost: start over after the last key received */
 		c->has_context = false;
+		cursor_restart_count(s, c);
 		cursor_send(s, c);
 		return true;
 	}
@@ -979,15 +1005,49 @@ pegasus_scanner_count(const PegasusScanner *scanner)
 void
 pegasus_scanner_close(PegasusScanner *s)
 {
+	PegasusClient *client;
 	int			i;
 
 	if (s == NULL)
 		return;
+	client = s->table->client;
+	client->scanners = g_list_remove(client->scanners, s);
 	pegasus_reply_free(s->cur);
 	for (i = 0; i < s->ncursors; i++)
 		cursor_free(s, s->cursors[i]);
+	/* the clears go out now, not at some later wait that may never come */
+	pegasus_net_flush(client);
 	g_free(s->cursors);
 	g_byte_array_free(s->hk_pattern, TRUE);
 	g_byte_array_free(s->sk_pattern, TRUE);
 	g_free(s);
+}
+
+/*
+ * Stops every open scanner of client and gives up its server state (see
+ * pegasus_client_release_scans): the scanners fail from now on, and closing
+ * them later sends nothing.
+ */
+void
+pegasus_scanners_release(PegasusClient *client)
+{
+	GList	   *l;
+
+	for (l = client->scanners; l != NULL; l = l->next)
+	{
+		PegasusScanner *s = l->data;
+		int			i;
+
+		for (i = 0; i < s->ncursors; i++)
+		{
+			s->cursors[i]->finished = true;
+			cursor_release(s, s->cursors[i]);
+		}
+		if (!s->failed)
+		{
+			s->failed = true;
+			pegasus_error_set(&s->err, PEGASUS_ERR_IO, "scan",
+							  "The scan was stopped: its connections were closed by the client.");
+		}
+	}
 }

@@ -228,11 +228,28 @@ extern PegasusWaitKind pegasus_client_wait_kind(const PegasusClient *client);
 extern void pegasus_client_set_timeout(PegasusClient *client, int timeout_ms);
 
 /*
- * Closes every connection at once, discarding requests in flight (their
- * callers, if any, are gone).  Use after an abandoned call when the state of
- * the conversation is uncertain; connections are re-made on next use.
+ * Closes every connection, discarding requests in flight (their callers, if
+ * any, are gone).  Use after an abandoned call when the state of the
+ * conversation is uncertain; connections are re-made on next use.  The
+ * server contexts of open scanners are released first, as by
+ * pegasus_client_release_scans with PEGASUS_CLEANUP_TIMEOUT_MS.
  */
 extern void pegasus_client_disconnect(PegasusClient *client);
+
+#define PEGASUS_CLEANUP_TIMEOUT_MS 250
+
+/*
+ * Releases every scan context the client holds on the servers: each open
+ * scanner stops (its next call fails; closing it sends nothing more) and
+ * its live contexts are cleared; then the queued clear_scanner requests are
+ * written and the replies of abandoned get_scanner / scan requests, whose
+ * contexts must be cleared too, are awaited.  Waits at most timeout_ms, by
+ * poll(2) and never through the wait hook, so it may run while errors
+ * cannot be raised (transaction abort, process exit).  Returns how many
+ * abandoned requests were still unanswered at the end: their contexts are
+ * left to the servers, which drop idle contexts after a few minutes.
+ */
+extern int	pegasus_client_release_scans(PegasusClient *client, int timeout_ms);
 
 /*
  * The Kerberos principal the client authenticates as ("alice@REALM"), or
@@ -872,8 +889,11 @@ extern int	pegasus_scanner_next(PegasusScanner *scanner, PegasusScanRow *row,
 extern int64_t pegasus_scanner_count(const PegasusScanner *scanner);
 
 /*
- * Sends clear_scanner for every live server context (fire-and-forget, never
- * waits, never calls the wait hook) and frees the scanner.  NULL ok.
+ * Sends clear_scanner for every live server context (fire-and-forget: the
+ * requests are written at once where the socket takes them; never waits,
+ * never calls the wait hook) and frees the scanner.  A request of the
+ * scanner still in flight is kept, and the context its reply names is
+ * cleared when the reply arrives.  NULL ok.
  */
 extern void pegasus_scanner_close(PegasusScanner *scanner);
 

@@ -33,6 +33,7 @@
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
 #include "storage/latch.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -40,6 +41,7 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/wait_event.h"
 
@@ -71,6 +73,15 @@ PG_FUNCTION_INFO_V1(pegasus_fdw_disconnect_all);
 
 static void pegfdw_xact_callback(XactEvent event, void *arg);
 static void pegfdw_inval_callback(Datum arg, int cacheid, uint32 hashvalue);
+static void pegfdw_exit_callback(int code, Datum arg);
+
+/*
+ * How long a backend that exits waits for replies its servers still owe to
+ * abandoned scan requests, so as to clear the scan contexts they name (a
+ * server keeps an idle context, and its storage iterator, for minutes).
+ * A backend being terminated waits PEGASUS_CLEANUP_TIMEOUT_MS at most.
+ */
+#define EXIT_CLEANUP_TIMEOUT_MS 5000
 
 /*
  * Wait sets are kept for later waits on the same sockets with the same
@@ -354,6 +365,7 @@ init_connection_cache(void)
 	ConnectionHash = hash_create("pegasus_fdw connections", 8, &ctl,
 								 HASH_ELEM | HASH_BLOBS);
 	RegisterXactCallback(pegfdw_xact_callback, NULL);
+	before_shmem_exit(pegfdw_exit_callback, (Datum) 0);
 	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, pegfdw_inval_callback, 0);
 	CacheRegisterSyscacheCallback(USERMAPPINGOID, pegfdw_inval_callback, 0);
 }
@@ -364,7 +376,11 @@ free_entry_client(PegFdwConnEntry *entry)
 	ListCell   *lc;
 
 	if (entry->client)
+	{
+		(void) pegasus_client_release_scans(entry->client,
+											PEGASUS_CLEANUP_TIMEOUT_MS);
 		pegasus_client_free(entry->client);
+	}
 	entry->client = NULL;
 	if (entry->servername)
 		pfree(entry->servername);
@@ -666,6 +682,38 @@ pegfdw_xact_callback(XactEvent event, void *arg)
 	{
 		FreeErrorData(wait_hook_error);
 		wait_hook_error = NULL;
+	}
+}
+
+/*
+ * At process exit, hand the servers back the scan contexts this backend
+ * still holds or is owed (pegasus_client_release_scans), within one bound
+ * for all clients.
+ */
+static void
+pegfdw_exit_callback(int code, Datum arg)
+{
+	HASH_SEQ_STATUS scan;
+	PegFdwConnEntry *entry;
+	TimestampTz deadline;
+
+	if (ConnectionHash == NULL)
+		return;
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+										   ProcDiePending ?
+										   PEGASUS_CLEANUP_TIMEOUT_MS :
+										   EXIT_CLEANUP_TIMEOUT_MS);
+	hash_seq_init(&scan, ConnectionHash);
+	while ((entry = (PegFdwConnEntry *) hash_seq_search(&scan)))
+	{
+		long		left;
+
+		if (entry->client == NULL)
+			continue;
+		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+		if (pegasus_client_release_scans(entry->client, (int) left) > 0)
+			elog(DEBUG1, "pegasus_fdw: scan contexts on server \"%s\" left to expire",
+				 entry->servername);
 	}
 }
 

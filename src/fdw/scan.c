@@ -102,7 +102,15 @@ check(PegFdwScanState *s, bool ok, PegasusError *err)
 {
 	stats_end(s);
 	if (!ok)
+	{
 		pegfdw_note_failure(s->entry, err);
+		/*
+		 * Close the scanners now, so that their clear_scanner requests go out
+		 * on connections that are still open: the transaction-end callback
+		 * may close them before the executor's memory is reset.
+		 */
+		release_client_objects(s);
+	}
 	pegfdw_check_call(ok, err, s->table->servername, s->table->table_name);
 }
 

@@ -394,7 +394,7 @@ run_command(OneboxConn *conn, char *line)
 		reply(conn, "latency PORT MS | fail PORT|* RPC N ERR_NAME|noreply | corrupt PORT MODE");
 		reply(conn, "clear-faults");
 		reply(conn, "counters | violations | reset-counters | clock SECONDS | env TABLE KEY [VALUE]");
-		reply(conn, "negative-ids on|off | scanner-count | tables | dump TABLE | leader PORT");
+		reply(conn, "negative-ids on|off | scanner-count | drop-scanners | tables | dump TABLE | leader PORT");
 		reply(conn, "create TABLE PARTITIONS [REPLICAS] | drop-table TABLE | ping | help");
 		reply(conn, "split TABLE | split-delay MS | split-step TABLE | split-status TABLE | compact TABLE");
 		reply(conn, "host-port-fields on|off");
@@ -511,6 +511,8 @@ run_command(OneboxConn *conn, char *line)
 		onebox_scanner_expire();
 		reply(conn, "OK %u", onebox_scanner_count());
 	}
+	else if (strcmp(cmd, "drop-scanners") == 0)
+		reply(conn, "OK dropped=%u", onebox_scanner_drop_all());
 	else if (strcmp(cmd, "tables") == 0)
 		cmd_tables(conn);
 	else if (strcmp(cmd, "dump") == 0 && argc == 2)

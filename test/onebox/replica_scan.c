@@ -419,3 +419,33 @@ onebox_scanner_expire(void)
 			g_hash_table_foreach_remove(t->parts[p]->scanners, context_expired, &now);
 	}
 }
+
+static gboolean
+context_any(gpointer key, gpointer value, gpointer data)
+{
+	(*(guint *) data)++;
+	return TRUE;
+}
+
+/*
+ * Drops every scan context, as a replica server that restarts loses them;
+ * returns how many.  A client's next scan on one gets error 1 (not found).
+ */
+guint
+onebox_scanner_drop_all(void)
+{
+	guint		n = 0;
+	guint		i;
+
+	for (i = 0; i < onebox.tables->len; i++)
+	{
+		OneboxTable *t = onebox.tables->pdata[i];
+		gint32		p;
+
+		if (t->parts == NULL)
+			continue;
+		for (p = 0; p < t->partition_count; p++)
+			g_hash_table_foreach_remove(t->parts[p]->scanners, context_any, &n);
+	}
+	return n;
+}
