@@ -28,7 +28,8 @@ CREATE FUNCTION pegasus_fdw_connections(
     OUT bytes_received bigint,
     OUT rows_received bigint,
     OUT connects bigint,
-    OUT routing_refreshes bigint)
+    OUT routing_refreshes bigint,
+    OUT user_name text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT PARALLEL RESTRICTED;

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 
 #include "access/htup_details.h"
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_type.h"
@@ -47,9 +48,21 @@
 
 #include "pegasus_fdw.h"
 
+/*
+ * A server without authentication has one client for every role; a server
+ * with auth 'kerberos' one per user mapping, so that one statement may
+ * reach it under two mappings (a SECURITY DEFINER function called from a
+ * scan of the same server) and a role never borrows another's credentials.
+ */
+typedef struct PegFdwConnKey
+{
+	Oid			serverid;
+	Oid			umid;			/* Kerberos: the user mapping; else InvalidOid */
+} PegFdwConnKey;
+
 struct PegFdwConnEntry
 {
-	Oid			serverid;		/* hash key: must be first */
+	PegFdwConnKey key;			/* hash key: must be first */
 	PegasusClient *client;
 	char	   *servername;		/* TopMemoryContext */
 	char	   *meta_servers;	/* TopMemoryContext */
@@ -58,7 +71,8 @@ struct PegFdwConnEntry
 	bool		uncertain;		/* a call was abandoned mid-conversation */
 	int			in_use;			/* scans and modifies holding the client */
 	List	   *tables;			/* names of opened tables (TopMemoryContext) */
-	Oid			umid;			/* Kerberos: the user mapping it logs in with */
+	bool		kerberos;		/* built for a server with auth 'kerberos' */
+	Oid			userid;			/* Kerberos: the role it was made for */
 	char		principal[128];	/* Kerberos: the principal option, if any */
 };
 
@@ -79,7 +93,8 @@ static void pegfdw_exit_callback(int code, Datum arg);
  * How long a backend that exits waits for replies its servers still owe to
  * abandoned scan requests, so as to clear the scan contexts they name (a
  * server keeps an idle context, and its storage iterator, for minutes).
- * A backend being terminated waits PEGASUS_CLEANUP_TIMEOUT_MS at most.
+ * A backend being terminated, and a parallel worker (whose leader waits for
+ * it), wait PEGASUS_CLEANUP_TIMEOUT_MS at most.
  */
 #define EXIT_CLEANUP_TIMEOUT_MS 5000
 
@@ -360,7 +375,7 @@ init_connection_cache(void)
 {
 	HASHCTL		ctl;
 
-	ctl.keysize = sizeof(Oid);
+	ctl.keysize = sizeof(PegFdwConnKey);
 	ctl.entrysize = sizeof(PegFdwConnEntry);
 	ConnectionHash = hash_create("pegasus_fdw connections", 8, &ctl,
 								 HASH_ELEM | HASH_BLOBS);
@@ -393,7 +408,8 @@ free_entry_client(PegFdwConnEntry *entry)
 	entry->tables = NIL;
 	entry->invalidated = false;
 	entry->uncertain = false;
-	entry->umid = InvalidOid;
+	entry->kerberos = false;
+	entry->userid = InvalidOid;
 	entry->principal[0] = '\0';
 }
 
@@ -451,7 +467,9 @@ make_entry_client(PegFdwConnEntry *entry, ForeignServer *server)
 		copts.kerberos_ccache = uopts.kerberos_ccache;
 		copts.kerberos_service_name = sopts.kerberos_service_name;
 		copts.kerberos_service_fqdn = sopts.kerberos_service_fqdn;
-		entry->umid = um->umid;
+		entry->kerberos = true;
+		entry->userid = um->userid;
+		Assert(um->umid == entry->key.umid);
 		snprintf(entry->principal, sizeof(entry->principal), "%s",
 				 uopts.kerberos_principal ? uopts.kerberos_principal : "");
 	}
@@ -483,12 +501,25 @@ PegasusClient *
 pegfdw_get_client(Oid serverid, PegFdwConnEntry **entry_out)
 {
 	PegFdwConnEntry *entry;
+	PegFdwConnKey key;
 	bool		found;
 
 	if (ConnectionHash == NULL)
 		init_connection_cache();
 
-	entry = hash_search(ConnectionHash, &serverid, HASH_ENTER, &found);
+	/* the shared client of a server without authentication, if valid */
+	key.serverid = serverid;
+	key.umid = InvalidOid;
+	entry = hash_search(ConnectionHash, &key, HASH_FIND, NULL);
+	if (entry == NULL || entry->client == NULL || entry->invalidated)
+	{
+		PegFdwServerOptions sopts;
+
+		pegfdw_get_server_options(GetForeignServer(serverid), &sopts);
+		if (sopts.kerberos)
+			key.umid = GetUserMapping(GetUserId(), serverid)->umid;
+	}
+	entry = hash_search(ConnectionHash, &key, HASH_ENTER, &found);
 	if (!found)
 	{
 		entry->client = NULL;
@@ -496,21 +527,9 @@ pegfdw_get_client(Oid serverid, PegFdwConnEntry **entry_out)
 		entry->invalidated = entry->uncertain = false;
 		entry->in_use = 0;
 		entry->tables = NIL;
-		entry->umid = InvalidOid;
+		entry->kerberos = false;
+		entry->userid = InvalidOid;
 		entry->principal[0] = '\0';
-	}
-	if (entry->client && OidIsValid(entry->umid) &&
-		GetUserMapping(GetUserId(), serverid)->umid != entry->umid)
-	{
-		/* another role's credentials apply: never lend it these */
-		if (entry->in_use > 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_IN_USE),
-					 errmsg("cannot switch the Kerberos credentials of server \"%s\" while it is in use",
-							entry->servername),
-					 errdetail("A scan or modification of the server is still open under the credentials of another role."),
-					 errhint("Finish the statement or close the cursor that uses the server first.")));
-		entry->invalidated = true;
 	}
 	if (entry->client && entry->invalidated && entry->in_use == 0)
 	{
@@ -699,8 +718,9 @@ pegfdw_exit_callback(int code, Datum arg)
 
 	if (ConnectionHash == NULL)
 		return;
+	/* the leader of a parallel query waits for its workers to exit */
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-										   ProcDiePending ?
+										   ProcDiePending || IsParallelWorker() ?
 										   PEGASUS_CLEANUP_TIMEOUT_MS :
 										   EXIT_CLEANUP_TIMEOUT_MS);
 	hash_seq_init(&scan, ConnectionHash);
@@ -796,13 +816,19 @@ principal_of_server(const char *servername)
 		return NULL;
 	hash_seq_init(&scan, ConnectionHash);
 	while ((entry = (PegFdwConnEntry *) hash_seq_search(&scan)))
-		if (found == NULL && entry->servername && entry->client &&
-			strcmp(entry->servername, servername) == 0)
-		{
-			found = pegasus_client_kerberos_principal(entry->client);
-			if (found == NULL && entry->principal[0])
-				found = entry->principal;
-		}
+	{
+		const char *p;
+
+		if (entry->servername == NULL || entry->client == NULL ||
+			strcmp(entry->servername, servername) != 0)
+			continue;
+		p = pegasus_client_kerberos_principal(entry->client);
+		if (p == NULL && entry->principal[0])
+			p = entry->principal;
+		/* the client of the current role, when there are several */
+		if (p != NULL && (found == NULL || entry->userid == GetUserId()))
+			found = p;
+	}
 	return found;
 }
 
@@ -993,12 +1019,17 @@ pegasus_fdw_disconnect(PG_FUNCTION_ARGS)
 {
 	ForeignServer *server = GetForeignServerByName(NameStr(*PG_GETARG_NAME(0)),
 												   false);
+	HASH_SEQ_STATUS scan;
 	PegFdwConnEntry *entry;
+	bool		any = false;
 
 	if (ConnectionHash == NULL)
 		PG_RETURN_BOOL(false);
-	entry = hash_search(ConnectionHash, &server->serverid, HASH_FIND, NULL);
-	PG_RETURN_BOOL(entry != NULL && disconnect_entry(entry));
+	hash_seq_init(&scan, ConnectionHash);
+	while ((entry = (PegFdwConnEntry *) hash_seq_search(&scan)))
+		if (entry->key.serverid == server->serverid && disconnect_entry(entry))
+			any = true;
+	PG_RETURN_BOOL(any);
 }
 
 Datum
@@ -1033,8 +1064,8 @@ pegasus_fdw_connections(PG_FUNCTION_ARGS)
 	hash_seq_init(&scan, ConnectionHash);
 	while ((entry = (PegFdwConnEntry *) hash_seq_search(&scan)))
 	{
-		Datum		values[10];
-		bool		nulls[10];
+		Datum		values[11];
+		bool		nulls[11];
 		PegasusStats stats;
 		StringInfoData tables;
 		ListCell   *lc;
@@ -1057,6 +1088,10 @@ pegasus_fdw_connections(PG_FUNCTION_ARGS)
 		values[7] = Int64GetDatum((int64) stats.rows_received);
 		values[8] = Int64GetDatum((int64) stats.connects);
 		values[9] = Int64GetDatum((int64) stats.routing_refreshes);
+		if (entry->kerberos)
+			values[10] = CStringGetTextDatum(GetUserNameFromId(entry->userid, false));
+		else
+			nulls[10] = true;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
