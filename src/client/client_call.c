@@ -451,7 +451,12 @@ pegasus_calls_step(PegasusCall **calls, int n, int64_t deadline)
 		if (call->state == PEGASUS_CALL_BACKOFF && call->retry_at <= now)
 			call->state = PEGASUS_CALL_READY;
 		if (call->state == PEGASUS_CALL_READY)
+		{
 			pegasus_call_start(call);
+			/* failed before sending (its group split): no wait for it */
+			if (pegasus_call_finished(call))
+				wake = now;
+		}
 		if (call->state == PEGASUS_CALL_BACKOFF && call->retry_at < wake)
 			wake = call->retry_at;
 		if (!pegasus_call_finished(call) && call->deadline < wake)
