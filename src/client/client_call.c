@@ -8,10 +8,24 @@
  *	  ERR_SESSION_RESET, a partition without primary, a refused or failed
  *	  connection: refresh the routing, back off, retry.
  *	- ERR_BUSY, ERR_SPLITTING, ERR_NOT_ENOUGH_MEMBER, ERR_CAPACITY_EXCEEDED:
- *	  back off and retry without refresh.
+ *	  back off and retry without refresh.  (The Java and Go clients fail
+ *	  at once on ERR_BUSY; a throttled replica's window is one second and
+ *	  it already delays its rejections, so a backed-off retry within the
+ *	  deadline usually gets through.)  A call still turned away with
+ *	  ERR_BUSY at its deadline fails with PEGASUS_ERR_BUSY.
+ *	- ERR_INVALID_STATE is also what a split's child answers until it is
+ *	  active, and a parent in its window when the table does not validate
+ *	  partition hashes: the refreshed routing then shows the child, and
+ *	  the retry goes where the key now lives.
  *	- A grouped call (route_count, see client_internal.h) turned away with
  *	  ERR_PARENT_PARTITION_MISUSED fails with split_seen: its keys or its
- *	  scan range now span two partitions, which its owner regroups.
+ *	  scan range now span two partitions, which its owner regroups.  So
+ *	  does a grouped call about to be sent when the routing shows that a
+ *	  child of its group has registered meanwhile (a parent that does not
+ *	  validate hashes would not turn it away, but answer for the child's
+ *	  keys from its stale copy).
+ *	- The partition count may also shrink (a cancelled split): every call
+ *	  routes by the count of the routing it is sent with.
  *	- These are rejections before the storage layer ran, so retrying them is
  *	  safe for every RPC.  A request lost after it may have reached the
  *	  server (connection dropped after sending, deadline) is retried only
@@ -110,6 +124,10 @@ call_fail(PegasusCall *call)
 {
 	call_release_request(call);
 	call->state = PEGASUS_CALL_FAILED;
+	/* throttled to the end: a kind of its own (the FDW's 53000) */
+	if (call->err.code == PEGASUS_ERR_SERVER &&
+		strcmp(call->err.server_error, "ERR_BUSY") == 0)
+		call->err.code = PEGASUS_ERR_BUSY;
 	if (call->err.code == PEGASUS_ERR_TIMEOUT ||
 		call->err.code == PEGASUS_ERR_INTERRUPTED ||
 		call->err.code == PEGASUS_ERR_IO ||
@@ -166,6 +184,23 @@ call_retry_later(PegasusCall *call, bool refresh)
 	call->state = PEGASUS_CALL_BACKOFF;
 }
 
+/*
+ * Whether the group (partition, route_count) of a grouped call is still
+ * served by that one partition under the current routing: no child of its
+ * key space (partition + k * route_count) has registered since it was
+ * grouped.
+ */
+static bool
+group_still_whole(const PegasusTable *table, int partition, int route_count)
+{
+	int			i;
+
+	for (i = partition + route_count; i < table->partition_count; i += route_count)
+		if (table->routes[i].ballot >= 0)
+			return false;
+	return true;
+}
+
 /* Sends one attempt.  Leaves the call IN_FLIGHT, BACKOFF or FAILED. */
 void
 pegasus_call_start(PegasusCall *call)
@@ -216,11 +251,32 @@ pegasus_call_start(PegasusCall *call)
 	else
 		pidx = pegasus_codec_partition_index(call->partition_hash,
 											 table->partition_count);
-	if (pidx >= table->partition_count || call->route_count > table->partition_count)
+	if (call->route_count > table->partition_count)
+	{
+		/* grouped by a count the table no longer has (a cancelled split) */
+		pegasus_error_set(&call->err, PEGASUS_ERR_INVALID_ARGUMENT, call->op,
+						  "Table \"%s\" has %d partitions now, fewer than the %d the request was made for.",
+						  table->name, table->partition_count, call->route_count);
+		call_fail(call);
+		return;
+	}
+	if (pidx >= table->partition_count)
 	{
 		pegasus_error_set(&call->err, PEGASUS_ERR_INVALID_ARGUMENT, call->op,
 						  "Partition %d does not exist in table \"%s\".",
 						  pidx, table->name);
+		call_fail(call);
+		return;
+	}
+	if (call->route_count > 0 &&
+		!group_still_whole(table, pidx, call->route_count))
+	{
+		/* a group that has split since it was made: its owner regroups */
+		call->split_seen = true;
+		pegasus_error_set(&call->err, PEGASUS_ERR_SERVER, call->op,
+						  "Partition %d of table \"%s\" has split.", pidx, table->name);
+		g_strlcpy(call->err.server_error, "ERR_PARENT_PARTITION_MISUSED",
+				  sizeof(call->err.server_error));
 		call_fail(call);
 		return;
 	}
@@ -409,7 +465,12 @@ pegasus_calls_step(PegasusCall **calls, int n, int64_t deadline)
 		if (call->state == PEGASUS_CALL_BACKOFF && call->retry_at <= now)
 			call->state = PEGASUS_CALL_READY;
 		if (call->state == PEGASUS_CALL_READY)
+		{
 			pegasus_call_start(call);
+			/* failed before sending (its group split): no wait for it */
+			if (pegasus_call_finished(call))
+				wake = now;
+		}
 		if (call->state == PEGASUS_CALL_BACKOFF && call->retry_at < wake)
 			wake = call->retry_at;
 		if (!pegasus_call_finished(call) && call->deadline < wake)

@@ -60,6 +60,8 @@ pegasus_error_code_name(PegasusErrorKind code)
 			return "PEGASUS_ERR_AUTH";
 		case PEGASUS_ERR_INTERNAL:
 			return "PEGASUS_ERR_INTERNAL";
+		case PEGASUS_ERR_BUSY:
+			return "PEGASUS_ERR_BUSY";
 	}
 	return "PEGASUS_ERR_UNKNOWN";
 }

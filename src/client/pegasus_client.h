@@ -84,7 +84,9 @@ typedef enum PegasusErrorKind
 	PEGASUS_ERR_STORAGE,		/* rocksdb status code from an operation */
 	PEGASUS_ERR_NO_MEMORY,		/* allocation refused (e.g. huge reply) */
 	PEGASUS_ERR_AUTH,			/* Kerberos credentials or negotiation failed */
-	PEGASUS_ERR_INTERNAL		/* a state that should not happen */
+	PEGASUS_ERR_INTERNAL,		/* a state that should not happen */
+	PEGASUS_ERR_BUSY			/* throttled: ERR_BUSY until the deadline
+								 * (server_error says "ERR_BUSY") */
 } PegasusErrorKind;
 
 #define PEGASUS_ERROR_NAME_SIZE 48

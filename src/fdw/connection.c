@@ -758,6 +758,8 @@ sqlstate_of(PegasusErrorKind code)
 			return ERRCODE_INTERNAL_ERROR;
 		case PEGASUS_ERR_AUTH:
 			return ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
+		case PEGASUS_ERR_BUSY:
+			return ERRCODE_INSUFFICIENT_RESOURCES;
 		default:
 			return ERRCODE_FDW_ERROR;
 	}
@@ -779,6 +781,8 @@ pegfdw_error_hint(const PegasusError *err)
 	const char *e = err->server_error;
 	int			i;
 
+	if (err->code == PEGASUS_ERR_BUSY)
+		return "The table's throttling (app envs replica.write_throttling, replica.write_throttling_by_size, replica.read_throttling) refused the requests until the deadline; retry later, or raise the limits.";
 	if (err->code != PEGASUS_ERR_SERVER)
 		return NULL;
 	if (strcmp(e, "ERR_OPERATION_DISABLED") == 0)
@@ -945,6 +949,7 @@ pegfdw_report_error(int elevel, const PegasusError *err,
 					 where[0] ? errcontext("%s", where) : 0));
 			break;
 		case PEGASUS_ERR_SERVER:
+		case PEGASUS_ERR_BUSY:
 			ereport(elevel,
 					(errcode(sqlstate_of(err->code)),
 					 errmsg("could not execute Pegasus %s on table \"%s\"", rpc, tname),

@@ -30,6 +30,7 @@ onebox_cluster_init(void)
 	onebox.next_app_id = 2;
 	onebox.prefix_iteration = TRUE;
 	onebox.split_delay_ms = 200;
+	onebox.split_overlap = 2;
 	onebox.host_port_fields = TRUE;
 	onebox.encoder = pegasus_codec_encoder_new();
 }
@@ -109,11 +110,21 @@ onebox_partition_new(OneboxTable *t, gint32 pidx)
 	p->ballot = 1;
 	p->version = t->partition_count - 1;
 	p->ready = TRUE;
+	p->active = TRUE;
 	p->primary = (int) ((t->app_id + pidx) % (gint32) onebox.replicas->len);
 	p->scanners = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 										onebox_scan_context_free);
 	partition_reset_context_ids(p);
 	return p;
+}
+
+void
+onebox_partition_free(OneboxPartition *p)
+{
+	g_hash_table_destroy(p->scanners);
+	onebox_store_free(p->store);
+	onebox_throttle_free(p);
+	g_free(p);
 }
 
 static guint32
@@ -198,9 +209,7 @@ onebox_table_drop(OneboxTable *t, gint64 reserve_seconds)
 	{
 		OneboxPartition *p = t->parts[i];
 
-		g_hash_table_destroy(p->scanners);
-		onebox_store_free(p->store);
-		g_free(p);
+		onebox_partition_free(p);
 	}
 	g_free(t->parts);
 	t->parts = NULL;

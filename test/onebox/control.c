@@ -69,6 +69,14 @@ table_arg(OneboxConn *conn, const char *s)
 	return t;
 }
 
+static gboolean
+is_throttling_env(const char *key)
+{
+	return strcmp(key, ONEBOX_WRITE_THROTTLING_ENV) == 0 ||
+		strcmp(key, ONEBOX_WRITE_SIZE_THROTTLING_ENV) == 0 ||
+		strcmp(key, ONEBOX_READ_THROTTLING_ENV) == 0;
+}
+
 static char *
 hex(const guint8 *p, gsize n)
 {
@@ -300,6 +308,32 @@ cmd_clear_faults(OneboxConn *conn)
  * Partition split and live-cluster answers (split.c)
  * ------------------------------------------------------------------------ */
 
+/* split-mode sequential | split-mode random SEED [WINDOWS] */
+static void
+split_mode_command(OneboxConn *conn, char **args, int argc)
+{
+	gint64		seed,
+				overlap = 2;
+
+	if (argc == 2 && strcmp(args[1], "sequential") == 0)
+	{
+		onebox.split_random = FALSE;
+		reply(conn, "OK done");
+		return;
+	}
+	if ((argc == 3 || argc == 4) && strcmp(args[1], "random") == 0 &&
+		parse_int(args[2], &seed) && seed >= 0 && seed <= G_MAXUINT32 &&
+		(argc == 3 || (parse_int(args[3], &overlap) && overlap >= 1 && overlap <= 1024)))
+	{
+		onebox.split_random = TRUE;
+		onebox.split_seed = (guint32) seed;
+		onebox.split_overlap = (gint32) overlap;
+		reply(conn, "OK done");
+		return;
+	}
+	reply(conn, "ERR usage: split-mode sequential | split-mode random SEED [WINDOWS]");
+}
+
 /* Handles the split commands; FALSE if cmd is not one of them. */
 static gboolean
 split_command(OneboxConn *conn, char **args, int argc)
@@ -307,7 +341,7 @@ split_command(OneboxConn *conn, char **args, int argc)
 	const char *cmd = args[0];
 	OneboxTable *t;
 	gint64		n;
-	char		status[160];
+	char		status[1024];
 	const char *why;
 
 	if (strcmp(cmd, "split") == 0 && argc == 2)
@@ -343,6 +377,52 @@ split_command(OneboxConn *conn, char **args, int argc)
 			return TRUE;
 		onebox_split_status(t, status, sizeof(status));
 		reply(conn, "OK %s", status);
+	}
+	else if (strcmp(cmd, "split-activate-delay") == 0 && argc == 2)
+	{
+		if (!parse_int(args[1], &n) || n < 0 || n > 86400000)
+		{
+			reply(conn, "ERR usage: split-activate-delay MS (0 to 86400000)");
+			return TRUE;
+		}
+		onebox.split_activate_delay_ms = n;
+		reply(conn, "OK done");
+	}
+	else if (strcmp(cmd, "split-mode") == 0)
+		split_mode_command(conn, args, argc);
+	else if ((strcmp(cmd, "split-pause") == 0 || strcmp(cmd, "split-resume") == 0) &&
+			 (argc == 2 || argc == 3))
+	{
+		gint64		pidx = -1;
+		gboolean	ok;
+
+		if ((t = table_arg(conn, args[1])) == NULL)
+			return TRUE;
+		if (argc == 3 && (!parse_int(args[2], &pidx) || pidx < 0))
+		{
+			reply(conn, "ERR usage: %s TABLE [PARENT_PIDX]", cmd);
+			return TRUE;
+		}
+		if (strcmp(cmd, "split-pause") == 0)
+			ok = onebox_split_pause(t, (gint32) pidx, &why);
+		else
+			ok = onebox_split_resume(t, (gint32) pidx, &why);
+		if (!ok)
+			reply(conn, "ERR %s", why);
+		else
+		{
+			onebox_split_status(t, status, sizeof(status));
+			reply(conn, "OK %s", status);
+		}
+	}
+	else if (strcmp(cmd, "split-cancel") == 0 && argc == 2)
+	{
+		if ((t = table_arg(conn, args[1])) == NULL)
+			return TRUE;
+		if (!onebox_split_cancel(t, &why))
+			reply(conn, "ERR %s", why);
+		else
+			reply(conn, "OK partitions=%d", t->partition_count);
 	}
 	else if (strcmp(cmd, "compact") == 0 && argc == 2)
 	{
@@ -397,6 +477,8 @@ run_command(OneboxConn *conn, char *line)
 		reply(conn, "negative-ids on|off | scanner-count | drop-scanners | tables | dump TABLE | leader PORT");
 		reply(conn, "create TABLE PARTITIONS [REPLICAS] | drop-table TABLE | ping | help");
 		reply(conn, "split TABLE | split-delay MS | split-step TABLE | split-status TABLE | compact TABLE");
+		reply(conn, "split-mode sequential|random SEED [WINDOWS] | split-activate-delay MS");
+		reply(conn, "split-pause TABLE [PIDX] | split-resume TABLE [PIDX] | split-cancel TABLE");
 		reply(conn, "host-port-fields on|off");
 		reply(conn, "app-env TABLE KEY [VALUE]");
 		reply(conn, "END");
@@ -491,13 +573,31 @@ run_command(OneboxConn *conn, char *line)
 		onebox_table_set_env(t, args[2], argc == 4 ? args[3] : NULL);
 		reply(conn, "OK done");
 	}
-	/* secured clusters (auth.c): app envs as set by the shell's set_app_envs */
-	else if (strcmp(cmd, "app-env") == 0 && (argc == 3 || argc == 4))
+	/*
+	 * App envs as set by the shell's set_app_envs: a throttling value is
+	 * checked as the meta's app_env_validator does (env sets anything).
+	 * The value is the rest of the line, so it may hold blanks.
+	 */
+	else if (strcmp(cmd, "app-env") == 0 && argc >= 3)
 	{
+		char	   *value = argc >= 4 ? g_strjoinv(" ", args + 3) : NULL;
+		guint64		u1,
+					m1,
+					u2,
+					m2;
+
 		if ((t = table_arg(conn, args[1])) == NULL)
-			goto out;
-		onebox_table_set_env(t, args[2], argc == 4 ? args[3] : NULL);
-		reply(conn, "OK done");
+			;
+		else if (value != NULL && is_throttling_env(args[2]) &&
+				 !onebox_throttle_parse(value, &u1, &m1, &u2, &m2))
+			reply(conn, "ERR ERR_INVALID_PARAMETERS %s: <size[K|M]>*<delay|reject>*<milliseconds>[,...]",
+				  args[2]);
+		else
+		{
+			onebox_table_set_env(t, args[2], value);
+			reply(conn, "OK done");
+		}
+		g_free(value);
 	}
 	else if (strcmp(cmd, "negative-ids") == 0 && argc == 2 &&
 			 (strcmp(args[1], "on") == 0 || strcmp(args[1], "off") == 0))

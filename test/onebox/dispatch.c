@@ -108,9 +108,9 @@ ep_kind_name(OneboxEndpoint *ep)
 
 /* Apply the endpoint's armed corruption to an encoded reply */
 static void
-send_corrupted(OneboxConn *conn, GByteArray *frame, OneboxCorruptMode mode)
+send_corrupted(OneboxConn *conn, GByteArray *frame, OneboxCorruptMode mode,
+			   int delay_ms)
 {
-	OneboxEndpoint *ep = conn->ep;
 	guint8		junk[64];
 	guint		i;
 
@@ -126,11 +126,11 @@ send_corrupted(OneboxConn *conn, GByteArray *frame, OneboxCorruptMode mode)
 				junk[i] = (guint8) g_random_int_range(0, 256);
 			/* make the error-name length absurd so it cannot decode */
 			junk[4] = 0x7f;
-			onebox_conn_send(conn, junk, sizeof(junk), ep->latency_ms);
+			onebox_conn_send(conn, junk, sizeof(junk), delay_ms);
 			break;
 		case ONEBOX_CORRUPT_TRUNCATED:
-			onebox_conn_send(conn, frame->data, frame->len / 2, ep->latency_ms);
-			onebox_conn_close_after(conn, ep->latency_ms);
+			onebox_conn_send(conn, frame->data, frame->len / 2, delay_ms);
+			onebox_conn_close_after(conn, delay_ms);
 			break;
 		case ONEBOX_CORRUPT_OVERSIZED:
 			junk[0] = 0x7f;
@@ -138,20 +138,22 @@ send_corrupted(OneboxConn *conn, GByteArray *frame, OneboxCorruptMode mode)
 			junk[2] = 0xff;
 			junk[3] = 0xf0;
 			memcpy(junk + 4, frame->data + 4, MIN(frame->len - 4, 28));
-			onebox_conn_send(conn, junk, 4 + MIN(frame->len - 4, 28), ep->latency_ms);
+			onebox_conn_send(conn, junk, 4 + MIN(frame->len - 4, 28), delay_ms);
 			break;
 		default:
 			/* badname / badseqid are applied before encoding */
-			onebox_conn_send(conn, frame->data, frame->len, ep->latency_ms);
+			onebox_conn_send(conn, frame->data, frame->len, delay_ms);
 			break;
 	}
 }
 
+/* Encodes and queues a reply, extra_ms later than the endpoint's latency */
 static void
-send_reply(OneboxConn *conn, PegasusResponse *reply)
+send_reply_after(OneboxConn *conn, PegasusResponse *reply, int extra_ms)
 {
 	PegasusCodecError err;
 	OneboxCorruptMode mode = conn->ep->corrupt;
+	int			delay_ms = conn->ep->latency_ms + extra_ms;
 
 	conn->ep->corrupt = ONEBOX_CORRUPT_NONE;
 	if (mode == ONEBOX_CORRUPT_BADSEQID)
@@ -179,15 +181,21 @@ send_reply(OneboxConn *conn, PegasusResponse *reply)
 			memcpy(reply_buf->data + name_off, "BAD_", 4);
 	}
 	if (mode != ONEBOX_CORRUPT_NONE)
-		send_corrupted(conn, reply_buf, mode);
+		send_corrupted(conn, reply_buf, mode, delay_ms);
 	else
-		onebox_conn_send(conn, reply_buf->data, reply_buf->len, conn->ep->latency_ms);
+		onebox_conn_send(conn, reply_buf->data, reply_buf->len, delay_ms);
+}
+
+static void
+send_reply(OneboxConn *conn, PegasusResponse *reply)
+{
+	send_reply_after(conn, reply, 0);
 }
 
 /* A reply carrying only a frame-level error (no body), name given */
 static void
-send_error_named(OneboxConn *conn, const PegasusRequest *req, PegasusErrorCode code,
-				 const char *error_name)
+send_error_named_after(OneboxConn *conn, const PegasusRequest *req, PegasusErrorCode code,
+					   const char *error_name, int extra_ms)
 {
 	PegasusResponse reply;
 	char	   *ack = NULL;
@@ -204,14 +212,21 @@ send_error_named(OneboxConn *conn, const PegasusRequest *req, PegasusErrorCode c
 							  (const char *) req->name.data);
 		reply.name = pegasus_codec_blob_str(ack);
 	}
-	send_reply(conn, &reply);
+	send_reply_after(conn, &reply, extra_ms);
 	g_free(ack);
+}
+
+static void
+send_error_named(OneboxConn *conn, const PegasusRequest *req, PegasusErrorCode code,
+				 const char *error_name)
+{
+	send_error_named_after(conn, req, code, error_name, 0);
 }
 
 static void
 send_error(OneboxConn *conn, const PegasusRequest *req, PegasusErrorCode code)
 {
-	send_error_named(conn, req, code, NULL);
+	send_error_named_after(conn, req, code, NULL, 0);
 }
 
 /* Find and consume a matching "fail" rule; TRUE if one applied */
@@ -568,9 +583,12 @@ gate_replica(OneboxConn *conn, const PegasusRequest *req)
 }
 
 /*
- * CHECK_REQUEST_IF_SPLITTING (split.c): FALSE after answering the request
- * (or closing the connection on a violation).  clear_scanner is one-way:
- * it is dropped instead of answered.
+ * CHECK_REQUEST_IF_SPLITTING (split.c), then the replica's state: a parent
+ * in its window (partition_version -1) when the table does not validate
+ * hashes, and a registered child not yet active, are not serving primaries
+ * and answer ERR_INVALID_STATE.  FALSE after answering the request (or
+ * closing the connection on a violation).  clear_scanner is one-way: it is
+ * dropped instead of answered.
  */
 static gboolean
 gate_split(OneboxConn *conn, OneboxCall *call)
@@ -578,6 +596,8 @@ gate_split(OneboxConn *conn, OneboxCall *call)
 	const PegasusRequest *req = call->req;
 	PegasusErrorCode ec = onebox_split_check(call->part, req->header.partition_hash);
 
+	if (ec == PEGASUS_EC_OK && (!call->part->active || call->part->version < 0))
+		ec = PEGASUS_EC_INVALID_STATE;
 	if (ec == PEGASUS_EC_OK)
 		return TRUE;
 	if (ec == PEGASUS_EC_UNKNOWN)
@@ -590,6 +610,43 @@ gate_split(OneboxConn *conn, OneboxCall *call)
 	}
 	if (req->rpc != PEGASUS_RPC_CLEAR_SCANNER)
 		send_error(conn, req, ec);
+	return FALSE;
+}
+
+/* The frame being handled, for throttling's delay mode */
+static const guint8 *cur_frame;
+static gsize cur_frame_len;
+static gboolean cur_unthrottled;	/* a delayed request handled again */
+
+/*
+ * Throttling by app env (throttle.c), where a replica applies it: writes
+ * after the split and state checks, reads (not backup requests) too.
+ * FALSE when the request was delayed (it comes back through
+ * onebox_dispatch_replay) or rejected with ERR_BUSY (after the reject
+ * delay; a one-way clear_scanner is dropped).
+ */
+static gboolean
+gate_throttle(OneboxConn *conn, OneboxCall *call)
+{
+	const PegasusRequest *req = call->req;
+	OneboxThrottleResult r;
+	gint64		delay_ms;
+
+	if (cur_unthrottled)
+		return TRUE;
+	if (pegasus_codec_rpc_is_write(req->rpc))
+		r = onebox_throttle_write(call->part, req->header.client_timeout,
+								  req->header.body_length, &delay_ms);
+	else if (!req->header.is_backup_request)
+		r = onebox_throttle_read(call->part, req->header.client_timeout, &delay_ms);
+	else
+		r = ONEBOX_THROTTLE_PASS;
+	if (r == ONEBOX_THROTTLE_PASS)
+		return TRUE;
+	if (r == ONEBOX_THROTTLE_DELAY)
+		onebox_conn_replay(conn, cur_frame, cur_frame_len, (int) delay_ms);
+	else if (req->rpc != PEGASUS_RPC_CLEAR_SCANNER)
+		send_error_named_after(conn, req, PEGASUS_EC_BUSY, NULL, (int) delay_ms);
 	return FALSE;
 }
 
@@ -671,6 +728,8 @@ handle_decoded(OneboxConn *conn, const PegasusRequest *req)
 		return;
 	if (!gate_split(conn, &call))
 		return;
+	if (!gate_throttle(conn, &call))
+		return;
 	if (!check_replica_request(&call))
 	{
 		onebox_conn_close(conn);
@@ -692,10 +751,14 @@ handle_frame(OneboxConn *conn, const guint8 *buf, gsize len)
 	PegasusCodecError err;
 	PegasusCodecStatus st;
 
+	cur_frame = buf;
+	cur_frame_len = len;
 	st = pegasus_codec_decode_request(buf, len, 0, &req, &err);
 	if (st == PEGASUS_CODEC_OK || st == PEGASUS_CODEC_UNKNOWN_RPC)
 	{
-		count_rpc(ep, req.name);
+		/* a delayed request was counted when it first came */
+		if (!cur_unthrottled)
+			count_rpc(ep, req.name);
 		if (!onebox_auth_admit(conn, &req))
 			;					/* mandatory_auth: dropped, conn closed */
 		else if (ep->kind == ONEBOX_EP_META && req.header.app_id > 0)
@@ -718,6 +781,16 @@ handle_frame(OneboxConn *conn, const guint8 *buf, gsize len)
 	}
 	pegasus_codec_request_clear(&req);
 	return !conn->dead;
+}
+
+void
+onebox_dispatch_replay(OneboxConn *conn, const guint8 *frame, gsize len)
+{
+	if (reply_buf == NULL)
+		reply_buf = g_byte_array_sized_new(4096);
+	cur_unthrottled = TRUE;
+	handle_frame(conn, frame, len);
+	cur_unthrottled = FALSE;
 }
 
 gboolean

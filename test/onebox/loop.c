@@ -2,8 +2,9 @@
  *
  * loop.c
  *	  Single-threaded epoll event loop: listening sockets, non-blocking
- *	  connections with input/output buffers, and delayed replies (the
- *	  control "latency" setting).
+ *	  connections with input/output buffers, delayed replies (the
+ *	  control "latency" setting, throttling's reject delay) and delayed
+ *	  requests (throttling's delay mode handles a request again later).
  *
  * Connections are freed only at the end of a loop iteration, so a handler
  * may close a connection (its own or another) without leaving dangling
@@ -33,6 +34,7 @@ typedef struct Delayed
 	guint64		seq;			/* keeps FIFO order among equal due times */
 	guint64		conn_id;
 	GBytes	   *data;			/* NULL = close the connection */
+	gboolean	replay;			/* data is a request frame to handle again */
 } Delayed;
 
 static int	epfd = -1;
@@ -271,7 +273,7 @@ delayed_cmp(gconstpointer a, gconstpointer b, gpointer unused)
 	return da->seq < db->seq ? -1 : (da->seq > db->seq ? 1 : 0);
 }
 
-static void
+static Delayed *
 queue_delayed(OneboxConn *conn, GBytes *data, int delay_ms)
 {
 	Delayed    *d = g_new0(Delayed, 1);
@@ -281,6 +283,15 @@ queue_delayed(OneboxConn *conn, GBytes *data, int delay_ms)
 	d->conn_id = conn->id;
 	d->data = data;
 	g_queue_insert_sorted(&delayed, d, delayed_cmp, NULL);
+	return d;
+}
+
+void
+onebox_conn_replay(OneboxConn *conn, const guint8 *frame, gsize len, int delay_ms)
+{
+	if (conn->dead)
+		return;
+	queue_delayed(conn, g_bytes_new(frame, len), MAX(delay_ms, 0))->replay = TRUE;
 }
 
 void
@@ -338,7 +349,15 @@ run_delayed(void)
 		/* nothing goes out after a delayed close */
 		if (conn != NULL && !conn->dead && !conn->close_after_flush)
 		{
-			if (d->data != NULL)
+			if (d->replay)
+			{
+				gsize		len;
+				const guint8 *p = g_bytes_get_data(d->data, &len);
+
+				/* a throttled request's turn: its reply joins the output */
+				onebox_dispatch_replay(conn, p, len);
+			}
+			else if (d->data != NULL)
 			{
 				gsize		len;
 				const guint8 *p = g_bytes_get_data(d->data, &len);

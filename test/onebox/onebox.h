@@ -19,6 +19,7 @@
  *						check_and_set, check_and_mutate
  *	  replica_scan.c	get_scanner, scan, clear_scanner, scan contexts
  *	  split.c			partition split: phases, request checks, compaction
+ *	  throttle.c		app-env throttling (throttling_controller)
  *	  control.c			the text control interface
  *
  * Everything runs on one thread; no locking anywhere.
@@ -139,6 +140,34 @@ typedef struct OneboxEndpoint
 
 typedef struct OneboxScanContext OneboxScanContext;
 
+/*
+ * One throttling controller of a partition (throttle.c), as Pegasus's
+ * utils/throttling_controller: units per partition derived from the env
+ * value and the partition count it was parsed for, counted per second.
+ */
+typedef struct OneboxThrottle
+{
+	char	   *env_value;		/* NULL: disabled */
+	gint32		partition_count;
+	guint64		delay_units;
+	guint64		delay_ms;
+	guint64		reject_units;
+	guint64		reject_delay_ms;
+	gint64		last_second;
+	guint64		cur_units;
+} OneboxThrottle;
+
+/* Where one parent stands in its table's split (split.c) */
+typedef enum OneboxSplitState
+{
+	ONEBOX_SPLIT_NONE = 0,		/* not a splitting parent */
+	ONEBOX_SPLIT_WAITING,		/* copying to its child, window not open */
+	ONEBOX_SPLIT_PAUSED,		/* split-pause: stays unregistered */
+	ONEBOX_SPLIT_WINDOW,		/* register request in flight: version -1 */
+	ONEBOX_SPLIT_REGISTERED,	/* meta registered the child; reply in flight */
+	ONEBOX_SPLIT_DONE			/* child active, parent serves 2N */
+} OneboxSplitState;
+
 typedef struct OneboxPartition
 {
 	struct OneboxTable *table;
@@ -157,6 +186,17 @@ typedef struct OneboxPartition
 	 */
 	gint32		version;
 	gboolean	ready;
+	/*
+	 * A child registered on the meta but not yet told so
+	 * (child_partition_active) answers ERR_INVALID_STATE; every other
+	 * partition is active.
+	 */
+	gboolean	active;
+	OneboxSplitState split_state;	/* parents of a split under way */
+	gint64		split_due_ms;	/* monotonic ms of its next split event */
+	OneboxThrottle write_qps;	/* replica.write_throttling */
+	OneboxThrottle write_size;	/* replica.write_throttling_by_size */
+	OneboxThrottle read_qps;	/* replica.read_throttling */
 } OneboxPartition;
 
 typedef struct OneboxTable
@@ -177,9 +217,6 @@ typedef struct OneboxTable
 	gint32		init_partition_count;
 	/* partition split in progress (split.c); split_old_count 0 = none */
 	gint32		split_old_count;
-	gint32		split_next;		/* next parent to register its child */
-	gboolean	split_in_window;	/* split_next answers ERR_SPLITTING */
-	gint64		split_due_ms;	/* monotonic ms of the next phase */
 	gboolean	compact_pending;	/* parents still hold the moved half */
 } OneboxTable;
 
@@ -195,6 +232,10 @@ typedef struct OneboxServer
 	gboolean	negative_ids;
 	gboolean	prefix_iteration;	/* rocksdb_filter_type = prefix (default) */
 	gint64		split_delay_ms; /* control "split-delay" */
+	gint64		split_activate_delay_ms;	/* control "split-activate-delay" */
+	gboolean	split_random;	/* control "split-mode random" */
+	guint32		split_seed;
+	gint32		split_overlap;	/* windows open at once in random mode */
 	gboolean	host_port_fields;	/* query_cfg sends hp_* (control) */
 	guint64		violations;
 	PegasusEncoder *encoder;
@@ -217,6 +258,7 @@ extern OneboxTable *onebox_table_by_name(const char *name, gsize len, gboolean a
 extern OneboxTable *onebox_table_by_id(gint32 app_id);
 extern void onebox_table_set_env(OneboxTable *table, const char *key, const char *value);
 extern OneboxPartition *onebox_partition_new(OneboxTable *table, gint32 pidx);
+extern void onebox_partition_free(OneboxPartition *part);
 extern void onebox_partition_move(OneboxPartition *part, int replica_index);
 /* Secondaries of a partition: up to replica_count-1 other replica endpoints */
 extern int	onebox_partition_secondaries(OneboxPartition *part, int *out, int max);
@@ -263,6 +305,9 @@ extern void onebox_conn_send(OneboxConn *conn, const guint8 *data, gsize len, in
 /* Send what is queued, then close (after delay_ms) */
 extern void onebox_conn_close_after(OneboxConn *conn, int delay_ms);
 extern void onebox_conn_close(OneboxConn *conn);
+/* Handle a request frame again after delay_ms (throttling's delay mode) */
+extern void onebox_conn_replay(OneboxConn *conn, const guint8 *frame, gsize len,
+							   int delay_ms);
 
 /* ------------------------------------------------------------------------
  * Request handling (dispatch.c, meta.c, replica_*.c, control.c)
@@ -271,6 +316,8 @@ extern void onebox_conn_close(OneboxConn *conn);
 /* Handle every complete frame in conn->in; FALSE if the conn was closed */
 extern gboolean onebox_dispatch_input(OneboxConn *conn);
 extern void onebox_reset_counters(OneboxEndpoint *ep);
+/* A frame queued by onebox_conn_replay is due: handle it, unthrottled */
+extern void onebox_dispatch_replay(OneboxConn *conn, const guint8 *frame, gsize len);
 
 /*
  * What a handler produces.  `reply` is filled in by the handler when
@@ -352,8 +399,16 @@ extern void onebox_auth_conn_closed(OneboxConn *conn);
 
 /* Starts a split; FALSE with *why set when the table cannot split now */
 extern gboolean onebox_split_start(OneboxTable *table, const char **why);
-/* Advances the split of table by one phase at once (control split-step) */
+/* Advances the split of table by one event at once (control split-step) */
 extern void onebox_split_step(OneboxTable *table);
+/*
+ * split-pause / split-resume (pidx -1: every parent) and split-cancel, as
+ * meta_split_service's control_partition_split: FALSE with *why (an
+ * ERR_ name first) when the meta server would refuse.
+ */
+extern gboolean onebox_split_pause(OneboxTable *table, gint32 pidx, const char **why);
+extern gboolean onebox_split_resume(OneboxTable *table, gint32 pidx, const char **why);
+extern gboolean onebox_split_cancel(OneboxTable *table, const char **why);
 /* Advances due phases; returns ms until the next one (-1 = none) */
 extern int	onebox_split_tick(void);
 /* "phase=... partitions=... ready=... parent=..." into buf */
@@ -373,5 +428,36 @@ extern gboolean onebox_partition_owns_hash(OneboxPartition *part, guint64 hash);
  * under no count the table ever had (a protocol violation).
  */
 extern PegasusErrorCode onebox_split_check(OneboxPartition *part, guint64 partition_hash);
+
+/* ------------------------------------------------------------------------
+ * Throttling (throttle.c)
+ * ------------------------------------------------------------------------ */
+
+#define ONEBOX_WRITE_THROTTLING_ENV "replica.write_throttling"
+#define ONEBOX_WRITE_SIZE_THROTTLING_ENV "replica.write_throttling_by_size"
+#define ONEBOX_READ_THROTTLING_ENV "replica.read_throttling"
+
+typedef enum OneboxThrottleResult
+{
+	ONEBOX_THROTTLE_PASS,
+	ONEBOX_THROTTLE_DELAY,		/* handle the request after *delay_ms */
+	ONEBOX_THROTTLE_REJECT		/* answer ERR_BUSY after *delay_ms */
+} OneboxThrottleResult;
+
+/*
+ * Parses an env value ("100*delay*100,200*reject*200", units with K/M) the
+ * way throttling_controller::parse_from_env does; FALSE if invalid.
+ */
+extern gboolean onebox_throttle_parse(const char *value, guint64 *delay_units,
+									  guint64 *delay_ms, guint64 *reject_units,
+									  guint64 *reject_delay_ms);
+/* Write (qps, then size) or read throttling of one request */
+extern OneboxThrottleResult onebox_throttle_write(OneboxPartition *part,
+												  gint32 client_timeout_ms,
+												  guint64 body_size, gint64 *delay_ms);
+extern OneboxThrottleResult onebox_throttle_read(OneboxPartition *part,
+												 gint32 client_timeout_ms,
+												 gint64 *delay_ms);
+extern void onebox_throttle_free(OneboxPartition *part);
 
 #endif							/* ONEBOX_H */

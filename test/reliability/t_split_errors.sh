@@ -5,11 +5,14 @@
 # not know each fail the statement at once (one request, no retry) with
 # SQLSTATE HV000, a detail naming the error and its meaning, and a hint;
 # ERR_SPLITTING is retried and the statement succeeds.  A meta server that
-# sends no host_port fields (release 2.5) routes the same.
+# sends no host_port fields (release 2.5) routes the same.  Write throttling
+# (ERR_BUSY) is waited out; a split in random order, paused in a parent's
+# window and cancelled, leaves the table as it was with its count halved.
 . "$(dirname "$0")/fault_lib.sh"
 
 setup_db rel_split_errors || { not_ok "scratch database"; tap_done; exit 1; }
-trap 'restore_onebox; control host-port-fields on >/dev/null; control drop-table se_data >/dev/null' EXIT
+trap 'restore_onebox; control host-port-fields on >/dev/null; control split-mode sequential >/dev/null;
+	control split-delay 200 >/dev/null; control drop-table se_data >/dev/null' EXIT
 create_table se_data 4 >/dev/null
 sql "CREATE FOREIGN TABLE se (hash_key text, sort_key text COLLATE \"C\", value bigint)
        SERVER pegasus OPTIONS (table 'se_data');
@@ -58,5 +61,27 @@ expect_eq "without host_port fields: a new session routes by rpc_address" "1|5|1
 	"$(sql "SELECT string_agg(value::text, '|' ORDER BY sort_key) FROM se WHERE hash_key = 'h'")"
 control host-port-fields on >/dev/null
 
+# throttled writes: ERR_BUSY is backed off from, every row arrives
+control app-env se_data replica.write_throttling '4*reject*10' >/dev/null
+out=$(sql "INSERT INTO se SELECT 't' || i, 's', i FROM generate_series(1, 12) i")
+control app-env se_data replica.write_throttling >/dev/null
+expect_eq "write throttling: the INSERT succeeds" "" "$out"
+expect_eq "write throttling: every row is there" 12 "$(sql "SELECT count(*) FROM se WHERE hash_key LIKE 't%'")"
+
+# a split in random order, paused in a parent's window, then cancelled
+control split-delay 86400000 >/dev/null
+control split-mode random 5 3 >/dev/null
+control split se_data >/dev/null
+control split-step se_data >/dev/null
+control split-pause se_data >/dev/null
+expect_eq "paused split: reads see every row" 15 "$(sql "SELECT count(*) FROM se")"
+out=$(sql "INSERT INTO se VALUES ('h', 'p', 7)")
+expect_eq "paused split: a write succeeds" "" "$out"
+expect_eq "split cancelled: back to 4 partitions" "OK partitions=4" "$(control split-cancel se_data)"
+expect_eq "cancelled split: a new session reads every row" 16 "$(sql "SELECT count(*) FROM se")"
+expect_eq "cancelled split: the row written while paused" 7 \
+	"$(sql "SELECT value FROM se WHERE hash_key = 'h' AND sort_key = 'p'")"
+
 expect_eq "no protocol violation" "OK 0" "$(control violations)"
+
 tap_done

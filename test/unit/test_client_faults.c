@@ -311,7 +311,7 @@ test_injected_errors(Fixture *f, gconstpointer data)
 	/* busy for longer than the deadline: gives up in time, says why */
 	control_ok(control("fail %d RPC_RRDB_RRDB_GET 12 ERR_BUSY", f->port));
 	g_assert_false(pegasus_table_get(f->table, S("h"), S("s"), 200, &v, &err));
-	g_assert_cmpint(err.code, ==, PEGASUS_ERR_SERVER);
+	g_assert_cmpint(err.code, ==, PEGASUS_ERR_BUSY);
 	g_assert_cmpstr(err.server_error, ==, "ERR_BUSY");
 	/* use up the injected failures left (backoff is capped at 500 ms) */
 	ASSERT_OK(pegasus_table_get(f->table, S("h"), S("s"), 10000, &v, &err), err);
@@ -821,6 +821,58 @@ free_port(void)
  * A private onebox with two meta servers where the second is the leader:
  * the client, told only about the first, follows ERR_FORWARD_TO_OTHERS.
  */
+/*
+ * Throttling by app env: a rejecting limit the client backs off from and
+ * gets through in the next second; one that rejects everything ends in
+ * PEGASUS_ERR_BUSY at the deadline; a delaying limit only delays.  An incr
+ * turned away with ERR_BUSY was not applied, so it is sent again and
+ * counted once.
+ */
+static void
+test_throttling(Fixture *f, gconstpointer data)
+{
+	PegasusError err;
+	PegasusValue v;
+	int64_t		nv = 0;
+	int64_t		t0;
+	int			i;
+
+	if (!need_onebox(f))
+		return;
+	ASSERT_OK(pegasus_table_set(f->table, S("h"), S("s"), S("0"), 0, 0, &err), err);
+	/* 8 partitions: 8 / 8 + 1 = 2 writes a second per partition */
+	control_ok(control("app-env %s replica.write_throttling 8*reject*20", f->name));
+	for (i = 0; i < 6; i++)
+		ASSERT_OK(pegasus_table_incr(f->table, S("h"), S("s"), 1, 0, 3000, &nv, &err), err);
+	g_assert_cmpint(nv, ==, 6);
+	g_assert_cmpint(rpc_count(f->port, "RPC_RRDB_RRDB_INCR"), >, 6);
+
+	/*
+	 * One write a second: a write whose deadline ends within the second
+	 * after the first fails, as its own kind
+	 */
+	control_ok(control("app-env %s replica.write_throttling 0*delay*0,1*reject*20", f->name));
+	for (i = 0; i < 40; i++)
+		if (!pegasus_table_set(f->table, S("h"), S("x"), S("v"), 0, 100, &err))
+			break;
+	g_assert_cmpint(i, <, 40);
+	g_assert_cmpint(err.code, ==, PEGASUS_ERR_BUSY);
+	g_assert_cmpstr(err.server_error, ==, "ERR_BUSY");
+
+	/* reads: a delaying limit answers later, not an error */
+	control_ok(control("app-env %s replica.write_throttling", f->name));
+	control_ok(control("app-env %s replica.read_throttling 1*delay*100", f->name));
+	t0 = g_get_monotonic_time();
+	for (i = 0; i < 4; i++)
+	{
+		ASSERT_OK(pegasus_table_get(f->table, S("h"), S("s"), 0, &v, &err), err);
+		g_assert_true(slice_is(v.value, "6"));
+		pegasus_value_free(&v);
+	}
+	g_assert_cmpint((g_get_monotonic_time() - t0) / 1000, >=, 90);
+	control_ok(control("app-env %s replica.read_throttling", f->name));
+}
+
 static void
 test_meta_forward(void)
 {
@@ -914,6 +966,7 @@ main(int argc, char **argv)
 	ADD("frame-cap", test_frame_cap);
 	ADD("wait-hook-interrupt", test_wait_hook_interrupt);
 	ADD("unsolicited-clear-scanner-reply", test_unsolicited_clear_scanner_reply);
+	ADD("throttling", test_throttling);
 	g_test_add_func("/client-faults/meta-forward", test_meta_forward);
 	g_test_add_data_func("/client-faults/zz-no-violations", control_addr, client_test_no_violations);
 	return g_test_run();

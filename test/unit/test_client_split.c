@@ -649,6 +649,197 @@ test_without_host_port_fields(Fixture *f, gconstpointer data)
 	pegasus_client_free(c);
 }
 
+/*
+ * One round of the timed workloads: a write, a batch_get of every hash
+ * key's "s3" and a get of every write so far, all checked.
+ */
+static void
+workload_round(Fixture *f, int round)
+{
+	PegasusCompositeKey keys[HASH_KEYS];
+	char	   *hks[HASH_KEYS];
+	PegasusKVList *out;
+	PegasusError err;
+	PegasusValue v;
+	int			h = round % HASH_KEYS;
+	char	   *sk = g_strdup_printf("s%d", round % PER_HASH);
+	char	   *value = g_strdup_printf("v%d_%d", h, round % PER_HASH);
+	int			i;
+
+	for (i = 0; i < HASH_KEYS; i++)
+	{
+		hks[i] = g_strdup_printf("hk%d", i);
+		keys[i].hash_key = S(hks[i]);
+		keys[i].sort_key = S("s3");
+	}
+	/* the value the grid has: a scan still sees every record once */
+	ASSERT_OK(pegasus_table_set(f->table, S(hks[h]), S(sk), S(value), 0, 0, &err), err);
+	ASSERT_OK(pegasus_table_get(f->table, S(hks[h]), S(sk), 0, &v, &err), err);
+	g_assert_true(v.found);
+	g_assert_true(slice_is(v.value, value));
+	pegasus_value_free(&v);
+	ASSERT_OK(pegasus_table_batch_get(f->table, keys, HASH_KEYS, 0, &out, &err), err);
+	for (i = 0; i < HASH_KEYS; i++)
+	{
+		char	   *want = g_strdup_printf("v%d_3", i);
+
+		g_assert_true(out->items[i].found);
+		g_assert_true(slice_is(out->items[i].value, want));
+		g_free(want);
+	}
+	pegasus_kvlist_free(out);
+	for (i = 0; i < HASH_KEYS; i++)
+		g_free(hks[i]);
+	g_free(value);
+	g_free(sk);
+}
+
+/*
+ * A timed split (started by `start`, a control command, then `then` if
+ * not NULL) while a scanner
+ * opened before it reads a few rows per round and the other operations
+ * run: until the split is over and the scan has ended, every record once.
+ */
+static void
+workload_across_timed_split(Fixture *f, const char *start, const char *then)
+{
+	GHashTable *seen = seen_new();
+	PegasusScanOptions o;
+	PegasusScanner *sc;
+	PegasusError err;
+	bool		scanning = true;
+	int			round = 0;
+
+	client_test_load_grid(f->table, HASH_KEYS, PER_HASH);
+	pegasus_scan_options_init(&o);
+	o.batch_size = 5;
+	o.max_concurrency = 2;
+	sc = pegasus_table_get_partition_scanner(f->table, NULL, 0, &o, &err);
+	ASSERT_OK(sc != NULL, err);
+	g_free(control("%s", start));
+	if (then != NULL)
+		g_free(control("%s", then));
+	while (scanning || !split_phase_is(f, "split"))
+	{
+		if (scanning)
+			scanning = read_rows(sc, seen, 11);
+		workload_round(f, round++);
+		g_assert_cmpint(round, <, 5000);
+	}
+	assert_each_once(seen, TOTAL);
+	pegasus_scanner_close(sc);
+	g_hash_table_destroy(seen);
+	g_test_message("%d rounds", round);
+}
+
+/*
+ * Parents in a seeded random order, two windows open at a time, children
+ * answering ERR_INVALID_STATE until activated.
+ */
+static void
+test_random_overlapping_windows(Fixture *f, gconstpointer data)
+{
+	if (!need_onebox(f))
+		return;
+	g_free(control("split-mode random 11 2"));
+	g_free(control("split-delay 60"));
+	g_free(control("split-activate-delay 40"));
+	{
+		char	   *cmd = g_strdup_printf("split %s", f->name);
+
+		workload_across_timed_split(f, cmd, NULL);
+		g_free(cmd);
+	}
+	g_free(control("split-activate-delay 0"));
+	g_free(control("split-mode sequential"));
+	g_assert_cmpint(pegasus_table_partition_count(f->table), ==, 8);
+}
+
+/*
+ * Without hash validation a parent in its window answers ERR_INVALID_STATE:
+ * the operations wait it out, and a batch_get grouped before the child
+ * registered is regrouped rather than sent to the parent with the old
+ * grouping (which would read the child's keys from its stale copy: the
+ * onebox counts that as a violation).
+ */
+static void
+test_unvalidated_windows(Fixture *f, gconstpointer data)
+{
+	if (!need_onebox(f))
+		return;
+	g_free(control("split-delay 60"));
+	g_free(control("split-activate-delay 40"));
+	{
+		char	   *cmd = g_strdup_printf("split %s", f->name);
+		/* the meta sets the env "true" when the split starts */
+		char	   *off = g_strdup_printf("app-env %s replica.split.validate_partition_hash false",
+										  f->name);
+
+		workload_across_timed_split(f, cmd, off);
+		g_free(off);
+		g_free(cmd);
+	}
+	g_free(control("split-activate-delay 0"));
+	g_assert_cmpint(pegasus_table_partition_count(f->table), ==, 8);
+}
+
+/*
+ * A cancelled split: the count the client follows goes from 8 back to 4,
+ * a scan open across it yields every record once, and a later split to 8
+ * is followed again.
+ */
+static void
+test_cancel_shrinks(Fixture *f, gconstpointer data)
+{
+	GHashTable *seen = seen_new();
+	PegasusScanOptions o;
+	PegasusScanner *sc;
+	PegasusError err;
+	PegasusValue v;
+	char	   *r;
+	int			round = 0;
+
+	if (!need_onebox(f))
+		return;
+	g_free(control("split-delay 86400000"));
+	client_test_load_grid(f->table, HASH_KEYS, PER_HASH);
+	g_free(control("split %s", f->name));
+	g_free(control("split-step %s", f->name));	/* a parent in its window */
+	pegasus_client_invalidate(f->client, f->name);
+	ASSERT_OK(pegasus_table_get(f->table, S("hk1"), S("s1"), 0, &v, &err), err);
+	pegasus_value_free(&v);
+	g_assert_cmpint(pegasus_table_partition_count(f->table), ==, 8);
+	pegasus_scan_options_init(&o);
+	o.batch_size = 7;
+	sc = pegasus_table_get_partition_scanner(f->table, NULL, 0, &o, &err);
+	ASSERT_OK(sc != NULL, err);
+	/* paused: the parent leaves its window, the children stay unregistered */
+	g_free(control("split-pause %s", f->name));
+	g_assert_true(read_rows(sc, seen, 50));
+	workload_round(f, round++);
+	r = control("split-cancel %s", f->name);
+	g_assert_cmpstr(r, ==, "OK partitions=4");
+	g_free(r);
+	/* the routing of before the cancel still works; a refresh shrinks it */
+	workload_round(f, round++);
+	pegasus_client_invalidate(f->client, f->name);
+	workload_round(f, round++);
+	g_assert_cmpint(pegasus_table_partition_count(f->table), ==, 4);
+	while (read_rows(sc, seen, 50))
+		workload_round(f, round++);
+	assert_each_once(seen, TOTAL);
+	pegasus_scanner_close(sc);
+	g_hash_table_destroy(seen);
+	/* split again, to the end */
+	g_free(control("split-delay 30"));
+	g_free(control("split %s", f->name));
+	while (!split_phase_is(f, "split"))
+		workload_round(f, round++);
+	pegasus_client_invalidate(f->client, f->name);
+	workload_round(f, round++);
+	g_assert_cmpint(pegasus_table_partition_count(f->table), ==, 8);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -684,6 +875,12 @@ main(int argc, char **argv)
 			   test_batch_get_stale_routing, fixture_teardown);
 	g_test_add("/client-split/without-host-port-fields", Fixture, NULL, fixture_setup,
 			   test_without_host_port_fields, fixture_teardown);
+	g_test_add("/client-split/random-overlapping-windows", Fixture, NULL, fixture_setup,
+			   test_random_overlapping_windows, fixture_teardown);
+	g_test_add("/client-split/unvalidated-windows", Fixture, NULL, fixture_setup,
+			   test_unvalidated_windows, fixture_teardown);
+	g_test_add("/client-split/cancel-shrinks", Fixture, NULL, fixture_setup,
+			   test_cancel_shrinks, fixture_teardown);
 	g_test_add_data_func("/client-split/zz/no-violations", control_addr, client_test_no_violations);
 	return g_test_run();
 }

@@ -2671,6 +2671,396 @@ test_split_phases(void)
 	g_free(control("drop-table split_t"));
 }
 
+/* A put of (hk, "s") at partition pidx of rt with the key's own hash */
+static Reply *
+put_at(Route *rt, gint32 pidx, const char *hk, gint32 client_timeout)
+{
+	PegasusRequest req;
+	GByteArray *k = rrdb_key(hk, "s");
+	Reply	   *rp;
+
+	req_init(&req, PEGASUS_RPC_PUT, rt->app_id, pidx,
+			 pegasus_codec_key_partition_hash(k->data, k->len));
+	req.header.client_timeout = client_timeout;
+	req.u.put.key = pegasus_codec_blob(k->data, k->len);
+	req.u.put.value = pegasus_codec_blob_str("v");
+	rp = call_port(rt->ports[pidx], &req);
+	g_assert_nonnull(rp);
+	g_byte_array_unref(k);
+	return rp;
+}
+
+static PegasusErrorCode
+get_error_at(Route *rt, gint32 pidx, const char *hk)
+{
+	Reply	   *rp = get_at(rt, pidx, hk);
+	PegasusErrorCode fe = rp->r.frame_error;
+
+	reply_free(rp);
+	return fe;
+}
+
+static PegasusErrorCode
+put_error_at(Route *rt, gint32 pidx, const char *hk)
+{
+	Reply	   *rp = put_at(rt, pidx, hk, 1000);
+	PegasusErrorCode fe = rp->r.frame_error;
+
+	reply_free(rp);
+	return fe;
+}
+
+/* The list after "windows=" in the table's split-status ("-" for none) */
+static char *
+split_windows(const char *table)
+{
+	char	   *out = control("split-status %s", table);
+	char	   *w = strstr(out, "windows=");
+	char	   *r;
+
+	g_assert_nonnull(w);
+	r = g_strndup(w + 8, strcspn(w + 8, " "));
+	g_free(out);
+	return r;
+}
+
+/*
+ * Random order: parents open their windows in a seeded shuffle, two at a
+ * time, and both answer ERR_SPLITTING at once; the children register in
+ * that order, not 0..N-1.
+ */
+static void
+test_split_random_order(void)
+{
+	Route		rt8,
+				rt;
+	GString    *order = g_string_new("");
+	int			max_open = 0;
+	int			i;
+	guint64		before = violations();
+
+	REQUIRE_BOX();
+	control_ok("clear-faults");
+	control_ok("split-delay 86400000");
+	control_ok("split-mode random 7 2");
+	g_free(control("create split_r 8"));
+	g_assert_true(route_table("split_r", &rt8));
+	control_ok("split split_r");
+	for (i = 0; i < 64 && !status_has("split_r", "phase=split"); i++)
+	{
+		char	   *w;
+		char	  **open;
+		int			n;
+		int			j;
+
+		g_free(control("split-step split_r"));
+		w = split_windows("split_r");
+		open = g_strsplit(w, ",", -1);
+		n = strcmp(w, "-") == 0 ? 0 : (int) g_strv_length(open);
+		max_open = MAX(max_open, n);
+		/* every parent in its window turns requests away */
+		for (j = 0; j < n; j++)
+		{
+			char		hk[32];
+			int			pidx = atoi(open[j]);
+
+			hash_key_in(16, pidx, "rw", hk, sizeof(hk));
+			g_assert_cmpint(get_error_at(&rt8, pidx, hk), ==, PEGASUS_EC_SPLITTING);
+		}
+		/* children in the order they appear in query_cfg */
+		g_assert_true(route_table("split_r", &rt));
+		for (j = 8; j < 16; j++)
+		{
+			char		tag[8];
+
+			g_snprintf(tag, sizeof(tag), ",%d,", j - 8);
+			if (rt.ballots[j] >= 0 && strstr(order->str, tag) == NULL)
+				g_string_append_printf(order, "%s%d,", order->len ? "" : ",", j - 8);
+		}
+		g_strfreev(open);
+		g_free(w);
+	}
+	g_assert_true(status_has("split_r", "phase=split partitions=16 ready=16"));
+	g_test_message("registration order %s, up to %d windows at once", order->str, max_open);
+	g_assert_cmpint(max_open, >=, 2);
+	g_assert_cmpstr(order->str, !=, ",0,1,2,3,4,5,6,7,");
+	g_assert_cmpuint(order->len, ==, strlen(",0,1,2,3,4,5,6,7,"));
+	control_ok("split-mode sequential");
+	control_ok("split-delay 200");
+	g_assert_cmpuint(violations(), ==, before);
+	g_string_free(order, TRUE);
+	g_free(control("drop-table split_r"));
+}
+
+/*
+ * A registered child answers ERR_INVALID_STATE until the meta's reply
+ * reaches its parent, which stays in its window meanwhile.
+ */
+static void
+test_split_child_activation(void)
+{
+	Route		rt4,
+				rt8;
+	char		hk_child[32],
+				hk_parent[32];
+	guint64		before = violations();
+
+	REQUIRE_BOX();
+	control_ok("clear-faults");
+	control_ok("split-delay 86400000");
+	control_ok("split-activate-delay 3600000");
+	g_free(control("create split_a 4"));
+	g_assert_true(route_table("split_a", &rt4));
+	hash_key_in(8, 4, "ac", hk_child, sizeof(hk_child));
+	hash_key_in(8, 0, "ap", hk_parent, sizeof(hk_parent));
+	g_assert_cmpint(t_put(&rt4, hk_child, "s", "c", 0), ==, 0);
+	control_ok("split split_a");
+	g_free(control("split-step split_a"));	/* parent 0: window */
+	g_free(control("split-step split_a"));	/* the meta registers child 4 */
+	g_assert_true(status_has("split_a", "phase=registering partitions=8 ready=5 parent=0 windows=0 active=4"));
+	g_assert_true(route_table("split_a", &rt8));
+	g_assert_cmpint(rt8.ballots[4], ==, rt8.ballots[0] + 1);
+	g_assert_cmpint(rt8.ports[4], !=, 0);
+	/* the child is named a primary but is not active yet */
+	g_assert_cmpint(get_error_at(&rt8, 4, hk_child), ==, PEGASUS_EC_INVALID_STATE);
+	g_assert_cmpint(put_error_at(&rt8, 4, hk_child), ==, PEGASUS_EC_INVALID_STATE);
+	/* its parent is still in its window */
+	g_assert_cmpint(get_error_at(&rt4, 0, hk_parent), ==, PEGASUS_EC_SPLITTING);
+	/* the reply reaches the parent: both serve */
+	g_free(control("split-step split_a"));
+	g_assert_true(status_has("split_a", "ready=5 parent=-1 windows=- active=5"));
+	assert_value(&rt8, hk_child, "s", "c");
+	g_assert_cmpint(get_error_at(&rt8, 0, hk_parent), ==, PEGASUS_EC_OK);
+	control_ok("split-activate-delay 0");
+	control_ok("split-delay 200");
+	g_assert_cmpuint(violations(), ==, before);
+	g_free(control("drop-table split_a"));
+}
+
+/*
+ * Pause leaves children unregistered (a parent in its window leaves it),
+ * resume goes on, cancel is refused once a child registered and otherwise
+ * halves the partition count again.
+ */
+static void
+test_split_pause_cancel(void)
+{
+	Route		rt4,
+				rt;
+	char		hk[32];
+	char	   *out;
+	int			i;
+	guint64		before = violations();
+
+	REQUIRE_BOX();
+	control_ok("clear-faults");
+	control_ok("split-delay 86400000");
+	g_free(control("create split_c 4"));
+	g_assert_true(route_table("split_c", &rt4));
+	hash_key_in(4, 0, "pc", hk, sizeof(hk));
+	g_assert_cmpint(t_put(&rt4, hk, "s", "v", 0), ==, 0);
+	out = control("split-cancel split_c");
+	g_assert_true(g_str_has_prefix(out, "ERR ERR_INVALID_STATE"));
+	g_free(out);
+
+	control_ok("split split_c");
+	g_free(control("split-step split_c"));	/* parent 0: window */
+	g_assert_true(status_has("split_c", "windows=0"));
+	g_assert_true(g_str_has_prefix(out = control("split-pause split_c"), "OK "));
+	g_free(out);
+	g_assert_true(status_has("split_c", "windows=- active=4 paused=4"));
+	/* the parent left its window without registering */
+	g_assert_cmpint(get_error_at(&rt4, 0, hk), ==, PEGASUS_EC_OK);
+	for (i = 0; i < 4; i++)
+		g_free(control("split-step split_c"));
+	g_assert_true(status_has("split_c", "partitions=8 ready=4 parent=-1 windows=- active=4 paused=4"));
+	g_assert_true(route_table("split_c", &rt));
+	g_assert_cmpint(rt.count, ==, 8);
+	for (i = 4; i < 8; i++)
+		g_assert_cmpint(rt.ballots[i], ==, -1);
+
+	/* resume one parent: it registers, and cancel is refused */
+	out = control("split-resume split_c 2");
+	g_assert_true(g_str_has_prefix(out, "OK "));
+	g_free(out);
+	out = control("split-resume split_c 2");
+	g_assert_true(g_str_has_prefix(out, "ERR ERR_INVALID_STATE"));
+	g_free(out);
+	g_free(control("split-step split_c"));
+	g_free(control("split-step split_c"));
+	g_assert_true(status_has("split_c", "ready=5"));
+	out = control("split-cancel split_c");
+	g_assert_cmpstr(out, ==, "ERR ERR_CHILD_REGISTERED some partitions have already finished split");
+	g_free(out);
+	out = control("split-pause split_c 2");
+	g_assert_true(g_str_has_prefix(out, "ERR ERR_CHILD_REGISTERED"));
+	g_free(out);
+	/* the rest of the split, then a new one, paused and cancelled */
+	control_ok("split-resume split_c");
+	while (!status_has("split_c", "phase=split"))
+		g_free(control("split-step split_c"));
+	out = control("split split_c");
+	g_assert_cmpstr(out, ==, "OK partitions=16");
+	g_free(out);
+	g_free(control("split-step split_c"));
+	g_free(control("split-pause split_c"));
+	out = control("split-cancel split_c");
+	g_assert_cmpstr(out, ==, "OK partitions=8");
+	g_free(out);
+	g_assert_true(status_has("split_c", "partitions=8 ready=8"));
+	g_assert_true(route_table("split_c", &rt));
+	g_assert_cmpint(rt.count, ==, 8);
+	for (i = 0; i < 8; i++)
+		g_assert_cmpint(rt.ballots[i], >, 0);
+	/* the count it had last: every key where it was, nothing beyond */
+	assert_value(&rt, hk, "s", "v");
+	rt.ports[8] = rt.ports[0];
+	g_assert_cmpint(get_error_at(&rt, 8, hk), ==, PEGASUS_EC_OBJECT_NOT_FOUND);
+	control_ok("split-delay 200");
+	g_assert_cmpuint(violations(), ==, before);
+	g_free(control("drop-table split_c"));
+}
+
+/*
+ * With replica.split.validate_partition_hash false, a parent in its window
+ * is an inactive replica: ERR_INVALID_STATE to reads and writes.
+ */
+static void
+test_split_without_validation(void)
+{
+	Route		rt4;
+	char		hk[32];
+	guint64		before = violations();
+
+	REQUIRE_BOX();
+	control_ok("clear-faults");
+	control_ok("split-delay 86400000");
+	g_free(control("create split_v 4"));
+	g_assert_true(route_table("split_v", &rt4));
+	hash_key_in(4, 0, "vh", hk, sizeof(hk));
+	control_ok("split split_v");
+	g_free(control("split-step split_v"));
+	g_assert_cmpint(get_error_at(&rt4, 0, hk), ==, PEGASUS_EC_SPLITTING);
+	control_ok("app-env split_v replica.split.validate_partition_hash false");
+	g_assert_cmpint(get_error_at(&rt4, 0, hk), ==, PEGASUS_EC_INVALID_STATE);
+	g_assert_cmpint(put_error_at(&rt4, 0, hk), ==, PEGASUS_EC_INVALID_STATE);
+	/* the other parents serve */
+	hash_key_in(4, 1, "vh", hk, sizeof(hk));
+	g_assert_cmpint(put_error_at(&rt4, 1, hk), ==, PEGASUS_EC_OK);
+	control_ok("split-delay 200");
+	g_assert_cmpuint(violations(), ==, before);
+	g_free(control("drop-table split_v"));
+}
+
+/*
+ * Runs body from the start of a fresh clock second (throttling's window)
+ * until it ran within that second.
+ */
+#define IN_ONE_SECOND(body) \
+	do { \
+		gint64		s0_; \
+		int			tries_ = 0; \
+		do { \
+			g_usleep(G_USEC_PER_SEC - g_get_real_time() % G_USEC_PER_SEC + 2000); \
+			s0_ = g_get_real_time() / G_USEC_PER_SEC; \
+			body; \
+		} while (g_get_real_time() / G_USEC_PER_SEC != s0_ && ++tries_ < 5); \
+	} while (0)
+
+/* Frame errors of n puts sent at once to a table of one partition */
+static void
+burst_puts(Route *rt, int n, gint32 client_timeout, PegasusErrorCode *fe, gint64 *ms)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		gint64		t0 = g_get_monotonic_time();
+		char		hk[16];
+		Reply	   *rp;
+
+		g_snprintf(hk, sizeof(hk), "tw%d", i);
+		rp = put_at(rt, 0, hk, client_timeout);
+		fe[i] = rp->r.frame_error;
+		ms[i] = (g_get_monotonic_time() - t0) / 1000;
+		reply_free(rp);
+	}
+}
+
+/*
+ * replica.write_throttling / replica.read_throttling: per partition
+ * UNITS / partition_count + 1 a second, then ERR_BUSY (after the reject
+ * delay, at most half the client timeout) or a delayed answer.
+ */
+static void
+test_throttling(void)
+{
+	Route		rt;
+	PegasusErrorCode fe[8];
+	gint64		ms[8];
+	char	   *out;
+	int			i;
+	guint64		before = violations();
+
+	REQUIRE_BOX();
+	control_ok("clear-faults");
+	g_free(control("create thr 1"));
+	g_assert_true(route_table("thr", &rt));
+
+	/* the meta's validator refuses what the replica could not parse */
+	out = control("app-env thr replica.write_throttling 10*slow*10");
+	g_assert_true(g_str_has_prefix(out, "ERR ERR_INVALID_PARAMETERS"));
+	g_free(out);
+	out = control("app-env thr replica.write_throttling 1*delay*1,2*delay*2");
+	g_assert_true(g_str_has_prefix(out, "ERR"));
+	g_free(out);
+
+	/* reject: 4 / 1 + 1 = 5 a second, the rest ERR_BUSY at once */
+	control_ok("app-env thr replica.write_throttling 4*reject*0");
+	IN_ONE_SECOND(burst_puts(&rt, 8, 1000, fe, ms));
+	for (i = 0; i < 8; i++)
+		g_assert_cmpint(fe[i], ==, i < 5 ? PEGASUS_EC_OK : PEGASUS_EC_BUSY);
+	/* a rejection is answered after its delay, capped by half the timeout */
+	control_ok("app-env thr replica.write_throttling 1*reject*300");
+	IN_ONE_SECOND(burst_puts(&rt, 3, 400, fe, ms));
+	g_assert_cmpint(fe[1], ==, PEGASUS_EC_OK);
+	g_assert_cmpint(fe[2], ==, PEGASUS_EC_BUSY);
+	g_assert_cmpint(ms[2], >=, 190);
+	g_assert_cmpint(ms[2], <, 300);
+
+	/* delay: past 1 / 1 + 1 = 2 a second, answered 150 ms later, applied */
+	control_ok("app-env thr replica.write_throttling 1K*reject*0,1*delay*150");
+	IN_ONE_SECOND(burst_puts(&rt, 4, 1000, fe, ms));
+	for (i = 0; i < 4; i++)
+	{
+		g_assert_cmpint(fe[i], ==, PEGASUS_EC_OK);
+		if (i < 2)
+			g_assert_cmpint(ms[i], <, 100);
+		else
+			g_assert_cmpint(ms[i], >=, 140);
+	}
+	assert_value(&rt, "tw3", "s", "v");
+
+	/* by size: the request bodies' bytes */
+	control_ok("app-env thr replica.write_throttling");
+	control_ok("app-env thr replica.write_throttling_by_size 1*reject*0");
+	IN_ONE_SECOND(burst_puts(&rt, 2, 1000, fe, ms));
+	g_assert_cmpint(fe[0], ==, PEGASUS_EC_BUSY);
+	control_ok("app-env thr replica.write_throttling_by_size");
+
+	/* reads: 1 / 1 + 1 = 2 a second */
+	control_ok("app-env thr replica.read_throttling 1*reject*0");
+	IN_ONE_SECOND(
+				  for (i = 0; i < 3; i++) fe[i] = get_error_at(&rt, 0, "tw0"));
+	g_assert_cmpint(fe[0], ==, PEGASUS_EC_OK);
+	g_assert_cmpint(fe[1], ==, PEGASUS_EC_OK);
+	g_assert_cmpint(fe[2], ==, PEGASUS_EC_BUSY);
+	control_ok("app-env thr replica.read_throttling");
+	g_assert_cmpint(get_error_at(&rt, 0, "tw0"), ==, PEGASUS_EC_OK);
+	g_assert_cmpuint(violations(), ==, before);
+	g_free(control("drop-table thr"));
+}
+
 /* query_cfg with and without the host_port fields names the same primaries */
 static void
 test_host_port_fields(void)
@@ -2863,6 +3253,11 @@ main(int argc, char **argv)
 	g_test_add_func("/onebox/control/faults", test_control_faults);
 	g_test_add_func("/onebox/control/listing", test_control_listing);
 	g_test_add_func("/onebox/split/phases", test_split_phases);
+	g_test_add_func("/onebox/split/random_order", test_split_random_order);
+	g_test_add_func("/onebox/split/child_activation", test_split_child_activation);
+	g_test_add_func("/onebox/split/pause_cancel", test_split_pause_cancel);
+	g_test_add_func("/onebox/split/without_validation", test_split_without_validation);
+	g_test_add_func("/onebox/throttling", test_throttling);
 	g_test_add_func("/onebox/meta/host_port_fields", test_host_port_fields);
 	g_test_add_func("/onebox/wire_vectors", test_wire_vectors);
 	g_test_add_func("/onebox/shared_smoke", test_shared_onebox_smoke);
