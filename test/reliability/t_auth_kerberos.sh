@@ -33,7 +33,7 @@ actl() { ONEBOX_CONTROL_PORT=$ACTL onebox_control "$@"; }
 show() { printf '%s\n' "$1" | grep -E 'ERROR|DETAIL|pegasus-cli' | sed 's/^/#   /'; }
 
 # restart_pg [ENV...]: the suite's PostgreSQL again, with the environment
-# given (its backends read KRB5_CONFIG).
+# changed as env(1) arguments say (its backends read KRB5_CONFIG).
 restart_pg()
 {
 	local data="$PGHOST/data" run=()
@@ -49,7 +49,8 @@ cleanup()
 	if [ -n "$AOB_PID" ]; then kill "$AOB_PID" 2>/dev/null; wait "$AOB_PID" 2>/dev/null; fi
 	kdc_stop
 	control clear-faults >/dev/null 2>&1
-	restart_pg PATH="$PATH" >/dev/null 2>&1
+	# the suite's PostgreSQL as it was: without this script's Kerberos files
+	restart_pg -u KRB5_CONFIG -u KRB5_KDC_PROFILE -u KRB5CCNAME PATH="$PATH" >/dev/null 2>&1
 }
 trap cleanup EXIT
 
