@@ -262,7 +262,7 @@ if [ "$run_reliability" -eq 1 ]; then
 	echo "== reliability"
 	if [ -n "$shuffle_seed" ]; then
 		echo "shuffled with seed $shuffle_seed (again: --shuffle $shuffle_seed):"
-		for script in $selected; do basename "$script" .sh; done | paste -sd' ' | fold -s -w 76 | sed 's/^/  /'
+		for script in $selected; do basename "$script" .sh; done | paste -sd' ' | fold -s -w 76 | sed 's/ *$//; s/^/  /'
 	fi
 	for script in $selected; do
 		[ -f "$script" ] || continue
