@@ -68,10 +68,13 @@ SELECT sort_key, value, ttl > 4000 AS has_ttl FROM w10 WHERE hash_key = 't' ORDE
 -- ===================================================================
 -- COPY batches too
 -- ===================================================================
+-- the file lies in the data directory: no /tmp, no collision between two
+-- clusters (COPY TO takes only an absolute path)
+SELECT current_setting('data_directory') || '/pegasus_fdw_regress_w10.copy' AS w10_copy \gset
 COPY (SELECT 'c' || (i % 2), lpad(i::text, 3, '0'), 'copy ' || i, NULL::int
-      FROM generate_series(1, 250) i) TO '/tmp/pegasus_fdw_regress_w10.copy';
+      FROM generate_series(1, 250) i) TO :'w10_copy';
 SELECT w10_rpcs() AS r0 \gset
-COPY w10 FROM '/tmp/pegasus_fdw_regress_w10.copy';
+COPY w10 FROM :'w10_copy';
 -- 3 batches (100, 100, 50 rows) of 2 hash keys each
 SELECT w10_rpcs() - :r0 AS rpcs_copy;
 SELECT hash_key, count(*), min(value), max(sort_key) FROM w10 WHERE hash_key IN ('c0', 'c1')
@@ -81,7 +84,8 @@ cs	1	tab	\N
 cs	2	ttl	7000
 \.
 SELECT sort_key, value, ttl > 6000 AS has_ttl FROM w10 WHERE hash_key = 'cs' ORDER BY 1;
-\! rm -f /tmp/pegasus_fdw_regress_w10.copy
+\setenv W10_COPY :w10_copy
+\! rm -f "$W10_COPY"
 
 -- ===================================================================
 -- ON CONFLICT DO NOTHING: check_and_set where the value does not exist

@@ -15,8 +15,13 @@
 # --quick: pg_regress and a reliability smoke (the harness, wait events, cancel,
 # batched joins, Kerberos);
 # --pg N: against PostgreSQL N, in a Debian root made by test/pg-root.sh
-# (unless N is this machine's).  PEGASUS_VALGRIND=1 runs the unit tests under
-# valgrind.
+# (unless N is this machine's); --shuffle SEED: the reliability scripts in
+# an order drawn from SEED (t_zz_* still last: they check what the others
+# left).  PEGASUS_VALGRIND=1 runs the unit tests under valgrind.
+#
+# The checkout may lie in any directory root can use, even one the postgres
+# user cannot enter (a clone under /root or inside a mktemp -d): what runs
+# as postgres reads only copies in the work directory (PEGASUS_WORKDIR).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +30,8 @@ run_unit=1
 run_regress=1
 run_reliability=1
 pg_version=
-usage="usage: $0 [--pg N] [--unit-only|--regress-only|--reliability-only|--quick]"
+shuffle_seed=
+usage="usage: $0 [--pg N] [--shuffle SEED] [--unit-only|--regress-only|--reliability-only|--quick]"
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--unit-only) run_regress=0; run_reliability=0 ;;
@@ -41,6 +47,10 @@ while [ $# -gt 0 ]; do
 		--pg)
 			[ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }
 			pg_version=$2
+			shift ;;
+		--shuffle)
+			[ $# -ge 2 ] && [ -n "$2" ] || { echo "$usage" >&2; exit 2; }
+			shuffle_seed=$2
 			shift ;;
 		*) echo "$usage" >&2; exit 2 ;;
 	esac
@@ -60,6 +70,7 @@ if [ -n "$pg_version" ]; then
 		[ "$run_unit" -eq 1 ] || args+=(--no-unit)
 		[ "$run_regress" -eq 1 ] || args+=(--no-regress)
 		[ "$run_reliability" -eq 1 ] || args+=(--no-reliability)
+		[ -z "$shuffle_seed" ] || args+=(--shuffle "$shuffle_seed")
 		exec bash test/pg-root.sh run "$pg_version" env RELIABILITY_TESTS="$RELIABILITY_TESTS" \
 			PEGASUS_VALGRIND="${PEGASUS_VALGRIND:-}" bash test/run-tests.sh "${args[@]}"
 	fi
@@ -79,7 +90,21 @@ reliability_scripts()
 		done
 	done | awk '!seen[$0]++'
 }
+# shuffled SEED: the scripts of stdin in the order of the SHA-256 of
+# "SEED NAME" (the same order for a seed on every machine), t_zz_* last in
+# name order.
+shuffled()
+{
+	local f
+	while IFS= read -r f; do
+		case "$f" in
+			*/t_zz_*) printf '~ %s\n' "$f" ;;
+			*) printf '%s %s\n' "$(printf '%s %s' "$1" "${f##*/}" | sha256sum | cut -c1-16)" "$f" ;;
+		esac
+	done | LC_ALL=C sort | cut -d' ' -f2-
+}
 selected=$(reliability_scripts)
+[ -z "$shuffle_seed" ] || selected=$(shuffled "$shuffle_seed" <<<"$selected")
 if { [ "$run_unit" -eq 1 ] && [ -n "${PEGASUS_VALGRIND:-}" ]; } ||
 	{ [ "$run_reliability" -eq 1 ] &&
 		[[ "$selected" == *valgrind* || "$selected" == *t_auth_kerberos* ]]; }; then
@@ -118,12 +143,15 @@ exit_reason()
 	fi
 }
 
-# run_tap NAME COMMAND...: runs a program that prints TAP, counts its results.
-# A program that fails (a "not ok", a non-zero exit, a signal, no result at
-# all) is listed with how it ended; its failures and last lines are shown.
+# run_tap NAME COMMAND...: runs a program that prints TAP, counts its checks:
+# each "ok" passed (or skipped), each "not ok" failed, and one more failed
+# check when the program ended otherwise badly (a non-zero exit or signal
+# with no "not ok" to explain it, missing results, no result at all).  A
+# failing program is listed once with how it ended; its failures and last
+# lines are shown.
 run_tap()
 {
-	local name=$1 out="$PEGASUS_WORKDIR/$1.out" rc n_ok n_skip n_bad n_plan why
+	local name=$1 out="$PEGASUS_WORKDIR/$1.out" rc n_ok n_skip n_bad n_plan why extra=0
 	shift
 	timeout 900 "$@" >"$out" 2>&1
 	rc=$?
@@ -133,19 +161,24 @@ run_tap()
 	# the plan line "1..N" of a program that printed one
 	n_plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$out" | tail -1)
 	why=$(exit_reason "$rc")
+	if [ -n "$n_plan" ] && [ "$n_plan" -ne $((n_ok + n_bad)) ]; then
+		why="$why, $((n_ok + n_bad)) of $n_plan results"
+		extra=1
+	elif [ -z "$n_plan" ] && [ "$rc" -ne 0 ]; then
+		why="$why, ended after $((n_ok + n_bad)) results"
+		extra=1
+	elif [ $((n_ok + n_bad)) -eq 0 ] || { [ "$rc" -ne 0 ] && [ "$n_bad" -eq 0 ]; }; then
+		extra=1
+	fi
 	printf '%-28s %3d ok, %d skipped, %d failed (%s)\n' "$name" \
-		$((n_ok - n_skip)) "$n_skip" "$n_bad" "$why"
+		$((n_ok - n_skip)) "$n_skip" $((n_bad + extra)) "$why"
 	grep -E '^# .*skipped|^ok .*# SKIP' "$out" | sed -n '1,5s/^/    /p'
-	for _ in $(seq 1 $((n_ok - n_skip))); do note_result ok "$name"; done
-	for _ in $(seq 1 "$n_skip"); do note_result skip "$name"; done
-	if [ "$rc" -ne 0 ] || [ "$n_bad" -gt 0 ] || [ "$n_ok" -eq 0 ] ||
-		{ [ -n "$n_plan" ] && [ "$n_plan" -ne $((n_ok + n_bad)) ]; }; then
-		if [ -n "$n_plan" ] && [ "$n_plan" -ne $((n_ok + n_bad)) ]; then
-			why="$why, $((n_ok + n_bad)) of $n_plan results"
-		elif [ -z "$n_plan" ] && [ "$rc" -ne 0 ]; then
-			why="$why, ended after $((n_ok + n_bad)) results"
-		fi
-		note_result fail "$name ($why)"
+	passed=$((passed + n_ok - n_skip))
+	skipped=$((skipped + n_skip))
+	if [ "$rc" -ne 0 ] || [ $((n_bad + extra)) -gt 0 ]; then
+		failed=$((failed + n_bad + extra))
+		[ "$n_bad" -eq 0 ] || why="$n_bad of $((n_ok + n_bad)) checks failed, $why"
+		failures+=("$name ($why)")
 		grep -E -A3 '^not ok|ERROR|CRITICAL|FAIL|==[0-9]+==' "$out" | sed -n '1,40s/^/    /p'
 		echo "    --- last lines of $name:"
 		tail -n 15 "$out" | sed 's/^/    | /'
@@ -227,6 +260,10 @@ fi
 
 if [ "$run_reliability" -eq 1 ]; then
 	echo "== reliability"
+	if [ -n "$shuffle_seed" ]; then
+		echo "shuffled with seed $shuffle_seed (again: --shuffle $shuffle_seed):"
+		for script in $selected; do basename "$script" .sh; done | paste -sd' ' | fold -s -w 76 | sed 's/ *$//; s/^/  /'
+	fi
 	for script in $selected; do
 		[ -f "$script" ] || continue
 		run_tap "$(basename "$script" .sh)" bash "$script"

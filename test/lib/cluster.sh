@@ -24,6 +24,18 @@ cluster_init()
 	export PEGASUS_WORKDIR
 }
 
+# pg_copy FILE: prints the path of a copy of FILE in the work directory that
+# the postgres user can read.  Whatever runs as that user (the server,
+# valgrind) must not read the checkout: it may lie in a directory only root
+# can enter (a clone under /root or inside a mktemp -d).
+pg_copy()
+{
+	local dir="$PEGASUS_WORKDIR/for-postgres" name
+	name=$(basename "$1")
+	mkdir -p "$dir" && chmod 755 "$dir" && cp "$1" "$dir/$name" &&
+		chmod 644 "$dir/$name" && echo "$dir/$name"
+}
+
 # Starts the onebox; extra arguments (e.g. --table NAME:N) are passed on.
 # Waits for its "ready" line.  When one of its ports is taken (they lie in
 # the kernel's ephemeral range, so an outgoing connection may hold one), it

@@ -79,6 +79,9 @@ kdc_start()
 	: "${KDC_PORT:=$(( ${ONEBOX_CONTROL_PORT:-35901} + 50 ))}"
 	mkdir -p "$KDC_DIR"
 	kdc_write_config
+	# backends (the postgres user) read krb5.conf whatever root's umask
+	chmod 755 "$KDC_DIR"
+	chmod 644 "$KDC_DIR/krb5.conf"
 	: >"$KDC_DIR/kadm5.acl"
 	export KRB5_CONFIG="$KDC_DIR/krb5.conf"
 	export KRB5_KDC_PROFILE="$KDC_DIR/kdc.conf"

@@ -11,7 +11,7 @@
 
 table=rel_config_alter
 db=rel_config_alter
-work=$(mktemp -d /tmp/rel_config_alter.XXXXXX)
+work=$(mktemp -d "$PEGASUS_WORKDIR/rel_config_alter.XXXXXX")
 dead=127.0.0.1:1				# nothing listens on port 1
 connect_ms=300
 timeout_ms=1000

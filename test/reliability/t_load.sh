@@ -23,7 +23,7 @@ seconds=${LOAD_SECONDS:-60}
 table=rel_load
 db=rel_load
 dir="$ROOT/test/reliability/load"
-work=$(mktemp -d /tmp/rel_load.XXXXXX)
+work=$(mktemp -d "$PEGASUS_WORKDIR/rel_load.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 setup_db $db || { not_ok "scratch database"; tap_done; exit 1; }

@@ -10,7 +10,7 @@
 sessions=${RACE_SESSIONS:-8}
 updates=${RACE_UPDATES:-1000}
 table=rel_race_incr
-work=$(mktemp -d /tmp/rel_race_incr.XXXXXX)
+work=$(mktemp -d "$PEGASUS_WORKDIR/rel_race_incr.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 setup_db rel_race_incr || { not_ok "scratch database"; tap_done; exit 1; }

@@ -11,7 +11,7 @@
 sessions=${RACE_SESSIONS:-8}
 nkeys=${RACE_KEYS:-300}
 table=rel_race_insert
-work=$(mktemp -d /tmp/rel_race_insert.XXXXXX)
+work=$(mktemp -d "$PEGASUS_WORKDIR/rel_race_insert.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 setup_db rel_race_insert || { not_ok "scratch database"; tap_done; exit 1; }

@@ -13,7 +13,7 @@
 . "$(dirname "$0")/split_lib.sh"
 
 setup_db rel_split_join || { not_ok "scratch database"; tap_done; exit 1; }
-work=$(mktemp -d /tmp/rel_split_join.XXXXXX)
+work=$(mktemp -d "$PEGASUS_WORKDIR/rel_split_join.XXXXXX")
 trap 'restore_onebox; all_latency 0; control split-delay 200 >/dev/null;
       control drop-table sj_data >/dev/null; rm -rf "$work"' EXIT
 

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/split_lib.sh"
 
 setup_db rel_split_scan || { not_ok "scratch database"; tap_done; exit 1; }
-work=$(mktemp -d /tmp/rel_split.XXXXXX)
+work=$(mktemp -d "$PEGASUS_WORKDIR/rel_split.XXXXXX")
 trap 'restore_onebox; all_latency 0; control split-delay 200 >/dev/null;
       control drop-table sp_data >/dev/null; rm -rf "$work"' EXIT
 

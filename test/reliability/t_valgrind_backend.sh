@@ -23,7 +23,12 @@ ROUNDS=${RELIABILITY_VALGRIND_ROUNDS:-3}
 [ -n "${RELIABILITY_VALGRIND_LONG:-}" ] && ROUNDS=${RELIABILITY_VALGRIND_ROUNDS:-10}
 BIN=$(pg_config --bindir)
 VG="$PEGASUS_WORKDIR/vg"
-SUPP="$ROOT/test/reliability/valgrind.supp"
+# read by valgrind as postgres: a copy, not the checkout's file
+SUPP=$(pg_copy "$ROOT/test/reliability/valgrind.supp") || {
+	not_ok "valgrind suppressions copied to the work directory"
+	tap_done
+	exit 1
+}
 VG_PID=
 rm -rf "$VG"
 mkdir -p "$VG"
