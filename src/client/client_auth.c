@@ -582,6 +582,44 @@ pegasus_negotiation_step(PegasusAuthSession *nego, const PegasusResponse *resp,
 	return PEGASUS_NEGOTIATION_FAILED;
 }
 
+bool
+pegasus_client_export_credentials(PegasusClient *client, const char *ccache_name,
+								  PegasusError *err)
+{
+	PegasusAuth *auth = client ? client->auth : NULL;
+	krb5_principal princ = NULL;
+	krb5_ccache dst = NULL;
+	krb5_error_code code;
+	char		reason[200];
+
+	pegasus_error_clear(err);
+	if (auth == NULL || auth->creds == NULL)
+	{
+		pegasus_error_set(err, PEGASUS_ERR_AUTH, "negotiation",
+						  "The client holds no Kerberos credentials.");
+		return false;
+	}
+	code = krb5_cc_get_principal(auth->kctx, auth->creds->ccache, &princ);
+	if (code == 0)
+		code = krb5_cc_resolve(auth->kctx, ccache_name, &dst);
+	if (code == 0)
+		code = krb5_cc_initialize(auth->kctx, dst, princ);
+	if (code == 0)
+		code = krb5_cc_copy_creds(auth->kctx, auth->creds->ccache, dst);
+	if (code != 0)
+	{
+		krb5_reason(auth, code, reason, sizeof(reason));
+		pegasus_error_set(err, PEGASUS_ERR_AUTH, "negotiation",
+						  "Could not copy the Kerberos credentials into \"%s\": %s.",
+						  ccache_name, reason);
+	}
+	if (dst != NULL)
+		krb5_cc_close(auth->kctx, dst);
+	if (princ != NULL)
+		krb5_free_principal(auth->kctx, princ);
+	return code == 0;
+}
+
 const char *
 pegasus_client_kerberos_principal(const PegasusClient *client)
 {

@@ -260,6 +260,17 @@ extern int	pegasus_client_release_scans(PegasusClient *client, int timeout_ms);
 extern const char *pegasus_client_kerberos_principal(const PegasusClient *client);
 
 /*
+ * Copies the client's current Kerberos credentials (its initial ticket and
+ * the service tickets it holds) into the credential cache ccache_name
+ * ("FILE:/path"), made anew, so that another process can authenticate with
+ * them (kerberos_ccache) without asking the KDC.  false (err filled) when
+ * the client has no credentials yet or the cache cannot be written.
+ */
+extern bool pegasus_client_export_credentials(PegasusClient *client,
+											  const char *ccache_name,
+											  PegasusError *err);
+
+/*
  * Forgets the cached routing of one table (table_name) or of all tables
  * (NULL); the next operation queries the meta server again.  Table handles
  * stay valid.

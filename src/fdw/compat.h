@@ -31,6 +31,8 @@
  * postgres.h no longer includes it. */
 #if PG_VERSION_NUM >= 160000
 #include "varatt.h"
+/* PG_TEMP_FILES_DIR and PG_TEMP_FILE_PREFIX moved from storage/fd.h */
+#include "common/file_utils.h"
 #endif
 
 #if PG_VERSION_NUM < 150000 || PG_VERSION_NUM >= 200000

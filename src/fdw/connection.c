@@ -26,6 +26,7 @@
 #include "postgres.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "access/htup_details.h"
 #include "access/parallel.h"
@@ -34,6 +35,7 @@
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "utils/builtins.h"
@@ -77,6 +79,19 @@ struct PegFdwConnEntry
 };
 
 static HTAB *ConnectionHash = NULL;
+
+/*
+ * Kerberos credentials of parallel scans.  The leader copies its client's
+ * tickets into a credential cache file of its own (under the data
+ * directory's temporary files, removed at transaction end, at exit, and by
+ * PostgreSQL's start-up cleanup after a crash); its workers log in with
+ * them instead of asking the KDC for their own, so a parallel query needs
+ * the KDC no more than a serial one.
+ */
+static List *exported_ccaches = NIL;	/* paths, TopMemoryContext */
+static uint32 exported_count = 0;
+static Oid	handed_serverid = InvalidOid;	/* worker: leader's credentials */
+static char handed_ccache[MAXPGPATH];
 
 /* An error raised inside the wait hook, rethrown after the client returns. */
 static ErrorData *wait_hook_error = NULL;
@@ -465,6 +480,13 @@ make_entry_client(PegFdwConnEntry *entry, ForeignServer *server)
 		copts.kerberos_principal = uopts.kerberos_principal;
 		copts.kerberos_keytab = uopts.kerberos_keytab;
 		copts.kerberos_ccache = uopts.kerberos_ccache;
+		if (handed_serverid == server->serverid)
+		{
+			/* a parallel worker: the leader's tickets, as they are */
+			copts.kerberos_principal = NULL;
+			copts.kerberos_keytab = NULL;
+			copts.kerberos_ccache = handed_ccache;
+		}
 		copts.kerberos_service_name = sopts.kerberos_service_name;
 		copts.kerberos_service_fqdn = sopts.kerberos_service_fqdn;
 		entry->kerberos = true;
@@ -585,6 +607,64 @@ pegfdw_open_table(PegFdwTable *table, PegFdwConnEntry **entry_out)
 	return ptable;
 }
 
+/*
+ * Leader of a parallel scan: copies the credentials of entry's client into
+ * a new credential cache file and names it in ccache.  false when the
+ * client has none to give (no Kerberos, or none obtained yet: the workers
+ * then log in by themselves).
+ */
+bool
+pegfdw_export_credentials(PegFdwConnEntry *entry, char *ccache, size_t len)
+{
+	char		dir[MAXPGPATH];
+	char		path[MAXPGPATH];
+	PegasusError err;
+	MemoryContext oldcxt;
+
+	if (!entry->kerberos || entry->client == NULL ||
+		pegasus_client_kerberos_principal(entry->client) == NULL)
+		return false;
+	snprintf(dir, sizeof(dir), "%s/base/%s", DataDir, PG_TEMP_FILES_DIR);
+	(void) MakePGDirectory(dir);
+	snprintf(path, sizeof(path), "%s/%s_pegasus_krb5cc.%d.%u", dir,
+			 PG_TEMP_FILE_PREFIX, MyProcPid, ++exported_count);
+	snprintf(ccache, len, "FILE:%s", path);
+	if (!pegasus_client_export_credentials(entry->client, ccache, &err))
+	{
+		elog(DEBUG1, "pegasus_fdw: parallel workers log in by themselves: %s",
+			 err.message);
+		(void) unlink(path);
+		return false;
+	}
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	exported_ccaches = lappend(exported_ccaches, pstrdup(path));
+	MemoryContextSwitchTo(oldcxt);
+	return true;
+}
+
+/* Parallel worker: the server's client is to use the leader's credentials. */
+void
+pegfdw_use_handed_credentials(Oid serverid, const char *ccache)
+{
+	handed_serverid = serverid;
+	strlcpy(handed_ccache, ccache, sizeof(handed_ccache));
+}
+
+/* Removes the credential cache files made for parallel workers. */
+static void
+remove_exported_ccaches(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, exported_ccaches)
+	{
+		(void) unlink((char *) lfirst(lc));
+		pfree(lfirst(lc));
+	}
+	list_free(exported_ccaches);
+	exported_ccaches = NIL;
+}
+
 void
 pegfdw_mark_uncertain(PegFdwConnEntry *entry)
 {
@@ -702,6 +782,9 @@ pegfdw_xact_callback(XactEvent event, void *arg)
 		FreeErrorData(wait_hook_error);
 		wait_hook_error = NULL;
 	}
+	/* the workers that used them have ended with the transaction's query */
+	if (event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
+		remove_exported_ccaches();
 }
 
 /*
@@ -716,6 +799,7 @@ pegfdw_exit_callback(int code, Datum arg)
 	PegFdwConnEntry *entry;
 	TimestampTz deadline;
 
+	remove_exported_ccaches();
 	if (ConnectionHash == NULL)
 		return;
 	/* the leader of a parallel query waits for its workers to exit */

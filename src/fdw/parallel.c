@@ -35,6 +35,7 @@ struct PegFdwParallelShared
 {
 	pg_atomic_uint32 next_partition;	/* next partition to claim */
 	uint32		npartitions;	/* of the table when the scan began */
+	char		ccache[MAXPGPATH];	/* Kerberos: the leader's credentials, or "" */
 };
 
 /*
@@ -170,6 +171,9 @@ pegfdw_parallel_initialize(ForeignScanState *node, ParallelContext *pcxt,
 
 	pg_atomic_init_u32(&shared->next_partition, 0);
 	shared->npartitions = (uint32) pegfdw_scan_partition_count(node);
+	/* workers log in with the leader's tickets: no KDC round trip each */
+	if (!pegfdw_scan_export_credentials(node, shared->ccache, sizeof(shared->ccache)))
+		shared->ccache[0] = '\0';
 	pegfdw_scan_set_shared(node, shared);
 }
 
@@ -192,7 +196,10 @@ void
 pegfdw_parallel_initialize_worker(ForeignScanState *node, shm_toc *toc,
 								  void *coordinate)
 {
-	pegfdw_scan_set_shared(node, (PegFdwParallelShared *) coordinate);
+	PegFdwParallelShared *shared = (PegFdwParallelShared *) coordinate;
+
+	pegfdw_scan_connect(node, shared->ccache);
+	pegfdw_scan_set_shared(node, shared);
 }
 
 /*

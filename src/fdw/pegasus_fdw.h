@@ -236,6 +236,9 @@ extern void pegfdw_report_error(int elevel, const PegasusError *err,
 extern void pegfdw_check_call(bool ok, const PegasusError *err,
 							  const char *servername, const char *tablename);
 extern const char *pegfdw_error_hint(const PegasusError *err);
+extern bool pegfdw_export_credentials(PegFdwConnEntry *entry, char *ccache,
+									  size_t len);
+extern void pegfdw_use_handed_credentials(Oid serverid, const char *ccache);
 
 /* in pushdown.c */
 extern List *pegfdw_collect_conditions(PlannerInfo *root, RelOptInfo *baserel,
@@ -431,6 +434,10 @@ extern int	pegfdw_parallel_claim(PegFdwParallelShared *shared,
 
 /* in scan.c, for parallel.c */
 extern int	pegfdw_scan_partition_count(ForeignScanState *node);
+extern void pegfdw_scan_connect(ForeignScanState *node,
+								const char *handed_ccache);
+extern bool pegfdw_scan_export_credentials(ForeignScanState *node,
+										   char *ccache, size_t len);
 extern void pegfdw_scan_set_shared(ForeignScanState *node,
 								   PegFdwParallelShared *shared);
 

@@ -22,6 +22,8 @@
  */
 #include "postgres.h"
 
+#include "access/parallel.h"
+
 #include "catalog/pg_type.h"
 #include "commands/explain.h"
 #include "executor/executor.h"
@@ -154,14 +156,44 @@ pegfdw_begin_scan(ForeignScanState *node, int eflags)
 	s->row_cxt = AllocSetContextCreate(estate->es_query_cxt,
 									   "pegasus_fdw rows",
 									   ALLOCSET_DEFAULT_SIZES);
-	s->pt = pegfdw_open_table(s->table, &s->entry);
-	s->pin = pegfdw_pin_until_reset(s->entry, estate->es_query_cxt);
-	s->client = pegfdw_get_client(s->table->serverid, NULL);
+	/*
+	 * A parallel worker connects once it has the leader's Kerberos
+	 * credentials (pegfdw_parallel_initialize_worker), so that it need not
+	 * ask the KDC for its own.
+	 */
+	if (!(IsParallelWorker() && node->ss.ps.plan->parallel_aware))
+		pegfdw_scan_connect(node, NULL);
 
 	cb = MemoryContextAllocZero(estate->es_query_cxt, sizeof(MemoryContextCallback));
 	cb->func = scan_reset_callback;
 	cb->arg = s;
 	MemoryContextRegisterResetCallback(estate->es_query_cxt, cb);
+}
+
+/*
+ * Opens the scan's Pegasus table and holds its client.  handed_ccache, if
+ * not empty, names the Kerberos credentials a parallel leader handed over.
+ */
+void
+pegfdw_scan_connect(ForeignScanState *node, const char *handed_ccache)
+{
+	PegFdwScanState *s = node->fdw_state;
+
+	if (handed_ccache != NULL && handed_ccache[0] != '\0')
+		pegfdw_use_handed_credentials(s->table->serverid, handed_ccache);
+
+	s->pt = pegfdw_open_table(s->table, &s->entry);
+	s->pin = pegfdw_pin_until_reset(s->entry, node->ss.ps.state->es_query_cxt);
+	s->client = pegfdw_get_client(s->table->serverid, NULL);
+}
+
+/* The leader's credentials for the workers of a parallel scan (parallel.c). */
+bool
+pegfdw_scan_export_credentials(ForeignScanState *node, char *ccache, size_t len)
+{
+	PegFdwScanState *s = node->fdw_state;
+
+	return s->entry != NULL && pegfdw_export_credentials(s->entry, ccache, len);
 }
 
 static PegasusSlice

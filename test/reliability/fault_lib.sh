@@ -130,29 +130,6 @@ wait_app_running()
 	[ -n "$pid" ] && wait_running "$pid" "${2:-}"
 }
 
-# expect_match NAME REGEX TEXT
-expect_match()
-{
-	if grep -qE -- "$2" <<<"$3"; then
-		ok "$1"
-	else
-		not_ok "$1"
-		printf '#   expected to match: %s\n' "$2"
-		printf '%s\n' "$3" | sed -n '1,8s/^/#   got: /p'
-	fi
-}
-
-# expect_no_match NAME REGEX TEXT
-expect_no_match()
-{
-	if grep -qE -- "$2" <<<"$3"; then
-		not_ok "$1"
-		printf '%s\n' "$3" | grep -E -- "$2" | sed -n '1,5s/^/#   got: /p'
-	else
-		ok "$1"
-	fi
-}
-
 # One long-lived psql session driven statement by statement, so that
 # control commands and timings can be placed between its statements.
 #   sess_open NAME; sess_run SQL; sess_send SQL; sess_wait; sess_close

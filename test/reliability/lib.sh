@@ -63,6 +63,29 @@ control()
 	ONEBOX_CONTROL_PORT=${PEGASUS_TEST_CONTROL##*:} onebox_control "$@"
 }
 
+# expect_match NAME REGEX TEXT
+expect_match()
+{
+	if grep -qE -- "$2" <<<"$3"; then
+		ok "$1"
+	else
+		not_ok "$1"
+		printf '#   expected to match: %s\n' "$2"
+		printf '%s\n' "$3" | sed -n '1,8s/^/#   got: /p'
+	fi
+}
+
+# expect_no_match NAME REGEX TEXT
+expect_no_match()
+{
+	if grep -qE -- "$2" <<<"$3"; then
+		not_ok "$1"
+		printf '%s\n' "$3" | grep -E -- "$2" | sed -n '1,5s/^/#   got: /p'
+	else
+		ok "$1"
+	fi
+}
+
 # A scratch database per script keeps scripts independent.
 setup_db()
 {

@@ -233,6 +233,49 @@ expect_eq "sql: a write with a valid keytab" "" \
 expect_eq "sql: reads through meta and replica connections" "v1|from sql" \
 	"$(sql "SELECT string_agg(value, '|' ORDER BY sort_key) FROM sec_t WHERE hash_key = 'hk'")"
 
+# parallel workers log in with the leader's tickets, not with the KDC: with
+# the KDC down, a session whose leader holds tickets still scans in parallel
+PAR="SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;
+     SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 2;"
+PAR_Q="SELECT count(*), max(value) FROM sec_t"
+mkfifo "$KDIR/par.in"
+psql -X -q -At -v ON_ERROR_STOP=0 -f - <"$KDIR/par.in" >"$KDIR/par.out" 2>&1 &
+par_pid=$!
+exec {PAR_FD}>"$KDIR/par.in"
+# par_wait MARK: until the session has printed MARK (30 s at most)
+par_wait()
+{
+	local i
+	for ((i = 0; i < 1500; i++)); do
+		grep -q "^$1\$" "$KDIR/par.out" && return 0
+		kill -0 "$par_pid" 2>/dev/null || return 1
+		sleep 0.02
+	done
+	return 1
+}
+printf '%s\n%s;\n\\echo @@1\n' "$PAR" "$PAR_Q" >&"$PAR_FD"
+par_wait @@1 || echo "# the first parallel scan did not end: $(tr '\n' ' ' <"$KDIR/par.out")"
+kdc_stop
+printf 'EXPLAIN (COSTS OFF) %s;\n%s;\n\\echo @@2\n' "$PAR_Q" "$PAR_Q" >&"$PAR_FD"
+par_wait @@2 || echo "# the parallel scan without KDC did not end: $(tr '\n' ' ' <"$KDIR/par.out")"
+# closed before the KDC starts again: a KDC started with the FIFO's write
+# end open would keep psql from ever seeing its end
+exec {PAR_FD}>&-
+for ((i = 0; i < 500; i++)); do kill -0 "$par_pid" 2>/dev/null || break; sleep 0.02; done
+if kill -0 "$par_pid" 2>/dev/null; then
+	not_ok "sql: the parallel session ends"
+	kill "$par_pid"
+fi
+wait "$par_pid"
+kdc_resume || not_ok "KDC starts again"
+out=$(cat "$KDIR/par.out")
+expect_match "sql: the scan is parallel" "Parallel Foreign Scan" "$out"
+expect_eq "sql: with the KDC down, a parallel scan uses the leader's tickets" \
+	"$(sed -n 1p <<<"$out")" "$(grep -E '^[0-9]+\|' <<<"$out" | sed -n 2p)"
+expect_no_match "sql: ... and no worker asked the KDC" "ERROR" "$out"
+check "sql: the leader's credential cache copies are gone at transaction end" \
+	[ -z "$(ls "$PGHOST/data/base/pgsql_tmp/" 2>/dev/null | grep pegasus_krb5cc)" ]
+
 # who may set what
 out=$(psql -X -q -At -U regress_pegasus_krb -c "CREATE USER MAPPING FOR CURRENT_USER SERVER sec
        OPTIONS (kerberos_principal 'alice', kerberos_keytab '$KDIR/alice.keytab')" 2>&1)
