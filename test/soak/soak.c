@@ -53,7 +53,7 @@ static const char *opt_pg_log;
 static const char *opt_result;
 static const char *opt_log_dir = ".";
 static const char *opt_faults;	/* comma list of fault kinds to use, NULL: all */
-static int	opt_fault_gap_ms = 700;	/* mean time between two faults */
+static int	opt_fault_gap_ms = 1500;	/* mean time between two faults */
 static bool opt_no_setup;
 static int	opt_stmt_timeout_ms = 3000;
 static int	opt_timeout_ms = 2000;
@@ -1404,7 +1404,10 @@ op_scan_rows(Session *s)
 
 	memset(want_kv, 1, sizeof(want_kv));
 	snprintf(pat, sizeof(pat), "%sh%%", s->pfx);
-	if (read_kv(s, OP_SCAN_ROWS, "SELECT hash_key, sort_key, value FROM soak_kv WHERE hash_key LIKE $1",
+	/* half of the scans page in small batches, so that faults meet open scan contexts */
+	if (read_kv(s, OP_SCAN_ROWS, rnd(&s->rng, 2) ?
+				"SELECT hash_key, sort_key, value FROM soak_kv_small WHERE hash_key LIKE $1" :
+				"SELECT hash_key, sort_key, value FROM soak_kv WHERE hash_key LIKE $1",
 				1, p, want_kv, INV_SCAN))
 		s->scans_checked++;
 }
@@ -1415,8 +1418,11 @@ op_scan_agg(Session *s)
 {
 	char		pat[16];
 	const char *p[1] = {pat};
-	const char *sql = "SELECT count(*), coalesce(sum(octet_length(value)), 0) FROM soak_kv "
-		"WHERE hash_key LIKE $1";
+	const char *sql = rnd(&s->rng, 2) ?
+		"SELECT count(*), coalesce(sum(octet_length(value)), 0) FROM soak_kv WHERE hash_key LIKE $1" :
+		rnd(&s->rng, 2) ?
+		"SELECT count(*), coalesce(sum(octet_length(value)), 0) FROM soak_kv_small WHERE hash_key LIKE $1" :
+		"SELECT count(*), -1 FROM soak_kv_small WHERE hash_key LIKE $1";
 	Res			r;
 	long		lo = 0,
 				hi_n = 0,
@@ -1462,7 +1468,7 @@ op_scan_agg(Session *s)
 		if (n < lo || n > hi_n)
 			failure(INV_SCAN, "s%02d scan_agg: count(*) of the session's %ld..%ld stable rows returned %ld (statement: %s with %s)",
 					s->id, lo, hi_n, n, sql, pat);
-		else if (exact && b != bytes)
+		else if (exact && b != bytes && b != -1)
 			failure(INV_SCAN, "s%02d scan_agg: sum(octet_length(value)) expected %ld, got %ld (statement: %s with %s)",
 					s->id, bytes, b, sql, pat);
 	}
@@ -1510,7 +1516,9 @@ op_wide_scan(Session *s)
 
 	memset(want, 1, sizeof(want));
 	snprintf(pat, sizeof(pat), "%sw%%", s->pfx);
-	if (read_wide(s, OP_WIDE_SCAN, "SELECT hash_key, c1, c2, c3 FROM soak_wide WHERE hash_key LIKE $1",
+	if (read_wide(s, OP_WIDE_SCAN, rnd(&s->rng, 2) ?
+				  "SELECT hash_key, c1, c2, c3 FROM soak_wide_small WHERE hash_key LIKE $1" :
+				  "SELECT hash_key, c1, c2, c3 FROM soak_wide WHERE hash_key LIKE $1",
 				  1, p, want, INV_SCAN))
 		s->scans_checked++;
 }
@@ -2278,12 +2286,67 @@ f_stop_undo(Fault *f)
 	ctl_ok("start %d", f->arg);
 }
 
+/* a running replica other than `not` (0: any) */
+static int
+running_replica(unsigned long long *rng, int not)
+{
+	int			i,
+				start = rnd(rng, n_replicas);
+
+	for (i = 0; i < n_replicas; i++)
+	{
+		int			j = (start + i) % n_replicas;
+
+		if (!stopped[j] && replica_ports[j] != not)
+			return replica_ports[j];
+	}
+	return replica_ports[start];
+}
+
+/* a replica stops and the meta moves its primaries to the others, as after a failure detection */
+static bool
+f_failover_apply(Fault *f, unsigned long long *rng)
+{
+	char		out[8192];
+	char	   *line,
+			   *save;
+	int			moved = 0;
+
+	if (!f_stop_apply(f, rng))
+		return false;
+	if (!control("tables", out, sizeof(out)))
+		return true;
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+	{
+		char		name[64];
+		char	   *pr = strstr(line, "primaries=");
+		int			pidx = 0;
+
+		if (sscanf(line, "%63s", name) != 1 || strncmp(name, "soak_", 5) != 0 || pr == NULL)
+			continue;
+		for (pr += 10; *pr && *pr != '\r'; pidx++)
+		{
+			if (atoi(pr) == f->arg)
+			{
+				ctl_ok("move %s %d %d", name, pidx, running_replica(rng, f->arg));
+				moved++;
+			}
+			pr = strchr(pr, ',');
+			if (pr == NULL)
+				break;
+			pr++;
+		}
+	}
+	snprintf(f->desc, sizeof(f->desc), "stop %d, %d primaries moved away", f->arg, moved);
+	return true;
+}
+
 static bool
 f_move_apply(Fault *f, unsigned long long *rng)
 {
 	int			t = rnd(rng, 2);
 	int			pidx = rnd(rng, partitions[t]);
-	int			port = replica_port(rng);
+	int			port = running_replica(rng, 0);
 
 	snprintf(f->desc, sizeof(f->desc), "move %s %d %d", t ? "soak_wide" : "soak_kv", pidx, port);
 	ctl_ok("move %s %d %d", t ? "soak_wide" : "soak_kv", pidx, port);
@@ -2421,11 +2484,12 @@ static bool f_terminate(Fault *f, unsigned long long *r) { return backend_signal
 static bool f_split(Fault *f, unsigned long long *r) { return false; }
 
 static FaultKind fault_kinds[] = {
-	{"replica_stop", 10, 1000, 6000, f_stop_apply, f_stop_undo},
+	{"replica_stop", 6, 500, 3000, f_stop_apply, f_stop_undo},
+	{"replica_failover", 6, 1000, 5000, f_failover_apply, f_stop_undo},
 	{"move", 10, 0, 0, f_move_apply, NULL},
 	{"meta_leader", 5, 2000, 8000, f_leader_apply, f_leader_undo},
 	{"meta_stop", 4, 1000, 5000, f_meta_stop_apply, f_meta_stop_undo},
-	{"latency", 8, 1000, 5000, f_latency_apply, f_latency_undo},
+	{"latency", 8, 500, 4000, f_latency_apply, f_latency_undo},
 	{"corrupt_garbage", 3, 0, 0, f_corrupt_garbage, NULL},
 	{"corrupt_truncated", 3, 0, 0, f_corrupt_truncated, NULL},
 	{"corrupt_oversized", 2, 0, 0, f_corrupt_oversized, NULL},
@@ -2870,6 +2934,10 @@ setup(void)
 			   "SERVER soak OPTIONS (table 'soak_kv');"
 			   "CREATE FOREIGN TABLE soak_wide (hash_key text, c1 text, c2 text, c3 text OPTIONS (sort_key 'x3')) "
 			   "SERVER soak OPTIONS (table 'soak_wide', layout 'wide');"
+			   "CREATE FOREIGN TABLE soak_kv_small (hash_key text, sort_key text COLLATE \"C\", value text) "
+			   "SERVER soak OPTIONS (table 'soak_kv', fetch_size '7', scan_parallelism '2');"
+			   "CREATE FOREIGN TABLE soak_wide_small (hash_key text, c1 text, c2 text, c3 text OPTIONS (sort_key 'x3')) "
+			   "SERVER soak OPTIONS (table 'soak_wide', layout 'wide', fetch_size '2');"
 			   "DROP TABLE IF EXISTS soak_shadow, soak_keys, soak_wkeys;"
 			   "CREATE TABLE soak_shadow (tbl text, h text, s text, v text, PRIMARY KEY (tbl, h, s));"
 			   "CREATE TABLE soak_keys (sess int, grp int, h text, s text);"
@@ -3450,7 +3518,7 @@ grep_count(const char *file, const char *const *pats, int npats, Buf *examples)
 		return -1;
 	while (fgets(line, sizeof(line), f))
 		for (i = 0; i < npats; i++)
-			if (strstr(line, pats[i]))
+			if (strstr(line, pats[i]) && strstr(line, "exited with exit code 1\n") == NULL)
 			{
 				if (n < 5 && examples)
 					buf_puts(examples, line);
@@ -3779,8 +3847,8 @@ main(int argc, char **argv)
 			check("no_xx000", atomic_load(&inv_fail[INV_XX000]) == 0, "%ld internal errors",
 				  atomic_load(&inv_fail[INV_XX000]));
 			{
-				static const char *const pats[] = {"PANIC", "terminated by signal", "exited with exit code", "was terminated by"};
-				int			n = grep_count(opt_pg_log, pats, 4, &ex);
+				static const char *const pats[] = {"PANIC", "terminated by signal", "exited with exit code"};
+				int			n = grep_count(opt_pg_log, pats, 3, &ex);
 
 				check("postgres_log_clean", n == 0, n < 0 ? "log not read" : "%d crash/PANIC lines%s%s",
 					  n, n ? ": " : "", ex.p ? ex.p : "");
