@@ -110,7 +110,7 @@ demo:
 bench: all
 	test/bench/run.sh
 
-# The soak (test/soak/run.sh; README "Soak"): a libpq program of its own.
+# The soak (test/soak/README.md): its driver is a libpq program of its own.
 SOAK = test/soak/soak
 MINUTES ?= 10
 SESSIONS ?= 16
