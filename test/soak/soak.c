@@ -708,11 +708,11 @@ run(Session *s, const char *sql, int nparams, const char *const *params, bool ba
 	else
 		r.res = PQexec(s->conn, sql);
 	st = PQresultStatus(r.res);
+	atomic_store(&s->last_progress_ms, now_ms());	/* returned: not stuck */
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_COPY_IN)
 	{
 		r.ok = true;
 		note_success();
-		atomic_store(&s->last_progress_ms, now_ms());
 		return r;
 	}
 	{
@@ -1871,6 +1871,21 @@ op_incr(Session *s)
 	plan_free(&p);
 }
 
+static void
+after_key_change(Session *s, Plan *p, PGresult *res, void *arg)
+{
+	if (strcmp(PQcmdTuples(res), "1") != 0)
+	{
+		failure(INV_READ, "s%02d key_change: (%s, %s) -> %s expected to move a present record, UPDATE changed %s rows",
+				s->id, p->succ[0].h, p->succ[0].sk, p->succ[1].sk, PQcmdTuples(res));
+		int			i;
+
+		for (i = 0; i < p->nsucc; i++)
+			free(p->succ[i].val);
+		p->nsucc = 0;
+	}
+}
+
 /* check-and-mutate: UPDATE of the sort key of a present record to an absent one */
 static void
 op_key_change(Session *s)
@@ -1913,7 +1928,7 @@ op_key_change(Session *s)
 		free(old);
 	}
 	if (do_write(s, &p, "UPDATE soak_kv SET sort_key = $3 WHERE hash_key = $1 AND sort_key = $2",
-				 3, pp, NULL, NULL, NULL, false) != WR_OK)
+				 3, pp, after_key_change, NULL, NULL, false) != WR_OK)
 		s->op_err[OP_KEY_CHANGE]++;
 	plan_free(&p);
 }
