@@ -10,9 +10,10 @@
 #                         [--faults KIND,...] [--no-install] [--keep] [--ci]
 #   bash test/soak/run.sh --ci      # 2 minutes, 8 sessions, every fault kind at least once
 #
-# Ports (environment): SOAK_META_PORT (38601; the second meta endpoint is the
-# next port), SOAK_REPLICA_PORTS (38801,38802,38803), SOAK_CONTROL_PORT
-# (38901), SOAK_PG_PORT (58432).  Logs: the work directory (kept with --keep
+# Ports (environment): SOAK_META_PORT (28601; the second meta endpoint is the
+# next port), SOAK_REPLICA_PORTS (28801,28802,28803), SOAK_CONTROL_PORT
+# (28901), SOAK_PG_PORT (58432); below the ephemeral range, so that a stopped
+# endpoint's port is not taken by an outgoing connection before it restarts.  Logs: the work directory (kept with --keep
 # or when an invariant failed), its path printed at the start.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -56,9 +57,9 @@ fi
 : "${SEED:=$(date +%s)}"
 SECONDS_RUN=$(awk -v m="$MINUTES" 'BEGIN { printf "%d", m * 60 }')
 
-export ONEBOX_META_PORT=${SOAK_META_PORT:-38601}
-export ONEBOX_REPLICA_PORTS=${SOAK_REPLICA_PORTS:-38801,38802,38803}
-export ONEBOX_CONTROL_PORT=${SOAK_CONTROL_PORT:-38901}
+export ONEBOX_META_PORT=${SOAK_META_PORT:-28601}
+export ONEBOX_REPLICA_PORTS=${SOAK_REPLICA_PORTS:-28801,28802,28803}
+export ONEBOX_CONTROL_PORT=${SOAK_CONTROL_PORT:-28901}
 export PG_TEST_PORT=${SOAK_PG_PORT:-58432}
 . "$ROOT/test/lib/cluster.sh"
 
