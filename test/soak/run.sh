@@ -13,8 +13,9 @@
 # Ports (environment): SOAK_META_PORT (28601; the second meta endpoint is the
 # next port), SOAK_REPLICA_PORTS (28801,28802,28803), SOAK_CONTROL_PORT
 # (28901), SOAK_PG_PORT (58432); below the ephemeral range, so that a stopped
-# endpoint's port is not taken by an outgoing connection before it restarts.  Logs: the work directory (kept with --keep
-# or when an invariant failed), its path printed at the start.
+# endpoint's port is not taken by an outgoing connection before it restarts.
+# Logs: the work directory (kept with --keep or when an invariant failed),
+# its path printed at the start.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 2
@@ -31,7 +32,7 @@ AUTH=none
 EXTRA=()
 usage()
 {
-	sed -n '2,17s/^# \{0,1\}//p' "$0"
+	sed -n '2,19s/^# \{0,1\}//p' "$0"
 }
 while [ $# -gt 0 ]; do
 	case $1 in
