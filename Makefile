@@ -109,3 +109,15 @@ demo:
 
 bench: all
 	test/bench/run.sh
+
+# The soak (test/soak/README.md): its driver is a libpq program of its own.
+SOAK = test/soak/soak
+MINUTES ?= 10
+SESSIONS ?= 16
+EXTRA_CLEAN += $(SOAK)
+$(SOAK): test/soak/soak.c
+	$(CC) -O2 -g -std=gnu11 -Wall -Wno-format-truncation -I$(shell $(PG_CONFIG) --includedir) -o $@ $< \
+		-L$(shell $(PG_CONFIG) --libdir) -lpq -lpthread -lm
+.PHONY: soak
+soak:
+	flock /tmp/pegasus_fdw.suite.lock bash test/soak/run.sh --minutes $(MINUTES) --sessions $(SESSIONS)

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The soak: a onebox (two meta endpoints, three replicas) and a throwaway
+# PostgreSQL, the extension installed, S sessions of mixed SQL on foreign
+# tables of 8 partitions (split to 16 and 32 during the run) and a fault
+# scheduler beside them; the driver is test/soak/soak.c.  Stops everything
+# it started whatever happens.  The last line is `soak: N passed, N failed`
+# (invariant checks); the exit status is non-zero when one failed.
+#
+#   bash test/soak/run.sh --minutes N --sessions S [--seed X] [--result FILE]
+#                         [--faults KIND,...] [--no-install] [--keep] [--ci]
+#   bash test/soak/run.sh --ci      # 2 minutes, 8 sessions, every fault kind at least once
+#
+# Ports (environment): SOAK_META_PORT (28601; the second meta endpoint is the
+# next port), SOAK_REPLICA_PORTS (28801,28802,28803), SOAK_CONTROL_PORT
+# (28901), SOAK_PG_PORT (58432); below the ephemeral range, so that a stopped
+# endpoint's port is not taken by an outgoing connection before it restarts.
+# Logs: the work directory (kept with --keep or when an invariant failed),
+# its path printed at the start.
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT" || exit 2
+
+MINUTES=10
+SESSIONS=16
+SEED=
+RESULT=
+FAULTS=
+INSTALL=1
+KEEP=
+CI_MODE=
+AUTH=none
+EXTRA=()
+usage()
+{
+	sed -n '2,19s/^# \{0,1\}//p' "$0"
+}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--minutes) MINUTES=$2; shift ;;
+	--sessions) SESSIONS=$2; shift ;;
+	--seed) SEED=$2; shift ;;
+	--result) RESULT=$2; shift ;;
+	--faults) FAULTS=$2; shift ;;
+	--auth) AUTH=$2; shift ;;
+	--no-install) INSTALL= ;;
+	--keep) KEEP=1 ;;
+	--ci) CI_MODE=1; MINUTES=2; SESSIONS=8 ;;
+	--fault-gap-ms|--statement-timeout-ms|--timeout-ms) EXTRA+=("$1" "$2"); shift ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "soak: unknown option $1" >&2; usage >&2; exit 2 ;;
+	esac
+	shift
+done
+if [ "$AUTH" != none ]; then
+	echo "soak: --auth $AUTH is not supported yet" >&2
+	exit 2
+fi
+: "${SEED:=$(date +%s)}"
+SECONDS_RUN=$(awk -v m="$MINUTES" 'BEGIN { printf "%d", m * 60 }')
+
+export ONEBOX_META_PORT=${SOAK_META_PORT:-28601}
+export ONEBOX_REPLICA_PORTS=${SOAK_REPLICA_PORTS:-28801,28802,28803}
+export ONEBOX_CONTROL_PORT=${SOAK_CONTROL_PORT:-28901}
+export PG_TEST_PORT=${SOAK_PG_PORT:-58432}
+. "$ROOT/test/lib/cluster.sh"
+
+STATUS=2
+cleanup()
+{
+	trap - EXIT INT TERM
+	[ -n "${SOAK_PID:-}" ] && kill "$SOAK_PID" 2>/dev/null && wait "$SOAK_PID" 2>/dev/null
+	if [ "$STATUS" -ne 0 ] || [ -n "$KEEP" ]; then
+		PEGASUS_KEEP_WORKDIR=1
+		[ -n "${PEGASUS_WORKDIR:-}" ] && echo "soak: logs kept in $PEGASUS_WORKDIR"
+	fi
+	cluster_cleanup
+	exit "$STATUS"
+}
+trap cleanup EXIT
+trap 'STATUS=130; exit' INT TERM
+
+echo "soak: building"
+make -s -j2 >/dev/null || { echo "soak: build failed" >&2; exit; }
+make -s test/soak/soak >/dev/null || { echo "soak: building the driver failed" >&2; exit; }
+if [ -n "$INSTALL" ]; then
+	make -s install >/dev/null || { echo "soak: make install failed" >&2; exit; }
+fi
+
+cluster_init
+# two meta endpoints: the second follows until a fault makes it the leader
+started=
+for attempt in 1 2 3 4 5; do
+	META2=$((ONEBOX_META_PORT + 1))
+	if onebox_start_once --meta-port "$ONEBOX_META_PORT,$META2"; then
+		started=1
+		break
+	fi
+	grep -q 'Address already in use' "$PEGASUS_WORKDIR/onebox.log" || break
+	ONEBOX_META_PORT=$((ONEBOX_META_PORT + 10))
+	ONEBOX_CONTROL_PORT=$((ONEBOX_CONTROL_PORT + 10))
+	ONEBOX_REPLICA_PORTS=$(echo "$ONEBOX_REPLICA_PORTS" | tr , '\n' |
+		while read -r p; do echo $((p + 10)); done | paste -sd,)
+done
+[ -n "$started" ] || { echo "soak: the onebox did not start" >&2; exit; }
+pg_start || { echo "soak: PostgreSQL did not start" >&2; exit; }
+# room for the sessions, the checker and the scheduler
+psql -X -q -d postgres -c "ALTER SYSTEM SET max_connections = $((SESSIONS + 20))" >/dev/null
+(cd / && as_pg "$PG_BINDIR/pg_ctl" -D "$PG_DATA" -l "$PEGASUS_WORKDIR/pg/postgres.log" -w -t 60 restart >/dev/null) ||
+	{ echo "soak: PostgreSQL did not restart" >&2; exit; }
+psql -X -q -d postgres -c "CREATE DATABASE soak" >/dev/null || exit
+
+echo "soak: work directory $PEGASUS_WORKDIR; onebox meta $ONEBOX_META_PORT,$META2 replicas $ONEBOX_REPLICA_PORTS control $ONEBOX_CONTROL_PORT; PostgreSQL $PG_TEST_PORT"
+[ -n "$RESULT" ] || RESULT="$PEGASUS_WORKDIR/soak-result.json"
+args=(--seconds "$SECONDS_RUN" --sessions "$SESSIONS" --seed "$SEED"
+	--conninfo "host=$PGHOST port=$PGPORT user=postgres dbname=soak"
+	--meta "127.0.0.1:$ONEBOX_META_PORT,127.0.0.1:$META2"
+	--meta-ports "$ONEBOX_META_PORT,$META2"
+	--replica-ports "$ONEBOX_REPLICA_PORTS" --control-port "$ONEBOX_CONTROL_PORT"
+	--pg-log "$PEGASUS_WORKDIR/pg/postgres.log" --result "$RESULT"
+	--log-dir "$PEGASUS_WORKDIR" "${EXTRA[@]}")
+[ -n "$FAULTS" ] && args+=(--faults "$FAULTS")
+[ -n "$CI_MODE" ] && args+=(--ci)
+echo "soak: reproduce with: bash test/soak/run.sh --minutes $MINUTES --sessions $SESSIONS --seed $SEED${FAULTS:+ --faults $FAULTS}"
+test/soak/soak "${args[@]}" &
+SOAK_PID=$!
+wait "$SOAK_PID"
+STATUS=$?
+SOAK_PID=
+echo "soak: result file $RESULT"
+exit
