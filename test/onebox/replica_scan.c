@@ -402,37 +402,9 @@ context_expired(gpointer key, gpointer value, gpointer now)
 	return ((OneboxScanContext *) value)->expire_ms <= *(gint64 *) now;
 }
 
-void
-onebox_scanner_expire(void)
-{
-	gint64		now = onebox_now_ms();
-	guint		i;
-
-	for (i = 0; i < onebox.tables->len; i++)
-	{
-		OneboxTable *t = onebox.tables->pdata[i];
-		gint32		p;
-
-		if (t->parts == NULL)
-			continue;
-		for (p = 0; p < t->partition_count; p++)
-			g_hash_table_foreach_remove(t->parts[p]->scanners, context_expired, &now);
-	}
-}
-
-static gboolean
-context_any(gpointer key, gpointer value, gpointer data)
-{
-	(*(guint *) data)++;
-	return TRUE;
-}
-
-/*
- * Drops every scan context, as a replica server that restarts loses them;
- * returns how many.  A client's next scan on one gets error 1 (not found).
- */
-guint
-onebox_scanner_drop_all(void)
+/* Removes the contexts of every partition that pred selects; how many. */
+static guint
+remove_contexts(GHRFunc pred, gpointer data)
 {
 	guint		n = 0;
 	guint		i;
@@ -445,7 +417,31 @@ onebox_scanner_drop_all(void)
 		if (t->parts == NULL)
 			continue;
 		for (p = 0; p < t->partition_count; p++)
-			g_hash_table_foreach_remove(t->parts[p]->scanners, context_any, &n);
+			n += g_hash_table_foreach_remove(t->parts[p]->scanners, pred, data);
 	}
 	return n;
+}
+
+void
+onebox_scanner_expire(void)
+{
+	gint64		now = onebox_now_ms();
+
+	(void) remove_contexts(context_expired, &now);
+}
+
+static gboolean
+context_any(gpointer key, gpointer value, gpointer data)
+{
+	return TRUE;
+}
+
+/*
+ * Drops every scan context, as a replica server that restarts loses them;
+ * returns how many.  A client's next scan on one gets error 1 (not found).
+ */
+guint
+onebox_scanner_drop_all(void)
+{
+	return remove_contexts(context_any, NULL);
 }
