@@ -128,24 +128,23 @@ call_fail(PegasusCall *call)
 	if (call->err.code == PEGASUS_ERR_SERVER &&
 		strcmp(call->err.server_error, "ERR_BUSY") == 0)
 		call->err.code = PEGASUS_ERR_BUSY;
-	if (call->err.code == PEGASUS_ERR_TIMEOUT ||
-		call->err.code == PEGASUS_ERR_INTERRUPTED ||
-		call->err.code == PEGASUS_ERR_IO ||
-		call->err.code == PEGASUS_ERR_PROTOCOL)
+	/*
+	 * An attempt that may have been applied leaves the outcome open whatever
+	 * ended the call: a later attempt refused, rejected or timed out says
+	 * nothing about the earlier one.
+	 */
+	if (call->sent_once)
 	{
-		if (call->sent_once)
+		call->err.outcome_unknown = pegasus_codec_rpc_is_write(call->req.rpc);
+		if (!call->idempotent)
 		{
-			call->err.outcome_unknown = pegasus_codec_rpc_is_write(call->req.rpc);
-			if (!call->idempotent)
-			{
-				char		cause[PEGASUS_ERROR_MESSAGE_SIZE];
+			char		cause[PEGASUS_ERROR_MESSAGE_SIZE];
 
-				g_strlcpy(cause, call->err.message, sizeof(cause));
-				pegasus_error_set(&call->err, PEGASUS_ERR_OUTCOME_UNKNOWN, call->op,
-								  "The %s request may or may not have been applied: %s",
-								  call->op, cause);
-				call->err.outcome_unknown = true;
-			}
+			g_strlcpy(cause, call->err.message, sizeof(cause));
+			pegasus_error_set(&call->err, PEGASUS_ERR_OUTCOME_UNKNOWN, call->op,
+							  "The %s request may or may not have been applied: %s",
+							  call->op, cause);
+			call->err.outcome_unknown = true;
 		}
 	}
 }
@@ -361,12 +360,11 @@ call_process(PegasusCall *call)
 {
 	PegasusNetRequest *nreq = call->nreq;
 
-	if (nreq->written > 0 || nreq->state == PEGASUS_NET_SENT ||
-		nreq->state == PEGASUS_NET_DONE)
-		call->sent_once = true;
-
 	if (nreq->state == PEGASUS_NET_FAILED)
 	{
+		/* lost after it was (partly) written: it may have been applied */
+		if (nreq->written > 0)
+			call->sent_once = true;
 		pegasus_error_set(&call->err, nreq->fail_kind, call->op, "%s",
 						  nreq->fail_msg);
 		if (nreq->fail_kind == PEGASUS_ERR_CONNECT)
@@ -402,8 +400,10 @@ call_process(PegasusCall *call)
 		}
 		pegasus_error_set_server(&call->err, call->op, nreq->endpoint,
 								 reply->resp.frame_error_name);
-		/* a gate rejection: the request was not applied */
-		call->sent_once = false;
+		/*
+		 * A gate rejection: this attempt was not applied (sent_once still
+		 * tells whether an earlier one may have been).
+		 */
 		if (ec == PEGASUS_EC_PARENT_PARTITION_MISUSED && call->route_count > 0)
 		{
 			/* the partition has split: its owner regroups the request */

@@ -220,7 +220,8 @@ typedef struct PegasusCall
 	int64_t		retry_at;
 	int			backoff_ms;
 	int			attempts;
-	bool		sent_once;		/* some attempt may have reached a server */
+	bool		sent_once;		/* some attempt may have been applied: it was
+								 * written and got no answer */
 	int			partition_index;	/* of the last attempt */
 	char		endpoint[PEGASUS_ENDPOINT_LEN]; /* of the last attempt */
 	PegasusReply *reply;		/* DONE; owned by the call until taken */

@@ -489,6 +489,7 @@ typedef struct DropHook
 	bool		armed;
 	int			calls;
 	bool		interrupt;
+	bool		stop;			/* stop the endpoint instead of dropping */
 	const char *rpc;			/* armed: drop once the server counted ... */
 	int			count;			/* ... this many requests named rpc */
 } DropHook;
@@ -519,7 +520,7 @@ drop_hook(void *arg, PegasusPollFd *fds, int nfds, int timeout_ms)
 		h->armed = false;
 		/* the request in flight has reached the server */
 		wait_rpc_count(h->port, h->rpc, h->count);
-		control_ok(control("drop %d", h->port));
+		control_ok(control("%s %d", h->stop ? "stop" : "drop", h->port));
 	}
 	{
 		GPollFD    *p = g_new0(GPollFD, MAX(nfds, 1));
@@ -575,6 +576,29 @@ test_connection_dropped(Fixture *f, gconstpointer data)
 	g_assert_true(err.outcome_unknown);
 	g_assert_cmpint(rpc_count(f->port, "RPC_RRDB_RRDB_INCR"), ==, 1);
 	control_ok(control("latency %d 0", f->port));
+
+	/*
+	 * A set applied whose reply was lost with its connection, then retried
+	 * against a replica that refuses connections until the deadline: the
+	 * last cause is "refused", but the outcome is unknown, never "not
+	 * applied".
+	 */
+	ASSERT_OK(pegasus_table_get(f->table, S("h"), S("s"), 2000, &v, &err), err);
+	pegasus_value_free(&v);		/* the connection is up before the hook acts */
+	control_ok(control("reset-counters"));
+	control_ok(control("latency %d 300", f->port));
+	h.rpc = "RPC_RRDB_RRDB_PUT";
+	h.count = 1;
+	h.stop = true;
+	h.armed = true;
+	g_assert_false(pegasus_table_set(f->table, S("h"), S("lost"), S("v"), 0, 1000, &err));
+	g_assert_true(err.outcome_unknown);
+	h.stop = false;
+	control_ok(control("start %d", f->port));
+	control_ok(control("latency %d 0", f->port));
+	ASSERT_OK(pegasus_table_get(f->table, S("h"), S("lost"), 2000, &v, &err), err);
+	g_assert_true(v.found);
+	pegasus_value_free(&v);
 
 	/* an idle connection closed by the server is noticed before reuse */
 	control_ok(control("drop %d", f->port));
