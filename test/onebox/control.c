@@ -504,7 +504,12 @@ run_command(OneboxConn *conn, char *line)
 		if (cmd[0] == 'd')
 			onebox_endpoint_drop_conns(ep);
 		else if (strcmp(cmd, "stop") == 0)
+		{
 			onebox_endpoint_stop(ep);
+			/* a replica server that stops loses its scan contexts */
+			if (ep->kind == ONEBOX_EP_REPLICA)
+				(void) onebox_scanner_drop_replica(ep->index);
+		}
 		else if (!onebox_endpoint_listen(ep))
 		{
 			reply(conn, "ERR cannot listen on port %d", ep->port);

@@ -358,6 +358,7 @@ extern void onebox_replica_clear_scanner(OneboxCall *call);
 extern guint onebox_scanner_count(void);
 extern void onebox_scanner_expire(void);
 extern guint onebox_scanner_drop_all(void);
+extern guint onebox_scanner_drop_replica(int replica);
 extern void onebox_scan_context_free(gpointer p);
 
 /* Helpers shared by the replica handlers (replica_read.c) */

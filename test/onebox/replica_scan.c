@@ -402,9 +402,12 @@ context_expired(gpointer key, gpointer value, gpointer now)
 	return ((OneboxScanContext *) value)->expire_ms <= *(gint64 *) now;
 }
 
-/* Removes the contexts of every partition that pred selects; how many. */
+/*
+ * Removes the contexts that pred selects, of every partition whose primary
+ * is replica (-1: of all partitions); returns how many.
+ */
 static guint
-remove_contexts(GHRFunc pred, gpointer data)
+remove_contexts(int replica, GHRFunc pred, gpointer data)
 {
 	guint		n = 0;
 	guint		i;
@@ -417,7 +420,8 @@ remove_contexts(GHRFunc pred, gpointer data)
 		if (t->parts == NULL)
 			continue;
 		for (p = 0; p < t->partition_count; p++)
-			n += g_hash_table_foreach_remove(t->parts[p]->scanners, pred, data);
+			if (replica < 0 || t->parts[p]->primary == replica)
+				n += g_hash_table_foreach_remove(t->parts[p]->scanners, pred, data);
 	}
 	return n;
 }
@@ -427,7 +431,7 @@ onebox_scanner_expire(void)
 {
 	gint64		now = onebox_now_ms();
 
-	(void) remove_contexts(context_expired, &now);
+	(void) remove_contexts(-1, context_expired, &now);
 }
 
 static gboolean
@@ -443,5 +447,12 @@ context_any(gpointer key, gpointer value, gpointer data)
 guint
 onebox_scanner_drop_all(void)
 {
-	return remove_contexts(context_any, NULL);
+	return remove_contexts(-1, context_any, NULL);
+}
+
+/* The contexts of the partitions a replica serves, gone with its process. */
+guint
+onebox_scanner_drop_replica(int replica)
+{
+	return remove_contexts(replica, context_any, NULL);
 }
