@@ -6,7 +6,8 @@
  *	  rules and the captured wire vectors.
  *
  * The tests start their own onebox (test/onebox/pegasus-onebox, or
- * $PEGASUS_ONEBOX_BIN) on ports 36700.. (or $ONEBOX_TEST_PORT_BASE), because
+ * $PEGASUS_ONEBOX_BIN) on ports 27700.. (or $ONEBOX_TEST_PORT_BASE; below the
+ * ephemeral range, so that no outgoing connection holds one), because
  * they move its clock, provoke protocol violations and stop endpoints: the
  * shared onebox of the test suite must stay clean.  The child dies with
  * this process (PR_SET_PDEATHSIG), also when an assertion aborts.  When
@@ -167,14 +168,14 @@ start_box(void)
 {
 	const char *bin = g_getenv("PEGASUS_ONEBOX_BIN");
 	const char *base_env = g_getenv("ONEBOX_TEST_PORT_BASE");
-	int			base = base_env ? atoi(base_env) : 36700;
+	int			base = base_env ? atoi(base_env) : 27700;
 	int			attempt;
 
 	if (bin == NULL)
 		bin = "test/onebox/pegasus-onebox";
 	if (!g_file_test(bin, G_FILE_TEST_IS_EXECUTABLE))
 		return FALSE;
-	for (attempt = 0; attempt < 3; attempt++)
+	for (attempt = 0; attempt < 5; attempt++)
 		if (start_box_at(bin, base + attempt * 100))
 			return TRUE;
 	return FALSE;
