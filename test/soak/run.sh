@@ -7,13 +7,15 @@
 # (invariant checks); the exit status is non-zero when one failed.
 #
 #   bash test/soak/run.sh --minutes N --sessions S [--seed X] [--result FILE]
-#                         [--faults KIND,...] [--no-install] [--keep] [--ci]
+#                         [--faults KIND,...] [--no-install] [--keep] [--ci] [--pg N]
 #   bash test/soak/run.sh --ci      # 2 minutes, 8 sessions, every fault kind at least once
 #
 # Ports (environment): SOAK_META_PORT (28601; the second meta endpoint is the
 # next port), SOAK_REPLICA_PORTS (28801,28802,28803), SOAK_CONTROL_PORT
 # (28901), SOAK_PG_PORT (58432); below the ephemeral range, so that a stopped
 # endpoint's port is not taken by an outgoing connection before it restarts.
+# --pg N runs it against PostgreSQL N inside a Debian root (test/pg-root.sh),
+# unless N is this machine's PostgreSQL.
 # Logs: the work directory (kept with --keep or when an invariant failed),
 # its path printed at the start.
 set -u
@@ -29,7 +31,9 @@ INSTALL=1
 KEEP=
 CI_MODE=
 AUTH=none
+PG_VERSION=
 EXTRA=()
+ALL_ARGS=("$@")
 usage()
 {
 	sed -n '2,19s/^# \{0,1\}//p' "$0"
@@ -42,15 +46,29 @@ while [ $# -gt 0 ]; do
 	--result) RESULT=$2; shift ;;
 	--faults) FAULTS=$2; shift ;;
 	--auth) AUTH=$2; shift ;;
+	--pg) PG_VERSION=$2; shift ;;
 	--no-install) INSTALL= ;;
 	--keep) KEEP=1 ;;
 	--ci) CI_MODE=1; MINUTES=2; SESSIONS=8 ;;
-	--fault-gap-ms|--statement-timeout-ms|--timeout-ms) EXTRA+=("$1" "$2"); shift ;;
+	--fault-gap-ms|--statement-timeout-ms|--timeout-ms|--pipeline-rate) EXTRA+=("$1" "$2"); shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "soak: unknown option $1" >&2; usage >&2; exit 2 ;;
 	esac
 	shift
 done
+if [ -n "$PG_VERSION" ]; then
+	host_major=$(pg_config --version 2>/dev/null | sed -nE 's/^PostgreSQL ([0-9]+).*/\1/p')
+	if [ "$PG_VERSION" != "$host_major" ]; then
+		inner=()
+		skip=
+		for a in "${ALL_ARGS[@]}"; do
+			if [ -n "$skip" ]; then skip=; continue; fi
+			[ "$a" = --pg ] && { skip=1; continue; }
+			inner+=("$a")
+		done
+		exec bash test/pg-root.sh run "$PG_VERSION" bash test/soak/run.sh "${inner[@]}"
+	fi
+fi
 if [ "$AUTH" != none ]; then
 	echo "soak: --auth $AUTH is not supported yet" >&2
 	exit 2
