@@ -2,7 +2,8 @@
 # Runs the project against another PostgreSQL major version inside a Debian
 # root made with debootstrap, so that versions the host's Debian does not ship
 # (17 from Debian 13, 18 from unstable, 19 from unstable + experimental) are
-# tested from the same source tree.
+# tested from the same source tree; 15 (Debian 12) too, for a long run that
+# must not share the host's installed extension with other runs.
 #
 #   test/pg-root.sh build N        make (or check) the root for PostgreSQL N
 #   test/pg-root.sh run N CMD...   run CMD inside it, in a copy of this tree
@@ -34,6 +35,7 @@ usage() { die "usage: $0 build N | run N CMD... | shell N"; }
 suite_of()
 {
 	case "$1" in
+		15) echo "bookworm" ;;	# this machine's own: for runs kept apart from its install
 		17) echo "trixie" ;;
 		18) echo "sid" ;;
 		19) echo "sid experimental" ;;
@@ -119,7 +121,7 @@ root_ok()
 build_root()
 {
 	local n=$1 r suite extra mirror apt_opts t0
-	suite_of "$n" >/dev/null || die "no Debian suite known for PostgreSQL $n (known: 17, 18, 19)"
+	suite_of "$n" >/dev/null || die "no Debian suite known for PostgreSQL $n (known: 15, 17, 18, 19)"
 	r=$(root_dir "$n")
 	read -r suite extra <<<"$(suite_of "$n")"
 	if root_ok "$r" "$n"; then
@@ -217,7 +219,7 @@ run_in_root()
 [ $# -ge 2 ] || usage
 cmd=$1 n=$2
 shift 2
-suite_of "$n" >/dev/null || die "no Debian suite known for PostgreSQL $n (known: 17, 18, 19)"
+suite_of "$n" >/dev/null || die "no Debian suite known for PostgreSQL $n (known: 15, 17, 18, 19)"
 lock_root "$n"
 case "$cmd" in
 	build) build_root "$n" ;;

@@ -8,14 +8,18 @@
 #
 #   bash test/soak/run.sh --minutes N --sessions S [--seed X] [--result FILE]
 #                         [--faults KIND,...] [--no-install] [--keep] [--ci] [--pg N]
+#                         [--auth kerberos] [--isolated]
 #   bash test/soak/run.sh --ci      # 2 minutes, 8 sessions, every fault kind at least once
 #
 # Ports (environment): SOAK_META_PORT (28601; the second meta endpoint is the
 # next port), SOAK_REPLICA_PORTS (28801,28802,28803), SOAK_CONTROL_PORT
 # (28901), SOAK_PG_PORT (58432); below the ephemeral range, so that a stopped
 # endpoint's port is not taken by an outgoing connection before it restarts.
+# --auth kerberos: a throwaway KDC, a onebox that requires Kerberos, and the
+# faults kdc_pause (the KDC stops answering) besides tickets that expire.
 # --pg N runs it against PostgreSQL N inside a Debian root (test/pg-root.sh),
-# unless N is this machine's PostgreSQL.
+# unless N is this machine's PostgreSQL and --isolated is not given (a root
+# has its own installed extension: other runs on the machine cannot swap it).
 # Logs: the work directory (kept with --keep or when an invariant failed),
 # its path printed at the start.
 set -u
@@ -32,6 +36,7 @@ KEEP=
 CI_MODE=
 AUTH=none
 PG_VERSION=
+ISOLATED=
 EXTRA=()
 ALL_ARGS=("$@")
 usage()
@@ -47,6 +52,7 @@ while [ $# -gt 0 ]; do
 	--faults) FAULTS=$2; shift ;;
 	--auth) AUTH=$2; shift ;;
 	--pg) PG_VERSION=$2; shift ;;
+	--isolated) ISOLATED=1 ;;
 	--no-install) INSTALL= ;;
 	--keep) KEEP=1 ;;
 	--ci) CI_MODE=1; MINUTES=2; SESSIONS=8 ;;
@@ -58,21 +64,22 @@ while [ $# -gt 0 ]; do
 done
 if [ -n "$PG_VERSION" ]; then
 	host_major=$(pg_config --version 2>/dev/null | sed -nE 's/^PostgreSQL ([0-9]+).*/\1/p')
-	if [ "$PG_VERSION" != "$host_major" ]; then
+	if [ "$PG_VERSION" != "$host_major" ] || [ -n "$ISOLATED" ]; then
 		inner=()
 		skip=
 		for a in "${ALL_ARGS[@]}"; do
 			if [ -n "$skip" ]; then skip=; continue; fi
 			[ "$a" = --pg ] && { skip=1; continue; }
+			[ "$a" = --isolated ] && continue
 			inner+=("$a")
 		done
 		exec bash test/pg-root.sh run "$PG_VERSION" bash test/soak/run.sh "${inner[@]}"
 	fi
 fi
-if [ "$AUTH" != none ]; then
-	echo "soak: --auth $AUTH is not supported yet" >&2
-	exit 2
-fi
+case $AUTH in
+	none | kerberos) ;;
+	*) echo "soak: --auth is none or kerberos" >&2; exit 2 ;;
+esac
 : "${SEED:=$(date +%s)}"
 SECONDS_RUN=$(awk -v m="$MINUTES" 'BEGIN { printf "%d", m * 60 }')
 
@@ -91,6 +98,7 @@ cleanup()
 		PEGASUS_KEEP_WORKDIR=1
 		[ -n "${PEGASUS_WORKDIR:-}" ] && echo "soak: logs kept in $PEGASUS_WORKDIR"
 	fi
+	[ "$AUTH" = kerberos ] && { kill -CONT "${KDC_PID:-0}" 2>/dev/null; kdc_stop; }
 	cluster_cleanup
 	exit "$STATUS"
 }
@@ -105,11 +113,33 @@ if [ -n "$INSTALL" ]; then
 fi
 
 cluster_init
+ONEBOX_AUTH=()
+if [ "$AUTH" = kerberos ]; then
+	# A KDC of its own; the soak's principal gets tickets that live 90 s,
+	# which the client renews 60 s before they end: every new connection of
+	# a backend whose tickets are older than 30 s asks the KDC again.
+	. "$ROOT/test/lib/kdc.sh"
+	kdc_available || { echo "soak: --auth kerberos needs krb5-kdc, krb5-user and libsasl2-modules-gssapi-mit" >&2; exit; }
+	: "${KDC_PORT:=$((ONEBOX_CONTROL_PORT + 50))}"
+	export KDC_PORT
+	kdc_start "$PEGASUS_WORKDIR/kdc" || { echo "soak: the KDC did not start" >&2; exit; }
+	kdc_addprinc pegasus/127.0.0.1
+	kdc_addprinc soak
+	kdc_kadmin "modprinc -maxlife 90sec soak"
+	kdc_keytab "$PEGASUS_WORKDIR/service.keytab" pegasus/127.0.0.1
+	kdc_keytab "$PEGASUS_WORKDIR/soak.keytab" soak
+	KEYTAB=$(pg_copy "$PEGASUS_WORKDIR/soak.keytab")
+	ONEBOX_AUTH=(--auth kerberos --keytab "$PEGASUS_WORKDIR/service.keytab")
+	EXTRA+=(--server-options "auth 'kerberos'"
+		--mapping-options "kerberos_principal 'soak', kerberos_keytab '$KEYTAB'"
+		--kdc-pid "$KDC_PID")
+	echo "soak: Kerberos realm $KDC_REALM, KDC on port $KDC_PORT (pid $KDC_PID)"
+fi
 # two meta endpoints: the second follows until a fault makes it the leader
 started=
 for attempt in 1 2 3 4 5; do
 	META2=$((ONEBOX_META_PORT + 1))
-	if onebox_start_once --meta-port "$ONEBOX_META_PORT,$META2"; then
+	if onebox_start_once --meta-port "$ONEBOX_META_PORT,$META2" "${ONEBOX_AUTH[@]}"; then
 		started=1
 		break
 	fi
@@ -138,7 +168,9 @@ args=(--seconds "$SECONDS_RUN" --sessions "$SESSIONS" --seed "$SEED"
 	--log-dir "$PEGASUS_WORKDIR" "${EXTRA[@]}")
 [ -n "$FAULTS" ] && args+=(--faults "$FAULTS")
 [ -n "$CI_MODE" ] && args+=(--ci)
-echo "soak: reproduce with: bash test/soak/run.sh --minutes $MINUTES --sessions $SESSIONS --seed $SEED${FAULTS:+ --faults $FAULTS}"
+auth_arg=
+[ "$AUTH" = none ] || auth_arg=" --auth $AUTH"
+echo "soak: reproduce with: bash test/soak/run.sh --minutes $MINUTES --sessions $SESSIONS --seed $SEED${FAULTS:+ --faults $FAULTS}$auth_arg"
 test/soak/soak "${args[@]}" &
 SOAK_PID=$!
 wait "$SOAK_PID"

@@ -17,6 +17,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -53,6 +54,10 @@ static const char *opt_pg_log;
 static const char *opt_result;
 static const char *opt_log_dir = ".";
 static const char *opt_faults;	/* comma list of fault kinds to use, NULL: all */
+static const char *opt_server_options = "";	/* more options of the server, e.g. auth */
+static const char *opt_mapping_options;	/* a user mapping for PUBLIC with these */
+static int	opt_kdc_pid;		/* the KDC (kdc_pause stops it), 0: none */
+static atomic_llong kdc_paused_until_ms;	/* 0: not paused; else LLONG_MAX while paused, then when it resumed */
 static int	opt_fault_gap_ms = 1500;	/* mean time between two faults */
 static int	opt_pipeline_rate = 340;	/* session 0's statements per second at least */
 static bool opt_no_setup;
@@ -693,6 +698,14 @@ allowed_state(const char *st, bool bad_input)
 		strncmp(st, "55", 2) == 0 || strncmp(st, "HV", 2) == 0)
 		return true;
 	if (strcmp(st, "57014") == 0 || strcmp(st, "57P01") == 0 || strcmp(st, "40001") == 0)
+		return true;
+	/*
+	 * Credentials that cannot be had while the KDC does not answer (a
+	 * statement that began then may end a negotiation timeout later).
+	 */
+	if (opt_kdc_pid != 0 && strcmp(st, "28000") == 0 &&
+		atomic_load(&kdc_paused_until_ms) != 0 &&
+		now_ms() < atomic_load(&kdc_paused_until_ms) + 10000)
 		return true;
 	if (bad_input && (strncmp(st, "22", 2) == 0 || strncmp(st, "23", 2) == 0))
 		return true;
@@ -2647,6 +2660,27 @@ throttle_undo(Fault *f)
 	ctl_ok("app-env %s %s", t ? "soak_wide" : "soak_kv", throttle_envs[env]);
 }
 
+/* The KDC stops answering (SIGSTOP: its sockets stay open, requests go unanswered) */
+static bool
+f_kdc_pause_apply(Fault *f, unsigned long long *rng)
+{
+	if (atomic_load(&kdc_paused_until_ms) == LLONG_MAX)
+		return false;
+	snprintf(f->desc, sizeof(f->desc), "kdc stopped (pid %d)", opt_kdc_pid);
+	atomic_store(&kdc_paused_until_ms, LLONG_MAX);
+	if (kill(opt_kdc_pid, SIGSTOP) == 0)
+		return true;
+	atomic_store(&kdc_paused_until_ms, 0);
+	return false;
+}
+
+static void
+f_kdc_pause_undo(Fault *f)
+{
+	kill(opt_kdc_pid, SIGCONT);
+	atomic_store(&kdc_paused_until_ms, now_ms());
+}
+
 static bool f_write_throttle(Fault *f, unsigned long long *r) { return throttle_apply(f, r, rnd(r, 2)); }
 static bool f_read_throttle(Fault *f, unsigned long long *r) { return throttle_apply(f, r, 2); }
 
@@ -2696,6 +2730,7 @@ static FaultKind fault_kinds[] = {
 	{"terminate", 3, 0, 0, f_terminate, NULL},
 	{"write_throttle", 4, 1000, 4000, f_write_throttle, throttle_undo},
 	{"read_throttle", 3, 1000, 4000, f_read_throttle, throttle_undo},
+	{"kdc_pause", 4, 1000, 6000, f_kdc_pause_apply, f_kdc_pause_undo},
 	{"split", 0, 0, 0, f_split, NULL},
 	{"split_cancel", 0, 0, 0, f_split, NULL},
 };
@@ -3299,7 +3334,8 @@ setup(void)
 			   "CREATE EXTENSION IF NOT EXISTS pegasus_fdw;"
 			   "DROP SERVER IF EXISTS soak CASCADE;"
 			   "CREATE SERVER soak FOREIGN DATA WRAPPER pegasus_fdw OPTIONS (meta_servers '%s', "
-			   "timeout_ms '%d', connect_timeout_ms '500');"
+			   "timeout_ms '%d', connect_timeout_ms '500'%s%s);"
+			   "CREATE USER MAPPING FOR PUBLIC SERVER soak%s%s%s;"
 			   "SELECT pegasus_fdw_create_table('soak', 'soak_kv', 8);"
 			   "SELECT pegasus_fdw_create_table('soak', 'soak_wide', 8);"
 			   "CREATE FOREIGN TABLE soak_kv (hash_key text, sort_key text COLLATE \"C\", value text) "
@@ -3324,7 +3360,10 @@ setup(void)
 			   "  FROM generate_series(0, %d) s, generate_series(0, %d) w;"
 			   "CREATE INDEX ON soak_wkeys (sess);"
 			   "ANALYZE soak_keys; ANALYZE soak_wkeys;",
-			   opt_meta, opt_timeout_ms, opt_sessions - 1, NH - 1, NS - 1, opt_sessions - 1, NW - 1);
+			   opt_meta, opt_timeout_ms, *opt_server_options ? ", " : "", opt_server_options,
+			   opt_mapping_options ? " OPTIONS (" : "", opt_mapping_options ? opt_mapping_options : "",
+			   opt_mapping_options ? ")" : "",
+			   opt_sessions - 1, NH - 1, NS - 1, opt_sessions - 1, NW - 1);
 	exec_or_die(c, b.p);
 	/* counters at 0 and a value incr must refuse, in Pegasus and the shadow */
 	buf_reset(&b);
@@ -3923,7 +3962,7 @@ usage(void)
 		   "            --control-port P --replica-ports P1,P2,P3 --meta-ports M1,M2 [--pg-log FILE]\n"
 		   "            [--result FILE] [--log-dir DIR] [--faults KIND,...] [--fault-gap-ms MS]\n"
 		   "            [--no-setup] [--statement-timeout-ms MS] [--timeout-ms MS] [--list-faults]\n"
-		   "            [--pipeline-rate N]\n");
+		   "            [--pipeline-rate N] [--server-options STR] [--mapping-options STR] [--kdc-pid PID]\n");
 }
 
 static int
@@ -3987,6 +4026,12 @@ main(int argc, char **argv)
 			opt_fault_gap_ms = atoi(v);
 		else if (OPT("--pipeline-rate"))
 			opt_pipeline_rate = atoi(v);
+		else if (OPT("--server-options"))
+			opt_server_options = v;
+		else if (OPT("--mapping-options"))
+			opt_mapping_options = v;
+		else if (OPT("--kdc-pid"))
+			opt_kdc_pid = atoi(v);
 		else if (OPT("--statement-timeout-ms"))
 			opt_stmt_timeout_ms = atoi(v);
 		else if (OPT("--timeout-ms"))
@@ -4025,6 +4070,8 @@ main(int argc, char **argv)
 			snprintf(list, sizeof(list), ",%s,", opt_faults);
 			fault_kinds[k].enabled = strstr(list, pat) != NULL;
 		}
+		if (opt_kdc_pid == 0 && strcmp(fault_kinds[k].name, "kdc_pause") == 0)
+			fault_kinds[k].enabled = false;
 		if (n_metas < 2 && (strcmp(fault_kinds[k].name, "meta_leader") == 0 ||
 							strcmp(fault_kinds[k].name, "meta_stop") == 0))
 			fault_kinds[k].enabled = false;
