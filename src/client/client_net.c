@@ -1074,7 +1074,11 @@ client_wait_hook(const PegasusClient *client)
 	return client->opts.wait_hook ? client->opts.wait_hook : default_wait_hook;
 }
 
-/* Fails connections whose connect has taken too long. */
+/*
+ * Fails connections whose connect (or negotiation) has taken too long.  The
+ * requests that fail are finished: then *next_event is now, so that the
+ * wait that follows does not hold them back.
+ */
 static void
 expire_connects(PegasusClient *client, int64_t now, int64_t *next_event)
 {
@@ -1096,6 +1100,7 @@ expire_connects(PegasusClient *client, int64_t now, int64_t *next_event)
 						 "Negotiation with Pegasus server %s did not finish within %d ms.",
 						 conn->endpoint, conn->client->opts.negotiation_timeout_ms);
 				pegasus_conn_close(conn, PEGASUS_ERR_AUTH, msg);
+				*next_event = now;
 			}
 			else if (conn->nego_deadline < *next_event)
 				*next_event = conn->nego_deadline;
@@ -1110,6 +1115,7 @@ expire_connects(PegasusClient *client, int64_t now, int64_t *next_event)
 			snprintf(msg, sizeof(msg), "Connection to %s timed out.",
 					 conn->endpoint);
 			pegasus_conn_close(conn, PEGASUS_ERR_CONNECT, msg);
+			*next_event = now;
 		}
 		else if (conn->connect_deadline < *next_event)
 			*next_event = conn->connect_deadline;
