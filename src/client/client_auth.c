@@ -23,9 +23,17 @@
  * negotiation) mean success.  Anything else fails the connection with the
  * SASL / GSSAPI / Kerberos reason.
  *
- * The KDC is asked (blocking, bounded by krb5.conf's kdc timeouts) when
- * credentials are obtained and when the first connection to a service
- * needs its ticket.
+ * The KDC is asked when credentials are obtained from a keytab and when a
+ * connection needs a service ticket the cache does not hold yet.  Neither
+ * exchange blocks the caller inside libkrb5: it runs on a KDC job
+ * (client_kdc.c) that the client waits for through the wait hook, so a
+ * cancel ends the wait at once and the negotiation timeout bounds it.
+ * Credentials are waited for by the connect that needs them; a service
+ * ticket is obtained once the server has accepted GSSAPI (a server
+ * without auth never needs one), the connection waiting for it among the
+ * others, and then the GSSAPI mechanism finds it in the cache rather than
+ * asking the KDC itself.  A credential cache the process cannot write to
+ * keeps no ticket, so GSSAPI asks again, blocking.
  *
  * src/client/client_auth.c
  *
@@ -76,9 +84,12 @@ struct PegasusCreds
 
 struct PegasusAuthSession
 {
+	PegasusClient *client;
 	PegasusAuth *auth;
-	PegasusCreds *creds;		/* from the SASL start on */
+	PegasusCreds *creds;		/* from SELECT_MECHANISMS_RESP on */
 	char		endpoint[PEGASUS_ENDPOINT_LEN];
+	char		host[PEGASUS_ENDPOINT_LEN]; /* of the service principal */
+	PegasusKdcJob *job;			/* obtaining the service ticket */
 	PegasusNegotiationStatus sent;	/* status of the request in flight */
 	sasl_conn_t *sasl;
 	sasl_callback_t callbacks[3];
@@ -199,65 +210,86 @@ set_user(PegasusAuth *auth, krb5_principal princ)
 	}
 }
 
-/* kinit -k -t keytab principal, into a new private memory cache */
+/*
+ * kinit -k -t keytab principal, into a new private memory cache.  The KDC
+ * job is waited for through the wait hook, at most the negotiation
+ * timeout.  false with *kind and msg filled.
+ */
 static bool
-kinit_from_keytab(PegasusAuth *auth, char *msg, size_t msglen)
+kinit_from_keytab(PegasusClient *client, PegasusErrorKind *kind, char *msg,
+				  size_t msglen)
 {
+	PegasusAuth *auth = client->auth;
+	int			timeout_ms = client->opts.negotiation_timeout_ms;
+	int64_t		deadline = pegasus_now_us() + (int64_t) timeout_ms * 1000;
+	PegasusKdcJob *job;
 	krb5_principal princ = NULL;
-	krb5_keytab kt = NULL;
-	krb5_creds creds;
-	krb5_get_init_creds_opt *opt = NULL;
 	krb5_error_code code;
-	char		reason[200];
-	const char *step = "parse the principal";
+	const char *step = "store the credentials";
+	const char *reason = NULL;
+	const char *name = NULL;
+	char		buf[200];
+	int32_t		endtime = 0;
+	int			r = 1;
 
-	memset(&creds, 0, sizeof(creds));
-	code = krb5_parse_name(auth->kctx, auth->principal, &princ);
-	if (code == 0)
+	*kind = PEGASUS_ERR_AUTH;
+	if (client->cleaning)
 	{
-		step = "open the keytab";
-		code = krb5_kt_resolve(auth->kctx, auth->keytab, &kt);
+		/* releasing scan contexts waits on nothing but the servers */
+		snprintf(msg, msglen, "The client holds no Kerberos credentials.");
+		return false;
 	}
-	if (code == 0)
-		code = krb5_get_init_creds_opt_alloc(auth->kctx, &opt);
-	if (code == 0)
+	job = pegasus_kdc_kinit_start(auth->principal, auth->keytab, msg, msglen);
+	if (job == NULL)
+		return false;
+	while (!pegasus_kdc_job_done(job) &&
+		   (r = pegasus_net_wait_fd(client, pegasus_kdc_job_fd(job), deadline)) > 0)
+		;
+	if (r < 0)
 	{
-		step = "obtain initial credentials";
-		code = krb5_get_init_creds_keytab(auth->kctx, &creds, princ, kt, 0,
-										  NULL, opt);
+		pegasus_kdc_job_release(job, false);
+		*kind = PEGASUS_ERR_INTERRUPTED;
+		snprintf(msg, msglen, "The request was interrupted.");
+		return false;
 	}
+	if (!pegasus_kdc_job_done(job))
+	{
+		pegasus_kdc_job_release(job, false);
+		snprintf(msg, msglen,
+				 "The Kerberos KDC did not answer within %d ms when asked for initial credentials for principal \"%s\".",
+				 timeout_ms, auth->principal);
+		return false;
+	}
+	code = pegasus_kdc_job_result(job, &step, &reason, &name, &endtime);
 	if (code == 0)
 	{
+		/* the job's cache, by its process-wide name */
 		step = "store the credentials";
-		code = krb5_cc_new_unique(auth->kctx, "MEMORY", NULL, &auth->ccache);
+		code = krb5_cc_resolve(auth->kctx, name, &auth->ccache);
+		if (code == 0)
+			code = krb5_cc_get_principal(auth->kctx, auth->ccache, &princ);
+		if (code != 0)
+		{
+			krb5_reason(auth, code, buf, sizeof(buf));
+			reason = buf;
+		}
 	}
 	if (code == 0)
-		code = krb5_cc_initialize(auth->kctx, auth->ccache, princ);
-	if (code == 0)
-		code = krb5_cc_store_cred(auth->kctx, auth->ccache, &creds);
-	if (code == 0)
 	{
-		auth->endtime = creds.times.endtime;
+		auth->endtime = endtime;
 		set_user(auth, princ);
+		krb5_free_principal(auth->kctx, princ);
 	}
 	else
 	{
-		krb5_reason(auth, code, reason, sizeof(reason));
 		snprintf(msg, msglen,
 				 "Could not %s for Kerberos principal \"%s\" with keytab \"%s\": %s.",
 				 step, auth->principal, auth->keytab, reason);
 		if (auth->ccache != NULL)
-			krb5_cc_destroy(auth->kctx, auth->ccache);
+			krb5_cc_close(auth->kctx, auth->ccache);	/* the job destroys it */
 		auth->ccache = NULL;
 	}
-	if (creds.client != NULL)
-		krb5_free_cred_contents(auth->kctx, &creds);
-	if (opt != NULL)
-		krb5_get_init_creds_opt_free(auth->kctx, opt);
-	if (kt != NULL)
-		krb5_kt_close(auth->kctx, kt);
-	if (princ != NULL)
-		krb5_free_principal(auth->kctx, princ);
+	pegasus_kdc_job_release(job, code == 0);
 	return code == 0;
 }
 
@@ -319,16 +351,20 @@ gss_reason(OM_uint32 major, OM_uint32 minor, char *buf, size_t len)
 
 /*
  * Makes sure the client has credentials to negotiate with (before a
- * connection is made).  false with msg filled when it cannot get them.
+ * connection is made).  false with msg filled when it cannot get them, and
+ * *kind PEGASUS_ERR_AUTH, or PEGASUS_ERR_INTERRUPTED when the wait hook
+ * ended the wait for the KDC.
  */
 bool
-pegasus_auth_prepare(PegasusClient *client, char *msg, size_t msglen)
+pegasus_auth_prepare(PegasusClient *client, PegasusErrorKind *kind, char *msg,
+					 size_t msglen)
 {
 	PegasusAuth *auth = client->auth;
 	krb5_error_code code;
 	OM_uint32	major,
 				minor;
 
+	*kind = PEGASUS_ERR_AUTH;
 	if (auth->kctx == NULL)
 	{
 		code = krb5_init_context(&auth->kctx);
@@ -340,7 +376,7 @@ pegasus_auth_prepare(PegasusClient *client, char *msg, size_t msglen)
 			return false;
 		}
 	}
-	if (auth->creds != NULL && auth->keytab != NULL &&
+	if (auth->creds != NULL && auth->keytab != NULL && !client->cleaning &&
 		(krb5_timestamp) time(NULL) + PEGASUS_AUTH_RENEW_MARGIN_S >= auth->endtime)
 	{
 		/* renew; negotiations in progress keep the old ones meanwhile */
@@ -355,7 +391,7 @@ pegasus_auth_prepare(PegasusClient *client, char *msg, size_t msglen)
 		snprintf(msg, msglen, "A Kerberos keytab needs a principal to log in as.");
 		return false;
 	}
-	if (auth->keytab != NULL ? !kinit_from_keytab(auth, msg, msglen) :
+	if (auth->keytab != NULL ? !kinit_from_keytab(client, kind, msg, msglen) :
 		!open_ccache(auth, msg, msglen))
 		return false;
 
@@ -431,9 +467,17 @@ pegasus_negotiation_new(PegasusClient *client, const char *endpoint,
 						PegasusRequest *first)
 {
 	PegasusAuthSession *nego = g_new0(PegasusAuthSession, 1);
+	PegasusAuth *auth = client->auth;
+	const char *colon = strrchr(endpoint, ':');
 
-	nego->auth = client->auth;
+	nego->client = client;
+	nego->auth = auth;
 	g_strlcpy(nego->endpoint, endpoint, sizeof(nego->endpoint));
+	if (auth->service_fqdn != NULL)
+		g_strlcpy(nego->host, auth->service_fqdn, sizeof(nego->host));
+	else
+		g_strlcpy(nego->host, endpoint, colon ? (size_t) (colon - endpoint) + 1 :
+				  sizeof(nego->host));
 	set_request(first, PEGASUS_NS_SASL_LIST_MECHANISMS, NULL, 0, nego);
 	return nego;
 }
@@ -443,6 +487,7 @@ pegasus_negotiation_free(PegasusAuthSession *nego)
 {
 	if (nego == NULL)
 		return;
+	pegasus_kdc_job_release(nego->job, false);
 	if (nego->sasl != NULL)
 		sasl_dispose(&nego->sasl);
 	creds_unref(nego->creds);
@@ -481,15 +526,11 @@ static PegasusNegotiationResult
 start_sasl(PegasusAuthSession *nego, PegasusRequest *next, char *msg, size_t msglen)
 {
 	PegasusAuth *auth = nego->auth;
-	char		host[PEGASUS_ENDPOINT_LEN];
-	const char *colon = strrchr(nego->endpoint, ':');
 	const char *out = NULL;
 	unsigned	outlen = 0;
 	const char *mech = NULL;
 	int			rc;
 
-	g_strlcpy(host, nego->endpoint, colon ? (size_t) (colon - nego->endpoint) + 1 :
-			  sizeof(host));
 	nego->callbacks[0].id = SASL_CB_USER;
 	nego->callbacks[0].proc = (int (*) (void)) (void (*) (void)) sasl_user;
 	nego->callbacks[0].context = auth;
@@ -497,15 +538,13 @@ start_sasl(PegasusAuthSession *nego, PegasusRequest *next, char *msg, size_t msg
 	nego->callbacks[1].proc = (int (*) (void)) (void (*) (void)) sasl_user;
 	nego->callbacks[1].context = auth;
 	nego->callbacks[2].id = SASL_CB_LIST_END;
-	rc = sasl_client_new(auth->service_name, auth->service_fqdn ? auth->service_fqdn : host,
-						 NULL, NULL, nego->callbacks, 0, &nego->sasl);
+	rc = sasl_client_new(auth->service_name, nego->host, NULL, NULL,
+						 nego->callbacks, 0, &nego->sasl);
 	if (rc != SASL_OK)
 	{
 		nego->sasl = NULL;
 		return sasl_failed(nego, "sasl_client_new", rc, msg, msglen);
 	}
-	nego->creds = auth->creds;
-	nego->creds->refs++;
 	rc = sasl_setprop(nego->sasl, SASL_GSS_CREDS, nego->creds->gss_cred);
 	if (rc != SASL_OK)
 		return sasl_failed(nego, "setting the credentials", rc, msg, msglen);
@@ -517,8 +556,128 @@ start_sasl(PegasusAuthSession *nego, PegasusRequest *next, char *msg, size_t msg
 }
 
 /*
+ * Whether the negotiation's cache holds a ticket for the service that
+ * lasts past the renewal margin.  Only the cache is read.
+ */
+static bool
+ticket_cached(PegasusAuthSession *nego)
+{
+	PegasusAuth *auth = nego->auth;
+	krb5_context ctx = auth->kctx;
+	krb5_ccache cc = nego->creds->ccache;
+	krb5_creds	in;
+	krb5_creds *out = NULL;
+	krb5_timestamp now;
+	bool		found = false;
+
+	memset(&in, 0, sizeof(in));
+	if (krb5_timeofday(ctx, &now) == 0 &&
+		krb5_cc_get_principal(ctx, cc, &in.client) == 0 &&
+		krb5_sname_to_principal(ctx, nego->host, auth->service_name,
+								KRB5_NT_SRV_HST, &in.server) == 0)
+	{
+		/* matches only a ticket that ends at this time or later */
+		in.times.endtime = now + PEGASUS_AUTH_RENEW_MARGIN_S;
+		found = krb5_get_credentials(ctx, KRB5_GC_CACHED, cc, &in, &out) == 0;
+	}
+	if (out != NULL)
+		krb5_free_creds(ctx, out);
+	if (in.server != NULL)
+		krb5_free_principal(ctx, in.server);
+	if (in.client != NULL)
+		krb5_free_principal(ctx, in.client);
+	return found;
+}
+
+/*
+ * SELECT_MECHANISMS_RESP: the service ticket, then the SASL client.  Inside
+ * sasl_client_start, gss_init_sec_context would ask the KDC for a ticket
+ * the cache lacks, blocking; so a missing one is obtained first, on a KDC
+ * job the connection waits for (WAIT, then pegasus_negotiation_resume).
+ */
+static PegasusNegotiationResult
+prepare_sasl(PegasusAuthSession *nego, PegasusRequest *next, char *msg,
+			 size_t msglen)
+{
+	PegasusAuth *auth = nego->auth;
+	char	   *name = NULL;
+	krb5_error_code code;
+
+	if (nego->creds == NULL)
+	{
+		/* NULL after a renewal that failed for another connection */
+		if (auth->creds == NULL)
+		{
+			snprintf(msg, msglen, "The client holds no Kerberos credentials.");
+			return PEGASUS_NEGOTIATION_FAILED;
+		}
+		nego->creds = auth->creds;
+		nego->creds->refs++;
+	}
+	if (ticket_cached(nego))
+		return start_sasl(nego, next, msg, msglen);
+	if (nego->client->cleaning)
+	{
+		snprintf(msg, msglen, "The client holds no Kerberos ticket for \"%s/%s\".",
+				 auth->service_name, nego->host);
+		return PEGASUS_NEGOTIATION_FAILED;
+	}
+	code = krb5_cc_get_full_name(auth->kctx, nego->creds->ccache, &name);
+	if (code != 0)
+	{
+		char		reason[200];
+
+		krb5_reason(auth, code, reason, sizeof(reason));
+		snprintf(msg, msglen, "Could not use the Kerberos credentials of \"%s\": %s.",
+				 auth->principal_name, reason);
+		return PEGASUS_NEGOTIATION_FAILED;
+	}
+	nego->job = pegasus_kdc_ticket_start(name, auth->service_name, nego->host,
+										 msg, msglen);
+	krb5_free_string(auth->kctx, name);
+	return nego->job ? PEGASUS_NEGOTIATION_WAIT : PEGASUS_NEGOTIATION_FAILED;
+}
+
+/* WAIT: readable once pegasus_negotiation_resume may go on */
+int
+pegasus_negotiation_wait_fd(const PegasusAuthSession *nego)
+{
+	return nego->job ? pegasus_kdc_job_fd(nego->job) : -1;
+}
+
+/*
+ * Goes on after WAIT: WAIT again while the service ticket is still being
+ * obtained, else as pegasus_negotiation_step (SEND the first SASL token,
+ * or FAILED with the Kerberos reason).
+ */
+PegasusNegotiationResult
+pegasus_negotiation_resume(PegasusAuthSession *nego, PegasusRequest *next,
+						   char *msg, size_t msglen)
+{
+	const char *step;
+	const char *reason;
+	krb5_error_code code;
+
+	if (nego->job == NULL)
+		return start_sasl(nego, next, msg, msglen);
+	if (!pegasus_kdc_job_done(nego->job))
+		return PEGASUS_NEGOTIATION_WAIT;
+	code = pegasus_kdc_job_result(nego->job, &step, &reason, NULL, NULL);
+	if (code != 0)
+		snprintf(msg, msglen,
+				 "Kerberos authentication to %s failed: could not %s for \"%s/%s\": %s.",
+				 nego->endpoint, step, nego->auth->service_name, nego->host, reason);
+	pegasus_kdc_job_release(nego->job, code == 0);
+	nego->job = NULL;
+	if (code != 0)
+		return PEGASUS_NEGOTIATION_FAILED;
+	return start_sasl(nego, next, msg, msglen);
+}
+
+/*
  * Processes the server's answer to the request in flight: fills *next and
- * returns SEND, or DONE, or FAILED with msg filled.
+ * returns SEND, or DONE, or FAILED with msg filled, or WAIT (see
+ * pegasus_negotiation_resume).
  */
 PegasusNegotiationResult
 pegasus_negotiation_step(PegasusAuthSession *nego, const PegasusResponse *resp,
@@ -559,7 +718,7 @@ pegasus_negotiation_step(PegasusAuthSession *nego, const PegasusResponse *resp,
 		case PEGASUS_NS_SASL_SELECT_MECHANISMS:
 			if (st != PEGASUS_NS_SASL_SELECT_MECHANISMS_RESP)
 				break;
-			return start_sasl(nego, next, msg, msglen);
+			return prepare_sasl(nego, next, msg, msglen);
 		case PEGASUS_NS_SASL_INITIATE:
 		case PEGASUS_NS_SASL_CHALLENGE_RESP:
 			if (st == PEGASUS_NS_SASL_SUCC)

@@ -331,8 +331,9 @@ pegasus_call_start(PegasusCall *call)
 		/* could not even connect: nothing was sent */
 		pegasus_error_set(&call->err, call->nreq->fail_kind, call->op, "%s",
 						  call->nreq->fail_msg);
-		if (call->nreq->fail_kind == PEGASUS_ERR_AUTH)
-			call_fail(call);	/* credentials: retrying cannot help */
+		if (call->nreq->fail_kind == PEGASUS_ERR_AUTH ||
+			call->nreq->fail_kind == PEGASUS_ERR_INTERRUPTED)
+			call_fail(call);	/* credentials, or the hook said stop */
 		else
 			call_retry_later(call, true);
 	}
@@ -453,6 +454,7 @@ pegasus_calls_step(PegasusCall **calls, int n, int64_t deadline)
 	int			nreqs = 0;
 	int			i;
 	int			r;
+	bool		interrupted = false;
 	int64_t		now = pegasus_now_us();
 
 	for (i = 0; i < n; i++)
@@ -464,12 +466,16 @@ pegasus_calls_step(PegasusCall **calls, int n, int64_t deadline)
 		client = call->table->client;
 		if (call->state == PEGASUS_CALL_BACKOFF && call->retry_at <= now)
 			call->state = PEGASUS_CALL_READY;
-		if (call->state == PEGASUS_CALL_READY)
+		if (call->state == PEGASUS_CALL_READY && !interrupted)
 		{
 			pegasus_call_start(call);
 			/* failed before sending (its group split): no wait for it */
 			if (pegasus_call_finished(call))
 				wake = now;
+			/* the hook stopped a wait of its connect (for the KDC) */
+			if (call->state == PEGASUS_CALL_FAILED &&
+				call->err.code == PEGASUS_ERR_INTERRUPTED)
+				interrupted = true;
 		}
 		if (call->state == PEGASUS_CALL_BACKOFF && call->retry_at < wake)
 			wake = call->retry_at;
@@ -484,7 +490,7 @@ pegasus_calls_step(PegasusCall **calls, int n, int64_t deadline)
 			g_free(reqs);
 		return 0;
 	}
-	r = pegasus_net_wait(client, reqs, nreqs, wake);
+	r = interrupted ? -1 : pegasus_net_wait(client, reqs, nreqs, wake);
 	for (i = 0; i < n; i++)
 	{
 		PegasusCall *call = calls[i];

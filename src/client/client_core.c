@@ -152,11 +152,17 @@ pegasus_client_set_timeout(PegasusClient *client, int timeout_ms)
 int
 pegasus_client_release_scans(PegasusClient *client, int timeout_ms)
 {
+	int			n;
+
 	if (client == NULL)
 		return 0;
+	/* a connection this makes asks no KDC (client->cleaning) */
+	client->cleaning = true;
 	pegasus_scanners_release(client);
-	return pegasus_net_drain(client, pegasus_now_us() +
-							 (int64_t) MAX(timeout_ms, 0) * 1000);
+	n = pegasus_net_drain(client, pegasus_now_us() +
+						  (int64_t) MAX(timeout_ms, 0) * 1000);
+	client->cleaning = false;
+	return n;
 }
 
 void

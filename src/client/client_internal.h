@@ -13,9 +13,13 @@
  *	client_ops.c, client_batch.c, client_scan.c, client_admin.c,
  *	client_write_pipe.c
  *					the public operations
+ *	client_auth.c, client_kdc.c
+ *					Kerberos negotiation and its credentials
  *
  * Everything runs on the caller's thread: replies are read whenever any
- * call waits, and stored in the request they answer.
+ * call waits, and stored in the request they answer.  The one exception is
+ * an exchange with a Kerberos KDC, which runs on a thread of its own that
+ * the caller waits for through the wait hook (client_kdc.c).
  *
  * src/client/client_internal.h
  *
@@ -35,6 +39,7 @@ typedef struct PegasusConn PegasusConn;
 typedef struct PegasusAuth PegasusAuth;
 typedef struct PegasusAuthSession PegasusAuthSession;
 typedef struct PegasusCreds PegasusCreds;
+typedef struct PegasusKdcJob PegasusKdcJob;
 
 /* A decoded reply frame; the response's blobs point into frame. */
 typedef struct PegasusReply
@@ -101,6 +106,8 @@ struct PegasusClient
 	PegasusEncoder *encoder;
 	GByteArray *scratch;		/* encoding buffer */
 	PegasusWaitKind wait_kind;	/* of the wait hook call in progress */
+	bool		cleaning;		/* in pegasus_client_release_scans: bounded
+								 * by its timeout, so no KDC is asked */
 	PegasusAuth *auth;			/* NULL: connections do not negotiate */
 	GList	   *scanners;		/* open PegasusScanners */
 	GList	   *retired;		/* PegasusConns closed with replies owed */
@@ -139,6 +146,7 @@ extern void pegasus_net_clear_scanner(PegasusClient *client,
 extern int	pegasus_net_wait(PegasusClient *client, PegasusNetRequest **reqs,
 							 int n, int64_t wake_at_us);
 extern int	pegasus_net_sleep(PegasusClient *client, int64_t until_us);
+extern int	pegasus_net_wait_fd(PegasusClient *client, int fd, int64_t deadline_us);
 extern void pegasus_net_flush(PegasusClient *client);
 extern int	pegasus_net_drain(PegasusClient *client, int64_t deadline_us);
 extern void pegasus_net_close_all(PegasusClient *client);
@@ -149,13 +157,16 @@ extern void pegasus_reply_free(PegasusReply *reply);
 typedef enum PegasusNegotiationResult
 {
 	PEGASUS_NEGOTIATION_SEND,	/* send *next */
+	PEGASUS_NEGOTIATION_WAIT,	/* wait until pegasus_negotiation_wait_fd
+								 * is readable, then resume */
 	PEGASUS_NEGOTIATION_DONE,	/* the connection may carry requests */
 	PEGASUS_NEGOTIATION_FAILED	/* msg says why */
 } PegasusNegotiationResult;
 
 extern PegasusAuth *pegasus_auth_new(const PegasusClientOptions *opts);
 extern void pegasus_auth_free(PegasusAuth *auth);
-extern bool pegasus_auth_prepare(PegasusClient *client, char *msg, size_t msglen);
+extern bool pegasus_auth_prepare(PegasusClient *client, PegasusErrorKind *kind,
+								 char *msg, size_t msglen);
 extern PegasusAuthSession *pegasus_negotiation_new(PegasusClient *client,
 												   const char *endpoint,
 												   PegasusRequest *first);
@@ -163,7 +174,27 @@ extern PegasusNegotiationResult pegasus_negotiation_step(PegasusAuthSession *neg
 														 const PegasusResponse *resp,
 														 PegasusRequest *next,
 														 char *msg, size_t msglen);
+extern int	pegasus_negotiation_wait_fd(const PegasusAuthSession *nego);
+extern PegasusNegotiationResult pegasus_negotiation_resume(PegasusAuthSession *nego,
+														   PegasusRequest *next,
+														   char *msg, size_t msglen);
 extern void pegasus_negotiation_free(PegasusAuthSession *nego);
+
+/* in client_kdc.c */
+extern PegasusKdcJob *pegasus_kdc_kinit_start(const char *principal,
+											  const char *keytab,
+											  char *msg, size_t msglen);
+extern PegasusKdcJob *pegasus_kdc_ticket_start(const char *ccache_name,
+											   const char *service,
+											   const char *host,
+											   char *msg, size_t msglen);
+extern int	pegasus_kdc_job_fd(const PegasusKdcJob *job);
+extern bool pegasus_kdc_job_done(PegasusKdcJob *job);
+extern int32_t pegasus_kdc_job_result(PegasusKdcJob *job, const char **step,
+									  const char **reason,
+									  const char **ccache_name,
+									  int32_t *endtime);
+extern void pegasus_kdc_job_release(PegasusKdcJob *job, bool keep);
 
 /* in client_route.c */
 extern PegasusTable *pegasus_table_new(PegasusClient *client, const char *name);

@@ -19,7 +19,10 @@
  * (client_auth.c): its negotiation request goes first, the other requests
  * wait in the queue and are written once it succeeds; a failure, the
  * server closing the connection meanwhile or the negotiation deadline
- * fails them all with PEGASUS_ERR_AUTH.
+ * fails them all with PEGASUS_ERR_AUTH.  While the negotiation waits for
+ * the KDC (a service ticket), the KDC job's fd is polled with the sockets.
+ * Credentials are obtained before the connect, waiting for the KDC through
+ * the hook alone (pegasus_net_wait_fd).
  *
  * src/client/client_net.c
  *
@@ -66,6 +69,7 @@ struct PegasusConn
 	size_t		rcap;
 	PegasusAuthSession *nego;	/* CONN_NEGOTIATING */
 	PegasusNetRequest *nego_req;	/* its request in flight */
+	bool		nego_kdc;		/* instead, waiting for the KDC */
 	int64_t		nego_deadline;
 	int64_t		retired_until;	/* retired: closed at this time */
 };
@@ -154,6 +158,7 @@ negotiation_clear(PegasusConn *conn)
 	}
 	pegasus_negotiation_free(conn->nego);
 	conn->nego = NULL;
+	conn->nego_kdc = false;
 }
 
 /*
@@ -379,11 +384,8 @@ conn_connect(PegasusConn *conn, PegasusErrorKind *kind, char *msg, size_t msglen
 
 	*kind = PEGASUS_ERR_CONNECT;
 	if (conn->client->auth != NULL &&
-		!pegasus_auth_prepare(conn->client, msg, msglen))
-	{
-		*kind = PEGASUS_ERR_AUTH;
+		!pegasus_auth_prepare(conn->client, kind, msg, msglen))
 		return false;
-	}
 	if (!resolve_endpoint(conn->endpoint, &addr, &addrlen))
 	{
 		snprintf(msg, msglen, "Could not resolve Pegasus endpoint %s.",
@@ -793,6 +795,32 @@ conn_established(PegasusConn *conn)
 	negotiation_send(conn, &req);
 }
 
+/* Acts on a negotiation step's result; false when the connection closed. */
+static bool
+negotiation_next(PegasusConn *conn, PegasusNegotiationResult r,
+				 PegasusRequest *next, const char *msg)
+{
+	conn->nego_kdc = false;
+	switch (r)
+	{
+		case PEGASUS_NEGOTIATION_SEND:
+			negotiation_send(conn, next);
+			return conn->state == CONN_NEGOTIATING && conn_flush(conn);
+		case PEGASUS_NEGOTIATION_WAIT:
+			/* net_poll_once polls the KDC job and resumes */
+			conn->nego_kdc = true;
+			return true;
+		case PEGASUS_NEGOTIATION_DONE:
+			negotiation_clear(conn);
+			conn->state = CONN_READY;
+			return conn_flush(conn);
+		case PEGASUS_NEGOTIATION_FAILED:
+			break;
+	}
+	pegasus_conn_close(conn, PEGASUS_ERR_AUTH, msg);
+	return false;
+}
+
 /* A reply to the negotiation request; false when the connection closed. */
 static bool
 negotiation_reply(PegasusConn *conn, PegasusReply *reply)
@@ -807,20 +835,19 @@ negotiation_reply(PegasusConn *conn, PegasusReply *reply)
 	conn->nego_req = NULL;
 	r = pegasus_negotiation_step(conn->nego, &reply->resp, &next, msg, sizeof(msg));
 	pegasus_reply_free(reply);
-	switch (r)
-	{
-		case PEGASUS_NEGOTIATION_SEND:
-			negotiation_send(conn, &next);
-			return conn->state == CONN_NEGOTIATING && conn_flush(conn);
-		case PEGASUS_NEGOTIATION_DONE:
-			negotiation_clear(conn);
-			conn->state = CONN_READY;
-			return conn_flush(conn);
-		case PEGASUS_NEGOTIATION_FAILED:
-			break;
-	}
-	pegasus_conn_close(conn, PEGASUS_ERR_AUTH, msg);
-	return false;
+	return negotiation_next(conn, r, &next, msg);
+}
+
+/* The KDC job the negotiation waits for has signalled. */
+static void
+negotiation_resume(PegasusConn *conn)
+{
+	PegasusRequest next;
+	PegasusNegotiationResult r;
+	char		msg[PEGASUS_ERROR_MESSAGE_SIZE];
+
+	r = pegasus_negotiation_resume(conn->nego, &next, msg, sizeof(msg));
+	(void) negotiation_next(conn, r, &next, msg);
 }
 
 /* ----------------------------------------------------------------------
@@ -1074,7 +1101,11 @@ client_wait_hook(const PegasusClient *client)
 	return client->opts.wait_hook ? client->opts.wait_hook : default_wait_hook;
 }
 
-/* Fails connections whose connect has taken too long. */
+/*
+ * Fails connections whose connect (or negotiation) has taken too long.  The
+ * requests that fail are finished: then *next_event is now, so that the
+ * wait that follows does not hold them back.
+ */
 static void
 expire_connects(PegasusClient *client, int64_t now, int64_t *next_event)
 {
@@ -1093,9 +1124,12 @@ expire_connects(PegasusClient *client, int64_t now, int64_t *next_event)
 				char		msg[PEGASUS_ERROR_MESSAGE_SIZE];
 
 				snprintf(msg, sizeof(msg),
-						 "Negotiation with Pegasus server %s did not finish within %d ms.",
-						 conn->endpoint, conn->client->opts.negotiation_timeout_ms);
+						 "Negotiation with Pegasus server %s did not finish within %d ms%s.",
+						 conn->endpoint, conn->client->opts.negotiation_timeout_ms,
+						 conn->nego_kdc ?
+						 ": the Kerberos KDC did not answer a request for a service ticket" : "");
 				pegasus_conn_close(conn, PEGASUS_ERR_AUTH, msg);
+				*next_event = now;
 			}
 			else if (conn->nego_deadline < *next_event)
 				*next_event = conn->nego_deadline;
@@ -1110,6 +1144,7 @@ expire_connects(PegasusClient *client, int64_t now, int64_t *next_event)
 			snprintf(msg, sizeof(msg), "Connection to %s timed out.",
 					 conn->endpoint);
 			pegasus_conn_close(conn, PEGASUS_ERR_CONNECT, msg);
+			*next_event = now;
 		}
 		else if (conn->connect_deadline < *next_event)
 			*next_event = conn->connect_deadline;
@@ -1217,11 +1252,11 @@ net_poll_once(PegasusClient *client, int64_t wake_at_us, PegasusWaitHook hook)
 {
 	GHashTableIter it;
 	gpointer	value;
-	PegasusPollFd fds_local[32];
-	PegasusConn *conns_local[32];
+	PegasusPollFd fds_local[64];
+	PegasusConn *conns_local[64];
 	PegasusPollFd *fds = fds_local;
 	PegasusConn **conns = conns_local;
-	guint		nconns;
+	guint		nslots;
 	int			nfds = 0;
 	int64_t		now = pegasus_now_us();
 	int64_t		next_event = wake_at_us;
@@ -1233,11 +1268,12 @@ net_poll_once(PegasusClient *client, int64_t wake_at_us, PegasusWaitHook hook)
 
 	expire_connects(client, now, &next_event);
 	retired_expire(client, now);
-	nconns = g_hash_table_size(client->conns) + g_list_length(client->retired);
-	if (nconns > 32)
+	/* a socket per connection, and the KDC job of one that waits for it */
+	nslots = 2 * g_hash_table_size(client->conns) + g_list_length(client->retired);
+	if (nslots > 64)
 	{
-		fds = g_new(PegasusPollFd, nconns);
-		conns = g_new(PegasusConn *, nconns);
+		fds = g_new(PegasusPollFd, nslots);
+		conns = g_new(PegasusConn *, nslots);
 	}
 	g_hash_table_iter_init(&it, client->conns);
 	while (g_hash_table_iter_next(&it, NULL, &value))
@@ -1261,16 +1297,27 @@ net_poll_once(PegasusClient *client, int64_t wake_at_us, PegasusWaitHook hook)
 			if (g_hash_table_size(conn->pending) > 0)
 				ev |= PEGASUS_POLL_IN;
 		}
-		if (ev == 0)
+		if (ev == 0 && !conn->nego_kdc)
 			continue;
 		if (nfds == 0 ||
 			wait_kind_rank(conn_wait_kind(conn)) < wait_kind_rank(kind))
 			kind = conn_wait_kind(conn);
-		fds[nfds].fd = conn->fd;
-		fds[nfds].events = ev;
-		fds[nfds].revents = 0;
-		conns[nfds] = conn;
-		nfds++;
+		if (ev != 0)
+		{
+			fds[nfds].fd = conn->fd;
+			fds[nfds].events = ev;
+			fds[nfds].revents = 0;
+			conns[nfds] = conn;
+			nfds++;
+		}
+		if (conn->nego_kdc)
+		{
+			fds[nfds].fd = pegasus_negotiation_wait_fd(conn->nego);
+			fds[nfds].events = PEGASUS_POLL_IN;
+			fds[nfds].revents = 0;
+			conns[nfds] = conn;
+			nfds++;
+		}
 	}
 	for (l = client->retired; l != NULL; l = l->next)
 	{
@@ -1297,7 +1344,15 @@ net_poll_once(PegasusClient *client, int64_t wake_at_us, PegasusWaitHook hook)
 		{
 			PegasusConn *conn = conns[i];
 
-			if (fds[i].revents == 0 || conn->fd != fds[i].fd)
+			if (fds[i].revents == 0)
+				continue;
+			/* the KDC job's fd (cleared, if the connection closed since) */
+			if (conn->nego_kdc && fds[i].fd == pegasus_negotiation_wait_fd(conn->nego))
+			{
+				negotiation_resume(conn);
+				continue;
+			}
+			if (conn->fd != fds[i].fd)
 				continue;
 			if (conn->state == CONN_CONNECTING)
 			{
@@ -1346,6 +1401,37 @@ pegasus_net_wait(PegasusClient *client, PegasusNetRequest **reqs, int n,
 			return 0;
 		if (net_poll_once(client, wake_at_us, client_wait_hook(client)) < 0)
 			return -1;
+	}
+}
+
+/*
+ * Waits through the wait hook, and on nothing else, until fd is readable
+ * (1), deadline_us passes (0) or the hook asks to stop (-1): for what a new
+ * connection needs before it can be made (credentials from the KDC).
+ */
+int
+pegasus_net_wait_fd(PegasusClient *client, int fd, int64_t deadline_us)
+{
+	PegasusWaitHook hook = client_wait_hook(client);
+
+	for (;;)
+	{
+		PegasusPollFd pfd;
+		int64_t		now = pegasus_now_us();
+		int			r;
+
+		if (now >= deadline_us)
+			return 0;
+		pfd.fd = fd;
+		pfd.events = PEGASUS_POLL_IN;
+		pfd.revents = 0;
+		client->wait_kind = PEGASUS_WAIT_NEGOTIATE;
+		r = hook(client->opts.wait_arg, &pfd, 1,
+				 (int) MIN((deadline_us - now + 999) / 1000, (int64_t) G_MAXINT));
+		if (r < 0)
+			return -1;
+		if (r > 0 && pfd.revents != 0)
+			return 1;
 	}
 }
 

@@ -178,9 +178,14 @@ pegasus_meta_call(PegasusClient *client, PegasusRequest *req, const char *op,
 			return false;
 		}
 		if (r > 0 && nreq->state == PEGASUS_NET_FAILED &&
-			nreq->fail_kind == PEGASUS_ERR_AUTH)
+			(nreq->fail_kind == PEGASUS_ERR_AUTH ||
+			 nreq->fail_kind == PEGASUS_ERR_INTERRUPTED))
 		{
-			/* another meta server would reject the same credentials */
+			/*
+			 * Another meta server would reject the same credentials; a
+			 * connect the hook interrupted (waiting for the KDC) ends the
+			 * call.
+			 */
 			pegasus_error_set(err, nreq->fail_kind, op, "%s", nreq->fail_msg);
 			pegasus_error_set_where(err, meta, -1, -1);
 			pegasus_net_request_free(nreq);

@@ -13,6 +13,9 @@
 #   kdc_addprinc NAME [ARGS]   adds a principal with a random key
 #   kdc_keytab FILE NAME...    writes the principals' current keys to FILE
 #   kdc_stop / kdc_resume      stops (the realm stays) / starts it again
+#   kdc_pause / kdc_unpause    SIGSTOP / SIGCONT: while paused its ports
+#                              still accept (the kernel's backlog) and
+#                              nothing is answered, as a KDC that hangs
 #   kdc_kadmin QUERY           runs one kadmin.local query
 
 : "${KDC_REALM:=PEGASUS.TEST}"
@@ -126,9 +129,21 @@ kdc_stop()
 {
 	if [ -n "$KDC_PID" ]; then
 		kill "$KDC_PID" 2>/dev/null
+		# a paused KDC acts on the signal once it runs again
+		kill -CONT "$KDC_PID" 2>/dev/null
 		wait "$KDC_PID" 2>/dev/null
 		KDC_PID=
 	fi
+}
+
+kdc_pause()
+{
+	[ -n "$KDC_PID" ] && kill -STOP "$KDC_PID"
+}
+
+kdc_unpause()
+{
+	[ -n "$KDC_PID" ] && kill -CONT "$KDC_PID"
 }
 
 kdc_kadmin()

@@ -6,7 +6,10 @@
 # ticket) are immediate errors naming the Kerberos reason; servers without
 # auth and servers too old to negotiate are still reached; ACLs decide
 # reads, writes and DDL; who may set credentials in SQL; cancel during a
-# hanging negotiation; a restarted replica is negotiated with again.
+# hanging negotiation; a KDC that stops answering holds no backend beyond
+# statement_timeout, a cancel or connect_timeout_ms, whether initial
+# credentials or a service ticket are awaited; a restarted replica is
+# negotiated with again.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/test/lib/kdc.sh"
 
@@ -382,6 +385,129 @@ done
 expect_eq "sql: a backend negotiating waits on $want" "$want" "$ev"
 wait "$wait_pid"
 actl clear-faults >/dev/null
+
+# --- a KDC that stops answering ----------------------------------------
+# Paused (SIGSTOP), the KDC still accepts TCP connections and answers
+# nothing: left alone, a Kerberos exchange waits for krb5.conf's timeouts
+# (tens of seconds over TCP).  A backend waits for it through the wait hook
+# (in pg_stat_activity: the negotiation's wait event, not a backend busy in
+# libkrb5), so statement_timeout and pg_cancel_backend end the wait at once
+# and connect_timeout_ms (600 s here) bounds it; whether it waits for
+# initial credentials (a new backend with a keytab) or for a service ticket
+# (a credential cache that holds only a ticket granting ticket).
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+logpos=$(stat -c %s "$PGHOST/postgres.log")
+KRB5CCNAME="FILE:$KDIR/tgt.ccache" kinit -k -t "$KDIR/alice.keytab" alice
+chmod 644 "$KDIR/tgt.ccache"
+# the backend stores the service ticket it gets there
+[ "$(id -u)" -eq 0 ] && chown postgres "$KDIR/tgt.ccache"
+sql "ALTER USER MAPPING FOR CURRENT_USER SERVER sec
+       OPTIONS (DROP kerberos_ccache, ADD kerberos_principal 'alice', ADD kerberos_keytab '$KDIR/alice.keytab')" >/dev/null
+
+# kdc_by_timeout WHAT: a new backend's first query, statement_timeout 300 ms
+kdc_by_timeout()
+{
+	local t0 ms out
+	t0=$(now_ms)
+	out=$(psql -X -q -At -v VERBOSITY=verbose -c "SET statement_timeout = '300ms'" \
+		-c "SELECT count(*) FROM sec_t" 2>&1)
+	ms=$(($(now_ms) - t0))
+	echo "# $1, statement_timeout 300ms: the query ended after $ms ms"
+	case "$out" in
+		*"57014"*) check "kdc paused, $1: statement_timeout ends the wait (57014, $ms ms)" \
+			in_time "$ms" 300 1300 ;;
+		*) not_ok "kdc paused, $1: statement_timeout ends the wait (57014)"; echo "# $out" ;;
+	esac
+}
+
+# kdc_by_cancel WHAT: the same query, pg_cancel_backend from another session
+kdc_by_cancel()
+{
+	local t0 ms out ev pid i
+	psql -X -q -At -v VERBOSITY=verbose -c "SET application_name = 'krb_kdc'" \
+		-c "SELECT count(*) FROM sec_t" >"$KDIR/kdc_cancel.out" 2>&1 &
+	pid=$!
+	ev=
+	for i in $(seq 1 200); do
+		ev=$(sql "SELECT wait_event_type || '/' || wait_event FROM pg_stat_activity
+		           WHERE application_name = 'krb_kdc' AND state = 'active'")
+		[ "$ev" = "$want" ] && break
+		sleep 0.05
+	done
+	expect_eq "kdc paused, $1: the backend waits in the wait hook ($want)" "$want" "$ev"
+	t0=$(now_ms)
+	sql "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'krb_kdc'" >/dev/null
+	wait "$pid"
+	ms=$(($(now_ms) - t0))
+	out=$(cat "$KDIR/kdc_cancel.out")
+	echo "# $1, pg_cancel_backend: the query ended $ms ms after the cancel"
+	case "$out" in
+		*"57014"*) check "kdc paused, $1: pg_cancel_backend ends the wait (57014, $ms ms)" \
+			in_time "$ms" 0 1000 ;;
+		*) not_ok "kdc paused, $1: pg_cancel_backend ends the wait (57014)"; echo "# $out" ;;
+	esac
+}
+
+kdc_pause
+rc=0
+timeout 5 env KRB5CCNAME="FILE:$KDIR/paused.ccache" kinit -k -t "$KDIR/alice.keytab" alice \
+	>/dev/null 2>&1 || rc=$?
+expect_eq "kdc paused: kinit by itself still waits after 5 s (timeout's exit 124)" "124" "$rc"
+
+kdc_by_timeout "initial credentials"
+kdc_by_cancel "initial credentials"
+# planning asks for the table's partition count first (and goes on with a
+# default when it cannot), then the scan asks: two waits of 1500 ms
+sql "ALTER SERVER sec OPTIONS (SET connect_timeout_ms '1500')" >/dev/null
+t0=$(now_ms)
+out=$(psql -X -q -At -v VERBOSITY=verbose -c "SELECT count(*) FROM sec_t" 2>&1)
+ms=$(($(now_ms) - t0))
+case "$out" in
+	*"28000"*"The Kerberos KDC did not answer within 1500 ms"*)
+		check "kdc paused: connect_timeout_ms bounds each wait for credentials (28000, $ms ms)" \
+			in_time "$ms" 1500 3000; show "$out" ;;
+	*) not_ok "kdc paused: connect_timeout_ms bounds each wait for credentials (28000)"; echo "# $out" ;;
+esac
+sql "ALTER SERVER sec OPTIONS (SET connect_timeout_ms '600000')" >/dev/null
+
+sql "ALTER USER MAPPING FOR CURRENT_USER SERVER sec
+       OPTIONS (DROP kerberos_principal, DROP kerberos_keytab, ADD kerberos_ccache 'FILE:$KDIR/tgt.ccache')" >/dev/null
+expect_eq "kdc paused: the credential cache holds a ticket granting ticket only" "0" \
+	"$(klist -c "FILE:$KDIR/tgt.ccache" | grep -c 'pegasus/')"
+kdc_by_timeout "service ticket"
+kdc_by_cancel "service ticket"
+t0=$(now_ms)
+out=$(as_user alice --table sec get hk sk)
+ms=$(($(now_ms) - t0))
+case "$out" in
+	*"The Kerberos KDC did not answer within 1000 ms"*)
+		check "kdc paused: pegasus-cli's wait ends at its connect timeout (1000 ms; $ms ms)" \
+			in_time "$ms" 1000 1000; show "$out" ;;
+	*) not_ok "kdc paused: pegasus-cli's wait ends at its connect timeout"; echo "# $out" ;;
+esac
+
+kdc_unpause
+# what the interrupted backends had asked is answered now, to nobody
+sleep 1
+tgs_of() { grep -c 'TGS_REQ.*ISSUE.*alice@.* for pegasus/' "$KDIR/kdc/kdc.log"; }
+tgs=$(tgs_of)
+expect_eq "kdc again: the next query succeeds (credential cache)" "2" \
+	"$(sql "SELECT count(*) FROM sec_t WHERE hash_key = 'hk'")"
+expect_eq "kdc again: ... its service ticket asked for once (GSSAPI and the other connections found it in the cache)" \
+	"1" "$(($(tgs_of) - tgs))"
+sql "ALTER USER MAPPING FOR CURRENT_USER SERVER sec
+       OPTIONS (DROP kerberos_ccache, ADD kerberos_principal 'alice', ADD kerberos_keytab '$KDIR/alice.keytab')" >/dev/null
+tgs=$(tgs_of)
+expect_eq "kdc again: the next query succeeds (keytab)" "2" \
+	"$(sql "SELECT count(*) FROM sec_t WHERE hash_key = 'hk'")"
+expect_eq "kdc again: ... one service ticket for the backend" "1" "$(($(tgs_of) - tgs))"
+expect_eq "kdc again: pegasus-cli (the default wait hook) authenticates" "v1" \
+	"$(as_user alice --table sec get hk sk)"
+sql "ALTER USER MAPPING FOR CURRENT_USER SERVER sec
+       OPTIONS (DROP kerberos_principal, DROP kerberos_keytab, ADD kerberos_ccache 'FILE:$KDIR/alice.ccache')" >/dev/null
+# the backends left KDC jobs behind when they exited
+out=$(tail -c +"$((logpos + 1))" "$PGHOST/postgres.log" | grep -E 'PANIC|terminated by signal|was terminated|server process .* exited with exit code [1-9]')
+expect_eq "kdc: no backend crashed or was terminated (server log)" "" "$out"
 
 # a restarted replica: the new connection negotiates again
 actl reset-counters >/dev/null
