@@ -614,7 +614,7 @@ run_command(OneboxConn *conn, char *line)
 	{
 		/* live contexts only: drop the idle ones first */
 		onebox_scanner_expire();
-		reply(conn, "OK %u", onebox_scanner_count());
+		reply(conn, "OK %u at_risk=%u", onebox_scanner_count(), onebox_scanner_count_at_risk());
 	}
 	else if (strcmp(cmd, "drop-scanners") == 0)
 		reply(conn, "OK dropped=%u", onebox_scanner_drop_all());

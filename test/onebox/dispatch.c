@@ -114,6 +114,8 @@ send_corrupted(OneboxConn *conn, GByteArray *frame, OneboxCorruptMode mode,
 	guint8		junk[64];
 	guint		i;
 
+	/* the client cannot read this reply, nor any later one in the stream */
+	conn->poisoned = TRUE;
 	switch (mode)
 	{
 		case ONEBOX_CORRUPT_GARBAGE:

@@ -113,7 +113,10 @@ void
 onebox_endpoint_drop_conns(OneboxEndpoint *ep)
 {
 	while (ep->conns != NULL)
+	{
+		((OneboxConn *) ep->conns->data)->dropped = TRUE;
 		onebox_conn_close(ep->conns->data);
+	}
 }
 
 void
@@ -174,6 +177,14 @@ onebox_conn_close(OneboxConn *conn)
 	if (conn->dead)
 		return;
 	conn->dead = TRUE;
+	/*
+	 * Replies not yet written, or in a stream the client could no longer
+	 * read (a corrupt frame before them, a reset), may never have reached
+	 * it: scan contexts they named are ones the client cannot clear.
+	 */
+	if (conn->poisoned || conn->dropped || conn->flush_pending ||
+		conn->out_off < conn->out->len)
+		onebox_scanner_conn_lost(conn->id);
 	onebox_auth_conn_closed(conn);
 	epoll_ctl(epfd, EPOLL_CTL_DEL, conn->fd, NULL);
 	close(conn->fd);

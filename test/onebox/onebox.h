@@ -291,6 +291,8 @@ typedef struct OneboxConn
 	gboolean	close_after_flush;
 	gboolean	flush_pending;	/* delayed output added, not yet written */
 	gboolean	dead;
+	gboolean	poisoned;		/* a corrupt reply was sent: later ones are unreadable */
+	gboolean	dropped;		/* reset by the drop control command */
 	guint32		events;			/* epoll events currently registered */
 	OneboxAuthConn *auth;		/* negotiation state, NULL until one starts */
 } OneboxConn;
@@ -356,6 +358,9 @@ extern void onebox_replica_get_scanner(OneboxCall *call);
 extern void onebox_replica_scan(OneboxCall *call);
 extern void onebox_replica_clear_scanner(OneboxCall *call);
 extern guint onebox_scanner_count(void);
+/* contexts whose last reply may never have reached the client (see replica_scan.c) */
+extern guint onebox_scanner_count_at_risk(void);
+extern void onebox_scanner_conn_lost(guint64 conn_id);
 extern void onebox_scanner_expire(void);
 extern guint onebox_scanner_drop_all(void);
 extern guint onebox_scanner_drop_replica(int replica);

@@ -37,6 +37,8 @@ struct OneboxScanContext
 	gboolean	return_expire_ts;
 	gboolean	only_return_count;
 	gboolean	validate_hash;	/* validate_partition_hash asked (default) */
+	guint64		reply_conn;		/* connection of the reply that named this id */
+	gboolean	at_risk;		/* that reply may never have reached the client */
 };
 
 /* Parameters of one batch */
@@ -211,6 +213,14 @@ finish_batch(OneboxCall *call, const ScanParams *sp, OneboxScanContext *ctx,
 		ctx->next_len = k->len;
 		ctx->id = onebox_partition_next_context_id(part, &idkey);
 		ctx->expire_ms = onebox_now_ms() + ONEBOX_SCAN_IDLE_MS;
+		/*
+		 * A reply that is corrupted, delayed by injected latency (the
+		 * client may have given up on it and closed the connection) or sent
+		 * in a stream already corrupted may never reach the client.
+		 */
+		ctx->reply_conn = call->conn ? call->conn->id : 0;
+		ctx->at_risk = call->conn == NULL || call->conn->poisoned ||
+			call->ep->corrupt != ONEBOX_CORRUPT_NONE || call->ep->latency_ms > 0;
 		g_hash_table_insert(part->scanners, idkey, ctx);
 		rs->context_id = ctx->id;
 	}
@@ -394,6 +404,58 @@ onebox_scanner_count(void)
 			n += g_hash_table_size(t->parts[p]->scanners);
 	}
 	return n;
+}
+
+/* Contexts still open whose last reply may never have reached the client */
+guint
+onebox_scanner_count_at_risk(void)
+{
+	guint		n = 0;
+	guint		i;
+
+	for (i = 0; i < onebox.tables->len; i++)
+	{
+		OneboxTable *t = onebox.tables->pdata[i];
+		gint32		p;
+		GHashTableIter it;
+		gpointer	v;
+
+		if (t->parts == NULL)
+			continue;
+		for (p = 0; p < t->partition_count; p++)
+		{
+			g_hash_table_iter_init(&it, t->parts[p]->scanners);
+			while (g_hash_table_iter_next(&it, NULL, &v))
+				if (((OneboxScanContext *) v)->at_risk)
+					n++;
+		}
+	}
+	return n;
+}
+
+/* The connection conn_id went away with replies the client may not have read */
+void
+onebox_scanner_conn_lost(guint64 conn_id)
+{
+	guint		i;
+
+	for (i = 0; i < onebox.tables->len; i++)
+	{
+		OneboxTable *t = onebox.tables->pdata[i];
+		gint32		p;
+		GHashTableIter it;
+		gpointer	v;
+
+		if (t->parts == NULL)
+			continue;
+		for (p = 0; p < t->partition_count; p++)
+		{
+			g_hash_table_iter_init(&it, t->parts[p]->scanners);
+			while (g_hash_table_iter_next(&it, NULL, &v))
+				if (((OneboxScanContext *) v)->reply_conn == conn_id)
+					((OneboxScanContext *) v)->at_risk = TRUE;
+		}
+	}
 }
 
 static gboolean

@@ -4334,11 +4334,18 @@ main(int argc, char **argv)
 			{
 				long long	until = now_ms() + 30000;
 
+				long		at_risk = 0;
+
 				for (;;)
 				{
 					if (control("scanner-count", out, sizeof(out)))
+					{
+						const char *r = strstr(out, "at_risk=");
+
 						scanners = atol(out + 3);
-					if (scanners == 0 || now_ms() > until)
+						at_risk = r ? atol(r + 8) : 0;
+					}
+					if (scanners - at_risk <= 0 || now_ms() > until)
 						break;
 					usleep(500000);
 				}
@@ -4348,9 +4355,15 @@ main(int argc, char **argv)
 					for (i = 0; i < opt_sessions; i++)
 						scan_errs += sessions[i].op_err[OP_SCAN_AGG] + sessions[i].op_err[OP_SCAN_ROWS] +
 							sessions[i].op_err[OP_WIDE_SCAN];
-					check("scanner_count_zero", scanners == 0,
-						  "%ld open scan contexts on the onebox 30 s after the sessions closed (%ld scan statements failed during the run)",
-						  scanners, scan_errs);
+					/*
+					 * A context whose id never reached the client (its reply
+					 * corrupted, delayed past the client's patience, lost in a
+					 * reset) cannot be cleared by it: a replica expires those
+					 * after 5 idle minutes.  Every other must be gone.
+					 */
+					check("scanner_count_zero", scanners - at_risk <= 0,
+						  "%ld open scan contexts on the onebox 30 s after the sessions closed, %ld of them named only by replies that may never have reached the client (%ld scan statements failed during the run)",
+						  scanners, at_risk, scan_errs);
 				}
 			}
 			check("sessions_recover", settled == opt_sessions && verified == opt_sessions &&

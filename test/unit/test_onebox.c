@@ -352,6 +352,18 @@ scanner_count(void)
 	return v;
 }
 
+/* of the live contexts, those whose last reply may not have reached a client */
+static guint
+scanner_at_risk(void)
+{
+	char	   *out = control("scanner-count");
+	const char *p = strstr(out, "at_risk=");
+	guint		v = p ? (guint) g_ascii_strtoull(p + 8, NULL, 10) : G_MAXUINT;
+
+	g_free(out);
+	return v;
+}
+
 static void
 req_init(PegasusRequest *req, PegasusRpc rpc, gint32 app, gint32 pidx, guint64 phash)
 {
@@ -1751,6 +1763,31 @@ test_scan_hash_key(void)
 		g_assert_null(f);
 	}
 	g_assert_cmpuint(scanner_count(), ==, base);
+
+	/*
+	 * A context named by a reply the client may never have read is at risk:
+	 * one delayed by injected latency; one delivered normally is not.
+	 */
+	g_assert_cmpuint(scanner_at_risk(), ==, 0);
+	rp = get_scanner_at(&temp_rt, p, h, &g);
+	id1 = rp->r.u.scan.context_id;
+	reply_free(rp);
+	g_assert_cmpuint(scanner_at_risk(), ==, 0);
+	control_ok("latency %d 20", temp_rt.ports[p]);
+	rp = get_scanner_at(&temp_rt, p, h, &g);
+	id2 = rp->r.u.scan.context_id;
+	reply_free(rp);
+	control_ok("latency %d 0", temp_rt.ports[p]);
+	g_assert_cmpuint(scanner_count(), ==, base + 2);
+	g_assert_cmpuint(scanner_at_risk(), ==, 1);
+	/* a later batch, delivered normally, is no longer at risk */
+	rp = scan_at(&temp_rt, p, h, id2);
+	g_assert_cmpint(rp->r.u.scan.error, ==, 0);
+	g_assert_cmpint(rp->r.u.scan.context_id, !=, -1);
+	reply_free(rp);
+	g_assert_cmpuint(scanner_at_risk(), ==, 0);
+	g_assert_cmpuint(scanner_count(), ==, base + 2);
+	(void) id1;
 
 	/* idle contexts expire after 5 minutes of server clock */
 	rp = get_scanner_at(&temp_rt, p, h, &g);
