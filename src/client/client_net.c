@@ -70,6 +70,7 @@ struct PegasusConn
 	PegasusAuthSession *nego;	/* CONN_NEGOTIATING */
 	PegasusNetRequest *nego_req;	/* its request in flight */
 	bool		nego_kdc;		/* instead, waiting for the KDC */
+	bool		nego_closed;	/* the last negotiation ended in a close */
 	int64_t		nego_deadline;
 	int64_t		retired_until;	/* retired: closed at this time */
 };
@@ -176,12 +177,22 @@ pegasus_conn_close(PegasusConn *conn, PegasusErrorKind kind, const char *msg)
 
 	if (conn->state == CONN_NEGOTIATING && kind == PEGASUS_ERR_IO)
 	{
-		/* how a server rejects a negotiation */
-		snprintf(nego_msg, sizeof(nego_msg),
-				 "Pegasus server %s closed the connection during negotiation.",
-				 conn->endpoint);
-		kind = PEGASUS_ERR_AUTH;
-		msg = nego_msg;
+		/*
+		 * A close is how a server rejects a negotiation, but also what a
+		 * reset or a restarting server looks like: the first one is a
+		 * connection failure (the requests queued behind the negotiation
+		 * were never sent, and are retried on a new connection); a second
+		 * in a row, with no negotiation finished between, is a rejection.
+		 */
+		if (conn->nego_closed)
+		{
+			snprintf(nego_msg, sizeof(nego_msg),
+					 "Pegasus server %s closed the connection during negotiation.",
+					 conn->endpoint);
+			kind = PEGASUS_ERR_AUTH;
+			msg = nego_msg;
+		}
+		conn->nego_closed = true;
 	}
 	negotiation_clear(conn);
 	if (conn->fd >= 0)
@@ -811,6 +822,7 @@ negotiation_next(PegasusConn *conn, PegasusNegotiationResult r,
 			conn->nego_kdc = true;
 			return true;
 		case PEGASUS_NEGOTIATION_DONE:
+			conn->nego_closed = false;
 			negotiation_clear(conn);
 			conn->state = CONN_READY;
 			return conn_flush(conn);
@@ -1128,7 +1140,13 @@ expire_connects(PegasusClient *client, int64_t now, int64_t *next_event)
 						 conn->endpoint, conn->client->opts.negotiation_timeout_ms,
 						 conn->nego_kdc ?
 						 ": the Kerberos KDC did not answer a request for a service ticket" : "");
-				pegasus_conn_close(conn, PEGASUS_ERR_AUTH, msg);
+				/*
+				 * A server that does not answer is a connection failure,
+				 * retried within the call's deadline like a connect that
+				 * times out; credentials the KDC does not give are not.
+				 */
+				pegasus_conn_close(conn, conn->nego_kdc ? PEGASUS_ERR_AUTH : PEGASUS_ERR_CONNECT,
+								   msg);
 				*next_event = now;
 			}
 			else if (conn->nego_deadline < *next_event)

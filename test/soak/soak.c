@@ -703,10 +703,13 @@ allowed_state(const char *st, bool bad_input)
 	 * Credentials that cannot be had while the KDC does not answer (a
 	 * statement that began then may end a negotiation timeout later).
 	 */
-	if (opt_kdc_pid != 0 && strcmp(st, "28000") == 0 &&
-		atomic_load(&kdc_paused_until_ms) != 0 &&
-		now_ms() < atomic_load(&kdc_paused_until_ms) + 10000)
-		return true;
+	if (opt_kdc_pid != 0 && strcmp(st, "28000") == 0)
+	{
+		long long	until = atomic_load(&kdc_paused_until_ms);
+
+		if (until == LLONG_MAX || (until != 0 && now_ms() < until + 10000))
+			return true;
+	}
 	if (bad_input && (strncmp(st, "22", 2) == 0 || strncmp(st, "23", 2) == 0))
 		return true;
 	return false;

@@ -222,6 +222,34 @@ test_refused_negotiation(void)
 	control_ok("clear-faults");
 }
 
+/*
+ * A connection that breaks once during negotiation (a reset, a restarting
+ * server) is a connection failure: retried on a new connection, not
+ * reported as a rejection.
+ */
+static void
+test_negotiation_reset_once(void)
+{
+	PegasusClient *c;
+	PegasusTable *t;
+	PegasusError err;
+	char		cmd[96];
+
+	if (!need_onebox())
+		return;
+	ensure_table();
+	control_ok("reset-counters");
+	/* the meta server's answer to LIST_MECHANISMS: half of it, then a close */
+	g_snprintf(cmd, sizeof(cmd), "corrupt %s truncated", strrchr(meta_addr, ':') + 1);
+	control_ok(cmd);
+	c = new_client(ccache_name, 0);
+	t = pegasus_client_open_table(c, "tc_auth", 0, &err);
+	ASSERT_OK(t != NULL, err);
+	g_assert_cmpint(negotiations(), ==, 2);
+	pegasus_client_free(c);
+	control_ok("clear-faults");
+}
+
 static void
 test_silent_negotiation(void)
 {
@@ -230,10 +258,18 @@ test_silent_negotiation(void)
 
 	if (!need_onebox())
 		return;
+	/* one negotiation unanswered: a connection failure, retried */
+	control_ok("reset-counters");
 	control_ok("fail * RPC_NEGOTIATION 1 noreply");
 	c = new_client(ccache_name, 200);
+	g_assert_nonnull(pegasus_client_open_table(c, "tc_auth", 0, &err));
+	g_assert_cmpint(negotiations(), ==, 2);
+	pegasus_client_free(c);
+	/* none answered: a connection failure at the call's deadline */
+	control_ok("fail * RPC_NEGOTIATION 1000 noreply");
+	c = new_client(ccache_name, 200);
 	g_assert_null(pegasus_client_open_table(c, "tc_auth", 0, &err));
-	g_assert_cmpint(err.code, ==, PEGASUS_ERR_AUTH);
+	g_assert_cmpint(err.code, ==, PEGASUS_ERR_CONNECT);
 	g_assert_nonnull(strstr(err.message, "did not finish within 200 ms"));
 	pegasus_client_free(c);
 	control_ok("clear-faults");
@@ -307,6 +343,7 @@ main(int argc, char **argv)
 	g_test_add_func("/client-auth/old-server", test_old_server);
 	g_test_add_func("/client-auth/refused-negotiation", test_refused_negotiation);
 	g_test_add_func("/client-auth/silent-negotiation", test_silent_negotiation);
+	g_test_add_func("/client-auth/negotiation-reset-once", test_negotiation_reset_once);
 	g_test_add_func("/client-auth/interrupted-negotiation", test_interrupted_negotiation);
 	g_test_add_func("/client-auth/missing-ccache", test_missing_ccache);
 	g_test_add_data_func("/client-auth/zz-no-violations", control_addr, client_test_no_violations);
