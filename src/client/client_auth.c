@@ -52,6 +52,10 @@
 
 /* renew credentials this long before they expire */
 #define PEGASUS_AUTH_RENEW_MARGIN_S 60
+/* credentials or a ticket this close to their end are no longer used */
+#define PEGASUS_AUTH_MIN_LEFT_S 5
+/* after a renewal that failed, old credentials are used this long before the next try */
+#define PEGASUS_AUTH_RENEW_RETRY_S 5
 
 struct PegasusAuth
 {
@@ -63,6 +67,8 @@ struct PegasusAuth
 	krb5_context kctx;
 	krb5_ccache ccache;			/* being prepared (moves into creds) */
 	krb5_timestamp endtime;		/* keytab credentials: when they expire */
+	krb5_timestamp renew_after; /* a renewal failed: not tried again before */
+	PegasusKdcJob *refresh;		/* a service ticket renewed in the background */
 	gss_cred_id_t gss_cred;		/* being prepared (moves into creds) */
 	PegasusCreds *creds;		/* NULL until prepared */
 	char		user[256];		/* principal as a local user name */
@@ -161,6 +167,8 @@ pegasus_auth_free(PegasusAuth *auth)
 	if (auth->kctx != NULL)
 	{
 		/* the connections, and their negotiations, are gone by now */
+		if (auth->refresh != NULL)
+			pegasus_kdc_job_release(auth->refresh, false);
 		creds_unref(auth->creds);
 		auth_release_creds(auth);
 		krb5_free_context(auth->kctx);
@@ -379,7 +387,28 @@ pegasus_auth_prepare(PegasusClient *client, PegasusErrorKind *kind, char *msg,
 	if (auth->creds != NULL && auth->keytab != NULL && !client->cleaning &&
 		(krb5_timestamp) time(NULL) + PEGASUS_AUTH_RENEW_MARGIN_S >= auth->endtime)
 	{
-		/* renew; negotiations in progress keep the old ones meanwhile */
+		krb5_timestamp now = (krb5_timestamp) time(NULL);
+
+		if (now + PEGASUS_AUTH_MIN_LEFT_S < auth->endtime)
+		{
+			/*
+			 * Renew while the old ones still serve: if the KDC cannot be
+			 * had now (down, not answering), new connections go on with
+			 * them until they end, as a backend's tickets would.
+			 */
+			if (now < auth->renew_after)
+				return true;
+			if (!kinit_from_keytab(client, kind, msg, msglen))
+			{
+				if (*kind == PEGASUS_ERR_INTERRUPTED)
+					return false;
+				*kind = PEGASUS_ERR_AUTH;
+				auth->renew_after = now + PEGASUS_AUTH_RENEW_RETRY_S;
+				return true;
+			}
+			auth->renew_after = 0;
+		}
+		/* negotiations in progress keep the old ones meanwhile */
 		creds_unref(auth->creds);
 		auth->creds = NULL;
 	}
@@ -391,8 +420,9 @@ pegasus_auth_prepare(PegasusClient *client, PegasusErrorKind *kind, char *msg,
 		snprintf(msg, msglen, "A Kerberos keytab needs a principal to log in as.");
 		return false;
 	}
-	if (auth->keytab != NULL ? !kinit_from_keytab(client, kind, msg, msglen) :
-		!open_ccache(auth, msg, msglen))
+	if (auth->ccache == NULL &&
+		(auth->keytab != NULL ? !kinit_from_keytab(client, kind, msg, msglen) :
+		 !open_ccache(auth, msg, msglen)))
 		return false;
 
 	major = gss_krb5_import_cred(&minor, auth->ccache, NULL, NULL, &auth->gss_cred);
@@ -560,7 +590,7 @@ start_sasl(PegasusAuthSession *nego, PegasusRequest *next, char *msg, size_t msg
  * lasts past the renewal margin.  Only the cache is read.
  */
 static bool
-ticket_cached(PegasusAuthSession *nego)
+ticket_cached(PegasusAuthSession *nego, int margin_s)
 {
 	PegasusAuth *auth = nego->auth;
 	krb5_context ctx = auth->kctx;
@@ -577,7 +607,7 @@ ticket_cached(PegasusAuthSession *nego)
 								KRB5_NT_SRV_HST, &in.server) == 0)
 	{
 		/* matches only a ticket that ends at this time or later */
-		in.times.endtime = now + PEGASUS_AUTH_RENEW_MARGIN_S;
+		in.times.endtime = now + margin_s;
 		found = krb5_get_credentials(ctx, KRB5_GC_CACHED, cc, &in, &out) == 0;
 	}
 	if (out != NULL)
@@ -614,8 +644,33 @@ prepare_sasl(PegasusAuthSession *nego, PegasusRequest *next, char *msg,
 		nego->creds = auth->creds;
 		nego->creds->refs++;
 	}
-	if (ticket_cached(nego))
+	if (ticket_cached(nego, PEGASUS_AUTH_RENEW_MARGIN_S))
 		return start_sasl(nego, next, msg, msglen);
+	if (!nego->client->cleaning && ticket_cached(nego, PEGASUS_AUTH_MIN_LEFT_S))
+	{
+		/*
+		 * Near its end but still good: used now, and a new one asked for
+		 * in the background (its thread stores it into the cache), so that
+		 * a KDC that does not answer delays no connection while tickets
+		 * last.  One such job at a time.
+		 */
+		if (auth->refresh != NULL && pegasus_kdc_job_done(auth->refresh))
+		{
+			pegasus_kdc_job_release(auth->refresh, true);
+			auth->refresh = NULL;
+		}
+		if (auth->refresh == NULL &&
+			krb5_cc_get_full_name(auth->kctx, nego->creds->ccache, &name) == 0)
+		{
+			char		ignored[PEGASUS_ERROR_MESSAGE_SIZE];
+
+			auth->refresh = pegasus_kdc_ticket_start(name, auth->service_name, nego->host,
+													 ignored, sizeof(ignored));
+			krb5_free_string(auth->kctx, name);
+			name = NULL;
+		}
+		return start_sasl(nego, next, msg, msglen);
+	}
 	if (nego->client->cleaning)
 	{
 		snprintf(msg, msglen, "The client holds no Kerberos ticket for \"%s/%s\".",

@@ -505,6 +505,25 @@ expect_eq "kdc again: pegasus-cli (the default wait hook) authenticates" "v1" \
 	"$(as_user alice --table sec get hk sk)"
 sql "ALTER USER MAPPING FOR CURRENT_USER SERVER sec
        OPTIONS (DROP kerberos_principal, DROP kerberos_keytab, ADD kerberos_ccache 'FILE:$KDIR/alice.ccache')" >/dev/null
+# A backend whose credentials are still good goes on while the KDC does not
+# answer: carol's tickets live 30 s, inside the renewal margin (60 s), so
+# each new connection tries to renew them; with the KDC paused the renewal
+# waits connect_timeout_ms, fails, and the connection uses the tickets it
+# has (the service ticket is renewed in the background).
+sql "ALTER SERVER sec OPTIONS (SET connect_timeout_ms '1000')" >/dev/null
+sql "ALTER USER MAPPING FOR CURRENT_USER SERVER sec
+       OPTIONS (DROP kerberos_ccache, ADD kerberos_principal 'carol', ADD kerberos_keytab '$KDIR/carol.keytab')" >/dev/null
+restart_replicas="bash -c 'exec 7<>/dev/tcp/127.0.0.1/$ACTL; for p in ${AREPS//,/ }; do echo stop \$p >&7; read -r l <&7; echo start \$p >&7; read -r l <&7; done'"
+out=$(psql -X -q -At -v VERBOSITY=verbose -c "SELECT count(*) FROM sec_t WHERE hash_key = 'hk'" \
+	-c "\\! kill -STOP $KDC_PID" -c "\\! $restart_replicas" \
+	-c "SELECT count(*) FROM sec_t WHERE hash_key = 'hk'" -c "\\! kill -CONT $KDC_PID" 2>&1)
+kill -CONT "$KDC_PID" 2>/dev/null
+expect_eq "kdc paused: a backend whose tickets are still good makes new connections with them" \
+	"$(printf '2\n2')" "$out"
+sql "ALTER USER MAPPING FOR CURRENT_USER SERVER sec
+       OPTIONS (DROP kerberos_principal, DROP kerberos_keytab, ADD kerberos_ccache 'FILE:$KDIR/alice.ccache')" >/dev/null
+sql "ALTER SERVER sec OPTIONS (SET connect_timeout_ms '600000')" >/dev/null
+
 # the backends left KDC jobs behind when they exited
 out=$(tail -c +"$((logpos + 1))" "$PGHOST/postgres.log" | grep -E 'PANIC|terminated by signal|was terminated|server process .* exited with exit code [1-9]')
 expect_eq "kdc: no backend crashed or was terminated (server log)" "" "$out"
