@@ -416,6 +416,13 @@ conn_read(OneboxConn *conn)
 		g_byte_array_set_size(conn->in, old);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return TRUE;
+		/*
+		 * A reset (the client closed with replies unread) discards what
+		 * the client had sent last, a clear_scanner perhaps: its contexts
+		 * may be ones it believes cleared.
+		 */
+		if (n < 0 && errno == ECONNRESET)
+			conn->dropped = TRUE;
 		onebox_conn_close(conn);
 		return FALSE;
 	}
