@@ -96,9 +96,9 @@ struct PegasusAuthSession
 	char		endpoint[PEGASUS_ENDPOINT_LEN];
 	char		host[PEGASUS_ENDPOINT_LEN]; /* of the service principal */
 	PegasusKdcJob *job;			/* obtaining the service ticket */
+	PegasusKdcJob *sasl_job;	/* made the SASL connection (its callbacks) */
 	PegasusNegotiationStatus sent;	/* status of the request in flight */
 	sasl_conn_t *sasl;
-	sasl_callback_t callbacks[3];
 	guint8	   *out;			/* bytes of the next request's msg */
 };
 
@@ -477,20 +477,6 @@ set_request(PegasusRequest *req, PegasusNegotiationStatus status,
 	nego->sent = status;
 }
 
-/* SASL_CB_USER / SASL_CB_AUTHNAME: the principal's user name */
-static int
-sasl_user(void *context, int id, const char **result, unsigned *len)
-{
-	PegasusAuth *auth = context;
-
-	if (result == NULL)
-		return SASL_BADPARAM;
-	*result = auth->user;
-	if (len != NULL)
-		*len = (unsigned) strlen(auth->user);
-	return SASL_OK;
-}
-
 /* Starts a negotiation; *first is the request to send. */
 PegasusAuthSession *
 pegasus_negotiation_new(PegasusClient *client, const char *endpoint,
@@ -520,6 +506,7 @@ pegasus_negotiation_free(PegasusAuthSession *nego)
 	pegasus_kdc_job_release(nego->job, false);
 	if (nego->sasl != NULL)
 		sasl_dispose(&nego->sasl);
+	pegasus_kdc_job_release(nego->sasl_job, false);
 	creds_unref(nego->creds);
 	g_free(nego->out);
 	g_free(nego);
@@ -561,19 +548,30 @@ start_sasl(PegasusAuthSession *nego, PegasusRequest *next, char *msg, size_t msg
 	const char *mech = NULL;
 	int			rc;
 
-	nego->callbacks[0].id = SASL_CB_USER;
-	nego->callbacks[0].proc = (int (*) (void)) (void (*) (void)) sasl_user;
-	nego->callbacks[0].context = auth;
-	nego->callbacks[1].id = SASL_CB_AUTHNAME;
-	nego->callbacks[1].proc = (int (*) (void)) (void (*) (void)) sasl_user;
-	nego->callbacks[1].context = auth;
-	nego->callbacks[2].id = SASL_CB_LIST_END;
-	rc = sasl_client_new(auth->service_name, nego->host, NULL, NULL,
-						 nego->callbacks, 0, &nego->sasl);
-	if (rc != SASL_OK)
+	if (nego->sasl == NULL)
 	{
-		nego->sasl = NULL;
-		return sasl_failed(nego, "sasl_client_new", rc, msg, msglen);
+		const char *reason = NULL;
+
+		/*
+		 * sasl_client_new looks up the local host name, blocking: on a
+		 * thread, waited for like the KDC (WAIT, then resume comes here).
+		 */
+		if (nego->sasl_job == NULL)
+		{
+			nego->sasl_job = pegasus_kdc_sasl_client_start(auth->service_name, nego->host,
+														   auth->user, msg, msglen);
+			if (nego->sasl_job == NULL)
+				return PEGASUS_NEGOTIATION_FAILED;
+		}
+		if (!pegasus_kdc_job_done(nego->sasl_job))
+			return PEGASUS_NEGOTIATION_WAIT;
+		nego->sasl = pegasus_kdc_job_take_sasl(nego->sasl_job, &reason);
+		if (nego->sasl == NULL)
+		{
+			snprintf(msg, msglen, "Kerberos authentication to %s failed in sasl_client_new: %s.",
+					 nego->endpoint, reason);
+			return PEGASUS_NEGOTIATION_FAILED;
+		}
 	}
 	rc = sasl_setprop(nego->sasl, SASL_GSS_CREDS, nego->creds->gss_cred);
 	if (rc != SASL_OK)
@@ -697,7 +695,18 @@ prepare_sasl(PegasusAuthSession *nego, PegasusRequest *next, char *msg,
 int
 pegasus_negotiation_wait_fd(const PegasusAuthSession *nego)
 {
-	return nego->job ? pegasus_kdc_job_fd(nego->job) : -1;
+	if (nego->job)
+		return pegasus_kdc_job_fd(nego->job);
+	return nego->sasl_job && nego->sasl == NULL ? pegasus_kdc_job_fd(nego->sasl_job) : -1;
+}
+
+/* What a negotiation in WAIT waits for, for a message */
+const char *
+pegasus_negotiation_waiting_for(const PegasusAuthSession *nego)
+{
+	if (nego->job)
+		return "the Kerberos KDC did not answer a request for a service ticket";
+	return "the local host name did not resolve (SASL looks it up for every connection)";
 }
 
 /*

@@ -179,6 +179,7 @@ extern PegasusNegotiationResult pegasus_negotiation_resume(PegasusAuthSession *n
 														   PegasusRequest *next,
 														   char *msg, size_t msglen);
 extern void pegasus_negotiation_free(PegasusAuthSession *nego);
+extern const char *pegasus_negotiation_waiting_for(const PegasusAuthSession *nego);
 
 /* in client_kdc.c */
 extern PegasusKdcJob *pegasus_kdc_kinit_start(const char *principal,
@@ -188,6 +189,12 @@ extern PegasusKdcJob *pegasus_kdc_ticket_start(const char *ccache_name,
 											   const char *service,
 											   const char *host,
 											   char *msg, size_t msglen);
+extern PegasusKdcJob *pegasus_kdc_sasl_client_start(const char *service,
+													const char *host,
+													const char *user,
+													char *msg, size_t msglen);
+extern struct sasl_conn *pegasus_kdc_job_take_sasl(PegasusKdcJob *job,
+												   const char **reason);
 extern int	pegasus_kdc_job_fd(const PegasusKdcJob *job);
 extern bool pegasus_kdc_job_done(PegasusKdcJob *job);
 extern int32_t pegasus_kdc_job_result(PegasusKdcJob *job, const char **step,

@@ -12,6 +12,12 @@
  * of its own (a context must never be used by two threads at once, and an
  * abandoned job may still run while the client goes on).
  *
+ * A third kind makes a Cyrus SASL client connection (sasl_client_new):
+ * the library looks the local host name up with getaddrinfo for every
+ * connection, which waits for DNS when the name is not in /etc/hosts (5 s
+ * per resolver attempt where no DNS answers).  Its callbacks live in the
+ * job, so the caller keeps the job as long as the SASL connection.
+ *
  * The job is shared by the thread and the caller and counted: whichever
  * lets go of it last frees it, with its krb5 objects; a cache that a kinit
  * made and the caller did not take is destroyed then.  The thread writes a
@@ -32,13 +38,15 @@
 #include <unistd.h>
 
 #include <krb5.h>
+#include <sasl/sasl.h>
 
 #include "client_internal.h"
 
 typedef enum KdcJobKind
 {
 	KDC_KINIT,					/* initial credentials from a keytab */
-	KDC_TICKET					/* a service ticket into a cache */
+	KDC_TICKET,					/* a service ticket into a cache */
+	KDC_SASL_CLIENT				/* a SASL client connection */
 } KdcJobKind;
 
 struct PegasusKdcJob
@@ -54,7 +62,10 @@ struct PegasusKdcJob
 	char	   *principal;		/* kinit */
 	char	   *keytab;			/* kinit */
 	char	   *service;		/* ticket */
-	char	   *host;			/* ticket */
+	char	   *host;			/* ticket, SASL: the server's host */
+	char	   *user;			/* SASL: what the user callbacks answer */
+	sasl_callback_t callbacks[3];	/* SASL: the connection's, kept */
+	sasl_conn_t *sasl;			/* SASL: made by the thread */
 
 	/* the outcome, set by the thread before done */
 	krb5_error_code code;
@@ -75,6 +86,8 @@ job_free(PegasusKdcJob *job)
 		else
 			krb5_cc_close(job->ctx, job->cc);
 	}
+	if (job->sasl != NULL)
+		sasl_dispose(&job->sasl);	/* not taken by the caller */
 	if (job->cc_name != NULL)
 		krb5_free_string(job->ctx, job->cc_name);
 	if (job->ctx != NULL)
@@ -87,6 +100,7 @@ job_free(PegasusKdcJob *job)
 	g_free(job->keytab);
 	g_free(job->service);
 	g_free(job->host);
+	g_free(job->user);
 	g_mutex_clear(&job->lock);
 	g_free(job);
 }
@@ -203,6 +217,37 @@ run_ticket(PegasusKdcJob *job)
 	return code;
 }
 
+/* SASL_CB_USER / SASL_CB_AUTHNAME: the principal's user name */
+static int
+sasl_user(void *context, int id, const char **result, unsigned *len)
+{
+	PegasusKdcJob *job = context;
+
+	if (result == NULL)
+		return SASL_BADPARAM;
+	*result = job->user;
+	if (len != NULL)
+		*len = (unsigned) strlen(job->user);
+	return SASL_OK;
+}
+
+/* sasl_client_new for service@host; the SASL result code */
+static int
+run_sasl_client(PegasusKdcJob *job)
+{
+	int			rc;
+
+	job->step = "sasl_client_new";
+	rc = sasl_client_new(job->service, job->host, NULL, NULL, job->callbacks, 0,
+						 &job->sasl);
+	if (rc != SASL_OK)
+	{
+		job->sasl = NULL;
+		g_strlcpy(job->reason, sasl_errstring(rc, NULL, NULL), sizeof(job->reason));
+	}
+	return rc;
+}
+
 static gpointer
 kdc_thread(gpointer data)
 {
@@ -210,9 +255,14 @@ kdc_thread(gpointer data)
 	krb5_error_code code;
 	ssize_t		w;
 
-	code = job->kind == KDC_KINIT ? run_kinit(job) : run_ticket(job);
-	if (code != 0)
-		job_reason(job, code);
+	if (job->kind == KDC_SASL_CLIENT)
+		code = run_sasl_client(job);
+	else
+	{
+		code = job->kind == KDC_KINIT ? run_kinit(job) : run_ticket(job);
+		if (code != 0)
+			job_reason(job, code);
+	}
 	g_mutex_lock(&job->lock);
 	job->code = code;
 	job->done = true;
@@ -320,6 +370,45 @@ pegasus_kdc_ticket_start(const char *ccache_name, const char *service,
 	job->service = g_strdup(service);
 	job->host = g_strdup(host);
 	return job_start(job, msg, msglen);
+}
+
+PegasusKdcJob *
+pegasus_kdc_sasl_client_start(const char *service, const char *host,
+							  const char *user, char *msg, size_t msglen)
+{
+	PegasusKdcJob *job = job_new(KDC_SASL_CLIENT, msg, msglen);
+
+	if (job == NULL)
+		return NULL;
+	job->service = g_strdup(service);
+	job->host = g_strdup(host);
+	job->user = g_strdup(user);
+	job->callbacks[0].id = SASL_CB_USER;
+	job->callbacks[0].proc = (int (*) (void)) (void (*) (void)) sasl_user;
+	job->callbacks[0].context = job;
+	job->callbacks[1].id = SASL_CB_AUTHNAME;
+	job->callbacks[1].proc = (int (*) (void)) (void (*) (void)) sasl_user;
+	job->callbacks[1].context = job;
+	job->callbacks[2].id = SASL_CB_LIST_END;
+	return job_start(job, msg, msglen);
+}
+
+/*
+ * The SASL connection a done job made (NULL if it failed: *reason says
+ * why); the caller owns it from now on and disposes of it before it
+ * releases the job, whose callbacks it uses.
+ */
+sasl_conn_t *
+pegasus_kdc_job_take_sasl(PegasusKdcJob *job, const char **reason)
+{
+	sasl_conn_t *conn;
+
+	g_assert(pegasus_kdc_job_done(job));
+	conn = job->sasl;
+	job->sasl = NULL;
+	if (reason)
+		*reason = job->reason;
+	return conn;
 }
 
 int

@@ -1136,10 +1136,10 @@ expire_connects(PegasusClient *client, int64_t now, int64_t *next_event)
 				char		msg[PEGASUS_ERROR_MESSAGE_SIZE];
 
 				snprintf(msg, sizeof(msg),
-						 "Negotiation with Pegasus server %s did not finish within %d ms%s.",
+						 "Negotiation with Pegasus server %s did not finish within %d ms%s%s.",
 						 conn->endpoint, conn->client->opts.negotiation_timeout_ms,
-						 conn->nego_kdc ?
-						 ": the Kerberos KDC did not answer a request for a service ticket" : "");
+						 conn->nego_kdc ? ": " : "",
+						 conn->nego_kdc ? pegasus_negotiation_waiting_for(conn->nego) : "");
 				/*
 				 * A server that does not answer is a connection failure,
 				 * retried within the call's deadline like a connect that
