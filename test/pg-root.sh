@@ -205,6 +205,9 @@ run_in_root()
 	build_root "$n"
 	r=$(root_dir "$n")
 	copy_tree "$r"
+	# the host's names (its own host name among them), as a chroot needs:
+	# without it every lookup of the local name waits for DNS
+	cp /etc/hosts "$r/etc/hosts"
 	MOUNTED=()
 	trap umount_root EXIT
 	trap 'exit 130' INT TERM
