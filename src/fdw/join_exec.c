@@ -865,8 +865,7 @@ open_readers(PegFdwJoinState *js)
 		PegasusStats after;
 		PegasusError err;
 		PegasusRangeReader *r;
-		bool		no_value = js->table->value_attno == 0 ||
-			!js->needed[js->table->value_attno - 1];
+		bool		no_value = !pegfdw_value_needed(js->table, js->needed);
 
 		pegasus_error_clear(&err);
 		pegasus_client_get_stats(js->client, &before);

@@ -1040,5 +1040,8 @@ pegfdw_explain_scan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Pegasus RPCs", NULL, (int64) s->rpcs, es);
 		ExplainPropertyInteger("Pegasus Rows Received", NULL, (int64) s->rows, es);
 		ExplainPropertyInteger("Pegasus Bytes Received", NULL, (int64) s->bytes, es);
+		if (s->table->value_format == PEGFDW_FORMAT_JSON)
+			ExplainPropertyInteger("Pegasus Bad Documents", NULL,
+								   (int64) pegfdw_doc_bad_count(s->table), es);
 	}
 }
