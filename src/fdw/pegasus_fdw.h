@@ -471,6 +471,11 @@ extern bool pegfdw_scan_export_credentials(ForeignScanState *node,
 extern void pegfdw_scan_set_shared(ForeignScanState *node,
 								   PegFdwParallelShared *shared);
 
+/* in scan_last.c: the record a scan feeding an UPDATE returned last */
+extern void pegfdw_scan_keep_last(ForeignScanState *node);
+extern bool pegfdw_scan_last_record(ForeignScanState *node, PegasusSlice h,
+									PegasusSlice s, PegasusSlice *value);
+
 /* in convert.c: a record's columns, only those needed */
 extern void pegfdw_fill_kv_columns(PegFdwTable *table, PegFdwTypeIO *io,
 								   const bool *needed,

@@ -964,6 +964,8 @@ pegfdw_iterate_scan(ForeignScanState *node)
 							   slot->tts_values, slot->tts_isnull);
 		ExecStoreVirtualTuple(slot);
 		s->returned++;
+		if (s->keep_last)
+			pegfdw_scan_note_last(s, &rec);
 	}
 	MemoryContextSwitchTo(oldcxt);
 	return slot;
