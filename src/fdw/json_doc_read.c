@@ -507,7 +507,7 @@ report_bad_document(PegFdwTable *t, PegasusSlice h, PegasusSlice s,
 			(errcode(ERRCODE_INVALID_JSON_TEXT),
 			 errmsg("value of a record of foreign table \"%s\" is not a JSON object",
 					t->relname),
-			 errdetail("The record with %s holds \"%s\". %s",
+			 errdetail("The record with %s holds: %s. %s",
 					   keys.data, shown(v.data, v.len), why),
 			 errhint("Set the table option on_bad_document to 'null' to read such records with NULL fields, or declare the table with value_format 'raw' to read the values as stored.")));
 }
