@@ -26,6 +26,7 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/json.h"
 
 #include "pegasus_fdw.h"
@@ -416,9 +417,10 @@ pegfdw_doc_patch(const char *base, size_t len, PegFdwDocEdit *edits,
 
 /*
  * Appends the JSON for a non-null value d of column c, whose output
- * function is out: true/false for bool, a number for numeric types (as a
- * string when not finite, as to_jsonb does), the text of json and jsonb,
- * and a string of the text output for every other type.
+ * function is out, as to_jsonb writes it: true/false for bool, a number
+ * for numeric types (a string when not finite), the text of json and
+ * jsonb, dates and times in ISO 8601, and a string of the text output for
+ * every other type.
  */
 void
 pegfdw_datum_to_json(StringInfo buf, PegFdwColumn *c, FmgrInfo *out, Datum d)
@@ -445,6 +447,17 @@ pegfdw_datum_to_json(StringInfo buf, PegFdwColumn *c, FmgrInfo *out, Datum d)
 		case JSONOID:
 		case JSONBOID:
 			appendStringInfoString(buf, OutputFunctionCall(out, d));
+			return;
+		case DATEOID:
+		case TIMEOID:
+		case TIMETZOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			{
+				char		tmp[MAXDATELEN + 1];
+
+				escape_json(buf, JsonEncodeDateTime(tmp, d, c->basetype, NULL));
+			}
 			return;
 		default:
 			escape_json(buf, OutputFunctionCall(out, d));

@@ -38,7 +38,7 @@
 int
 pegfdw_parse_json_path(const char *value, char ***keys)
 {
-	Datum		arr = (Datum) 0;
+	volatile Datum arr = (Datum) 0;
 	ArrayType  *a;
 	Datum	   *elems;
 	bool	   *nulls;
