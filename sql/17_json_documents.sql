@@ -130,8 +130,7 @@ SELECT age FROM docs WHERE hash_key = 'c' AND sort_key = '7';  -- ERROR
 SELECT name FROM docs WHERE hash_key = 'c' AND sort_key = '3';
 ALTER FOREIGN TABLE docs OPTIONS (ADD on_bad_document 'null');
 SELECT sort_key, name, age, note, born, doc FROM docs WHERE hash_key = 'c' ORDER BY 1;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-  SELECT sort_key, age, note, born FROM docs WHERE hash_key = 'c';
+SELECT explain_analyze($$SELECT sort_key, age, note, born FROM docs WHERE hash_key = 'c'$$, false);
 ALTER FOREIGN TABLE docs OPTIONS (DROP on_bad_document);
 DELETE FROM docs WHERE hash_key = 'c';
 
@@ -210,8 +209,7 @@ BEGIN
 END $$;
 CREATE TRIGGER meddle BEFORE UPDATE ON docs FOR EACH ROW
   EXECUTE FUNCTION docs_meddle('"zip code": "1"', '"zip code": "2"');
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-  UPDATE docs SET age = 100 WHERE hash_key = 'u' AND sort_key = '1';
+SELECT explain_analyze($$UPDATE docs SET age = 100 WHERE hash_key = 'u' AND sort_key = '1'$$, false);
 SELECT value FROM docs_raw WHERE hash_key = 'u';
 DROP TRIGGER meddle ON docs;
 -- a concurrent change of a field the UPDATE sets is a serialization failure
@@ -224,6 +222,36 @@ SELECT age FROM docs WHERE hash_key = 'u';
 -- DELETE is unchanged
 DELETE FROM docs WHERE hash_key = 'u';
 SELECT count(*) FROM docs_raw WHERE hash_key = 'u';
+
+-- ===================================================================
+-- IMPORT FOREIGN SCHEMA infers the columns of documents
+-- ===================================================================
+SELECT pegasus_fdw_create_table('pegasus', 'regress_docs_import', 2);
+CREATE FOREIGN TABLE imp_raw (hash_key text, sort_key text, value text)
+  SERVER pegasus OPTIONS (table 'regress_docs_import');
+INSERT INTO imp_raw VALUES
+  ('a', '1', '{"flag": true, "count": 1, "amount": 1, "at": "2024-01-02T03:04:05Z", "name": "x",
+               "mixed": 1, "obj": {"k": 1}, "nothing": null, "ttl": 5, "Odd Name": "y"}'),
+  ('a', '2', '{"flag": false, "count": 9223372036854775807, "amount": 2.5, "at": "2024-02-03",
+               "name": "2024-01-01", "mixed": "one", "obj": [1]}'),
+  ('b', '1', '{"count": -3, "amount": 1e3}'),
+  ('b', '2', 'not a document'),
+  ('b', '3', '[1, 2]');
+CREATE SCHEMA imp;
+IMPORT FOREIGN SCHEMA whatever LIMIT TO (regress_docs_import) FROM SERVER pegasus INTO imp
+  OPTIONS (value_format 'json', sample '100');
+SELECT attname, format_type(atttypid, atttypmod), attfdwoptions FROM pg_attribute
+ WHERE attrelid = 'imp.regress_docs_import'::regclass AND attnum > 0 ORDER BY attnum;
+SELECT ftoptions FROM pg_foreign_table WHERE ftrelid = 'imp.regress_docs_import'::regclass;
+ALTER FOREIGN TABLE imp.regress_docs_import OPTIONS (ADD on_bad_document 'null');
+SELECT hash_key, sort_key, flag, count, amount, at, mixed, obj, "Odd Name", field_ttl
+  FROM imp.regress_docs_import ORDER BY 1, 2;
+IMPORT FOREIGN SCHEMA whatever FROM SERVER pegasus INTO imp OPTIONS (sample '10');  -- ERROR
+IMPORT FOREIGN SCHEMA whatever FROM SERVER pegasus INTO imp OPTIONS (value_format 'json', sample '0');  -- ERROR
+IMPORT FOREIGN SCHEMA whatever FROM SERVER pegasus INTO imp OPTIONS (samples '10');  -- ERROR
+DROP SCHEMA imp CASCADE;
+DROP FOREIGN TABLE imp_raw;
+SELECT pegasus_fdw_drop_table('pegasus', 'regress_docs_import');
 
 DROP FUNCTION docs_meddle();
 DROP FOREIGN TABLE docs, docs_raw;

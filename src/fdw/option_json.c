@@ -45,7 +45,7 @@ pegfdw_parse_json_path(const char *value, char ***keys)
 	int			n;
 	int			i;
 	MemoryContext cxt = CurrentMemoryContext;
-	bool		ok = true;
+	volatile bool ok = true;
 
 	PG_TRY();
 	{

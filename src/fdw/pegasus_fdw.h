@@ -490,6 +490,10 @@ extern void pegfdw_write_init(void);
 extern void pegfdw_append_record_keys(StringInfo buf, PegasusSlice hash_key,
 									  PegasusSlice sort_key);
 
+/* in import_json.c */
+extern void pegfdw_import_json_columns(StringInfo buf, ForeignServer *server,
+									   const char *name, int sample);
+
 /* in json_doc_plan.c */
 extern void pegfdw_describe_fields(StringInfo buf, PegFdwTable *t, Index relid,
 								   Bitmapset *attrs, List *local_exprs);
