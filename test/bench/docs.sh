@@ -6,6 +6,8 @@
 #            jsonb    the same aggregates over one jsonb value column,
 #                     (value ->> 'f')::type in the query
 #                                      vs  the raw client's scan
+#            text     the values read as text, no JSON (the FDW's own scan)
+#                                      vs  the raw client's scan
 #          and the ratio of the two SELECTs (fields / jsonb, 1.5 wanted;
 #          fields / raw, 0.8 wanted); then DOC_UPDATE_ROWS documents:
 #            update   UPDATE of one field of every document (a read and a
@@ -48,11 +50,15 @@ SQL
 	local jsonb="SELECT sum((value ->> 'f0')::bigint), avg((value ->> 'f1')::int), max(value ->> 'f3') FROM docs_jsonb"
 	repeat "$WORK/docs_raw.txt" cli_rate --table bench_docs bench scan &&
 	repeat "$WORK/docs_fields.txt" sql_rate "$rows" "$SERIAL" "$fields" &&
-	repeat "$WORK/docs_jsonb.txt" sql_rate "$rows" "$SERIAL" "$jsonb" || return 1
+	repeat "$WORK/docs_jsonb.txt" sql_rate "$rows" "$SERIAL" "$jsonb" &&
+	repeat "$WORK/docs_text.txt" sql_rate "$rows" "$SERIAL" \
+		"SELECT sum(octet_length(value)) FROM docs_text" || return 1
 	record "documents: 3 fields of $rows" rows/s "$WORK/docs_fields.txt" "$WORK/docs_raw.txt" \
 		"$fields; raw: the client's scan, no JSON (0.8 wanted)"
 	record "documents: the same as jsonb" rows/s "$WORK/docs_jsonb.txt" "$WORK/docs_raw.txt" \
 		"$jsonb; raw: the client's scan"
+	record "documents: read as text" rows/s "$WORK/docs_text.txt" "$WORK/docs_raw.txt" \
+		"SELECT sum(octet_length(value)) of a text value column: the FDW's scan without JSON"
 	# field columns against the jsonb column: the ratio of the medians
 	paste "$WORK/docs_fields.txt" "$WORK/docs_jsonb.txt" |
 		awk '{ printf "%.2f\n", $1 / $2 }' >"$WORK/docs_ratio.txt"
