@@ -50,6 +50,7 @@
 typedef struct DocNode
 {
 	const char *key;
+	size_t		keylen;
 	int			nchildren;
 	struct DocNode **children;
 	int			slot;			/* the column reading this path, or -1 */
@@ -125,18 +126,29 @@ new_node(const char *key)
 	DocNode    *n = palloc0(sizeof(DocNode));
 
 	n->key = key;
+	n->keylen = strlen(key);
 	n->slot = -1;
 	return n;
 }
 
+/*
+ * The child of parent for key.  Called for every member of the objects on
+ * the paths read, so lengths and first bytes are compared before the rest.
+ */
 static DocNode *
 child_of(DocNode *parent, const char *key, bool add)
 {
+	size_t		len = strlen(key);
 	int			i;
 
 	for (i = 0; i < parent->nchildren; i++)
-		if (strcmp(parent->children[i]->key, key) == 0)
-			return parent->children[i];
+	{
+		DocNode    *c = parent->children[i];
+
+		if (c->keylen == len && c->key[0] == key[0] &&
+			memcmp(c->key, key, len) == 0)
+			return c;
+	}
 	if (!add)
 		return NULL;
 	parent->children = parent->nchildren == 0 ?
