@@ -51,9 +51,39 @@
  * whose attnums are in only.  With skip_nulls, NULL columns make no edit.
  * Returns their number; edits has room for every column.
  */
+/* Is c a field column of the document of sort key sk (kv: sk NULL)? */
+static bool
+field_of(PegFdwTable *t, PegFdwColumn *c, const char *sk)
+{
+	if (c->dropped || c->json_npath == 0)
+		return false;
+	if (sk == NULL)
+		return c->role == PEGFDW_ROLE_FIELD;
+	return c->role == PEGFDW_ROLE_NONE && strcmp(c->wide_sort_key, sk) == 0;
+}
+
+/* The document column of sort key sk (kv: sk NULL, the table's), or 0. */
+static AttrNumber
+document_of(PegFdwTable *t, const char *sk)
+{
+	int			i;
+
+	if (sk == NULL)
+		return t->document_attno;
+	for (i = 0; i < t->natts; i++)
+	{
+		PegFdwColumn *c = &t->columns[i];
+
+		if (!c->dropped && c->role == PEGFDW_ROLE_NONE && c->json_npath == 0 &&
+			strcmp(c->wide_sort_key, sk) == 0)
+			return c->attnum;
+	}
+	return 0;
+}
+
 static int
 slot_edits(PegFdwModifyState *ms, TupleTableSlot *slot, Bitmapset *only,
-		   bool skip_nulls, PegFdwDocEdit *edits)
+		   bool skip_nulls, PegFdwDocEdit *edits, const char *sk)
 {
 	PegFdwTable *t = ms->table;
 	int			n = 0;
@@ -65,7 +95,7 @@ slot_edits(PegFdwModifyState *ms, TupleTableSlot *slot, Bitmapset *only,
 		bool		isnull;
 		Datum		d;
 
-		if (c->dropped || c->role != PEGFDW_ROLE_FIELD)
+		if (!field_of(t, c, sk))
 			continue;
 		if (only && !bms_is_member(c->attnum, only))
 			continue;
@@ -90,11 +120,11 @@ slot_edits(PegFdwModifyState *ms, TupleTableSlot *slot, Bitmapset *only,
 	return n;
 }
 
-/* The text of the document column of slot, or NULL. */
+/* The text of the document column (of sort key sk) of slot, or NULL. */
 static char *
-document_text(PegFdwModifyState *ms, TupleTableSlot *slot)
+document_text(PegFdwModifyState *ms, TupleTableSlot *slot, const char *sk)
 {
-	AttrNumber	a = ms->table->document_attno;
+	AttrNumber	a = document_of(ms->table, sk);
 	bool		isnull;
 	Datum		d;
 
@@ -134,21 +164,76 @@ report_not_object(PegFdwModifyState *ms, const PegasusSlice *h,
 /*
  * The value an INSERT writes for slot, in the current memory context.
  */
-PegasusSlice
-pegfdw_json_insert_value(PegFdwModifyState *ms, TupleTableSlot *slot)
+static PegasusSlice
+insert_value(PegFdwModifyState *ms, TupleTableSlot *slot, const char *sk,
+			 bool *any)
 {
 	PegFdwDocEdit *edits = palloc(sizeof(PegFdwDocEdit) * Max(ms->table->natts, 1));
-	char	   *base = document_text(ms, slot);
-	int			n = slot_edits(ms, slot, NULL, base != NULL, edits);
+	char	   *base = document_text(ms, slot, sk);
+	int			n = slot_edits(ms, slot, NULL, base != NULL, edits, sk);
 	PegasusSlice v;
 	char	   *why;
+	int			i;
 
+	*any = base != NULL;
+	for (i = 0; i < n; i++)
+		if (edits[i].json != NULL && strcmp(edits[i].json, "null") != 0)
+			*any = true;
 	v.data = pegfdw_doc_patch(base ? base : "{}", base ? strlen(base) : 2,
 							  edits, n, NULL, &why);
 	if (v.data == NULL)
 		report_not_object(ms, NULL, NULL, why);
 	v.len = strlen(v.data);
 	return v;
+}
+
+PegasusSlice
+pegfdw_json_insert_value(PegFdwModifyState *ms, TupleTableSlot *slot)
+{
+	bool		any;
+
+	return insert_value(ms, slot, NULL, &any);
+}
+
+/* Is column i the first of the columns of its sort key (wide)? */
+static bool
+leads_group(PegFdwTable *t, int i)
+{
+	return !t->columns[i].dropped && t->columns[i].role == PEGFDW_ROLE_NONE &&
+		pegfdw_doc_group_leader(t, i + 1);
+}
+
+/*
+ * INSERT of a wide row of documents: one put per sort key that some
+ * column of the row gives a value (a sort key whose columns are all NULL
+ * gets no record).
+ */
+void
+pegfdw_json_wide_insert_row(PegFdwModifyState *ms, TupleTableSlot *slot,
+							PegFdwWriteRow *row)
+{
+	PegFdwTable *t = ms->table;
+	int			i;
+
+	row->hash_key = pegfdw_row_hash_key(ms, slot);
+	row->nkeys = 0;
+	row->sort_keys = palloc(sizeof(PegasusSlice) * Max(t->natts, 1));
+	row->values = palloc(sizeof(PegasusSlice) * Max(t->natts, 1));
+	row->ttl = 0;
+	for (i = 0; i < t->natts; i++)
+	{
+		PegasusSlice v;
+		bool		any;
+
+		if (!leads_group(t, i))
+			continue;
+		v = insert_value(ms, slot, t->columns[i].wide_sort_key, &any);
+		if (!any)
+			continue;
+		row->sort_keys[row->nkeys].data = t->columns[i].wide_sort_key;
+		row->sort_keys[row->nkeys].len = strlen(t->columns[i].wide_sort_key);
+		row->values[row->nkeys++] = v;
+	}
 }
 
 static bool
@@ -205,15 +290,17 @@ read_value(PegFdwModifyState *ms, PegasusSlice h, PegasusSlice s,
 }
 
 /*
- * One conditional write of a patched document.  Returns 1 when written, 0
+ * One conditional write of a patched document, if the record still holds
+ * *stored (stored NULL: if there is no record).  Returns 1 when written, 0
  * when the record is gone, -1 when it changed (*current is then its value
  * now, in the current memory context).
  */
 static int
 write_if_unchanged(PegFdwModifyState *ms, PegasusSlice h, PegasusSlice s,
-				   PegasusSlice stored, const char *doc, int32 ttl,
+				   const PegasusSlice *stored, const char *doc, int32 ttl,
 				   PegasusSlice *current)
 {
+	PegasusSlice none = {NULL, 0};
 	PegasusCheckAndSetOptions opts;
 	PegasusCheckResult result;
 	PegasusError err;
@@ -230,8 +317,10 @@ write_if_unchanged(PegFdwModifyState *ms, PegasusSlice h, PegasusSlice s,
 	v.len = strlen(doc);
 	pegasus_error_clear(&err);
 	pegasus_client_get_stats(ms->client, &before);
-	ok = pegasus_table_check_and_set(ms->pt, h, s, PEGASUS_CHECK_BYTES_EQUAL,
-									 stored, s, v, &opts,
+	ok = pegasus_table_check_and_set(ms->pt, h, s,
+									 stored ? PEGASUS_CHECK_BYTES_EQUAL :
+									 PEGASUS_CHECK_VALUE_NOT_EXIST,
+									 stored ? *stored : none, s, v, &opts,
 									 ms->table->timeout_ms, &result, &err);
 	if (ok && !result.succeeded)
 	{
@@ -264,8 +353,8 @@ pegfdw_json_update(PegFdwModifyState *ms, TupleTableSlot *slot,
 	PegFdwDocEdit *edits = palloc(sizeof(PegFdwDocEdit) * Max(t->natts, 1));
 	bool		doc_set = t->document_attno != 0 &&
 		bms_is_member(t->document_attno, ms->updated);
-	char	   *new_doc = doc_set ? document_text(ms, slot) : NULL;
-	int			n = slot_edits(ms, slot, ms->updated, false, edits);
+	char	   *new_doc = doc_set ? document_text(ms, slot, NULL) : NULL;
+	int			n = slot_edits(ms, slot, ms->updated, false, edits, NULL);
 	bool		moved = pegasus_slice_compare(old_h, put->hash_key) != 0 ||
 		pegasus_slice_compare(old_s, put->sort_keys[0]) != 0;
 	char	  **first = NULL;
@@ -318,7 +407,7 @@ pegfdw_json_update(PegFdwModifyState *ms, TupleTableSlot *slot,
 			pegfdw_defer_move(ms, &del, &newrow);
 			return true;
 		}
-		outcome = write_if_unchanged(ms, old_h, old_s, stored, doc, put->ttl,
+		outcome = write_if_unchanged(ms, old_h, old_s, &stored, doc, put->ttl,
 									 &current);
 		if (outcome >= 0)
 		{
@@ -336,4 +425,162 @@ pegfdw_json_update(PegFdwModifyState *ms, TupleTableSlot *slot,
 									 attempt));
 		stored = current;
 	}
+}
+
+/* Does the UPDATE set a column of the document of sort key sk? */
+static bool
+group_updated(PegFdwModifyState *ms, const char *sk)
+{
+	PegFdwTable *t = ms->table;
+	int			i;
+
+	for (i = 0; i < t->natts; i++)
+		if (!t->columns[i].dropped && t->columns[i].role == PEGFDW_ROLE_NONE &&
+			strcmp(t->columns[i].wide_sort_key, sk) == 0 &&
+			bms_is_member(i + 1, ms->updated))
+			return true;
+	return false;
+}
+
+/*
+ * UPDATE of the document of sort key sk of hash key h (wide layout), as
+ * pegfdw_json_update does for a record, except that a missing record is
+ * created (check value_not_exist).
+ */
+static void
+update_group(PegFdwModifyState *ms, TupleTableSlot *slot, PegasusSlice h,
+			 const char *sk)
+{
+	PegFdwDocEdit *edits = palloc(sizeof(PegFdwDocEdit) * Max(ms->table->natts, 1));
+	AttrNumber	doc_attno = document_of(ms->table, sk);
+	bool		doc_set = doc_attno != 0 && bms_is_member(doc_attno, ms->updated);
+	char	   *new_doc = doc_set ? document_text(ms, slot, sk) : NULL;
+	int			n = slot_edits(ms, slot, ms->updated, false, edits, sk);
+	PegasusSlice s = {sk, strlen(sk)};
+	PegasusSlice stored;
+	bool		found = read_value(ms, h, s, &stored);
+	char	  **first = NULL;
+	int			attempt;
+
+	for (attempt = 1;; attempt++)
+	{
+		const char *base = doc_set ? (new_doc ? new_doc : "{}") :
+		found ? stored.data : "{}";
+		size_t		len = doc_set ? strlen(base) : found ? stored.len : 2;
+		char	  **fields;
+		char	   *why;
+		char	   *doc = pegfdw_doc_patch(base, len, edits, n, &fields, &why);
+		PegasusSlice current;
+		int			outcome;
+		int			i;
+
+		if (doc == NULL)
+			report_not_object(ms, doc_set ? NULL : &h, &s, why);
+		if (first == NULL)
+			first = fields;
+		else
+			for (i = 0; i < n; i++)
+				if (!same_text(first[i], fields[i]))
+					report_conflict(ms, h, s,
+									psprintf("had its field \"%s\" changed by another writer after this statement read it.",
+											 pegfdw_json_path_name(edits[i].col)));
+		outcome = write_if_unchanged(ms, h, s, found ? &stored : NULL, doc, 0,
+									 &current);
+		if (outcome > 0)
+			return;
+		ms->doc_retries++;
+		if (doc_set)
+			report_conflict(ms, h, s,
+							"was changed by another writer while this statement replaced its document.");
+		if (attempt >= PEGFDW_DOC_UPDATE_ATTEMPTS)
+			report_conflict(ms, h, s,
+							psprintf("was changed by other writers %d times while this statement wrote it.",
+									 attempt));
+		found = outcome < 0;
+		if (found)
+			stored = current;
+	}
+}
+
+/*
+ * UPDATE of a wide row of documents: each sort key with an updated column
+ * is patched and written by check_and_set on its own (the row as a whole
+ * is not atomic).  A new hash key moves the row: every sort key's stored
+ * document, patched, goes to the new hash key at the end of the statement
+ * and the old records are deleted.
+ */
+void
+pegfdw_json_update_wide(PegFdwModifyState *ms, TupleTableSlot *slot,
+						PegasusSlice old_h)
+{
+	PegFdwTable *t = ms->table;
+	PegasusSlice new_h = pegfdw_row_hash_key(ms, slot);
+	bool		moved = pegasus_slice_compare(old_h, new_h) != 0;
+	PegFdwWriteRow put;
+	PegFdwWriteRow del;
+	int			i;
+
+	put.hash_key = new_h;
+	put.nkeys = 0;
+	put.sort_keys = palloc(sizeof(PegasusSlice) * Max(t->natts, 1));
+	put.values = palloc(sizeof(PegasusSlice) * Max(t->natts, 1));
+	put.ttl = 0;
+	del = put;
+	del.hash_key = old_h;
+	del.sort_keys = palloc(sizeof(PegasusSlice) * Max(t->natts, 1));
+	del.values = NULL;
+	for (i = 0; i < t->natts; i++)
+	{
+		const char *sk;
+		PegasusSlice s;
+		PegasusSlice stored;
+		PegFdwDocEdit *edits;
+		bool		found;
+		char	   *why;
+		int			n;
+		AttrNumber	doc_attno;
+
+		if (!leads_group(t, i))
+			continue;
+		sk = t->columns[i].wide_sort_key;
+		if (!moved)
+		{
+			if (group_updated(ms, sk))
+				update_group(ms, slot, old_h, sk);
+			continue;
+		}
+		s.data = sk;
+		s.len = strlen(sk);
+		found = read_value(ms, old_h, s, &stored);
+		edits = palloc(sizeof(PegFdwDocEdit) * Max(t->natts, 1));
+		n = slot_edits(ms, slot, ms->updated, false, edits, sk);
+		doc_attno = document_of(t, sk);
+		if (doc_attno != 0 && bms_is_member(doc_attno, ms->updated))
+		{
+			/* the document is set too: it is the base */
+			char	   *d = document_text(ms, slot, sk);
+
+			stored.data = d ? d : "{}";
+			stored.len = strlen(stored.data);
+			if (found)
+				del.sort_keys[del.nkeys++] = s;
+			found = true;
+		}
+		else if (found)
+			del.sort_keys[del.nkeys++] = s;
+		if (!found && n == 0)
+			continue;
+		put.sort_keys[put.nkeys] = s;
+		put.values[put.nkeys].data =
+			pegfdw_doc_patch(found ? stored.data : "{}", found ? stored.len : 2,
+							 edits, n, NULL, &why);
+		if (put.values[put.nkeys].data == NULL)
+			report_not_object(ms, &old_h, &s, why);
+		put.values[put.nkeys].len = strlen(put.values[put.nkeys].data);
+		put.nkeys++;
+	}
+	if (moved)
+		pegfdw_defer_move(ms, &del, &put);
+	else
+		ms->rows_written++;
 }

@@ -41,10 +41,14 @@ append_fields(StringInfo buf, PegFdwTable *t, Bitmapset *attrs,
 		PegFdwColumn *c = &t->columns[i];
 
 		if (c->dropped || !member(attrs, c->attnum) ||
-			(c->role != PEGFDW_ROLE_FIELD && c->role != PEGFDW_ROLE_DOCUMENT))
+			(c->role != PEGFDW_ROLE_FIELD && c->role != PEGFDW_ROLE_DOCUMENT &&
+			 c->role != PEGFDW_ROLE_NONE))
 			continue;
-		appendStringInfo(buf, "%s%s", n++ ? ", " : label,
-						 pegfdw_json_path_name(c));
+		appendStringInfo(buf, "%s", n++ ? ", " : label);
+		/* wide: sort key:path */
+		if (c->role == PEGFDW_ROLE_NONE)
+			appendStringInfo(buf, "%s:", c->wide_sort_key);
+		appendStringInfoString(buf, pegfdw_json_path_name(c));
 	}
 }
 

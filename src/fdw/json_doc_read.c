@@ -69,12 +69,30 @@ typedef struct DocSlot
 	AttrNumber	attnum;			/* the column */
 } DocSlot;
 
+/*
+ * The paths read from one record's document: of the whole table in the kv
+ * layout, of one sort key (sort_key) in the wide layout.
+ */
+typedef struct DocGroup
+{
+	const char *sort_key;		/* wide layout; NULL in kv */
+	AttrNumber	doc_attno;		/* the document column read, or 0 */
+	DocNode    *root;
+	int			nslots;
+	DocSlot    *slots;
+	int			height;
+} DocGroup;
+
 struct PegFdwDocReader
 {
 	MemoryContext cxt;
-	const bool *built_for;		/* the needed array of the trie */
+	const bool *built_for;		/* the needed array of the groups */
 	bool		built;
-	bool		need_doc;		/* the document column is read */
+	int			ngroups;
+	DocGroup   *groups;
+	int			maxheight;
+	/* the group of the current document */
+	AttrNumber	doc_attno;
 	DocNode    *root;
 	int			nslots;
 	DocSlot    *slots;
@@ -173,64 +191,122 @@ number_slots(DocNode *n, int *next, int depth, int *height)
 	n->end_slot = *next;
 }
 
+/* Does column c read the document of group sort_key (kv: NULL)? */
+static bool
+in_group(PegFdwTable *t, PegFdwColumn *c, const char *sort_key)
+{
+	if (c->dropped)
+		return false;
+	if (t->layout == PEGFDW_LAYOUT_KV)
+		return c->role == PEGFDW_ROLE_FIELD || c->role == PEGFDW_ROLE_DOCUMENT;
+	return c->role == PEGFDW_ROLE_NONE &&
+		strcmp(c->wide_sort_key, sort_key) == 0;
+}
+
 static void
-assign_attnums(DocNode *n, DocSlot *slots, DocNode *root, PegFdwTable *t,
-			   const bool *needed)
+assign_attnums(DocGroup *g, PegFdwTable *t, const bool *needed)
 {
 	int			i;
 
 	for (i = 0; i < t->natts; i++)
 	{
 		PegFdwColumn *c = &t->columns[i];
-		DocNode    *node = root;
+		DocNode    *node = g->root;
 		int			k;
 
-		if (c->dropped || c->role != PEGFDW_ROLE_FIELD ||
+		if (!in_group(t, c, g->sort_key) || c->json_npath == 0 ||
 			(needed && !needed[i]))
 			continue;
 		for (k = 0; k < c->json_npath; k++)
 			node = child_of(node, c->json_path[k], false);
-		slots[node->slot].attnum = c->attnum;
+		g->slots[node->slot].attnum = c->attnum;
 	}
 }
 
-/* Builds the trie of the paths of the needed columns. */
+/* Builds the trie of group g: the paths of its needed columns. */
+static void
+build_group(DocGroup *g, PegFdwTable *t, const bool *needed)
+{
+	int			i;
+	int			next = 0;
+	int			height = 0;
+
+	g->root = new_node("");
+	g->doc_attno = 0;
+	for (i = 0; i < t->natts; i++)
+	{
+		PegFdwColumn *c = &t->columns[i];
+		DocNode    *node = g->root;
+		int			k;
+
+		if (!in_group(t, c, g->sort_key) || (needed && !needed[i]))
+			continue;
+		if (c->json_npath == 0)
+		{
+			g->doc_attno = c->attnum;	/* the whole document */
+			continue;
+		}
+		for (k = 0; k < c->json_npath; k++)
+			node = child_of(node, c->json_path[k], true);
+		node->slot = 0;			/* numbered below */
+	}
+	number_slots(g->root, &next, 1, &height);
+	g->nslots = next;
+	g->slots = palloc0(sizeof(DocSlot) * Max(next, 1));
+	assign_attnums(g, t, needed);
+	g->height = height;
+}
+
+/*
+ * Builds the groups of the needed columns: one in the kv layout, one per
+ * sort key in the wide layout.
+ */
 static void
 build_trie(PegFdwDocReader *r, PegFdwTable *t, const bool *needed)
 {
 	MemoryContext old = MemoryContextSwitchTo(r->cxt);
 	int			i;
-	int			next = 0;
-	int			height = 0;
+	int			j;
 
-	r->root = new_node("");
-	r->need_doc = false;
-	for (i = 0; i < t->natts; i++)
+	r->groups = palloc0(sizeof(DocGroup) * Max(t->natts, 1));
+	r->ngroups = 0;
+	if (t->layout == PEGFDW_LAYOUT_KV)
+		r->ngroups = 1;
+	else
+		for (i = 0; i < t->natts; i++)
+		{
+			PegFdwColumn *c = &t->columns[i];
+
+			if (c->dropped || c->role != PEGFDW_ROLE_NONE)
+				continue;
+			for (j = 0; j < r->ngroups; j++)
+				if (strcmp(r->groups[j].sort_key, c->wide_sort_key) == 0)
+					break;
+			if (j == r->ngroups)
+				r->groups[r->ngroups++].sort_key = c->wide_sort_key;
+		}
+	r->maxheight = 1;
+	for (i = 0; i < r->ngroups; i++)
 	{
-		PegFdwColumn *c = &t->columns[i];
-		DocNode    *node = r->root;
-		int			k;
-
-		if (c->dropped || (needed && !needed[i]))
-			continue;
-		if (c->role == PEGFDW_ROLE_DOCUMENT)
-			r->need_doc = true;
-		if (c->role != PEGFDW_ROLE_FIELD)
-			continue;
-		for (k = 0; k < c->json_npath; k++)
-			node = child_of(node, c->json_path[k], true);
-		node->slot = 0;			/* numbered below */
+		build_group(&r->groups[i], t, needed);
+		r->maxheight = Max(r->maxheight, r->groups[i].height);
 	}
-	number_slots(r->root, &next, 1, &height);
-	r->nslots = next;
-	r->slots = palloc0(sizeof(DocSlot) * Max(next, 1));
-	assign_attnums(r->root, r->slots, r->root, t, needed);
-	r->height = height;
-	r->stack = palloc0(sizeof(DocNode *) * (height + 1));
-	r->capture = palloc0(sizeof(DocSlot *) * (height + 1));
+	r->stack = palloc0(sizeof(DocNode *) * (r->maxheight + 1));
+	r->capture = palloc0(sizeof(DocSlot *) * (r->maxheight + 1));
 	r->built_for = needed;
 	r->built = true;
 	MemoryContextSwitchTo(old);
+}
+
+/* Makes group g the one the next document is read for. */
+static void
+use_group(PegFdwDocReader *r, DocGroup *g)
+{
+	r->doc_attno = g->doc_attno;
+	r->root = g->root;
+	r->nslots = g->nslots;
+	r->slots = g->slots;
+	r->height = g->height;
 }
 
 /* ----------------------------------------------------------------------
@@ -379,7 +455,7 @@ parse_document(PegFdwDocReader *r, const char *data, size_t len)
 	r->pending_slot = NULL;
 	r->seen_root = false;
 	r->root_is_object = false;
-	memset(r->capture, 0, sizeof(DocSlot *) * (r->height + 1));
+	memset(r->capture, 0, sizeof(DocSlot *) * (r->maxheight + 1));
 	err = pg_parse_json(r->lex, &sem);
 	if (err != JSON_SUCCESS)
 		return psprintf("The value is not valid JSON: %s",
@@ -542,20 +618,19 @@ input_column(PegFdwDocReader *r, PegFdwColumn *c, char *text, Datum *out,
 }
 
 /*
- * Fills the field and document columns marked in needed (NULL = all) from
- * one record's value; the others are left as they are.
+ * Fills the columns of group g from one record's value v (keys h and s,
+ * for messages).
  */
-void
-pegfdw_doc_fill(PegFdwTable *t, const bool *needed, PegasusSlice h,
-				PegasusSlice s, PegasusSlice v, Datum *values, bool *nulls)
+static void
+fill_group(PegFdwTable *t, DocGroup *g, PegasusSlice h, PegasusSlice s,
+		   PegasusSlice v, Datum *values, bool *nulls)
 {
 	PegFdwDocReader *r = t->doc;
 	char	   *why;
 	bool		bad = false;
 	int			i;
 
-	if (!r->built || r->built_for != needed)
-		build_trie(r, t, needed);
+	use_group(r, g);
 	why = parse_document(r, v.data, v.len);
 	if (why != NULL)
 	{
@@ -583,9 +658,9 @@ pegfdw_doc_fill(PegFdwTable *t, const bool *needed, PegasusSlice h,
 		values[sl->attnum - 1] = d;
 		nulls[sl->attnum - 1] = false;
 	}
-	if (r->need_doc)
+	if (r->doc_attno)
 	{
-		PegFdwColumn *c = &t->columns[t->document_attno - 1];
+		PegFdwColumn *c = &t->columns[r->doc_attno - 1];
 		ErrorData  *edata = NULL;
 		Datum		d;
 
@@ -597,4 +672,61 @@ pegfdw_doc_fill(PegFdwTable *t, const bool *needed, PegasusSlice h,
 	}
 	if (bad)
 		r->bad++;
+}
+
+/*
+ * Fills the field and document columns marked in needed (NULL = all) from
+ * one record's value (kv layout); the others are left as they are.
+ */
+void
+pegfdw_doc_fill(PegFdwTable *t, const bool *needed, PegasusSlice h,
+				PegasusSlice s, PegasusSlice v, Datum *values, bool *nulls)
+{
+	PegFdwDocReader *r = t->doc;
+
+	if (!r->built || r->built_for != needed)
+		build_trie(r, t, needed);
+	fill_group(t, &r->groups[0], h, s, v, values, nulls);
+}
+
+/*
+ * Wide layout: fills the columns (marked in needed, NULL = all) that read
+ * sort key sort_key of hash key h from that record's value v.
+ */
+void
+pegfdw_doc_fill_wide(PegFdwTable *t, const bool *needed, PegasusSlice h,
+					 const char *sort_key, PegasusSlice v, Datum *values,
+					 bool *nulls)
+{
+	PegFdwDocReader *r = t->doc;
+	PegasusSlice s;
+	int			i;
+
+	if (!r->built || r->built_for != needed)
+		build_trie(r, t, needed);
+	s.data = sort_key;
+	s.len = strlen(sort_key);
+	for (i = 0; i < r->ngroups; i++)
+		if (strcmp(r->groups[i].sort_key, sort_key) == 0)
+		{
+			fill_group(t, &r->groups[i], h, s, v, values, nulls);
+			return;
+		}
+}
+
+/*
+ * Wide layout: is column attno the first of those that read its sort key
+ * (the one whose value converts them all)?
+ */
+bool
+pegfdw_doc_group_leader(PegFdwTable *t, AttrNumber attno)
+{
+	PegFdwColumn *c = &t->columns[attno - 1];
+	int			i;
+
+	for (i = 0; i < attno - 1; i++)
+		if (!t->columns[i].dropped && t->columns[i].role == PEGFDW_ROLE_NONE &&
+			strcmp(t->columns[i].wide_sort_key, c->wide_sort_key) == 0)
+			return false;
+	return true;
 }

@@ -396,6 +396,12 @@ update_wide(PegFdwModifyState *ms, TupleTableSlot *slot,
 	PegasusSlice old_h = pegfdw_junk_key(ms, planSlot, ms->hash_junk,
 								  ms->table->hash_attno);
 
+	if (ms->table->value_format == PEGFDW_FORMAT_JSON)
+	{
+		/* only the updated fields change: see json_doc_modify.c */
+		pegfdw_json_update_wide(ms, slot, old_h);
+		return;
+	}
 	if (!slices_equal(old_h, pegfdw_row_hash_key(ms, slot)))
 	{
 		/* a new hash key: the whole row moves */

@@ -223,6 +223,12 @@ pegfdw_encode_wide_row(PegFdwModifyState *ms, TupleTableSlot *slot,
 	PegFdwTable *t = ms->table;
 	int			i;
 
+	/* documents: UPDATE has its own path (json_doc_modify.c) */
+	if (t->value_format == PEGFDW_FORMAT_JSON)
+	{
+		pegfdw_json_wide_insert_row(ms, slot, row);
+		return;
+	}
 	row->hash_key = pegfdw_row_hash_key(ms, slot);
 	row->nkeys = 0;
 	row->sort_keys = palloc(sizeof(PegasusSlice) * t->natts);
@@ -277,6 +283,10 @@ pegfdw_wide_delete_row(PegFdwModifyState *ms, PegasusSlice h, PegFdwWriteRow *ro
 		PegFdwColumn *c = &t->columns[i];
 
 		if (c->dropped || c->role != PEGFDW_ROLE_NONE)
+			continue;
+		/* the columns of one document share its sort key */
+		if (t->value_format == PEGFDW_FORMAT_JSON &&
+			!pegfdw_doc_group_leader(t, c->attnum))
 			continue;
 		row->sort_keys[row->nkeys].data = c->wide_sort_key;
 		row->sort_keys[row->nkeys++].len = strlen(c->wide_sort_key);

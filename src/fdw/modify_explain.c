@@ -49,7 +49,8 @@ pegfdw_explain_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 		what = kv ? (batch > 1 ? "set, batched as multi_set per hash key" : "set per row") :
 			(batch > 1 ? "multi_set per row, batched per hash key" : "multi_set per row");
 	else if (op == CMD_UPDATE && t->value_format == PEGFDW_FORMAT_JSON)
-		what = "check_and_set (bytes_equal on the document read) per row, patching the updated fields";
+		what = kv ? "check_and_set (bytes_equal on the document read) per row, patching the updated fields" :
+			"check_and_set (bytes_equal on the document read) per updated sort key, patching the updated fields";
 	else if (op == CMD_UPDATE)
 		what = kv ? "set per row (check_and_mutate to move a row within its hash key)" :
 			"multi_set / multi_del of the updated columns per row";

@@ -179,6 +179,11 @@ extern PegasusSlice pegfdw_json_insert_value(PegFdwModifyState *ms,
 extern bool pegfdw_json_update(PegFdwModifyState *ms, TupleTableSlot *slot,
 							   PegasusSlice old_h, PegasusSlice old_s,
 							   const PegFdwWriteRow *put);
+extern void pegfdw_json_wide_insert_row(PegFdwModifyState *ms,
+										TupleTableSlot *slot,
+										PegFdwWriteRow *row);
+extern void pegfdw_json_update_wide(PegFdwModifyState *ms, TupleTableSlot *slot,
+									PegasusSlice old_h);
 
 /* in modify_move.c */
 extern void pegfdw_defer_move(PegFdwModifyState *ms, const PegFdwWriteRow *del,

@@ -794,8 +794,11 @@ pegfdw_get_table(Oid relid)
 		t->sort_attno ? t->sort_attno : t->ttl_attno;
 		int			j;
 
-		/* Two columns of one sort key would write it twice in a row. */
-		for (i = 0; i < t->natts; i++)
+		/*
+		 * Two columns of one sort key would write it twice in a row (in a
+		 * table of documents they read fields of it: see option_json.c).
+		 */
+		for (i = 0; i < t->natts && t->value_format != PEGFDW_FORMAT_JSON; i++)
 		{
 			PegFdwColumn *a = &t->columns[i];
 

@@ -180,6 +180,9 @@ pegfdw_json_column(PegFdwTable *t, PegFdwColumn *col, List *options)
 								col->name, t->relname, format_type_be(col->typid)),
 						 errhint("Declare the document column as jsonb or json.")));
 			col->json_npath = 0;
+			/* wide: the document of the column's sort key */
+			if (t->layout == PEGFDW_LAYOUT_WIDE)
+				col->role = PEGFDW_ROLE_NONE;
 			return;
 		case PEGFDW_ROLE_VALUE:
 			ereport(ERROR,
@@ -282,13 +285,27 @@ pegfdw_json_check_table(PegFdwTable *t, List *table_options)
 		return;
 	}
 
-	if (t->layout == PEGFDW_LAYOUT_WIDE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("foreign table \"%s\" cannot combine layout 'wide' with value_format 'json'",
-						t->relname),
-				 errdetail("Documents are read and written in tables of layout 'kv' only."),
-				 errhint("Use layout 'kv', with a row per record of the documents.")));
+	/* wide: one document column per sort key */
+	for (i = 0; i < t->natts; i++)
+	{
+		PegFdwColumn *a = &t->columns[i];
+
+		if (t->layout != PEGFDW_LAYOUT_WIDE || a->dropped ||
+			a->role != PEGFDW_ROLE_NONE || a->json_npath != 0)
+			continue;
+		for (j = i + 1; j < t->natts; j++)
+		{
+			PegFdwColumn *b = &t->columns[j];
+
+			if (!b->dropped && b->role == PEGFDW_ROLE_NONE && b->json_npath == 0 &&
+				strcmp(a->wide_sort_key, b->wide_sort_key) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("columns \"%s\" and \"%s\" of foreign table \"%s\" are both the document of sort key \"%s\"",
+								a->name, b->name, t->relname, a->wide_sort_key),
+						 errhint("Keep one document column per sort key.")));
+		}
+	}
 
 	for (i = 0; i < t->natts; i++)
 	{

@@ -503,6 +503,10 @@ extern PegFdwDocReader *pegfdw_doc_reader_create(PegFdwTable *table);
 extern void pegfdw_doc_fill(PegFdwTable *table, const bool *needed,
 							PegasusSlice hash_key, PegasusSlice sort_key,
 							PegasusSlice value, Datum *values, bool *nulls);
+extern void pegfdw_doc_fill_wide(PegFdwTable *table, const bool *needed,
+								 PegasusSlice hash_key, const char *sort_key,
+								 PegasusSlice value, Datum *values, bool *nulls);
+extern bool pegfdw_doc_group_leader(PegFdwTable *table, AttrNumber attno);
 extern uint64 pegfdw_doc_bad_count(PegFdwTable *table);
 
 #endif							/* PEGASUS_FDW_H */

@@ -722,10 +722,11 @@ wide_store_tuple(PegFdwScanState *s, TupleTableSlot *slot, WideRow *w)
 
 	ExecClearTuple(slot);
 	for (i = 0; i < t->natts; i++)
+		slot->tts_isnull[i] = true;
+	for (i = 0; i < t->natts; i++)
 	{
 		PegFdwColumn *c = &t->columns[i];
 
-		slot->tts_isnull[i] = true;
 		if (c->dropped)
 			continue;
 		if (c->role == PEGFDW_ROLE_HASH_KEY)
@@ -733,6 +734,15 @@ wide_store_tuple(PegFdwScanState *s, TupleTableSlot *slot, WideRow *w)
 			slot->tts_values[i] = pegfdw_bytes_to_datum(t, s->io, c, w->hash.data,
 														w->hash.len);
 			slot->tts_isnull[i] = false;
+		}
+		else if (w->values[i].data && t->value_format == PEGFDW_FORMAT_JSON)
+		{
+			/* the document of the sort key: every column reading it */
+			PegasusSlice h = {w->hash.data, w->hash.len};
+			PegasusSlice v = {w->values[i].data, w->values[i].len};
+
+			pegfdw_doc_fill_wide(t, NULL, h, c->wide_sort_key, v,
+								 slot->tts_values, slot->tts_isnull);
 		}
 		else if (w->values[i].data)
 		{
