@@ -120,6 +120,16 @@ typedef struct Record
 	int32		ttl;			/* <= 0: none */
 } Record;
 
+/* in scan.c, for scan_wide.c */
+extern PegasusSlice pegfdw_scan_slice(const Bytes *b);
+extern bool pegfdw_scan_next_record(PegFdwScanState *s, Record *rec,
+									int *partition);
+extern bool pegfdw_scan_fetch_point_chunk(PegFdwScanState *s, int nsort,
+										  Bytes *sorts);
+
+/* in scan_wide.c */
+extern bool pegfdw_scan_next_wide_row(PegFdwScanState *s, TupleTableSlot *slot);
+
 /* in scan_last.c */
 extern void pegfdw_scan_note_last(PegFdwScanState *s, const Record *rec);
 
