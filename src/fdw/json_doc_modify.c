@@ -26,6 +26,10 @@
  * writes the patched document there and deletes the old record at the end
  * of the statement, as for raw values (no check).
  *
+ * When the write path may hold rows (no RETURNING, no trigger after the
+ * row, ...), such UPDATEs are sent in batches of check_and_sets at once
+ * (pegfdw_json_flush_updates).
+ *
  * The value the scan read comes from the scan itself when it feeds the
  * UPDATE directly (pegfdw_scan_last_record); under a join it is read
  * again with get, and the check then covers the time from that read on.
@@ -41,6 +45,7 @@
 #include "lib/stringinfo.h"
 #include "nodes/execnodes.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 
 #include "pegasus_fdw.h"
 #include "modify_internal.h"
@@ -340,6 +345,185 @@ write_if_unchanged(PegFdwModifyState *ms, PegasusSlice h, PegasusSlice s,
 	return outcome;
 }
 
+/* ----------------------------------------------------------------------
+ * UPDATEs of documents in batches
+ *
+ * When nothing needs each row's outcome at once (the write path's
+ * buffering rules), the UPDATEs of a statement that set fields (not the
+ * document, not the keys) are held and written batch_size at a time: every
+ * held document is patched and all their check_and_sets are sent at once;
+ * those that meet a concurrent write are patched again from the value
+ * returned and sent in the next round, the same attempts and conflicts as
+ * one at a time.  A row is then counted as updated when it is held: one
+ * deleted before its write is not recreated, and not written.
+ * ---------------------------------------------------------------------- */
+
+/* One held UPDATE; everything lives in ms->doc_cxt. */
+typedef struct PegFdwDocUpdate
+{
+	PegasusSlice h;
+	PegasusSlice s;
+	PegasusSlice stored;		/* the value read, then the latest one */
+	PegFdwDocEdit *edits;
+	int			nedits;
+	char	  **first;			/* the edited fields as first read */
+	char	   *doc;			/* the patched document of this round */
+	int32		ttl;
+	int			attempts;
+	bool		finished;
+} PegFdwDocUpdate;
+
+static PegasusSlice
+copy_slice(PegasusSlice sl)
+{
+	PegasusSlice c;
+
+	c.data = pnstrdup(sl.data, sl.len);
+	c.len = sl.len;
+	return c;
+}
+
+/* Sends the held UPDATEs, round after round until each is finished. */
+void
+pegfdw_json_flush_updates(PegFdwModifyState *ms)
+{
+	PegFdwDocUpdate *u = ms->doc_updates;
+	PegasusCheckAndSetItem *items;
+	int		   *which;
+	int			n = ms->ndoc_updates;
+	int			left = n;
+	MemoryContext old;
+	int			i;
+
+	if (n == 0)
+		return;
+	old = MemoryContextSwitchTo(ms->doc_cxt);
+	items = palloc(sizeof(PegasusCheckAndSetItem) * n);
+	which = palloc(sizeof(int) * n);
+	while (left > 0)
+	{
+		PegasusError err;
+		PegasusStats before;
+		int			m = 0;
+		int			k;
+		bool		ok;
+
+		for (i = 0; i < n; i++)
+		{
+			char	  **found;
+			char	   *why;
+
+			if (u[i].finished)
+				continue;
+			u[i].doc = pegfdw_doc_patch(u[i].stored.data, u[i].stored.len,
+										u[i].edits, u[i].nedits, &found, &why);
+			if (u[i].doc == NULL)
+				report_not_object(ms, &u[i].h, &u[i].s, why);
+			if (u[i].first == NULL)
+				u[i].first = found;
+			else
+				for (k = 0; k < u[i].nedits; k++)
+					if (!same_text(u[i].first[k], found[k]))
+						report_conflict(ms, u[i].h, u[i].s,
+										psprintf("had its field \"%s\" changed by another writer after this statement read it.",
+												 pegfdw_json_path_name(u[i].edits[k].col)));
+			memset(&items[m], 0, sizeof(items[m]));
+			items[m].hash_key = u[i].h;
+			items[m].check_sort_key = u[i].s;
+			items[m].check_type = PEGASUS_CHECK_BYTES_EQUAL;
+			items[m].check_operand = u[i].stored;
+			items[m].set_sort_key = u[i].s;
+			items[m].set_value.data = u[i].doc;
+			items[m].set_value.len = strlen(u[i].doc);
+			items[m].opts.set_ttl_seconds = u[i].ttl;
+			items[m].opts.return_check_value = true;
+			which[m++] = i;
+		}
+		pegasus_error_clear(&err);
+		pegasus_client_get_stats(ms->client, &before);
+		ok = pegasus_table_check_and_set_many(ms->pt, items, m,
+											  ms->table->timeout_ms, &err);
+		for (k = 0; k < m; k++)
+		{
+			PegFdwDocUpdate *x = &u[which[k]];
+			PegasusCheckResult *r = &items[k].result;
+
+			if (!items[k].done)
+				continue;
+			if (r->succeeded || !r->check_value_returned || !r->check_value_exist)
+			{
+				/* written, or the record is gone */
+				x->finished = true;
+				left--;
+				if (r->succeeded)
+					ms->rows_written++;
+			}
+			else
+			{
+				x->stored = copy_slice(r->check_value);
+				ms->doc_retries++;
+				if (++x->attempts >= PEGFDW_DOC_UPDATE_ATTEMPTS)
+				{
+					MemoryContextSwitchTo(old);
+					report_conflict(ms, x->h, x->s,
+									psprintf("was changed by other writers %d times while this statement wrote it.",
+											 x->attempts));
+				}
+			}
+			pegasus_check_result_free(r);
+		}
+		pegfdw_finish_write_call(ms, ok, &err, &before);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(ms->doc_cxt);
+	ms->doc_updates = NULL;
+	ms->ndoc_updates = 0;
+}
+
+/*
+ * Holds an UPDATE of record (h, s), stored being the value read; sends
+ * the held ones first when the batch is full or holds the record already.
+ */
+static void
+hold_update(PegFdwModifyState *ms, PegasusSlice h, PegasusSlice s,
+			PegasusSlice stored, PegFdwDocEdit *edits, int n, int32 ttl)
+{
+	MemoryContext old;
+	PegFdwDocUpdate *u;
+	int			i;
+
+	for (i = 0; i < ms->ndoc_updates; i++)
+		if (pegasus_slice_compare(ms->doc_updates[i].h, h) == 0 &&
+			pegasus_slice_compare(ms->doc_updates[i].s, s) == 0)
+		{
+			pegfdw_json_flush_updates(ms);
+			break;
+		}
+	if (ms->doc_cxt == NULL)
+		ms->doc_cxt = AllocSetContextCreate(ms->state_cxt,
+											"pegasus_fdw document updates",
+											ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(ms->doc_cxt);
+	if (ms->doc_updates == NULL)
+		ms->doc_updates = palloc(sizeof(PegFdwDocUpdate) * ms->batch_size);
+	u = &ms->doc_updates[ms->ndoc_updates++];
+	memset(u, 0, sizeof(*u));
+	u->h = copy_slice(h);
+	u->s = copy_slice(s);
+	u->stored = copy_slice(stored);
+	u->edits = palloc(sizeof(PegFdwDocEdit) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		u->edits[i] = edits[i];
+		u->edits[i].json = edits[i].json ? pstrdup(edits[i].json) : NULL;
+	}
+	u->nedits = n;
+	u->ttl = ttl;
+	MemoryContextSwitchTo(old);
+	if (ms->ndoc_updates >= ms->batch_size)
+		pegfdw_json_flush_updates(ms);
+}
+
 /*
  * UPDATE of one document (kv layout): the row identity old_h/old_s, the
  * new row in slot.  Returns false when the record no longer exists.
@@ -364,6 +548,11 @@ pegfdw_json_update(PegFdwModifyState *ms, TupleTableSlot *slot,
 	if (!pegfdw_scan_last_record(ms->source_scan, old_h, old_s, &stored) &&
 		!read_value(ms, old_h, old_s, &stored))
 		return false;
+	if (ms->buffered && !doc_set && !moved)
+	{
+		hold_update(ms, old_h, old_s, stored, edits, n, put->ttl);
+		return true;
+	}
 	for (attempt = 1;; attempt++)
 	{
 		char	  **found;

@@ -536,6 +536,7 @@ pegfdw_end_modify(EState *estate, ResultRelInfo *rinfo)
 
 	if (ms == NULL)
 		return;
+	pegfdw_json_flush_updates(ms);
 	pegfdw_flush_buffer(ms);
 	pegfdw_apply_moves(ms);
 	pegasus_write_pipe_free(ms->pipe);
@@ -545,6 +546,9 @@ pegfdw_end_modify(EState *estate, ResultRelInfo *rinfo)
 		MemoryContextDelete(ms->row_cxt);
 		MemoryContextDelete(ms->batch_cxt);
 		MemoryContextDelete(ms->moves_cxt);
+		if (ms->doc_cxt)
+			MemoryContextDelete(ms->doc_cxt);
+		ms->doc_cxt = NULL;
 		ms->row_cxt = NULL;
 	}
 	pegfdw_release_pin(ms->pin);

@@ -65,6 +65,7 @@ pegfdw_explain_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 	if (es->analyze && ms)
 	{
 		/* batches still in flight are counted once they are written */
+		pegfdw_json_flush_updates(ms);
 		pegfdw_drain_writes(ms);
 		ExplainPropertyInteger("Pegasus Write RPCs", NULL, ms->rpcs, es);
 		if (op == CMD_UPDATE && t->value_format == PEGFDW_FORMAT_JSON)

@@ -123,6 +123,9 @@ typedef struct PegFdwModifyState
 
 	/* documents: the scan feeding an UPDATE, which keeps what it read */
 	struct ForeignScanState *source_scan;
+	struct PegFdwDocUpdate *doc_updates;	/* UPDATEs held (doc_cxt) */
+	int			ndoc_updates;
+	MemoryContext doc_cxt;
 
 	/* statistics, for EXPLAIN ANALYZE and error details */
 	int64		doc_retries;	/* documents written again after a conflict */
@@ -179,6 +182,7 @@ extern PegasusSlice pegfdw_json_insert_value(PegFdwModifyState *ms,
 extern bool pegfdw_json_update(PegFdwModifyState *ms, TupleTableSlot *slot,
 							   PegasusSlice old_h, PegasusSlice old_s,
 							   const PegFdwWriteRow *put);
+extern void pegfdw_json_flush_updates(PegFdwModifyState *ms);
 extern void pegfdw_json_wide_insert_row(PegFdwModifyState *ms,
 										TupleTableSlot *slot,
 										PegFdwWriteRow *row);
