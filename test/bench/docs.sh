@@ -10,8 +10,8 @@
 #                                      vs  the raw client's scan
 #          and the ratio of the two SELECTs (fields / jsonb, 1.5 wanted;
 #          fields / raw, 0.8 wanted); then DOC_UPDATE_ROWS documents:
-#            update   UPDATE of one field of every document (a read and a
-#                     check_and_set per row)
+#            update   UPDATE of one field of every document (the scan's read
+#                     and a check_and_set per row, batch_size of them at once)
 #                                      vs  INSERT of the whole documents
 #                     (blind, batched; 0.5 wanted)
 # Needs run.sh's helpers (repeat, record, sql_rate, cli_rate).
@@ -43,7 +43,7 @@ CREATE FOREIGN TABLE upd_text (hash_key text COLLATE "C", sort_key text COLLATE 
   SERVER pegasus OPTIONS (table 'bench_docs_upd', batch_size '1000');
 CREATE FOREIGN TABLE upd_fields (hash_key text COLLATE "C", sort_key text COLLATE "C",
     f0 bigint, f1 int, f2 numeric, f3 text)
-  SERVER pegasus OPTIONS (table 'bench_docs_upd', value_format 'json');
+  SERVER pegasus OPTIONS (table 'bench_docs_upd', value_format 'json', batch_size '1000');
 INSERT INTO docs_text $(doc_rows "$rows");
 SQL
 	local fields="SELECT sum(f0), avg(f1), max(f3) FROM docs_fields"
@@ -72,6 +72,6 @@ SQL
 		"UPDATE upd_fields SET f1 = f1 + 1" || return 1
 	record "documents: UPDATE one field of $upd" rows/s "$WORK/docs_update.txt" \
 		"$WORK/docs_insert.txt" \
-		"a read and a check_and_set per row, one row at a time; raw column: blind INSERT of the whole documents, batch_size 1000 (0.5 wanted)"
+		"the scan's read and a check_and_set per row, 1000 check_and_sets at once (batch_size 1000); raw column: blind INSERT of the whole documents, batch_size 1000 (0.5 wanted)"
 	"${PSQL[@]}" -c "DROP FOREIGN TABLE docs_text, docs_jsonb, docs_fields, upd_text, upd_fields" >/dev/null
 }
