@@ -710,6 +710,90 @@ pegasus_table_check_and_set(PegasusTable *table, PegasusSlice hash_key,
 }
 
 bool
+pegasus_table_check_and_set_many(PegasusTable *table,
+								 PegasusCheckAndSetItem *items, size_t n,
+								 int timeout_ms, PegasusError *err)
+{
+	PegasusCall *calls;
+	PegasusCall **ptrs;
+	int64_t		deadline = pegasus_deadline(table->client, timeout_ms);
+	bool		ok = true;
+	size_t		i;
+
+	pegasus_error_clear(err);
+	for (i = 0; i < n; i++)
+	{
+		items[i].done = false;
+		memset(&items[i].result, 0, sizeof(items[i].result));
+		pegasus_error_clear(&items[i].err);
+		if (!pegasus_check_hash_key(items[i].hash_key, false, "check_and_set", err) ||
+			!check_type_valid(items[i].check_type, "check_and_set", err))
+			return false;
+		if (items[i].opts.set_ttl_seconds < 0)
+		{
+			pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, "check_and_set",
+							  "The TTL must not be negative.");
+			return false;
+		}
+	}
+	if (n == 0)
+		return true;
+	calls = g_new0(PegasusCall, n);
+	ptrs = g_new0(PegasusCall *, n);
+	for (i = 0; i < n; i++)
+	{
+		PegasusCheckAndSetItem *it = &items[i];
+		PegasusCheckAndSetRequest *u;
+
+		pegasus_call_init(&calls[i], table, PEGASUS_RPC_CHECK_AND_SET,
+						  "check_and_set", false,
+						  pegasus_codec_hash_key_partition_hash(it->hash_key.data,
+																it->hash_key.len),
+						  deadline);
+		u = &calls[i].req.u.check_and_set;
+		u->hash_key = pegasus_blob_of(it->hash_key);
+		u->check_sort_key = pegasus_blob_of(it->check_sort_key);
+		u->check_type = it->check_type;
+		u->check_operand = pegasus_blob_of(it->check_operand);
+		u->set_diff_sort_key = it->set_sort_key.len != it->check_sort_key.len ||
+			(it->set_sort_key.len > 0 &&
+			 memcmp(it->set_sort_key.data, it->check_sort_key.data,
+					it->set_sort_key.len) != 0);
+		u->set_sort_key = pegasus_blob_of(it->set_sort_key);
+		u->set_value = pegasus_blob_of(it->set_value);
+		u->set_expire_ts_seconds =
+			pegasus_codec_expire_ts_from_ttl(it->opts.set_ttl_seconds);
+		u->return_check_value = it->opts.return_check_value;
+		ptrs[i] = &calls[i];
+	}
+	(void) pegasus_calls_run(ptrs, (int) n, deadline);
+	for (i = 0; i < n; i++)
+	{
+		PegasusCheckAndSetItem *it = &items[i];
+
+		if (calls[i].state == PEGASUS_CALL_DONE)
+		{
+			pegasus_error_clear(&it->err);
+			pegasus_error_set_where(&it->err, calls[i].endpoint,
+									table->app_id, calls[i].partition_index);
+			it->done = check_result_from_reply(&calls[i], "check_and_set",
+											   &it->result, &it->err);
+		}
+		else
+			it->err = calls[i].err;
+		if (!it->done && ok)
+		{
+			*err = it->err;
+			ok = false;
+		}
+		pegasus_call_cleanup(&calls[i]);
+	}
+	g_free(ptrs);
+	g_free(calls);
+	return ok;
+}
+
+bool
 pegasus_table_check_and_mutate(PegasusTable *table, PegasusSlice hash_key,
 							   PegasusSlice check_sort_key,
 							   PegasusCheckType check_type,

@@ -621,6 +621,37 @@ extern bool pegasus_table_check_and_set(PegasusTable *table,
 										PegasusCheckResult *result,
 										PegasusError *err);
 
+/*
+ * One check_and_set of pegasus_table_check_and_set_many: the arguments of
+ * pegasus_table_check_and_set, and its outcome.
+ */
+typedef struct PegasusCheckAndSetItem
+{
+	PegasusSlice hash_key;
+	PegasusSlice check_sort_key;
+	PegasusCheckType check_type;
+	PegasusSlice check_operand;
+	PegasusSlice set_sort_key;
+	PegasusSlice set_value;
+	PegasusCheckAndSetOptions opts;
+	bool		done;			/* out: result is valid (free it) */
+	PegasusCheckResult result;	/* out */
+	PegasusError err;			/* out, when not done */
+} PegasusCheckAndSetItem;
+
+/*
+ * Sends the n check_and_sets at once (pipelined across partitions and
+ * connections) and waits for all of them.  Returns true when every item is
+ * done; otherwise false with err describing the first failure (each item's
+ * done and err tell what happened to it; one not done may or may not have
+ * been applied).  Items of one record are not ordered: give each record at
+ * most once.
+ */
+extern bool pegasus_table_check_and_set_many(PegasusTable *table,
+											 PegasusCheckAndSetItem *items,
+											 size_t n, int timeout_ms,
+											 PegasusError *err);
+
 typedef enum PegasusMutateOp
 {
 	PEGASUS_MUTATE_PUT = 0,

@@ -8,6 +8,9 @@
  * value text and ttl integer.  Values that are not valid text in the
  * database encoding then fail to read; change the value column to bytea
  * (ALTER FOREIGN TABLE ... ALTER COLUMN value TYPE bytea) for binary data.
+ * With OPTIONS (value_format 'json'), tables of documents: a column per
+ * top-level field found in a sample of the records (import_json.c), the
+ * document column and the ttl.
  *
  * src/fdw/admin.c
  *
@@ -15,6 +18,7 @@
  */
 #include "postgres.h"
 
+#include "commands/defrem.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -150,16 +154,74 @@ table_selected(ImportForeignSchemaStmt *stmt, const char *name)
 	return stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO ? listed : !listed;
 }
 
+/*
+ * The options of IMPORT FOREIGN SCHEMA: value_format 'raw' (the default)
+ * or 'json', and for documents sample, the records read to infer columns.
+ */
+static void
+import_options(ImportForeignSchemaStmt *stmt, bool *json, int *sample)
+{
+	ListCell   *lc;
+	bool		have_sample = false;
+
+	*json = false;
+	*sample = 1000;
+	foreach(lc, stmt->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+		const char *v = defGetString(def);
+
+		if (strcmp(def->defname, "value_format") == 0)
+		{
+			if (strcmp(v, "json") != 0 && strcmp(v, "raw") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"value_format\": \"%s\"", v),
+						 errhint("Valid values are 'raw' (the default) and 'json'.")));
+			*json = strcmp(v, "json") == 0;
+		}
+		else if (strcmp(def->defname, "sample") == 0)
+		{
+			char	   *end;
+			long		n;
+
+			errno = 0;
+			n = strtol(v, &end, 10);
+			if (errno != 0 || end == v || *end != '\0' || n < 1 || n > 1000000)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"sample\": \"%s\"", v),
+						 errhint("Use an integer between 1 and 1000000 (records read per table).")));
+			*sample = (int) n;
+			have_sample = true;
+		}
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("invalid option \"%s\"", def->defname),
+					 errhint("Valid options of IMPORT FOREIGN SCHEMA are: value_format, sample.")));
+	}
+	if (have_sample && !*json)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("option \"sample\" requires value_format 'json'"),
+				 errhint("Add OPTIONS (value_format 'json') to infer the columns of documents.")));
+}
+
 List *
 pegfdw_import_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 {
 	ForeignServer *server = GetForeignServer(serverOid);
-	PegasusAppList *apps = list_apps(server);
+	PegasusAppList *apps;
 	List	   *names = NIL;
 	List	   *commands = NIL;
 	ListCell   *lc;
 	size_t		i;
+	bool		json;
+	int			sample;
 
+	import_options(stmt, &json, &sample);
+	apps = list_apps(server);
 	for (i = 0; i < apps->count; i++)
 		names = lappend(names, pstrdup(apps->apps[i].name));
 	pegasus_app_list_free(apps);
@@ -172,11 +234,22 @@ pegfdw_import_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		if (!table_selected(stmt, name))
 			continue;
 		initStringInfo(&buf);
-		appendStringInfo(&buf,
-						 "CREATE FOREIGN TABLE %s (hash_key text, sort_key text, value text, ttl integer) SERVER %s OPTIONS (\"table\" %s)",
-						 quote_identifier(name),
-						 quote_identifier(server->servername),
-						 quote_literal_cstr(name));
+		if (json)
+		{
+			appendStringInfo(&buf, "CREATE FOREIGN TABLE %s (hash_key text, sort_key text",
+							 quote_identifier(name));
+			pegfdw_import_json_columns(&buf, server, name, sample);
+			appendStringInfo(&buf,
+							 ", document jsonb OPTIONS (document 'true'), ttl integer) SERVER %s OPTIONS (\"table\" %s, value_format 'json')",
+							 quote_identifier(server->servername),
+							 quote_literal_cstr(name));
+		}
+		else
+			appendStringInfo(&buf,
+							 "CREATE FOREIGN TABLE %s (hash_key text, sort_key text, value text, ttl integer) SERVER %s OPTIONS (\"table\" %s)",
+							 quote_identifier(name),
+							 quote_identifier(server->servername),
+							 quote_literal_cstr(name));
 		commands = lappend(commands, buf.data);
 	}
 	return commands;

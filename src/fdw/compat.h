@@ -20,6 +20,8 @@
 #include "postgres.h"
 
 #include "access/stratnum.h"
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "nodes/pathnodes.h"
 #include "optimizer/pathnode.h"
 #include "storage/latch.h"
@@ -158,6 +160,85 @@ pegfdw_var_copy_nullingrels(Var *dst, const Var *src)
 #else
 	(void) dst;
 	(void) src;
+#endif
+}
+
+/*
+ * JSON parser (common/jsonapi.h): from 16 on, semantic actions return a
+ * JsonParseErrorType; 17 gave makeJsonLexContextCstringLen a caller-owned
+ * context as first argument (and const input).  Actions are declared
+ * PEGFDW_JSON_ACTION name(...) and end with PEGFDW_JSON_ACTION_DONE.
+ */
+#include "common/jsonapi.h"
+#if PG_VERSION_NUM >= 160000
+#define PEGFDW_JSON_ACTION static JsonParseErrorType
+#define PEGFDW_JSON_ACTION_DONE return JSON_SUCCESS
+#else
+#define PEGFDW_JSON_ACTION static void
+#define PEGFDW_JSON_ACTION_DONE return
+#endif
+
+/* A lexer over len bytes of json (need_escapes: de-escaped strings). */
+static inline JsonLexContext *
+pegfdw_json_lexer(JsonLexContext *storage, const char *json, size_t len,
+				  bool need_escapes)
+{
+#if PG_VERSION_NUM >= 170000
+	return makeJsonLexContextCstringLen(storage, json, len,
+										GetDatabaseEncoding(), need_escapes);
+#else
+	(void) storage;
+	return makeJsonLexContextCstringLen((char *) json, (int) len,
+										GetDatabaseEncoding(), need_escapes);
+#endif
+}
+
+/*
+ * A type's input function that returns false, with *edata set, for a data
+ * error (class 22) instead of raising it.  16 has soft errors; 15 catches
+ * the error (other errors are raised in both).
+ */
+#if PG_VERSION_NUM >= 160000
+#include "nodes/miscnodes.h"
+#endif
+static inline bool
+pegfdw_input_soft(FmgrInfo *flinfo, char *str, Oid ioparam, int32 typmod,
+				  Datum *result, ErrorData **edata)
+{
+#if PG_VERSION_NUM >= 160000
+	ErrorSaveContext escontext = {T_ErrorSaveContext};
+
+	escontext.details_wanted = true;
+	if (InputFunctionCallSafe(flinfo, str, ioparam, typmod,
+							  (Node *) &escontext, result))
+		return true;
+	*edata = escontext.error_data;
+	return false;
+#else
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		*result = InputFunctionCall(flinfo, str, ioparam, typmod);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(cxt);
+		e = CopyErrorData();
+		if (ERRCODE_TO_CATEGORY(e->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+		{
+			FreeErrorData(e);
+			PG_RE_THROW();
+		}
+		FlushErrorState();
+		*edata = e;
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
 #endif
 }
 

@@ -62,6 +62,17 @@ append_key(StringInfo buf, const PegasusSlice *key)
 		appendStringInfo(buf, "... (%zu bytes)", key->len);
 }
 
+/* "hash key 'h', sort key 's'" for messages about one record. */
+void
+pegfdw_append_record_keys(StringInfo buf, PegasusSlice hash_key,
+						  PegasusSlice sort_key)
+{
+	appendStringInfoString(buf, "hash key ");
+	append_key(buf, &hash_key);
+	appendStringInfoString(buf, ", sort key ");
+	append_key(buf, &sort_key);
+}
+
 static void
 conversion_error_callback(void *arg)
 {
@@ -86,9 +97,15 @@ conversion_error_callback(void *arg)
 			   cc->col->name, cc->table->relname, buf.data);
 }
 
+/*
+ * Conversion state of table's columns, in the current memory context; a
+ * table of documents also gets its document reader there.
+ */
 PegFdwTypeIO *
 pegfdw_make_type_io(PegFdwTable *table)
 {
+	if (table->value_format == PEGFDW_FORMAT_JSON && table->doc == NULL)
+		table->doc = pegfdw_doc_reader_create(table);
 	return palloc0(sizeof(PegFdwTypeIO) * Max(table->natts, 1));
 }
 
@@ -316,8 +333,14 @@ pegfdw_fill_kv_columns(PegFdwTable *table, PegFdwTypeIO *io,
 		values[table->sort_attno - 1] = key_datum(table, io, table->sort_attno,
 												  &sort_key, &hash_key, &sort_key);
 	}
-	if (table->value_attno && value &&
-		(needed == NULL || needed[table->value_attno - 1]))
+	if (table->value_format == PEGFDW_FORMAT_JSON)
+	{
+		if (value && pegfdw_value_needed(table, needed))
+			pegfdw_doc_fill(table, needed, hash_key, sort_key, *value,
+							values, nulls);
+	}
+	else if (table->value_attno && value &&
+			 (needed == NULL || needed[table->value_attno - 1]))
 	{
 		nulls[table->value_attno - 1] = false;
 		values[table->value_attno - 1] =

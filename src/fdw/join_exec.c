@@ -306,8 +306,11 @@ begin_join(CustomScanState *node, EState *estate, int eflags)
 		js->wide_attno = palloc(sizeof(int) * Max(t->natts, 1));
 		js->wide_sort = palloc(sizeof(KeyBytes) * Max(t->natts, 1));
 		for (i = 0; i < t->natts; i++)
-			if (!t->columns[i].dropped && t->columns[i].role == PEGFDW_ROLE_NONE)
+			if (!t->columns[i].dropped && t->columns[i].role == PEGFDW_ROLE_NONE &&
+				(t->value_format != PEGFDW_FORMAT_JSON ||
+				 pegfdw_doc_group_leader(t, i + 1)))
 			{
+				/* documents: one key per sort key, read by all its columns */
 				js->wide_attno[js->nwide] = i + 1;
 				js->wide_sort[js->nwide].data = t->columns[i].wide_sort_key;
 				js->wide_sort[js->nwide].len = strlen(t->columns[i].wide_sort_key);
@@ -787,7 +790,16 @@ build_inner(PegFdwJoinState *js, int k)
 			if (!kv->found)
 				continue;
 			any = true;
-			if (js->needed[attno - 1])
+			if (t->value_format == PEGFDW_FORMAT_JSON)
+			{
+				PegasusSlice h = {js->batch->keys[k].hash.data,
+				js->batch->keys[k].hash.len};
+
+				pegfdw_doc_fill_wide(t, js->needed, h,
+									 t->columns[attno - 1].wide_sort_key, kv->value,
+									 js->inner_values, js->inner_nulls);
+			}
+			else if (js->needed[attno - 1])
 			{
 				js->inner_values[attno - 1] =
 					pegfdw_bytes_to_datum(t, js->io, &t->columns[attno - 1],
@@ -865,8 +877,7 @@ open_readers(PegFdwJoinState *js)
 		PegasusStats after;
 		PegasusError err;
 		PegasusRangeReader *r;
-		bool		no_value = js->table->value_attno == 0 ||
-			!js->needed[js->table->value_attno - 1];
+		bool		no_value = !pegfdw_value_needed(js->table, js->needed);
 
 		pegasus_error_clear(&err);
 		pegasus_client_get_stats(js->client, &before);

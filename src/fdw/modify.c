@@ -184,6 +184,16 @@ begin_write(ModifyTableState *mtstate, ResultRelInfo *rinfo, bool insert_only)
 		}
 		ms->oldrow_junk = ExecFindJunkAttributeInTlist(subplan->targetlist,
 													   PEGFDW_ROWID_OLD_ROW);
+		if (ms->operation == CMD_UPDATE &&
+			ms->table->value_format == PEGFDW_FORMAT_JSON &&
+			IsA(outerPlanState(mtstate), ForeignScanState) &&
+			((ForeignScan *) subplan)->operation == CMD_SELECT &&
+			((ForeignScan *) subplan)->scan.scanrelid == rinfo->ri_RangeTableIndex)
+		{
+			/* the scan keeps the value of each row it returns */
+			ms->source_scan = (ForeignScanState *) outerPlanState(mtstate);
+			pegfdw_scan_keep_last(ms->source_scan);
+		}
 		if (ms->operation == CMD_UPDATE)
 		{
 			Bitmapset  *cols = ExecGetUpdatedCols(rinfo, mtstate->ps.state);
@@ -345,7 +355,8 @@ slices_equal(PegasusSlice a, PegasusSlice b)
 	return pegasus_slice_compare(a, b) == 0;
 }
 
-static void
+/* false: the row was not updated (a document whose record is gone) */
+static bool
 update_kv(PegFdwModifyState *ms, TupleTableSlot *slot,
 		  TupleTableSlot *planSlot)
 {
@@ -355,11 +366,17 @@ update_kv(PegFdwModifyState *ms, TupleTableSlot *slot,
 	PegasusSlice old_h = pegfdw_junk_key(ms, planSlot, ms->hash_junk, t->hash_attno);
 	PegasusSlice old_s = pegfdw_junk_key(ms, planSlot, ms->sort_junk, t->sort_attno);
 
+	if (t->value_format == PEGFDW_FORMAT_JSON)
+	{
+		/* only the updated fields change: see json_doc_modify.c */
+		pegfdw_encode_kv_keys(ms, slot, &put);
+		return pegfdw_json_update(ms, slot, old_h, old_s, &put);
+	}
 	pegfdw_encode_kv_put(ms, slot, &put);
 	if (slices_equal(old_h, put.hash_key) && slices_equal(old_s, put.sort_keys[0]))
 	{
 		pegfdw_queue_row(ms, &put);
-		return;
+		return true;
 	}
 	del.hash_key = old_h;
 	del.nkeys = 1;
@@ -367,6 +384,7 @@ update_kv(PegFdwModifyState *ms, TupleTableSlot *slot,
 	del.values = NULL;
 	del.ttl = 0;
 	pegfdw_defer_move(ms, &del, &put);
+	return true;
 }
 
 static void
@@ -378,6 +396,12 @@ update_wide(PegFdwModifyState *ms, TupleTableSlot *slot,
 	PegasusSlice old_h = pegfdw_junk_key(ms, planSlot, ms->hash_junk,
 								  ms->table->hash_attno);
 
+	if (ms->table->value_format == PEGFDW_FORMAT_JSON)
+	{
+		/* only the updated fields change: see json_doc_modify.c */
+		pegfdw_json_update_wide(ms, slot, old_h);
+		return;
+	}
 	if (!slices_equal(old_h, pegfdw_row_hash_key(ms, slot)))
 	{
 		/* a new hash key: the whole row moves */
@@ -429,16 +453,17 @@ pegfdw_exec_update(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 {
 	PegFdwModifyState *ms = rinfo->ri_FdwState;
 	MemoryContext oldcxt;
+	bool		updated = true;
 
 	check_view_options(estate, rinfo, slot);
 	MemoryContextReset(ms->row_cxt);
 	oldcxt = MemoryContextSwitchTo(ms->row_cxt);
 	if (ms->table->layout == PEGFDW_LAYOUT_KV)
-		update_kv(ms, slot, planSlot);
+		updated = update_kv(ms, slot, planSlot);
 	else
 		update_wide(ms, slot, planSlot);
 	MemoryContextSwitchTo(oldcxt);
-	return slot;
+	return updated ? slot : NULL;
 }
 
 /* DELETE ... RETURNING: the deleted row, from the old-row junk column. */
@@ -511,6 +536,7 @@ pegfdw_end_modify(EState *estate, ResultRelInfo *rinfo)
 
 	if (ms == NULL)
 		return;
+	pegfdw_json_flush_updates(ms);
 	pegfdw_flush_buffer(ms);
 	pegfdw_apply_moves(ms);
 	pegasus_write_pipe_free(ms->pipe);
@@ -520,6 +546,9 @@ pegfdw_end_modify(EState *estate, ResultRelInfo *rinfo)
 		MemoryContextDelete(ms->row_cxt);
 		MemoryContextDelete(ms->batch_cxt);
 		MemoryContextDelete(ms->moves_cxt);
+		if (ms->doc_cxt)
+			MemoryContextDelete(ms->doc_cxt);
+		ms->doc_cxt = NULL;
 		ms->row_cxt = NULL;
 	}
 	pegfdw_release_pin(ms->pin);

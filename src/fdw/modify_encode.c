@@ -115,6 +115,19 @@ ttl_of(PegFdwModifyState *ms, TupleTableSlot *slot)
 	return (int32) ttl;
 }
 
+/* A column that must not be NULL. */
+static Datum
+slot_getattr_notnull(PegFdwModifyState *ms, TupleTableSlot *slot,
+					 AttrNumber attno)
+{
+	bool		isnull;
+	Datum		d = slot_getattr(slot, attno, &isnull);
+
+	if (isnull)
+		refuse_null(ms, attno);
+	return d;
+}
+
 /* The bytes of a column that must not be NULL, not copied. */
 static PegasusSlice
 column_ref(PegFdwModifyState *ms, TupleTableSlot *slot, AttrNumber attno)
@@ -165,7 +178,9 @@ pegfdw_encode_kv_put(PegFdwModifyState *ms, TupleTableSlot *slot, PegFdwWriteRow
 
 	check_hash_key(ms, h);
 	sk = column_ref(ms, slot, t->sort_attno);
-	if (t->value_attno)
+	if (t->value_format == PEGFDW_FORMAT_JSON)
+		v = pegfdw_json_insert_value(ms, slot);
+	else if (t->value_attno)
 		v = column_ref(ms, slot, t->value_attno);
 	slices = palloc(sizeof(PegasusSlice) * 2 + h.len + sk.len + v.len + 3);
 	p = (char *) (slices + 2);
@@ -175,6 +190,25 @@ pegfdw_encode_kv_put(PegFdwModifyState *ms, TupleTableSlot *slot, PegFdwWriteRow
 	row->values = &slices[1];
 	row->sort_keys[0] = copy_to(sk, &p);
 	row->values[0] = copy_to(v, &p);
+	row->ttl = ttl_of(ms, slot);
+}
+
+/*
+ * The keys and ttl of a kv row of slot, without its value (values NULL):
+ * an UPDATE of a document makes the value from the stored one.
+ */
+void
+pegfdw_encode_kv_keys(PegFdwModifyState *ms, TupleTableSlot *slot,
+					  PegFdwWriteRow *row)
+{
+	PegFdwTable *t = ms->table;
+
+	row->hash_key = pegfdw_row_hash_key(ms, slot);
+	row->nkeys = 1;
+	row->sort_keys = palloc(sizeof(PegasusSlice));
+	row->sort_keys[0] = encode_value(ms, t->sort_attno,
+									 slot_getattr_notnull(ms, slot, t->sort_attno));
+	row->values = NULL;
 	row->ttl = ttl_of(ms, slot);
 }
 
@@ -189,6 +223,12 @@ pegfdw_encode_wide_row(PegFdwModifyState *ms, TupleTableSlot *slot,
 	PegFdwTable *t = ms->table;
 	int			i;
 
+	/* documents: UPDATE has its own path (json_doc_modify.c) */
+	if (t->value_format == PEGFDW_FORMAT_JSON)
+	{
+		pegfdw_json_wide_insert_row(ms, slot, row);
+		return;
+	}
 	row->hash_key = pegfdw_row_hash_key(ms, slot);
 	row->nkeys = 0;
 	row->sort_keys = palloc(sizeof(PegasusSlice) * t->natts);
@@ -243,6 +283,10 @@ pegfdw_wide_delete_row(PegFdwModifyState *ms, PegasusSlice h, PegFdwWriteRow *ro
 		PegFdwColumn *c = &t->columns[i];
 
 		if (c->dropped || c->role != PEGFDW_ROLE_NONE)
+			continue;
+		/* the columns of one document share its sort key */
+		if (t->value_format == PEGFDW_FORMAT_JSON &&
+			!pegfdw_doc_group_leader(t, c->attnum))
 			continue;
 		row->sort_keys[row->nkeys].data = c->wide_sort_key;
 		row->sort_keys[row->nkeys++].len = strlen(c->wide_sort_key);

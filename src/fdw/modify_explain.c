@@ -48,6 +48,9 @@ pegfdw_explain_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 	else if (op == CMD_INSERT)
 		what = kv ? (batch > 1 ? "set, batched as multi_set per hash key" : "set per row") :
 			(batch > 1 ? "multi_set per row, batched per hash key" : "multi_set per row");
+	else if (op == CMD_UPDATE && t->value_format == PEGFDW_FORMAT_JSON)
+		what = kv ? "check_and_set (bytes_equal on the document read) per row, patching the updated fields" :
+			"check_and_set (bytes_equal on the document read) per updated sort key, patching the updated fields";
 	else if (op == CMD_UPDATE)
 		what = kv ? "set per row (check_and_mutate to move a row within its hash key)" :
 			"multi_set / multi_del of the updated columns per row";
@@ -62,8 +65,12 @@ pegfdw_explain_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 	if (es->analyze && ms)
 	{
 		/* batches still in flight are counted once they are written */
+		pegfdw_json_flush_updates(ms);
 		pegfdw_drain_writes(ms);
 		ExplainPropertyInteger("Pegasus Write RPCs", NULL, ms->rpcs, es);
+		if (op == CMD_UPDATE && t->value_format == PEGFDW_FORMAT_JSON)
+			ExplainPropertyInteger("Pegasus Document Retries", NULL,
+								   ms->doc_retries, es);
 		if (plan->onConflictAction == ONCONFLICT_NOTHING)
 			ExplainPropertyInteger("Pegasus Rows Skipped", NULL,
 								   ms->rows_skipped, es);

@@ -121,7 +121,14 @@ typedef struct PegFdwModifyState
 	size_t		inflight_bytes; /* their rows' bytes */
 	List	   *spare_cxts;		/* batch contexts to reuse */
 
+	/* documents: the scan feeding an UPDATE, which keeps what it read */
+	struct ForeignScanState *source_scan;
+	struct PegFdwDocUpdate *doc_updates;	/* UPDATEs held (doc_cxt) */
+	int			ndoc_updates;
+	MemoryContext doc_cxt;
+
 	/* statistics, for EXPLAIN ANALYZE and error details */
+	int64		doc_retries;	/* documents written again after a conflict */
 	int64		rpcs;
 	int64		rows_written;	/* rows whose write was confirmed */
 	int64		rows_skipped;	/* ON CONFLICT DO NOTHING */
@@ -142,6 +149,8 @@ extern PegasusSlice pegfdw_row_hash_key(PegFdwModifyState *ms,
 										TupleTableSlot *slot);
 extern void pegfdw_encode_kv_put(PegFdwModifyState *ms, TupleTableSlot *slot,
 								 PegFdwWriteRow *row);
+extern void pegfdw_encode_kv_keys(PegFdwModifyState *ms, TupleTableSlot *slot,
+								  PegFdwWriteRow *row);
 extern void pegfdw_encode_wide_row(PegFdwModifyState *ms, TupleTableSlot *slot,
 								   Bitmapset *only_cols, PegFdwWriteRow *row,
 								   PegFdwWriteRow *dels);
@@ -166,6 +175,19 @@ extern void pegfdw_flush_buffer(PegFdwModifyState *ms);
 extern void pegfdw_queue_row(PegFdwModifyState *ms, const PegFdwWriteRow *r);
 extern void pegfdw_mutate_now(PegFdwModifyState *ms, PegasusSlice h,
 							  PegasusMutation *muts, int n);
+
+/* in json_doc_modify.c */
+extern PegasusSlice pegfdw_json_insert_value(PegFdwModifyState *ms,
+											 TupleTableSlot *slot);
+extern bool pegfdw_json_update(PegFdwModifyState *ms, TupleTableSlot *slot,
+							   PegasusSlice old_h, PegasusSlice old_s,
+							   const PegFdwWriteRow *put);
+extern void pegfdw_json_flush_updates(PegFdwModifyState *ms);
+extern void pegfdw_json_wide_insert_row(PegFdwModifyState *ms,
+										TupleTableSlot *slot,
+										PegFdwWriteRow *row);
+extern void pegfdw_json_update_wide(PegFdwModifyState *ms, TupleTableSlot *slot,
+									PegasusSlice old_h);
 
 /* in modify_move.c */
 extern void pegfdw_defer_move(PegFdwModifyState *ms, const PegFdwWriteRow *del,

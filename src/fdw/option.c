@@ -29,7 +29,9 @@
 #include "commands/defrem.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/varlena.h"
@@ -46,7 +48,13 @@ typedef enum PegFdwOptionKind
 	OPT_ROLE,
 	OPT_AUTH,					/* 'none' or 'kerberos' */
 	OPT_KERBEROS_NAME,			/* a non-empty name */
-	OPT_KERBEROS_PATH			/* a path on the database server: superuser */
+	OPT_KERBEROS_PATH,			/* a path on the database server: superuser */
+	OPT_VALUE_FORMAT,			/* 'raw' or 'json' */
+	OPT_BAD_DOCUMENT,			/* 'error' or 'null' */
+	OPT_JSON_NULLS,				/* 'omit' or 'write' */
+	OPT_FIELD,					/* a top-level key of a document */
+	OPT_JSON_PATH,				/* a text array: keys from the top */
+	OPT_BOOL
 } PegFdwOptionKind;
 
 typedef struct PegFdwOptionDef
@@ -86,9 +94,15 @@ static const PegFdwOptionDef legal_options[] = {
 	{"batch_size", ForeignTableRelationId, OPT_INT, 1, 100000, "rows per request"},
 	{"scan_parallelism", ForeignTableRelationId, OPT_INT, 1, 256, "partitions scanned at once"},
 	{"scan_rate_limit", ForeignTableRelationId, OPT_INT, 0, INT_MAX, "rows per second, 0 for no limit"},
+	{"value_format", ForeignTableRelationId, OPT_VALUE_FORMAT, 0, 0, NULL},
+	{"on_bad_document", ForeignTableRelationId, OPT_BAD_DOCUMENT, 0, 0, NULL},
+	{"json_nulls", ForeignTableRelationId, OPT_JSON_NULLS, 0, 0, NULL},
 
 	{"role", AttributeRelationId, OPT_ROLE, 0, 0, NULL},
 	{"sort_key", AttributeRelationId, OPT_STRING, 0, 0, NULL},
+	{"field", AttributeRelationId, OPT_FIELD, 0, 0, NULL},
+	{"path", AttributeRelationId, OPT_JSON_PATH, 0, 0, NULL},
+	{"document", AttributeRelationId, OPT_BOOL, 0, 0, NULL},
 	{NULL, InvalidOid, OPT_STRING, 0, 0, NULL}
 };
 
@@ -99,7 +113,7 @@ static const PegFdwOptionDef legal_options[] = {
 #define DEFAULT_CONNECT_TIMEOUT_MS 1000
 
 static const char *const role_names[] = {
-	"", "hash_key", "sort_key", "value", "ttl"
+	"", "hash_key", "sort_key", "value", "ttl", "field", "document"
 };
 
 PG_FUNCTION_INFO_V1(pegasus_fdw_validator);
@@ -409,15 +423,64 @@ check_option_value(const PegFdwOptionDef *opt, const char *value)
 			if (strcmp(value, "hash_key") != 0 &&
 				strcmp(value, "sort_key") != 0 &&
 				strcmp(value, "value") != 0 &&
-				strcmp(value, "ttl") != 0)
+				strcmp(value, "ttl") != 0 &&
+				strcmp(value, "document") != 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 						 errmsg("invalid value for option \"role\": \"%s\"",
 								value),
-						 errhint("Valid values are 'hash_key', 'sort_key', 'value' and 'ttl'.")));
+						 errhint("Valid values are 'hash_key', 'sort_key', 'value', 'ttl' and 'document'.")));
+			break;
+		case OPT_VALUE_FORMAT:
+			if (strcmp(value, "raw") != 0 && strcmp(value, "json") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"value_format\": \"%s\"",
+								value),
+						 errhint("Valid values are 'raw' (the value column holds the stored bytes, the default) and 'json' (columns are fields of a JSON object).")));
+			break;
+		case OPT_BAD_DOCUMENT:
+			if (strcmp(value, "error") != 0 && strcmp(value, "null") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"on_bad_document\": \"%s\"",
+								value),
+						 errhint("Valid values are 'error' (the default) and 'null'.")));
+			break;
+		case OPT_JSON_NULLS:
+			if (strcmp(value, "omit") != 0 && strcmp(value, "write") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"json_nulls\": \"%s\"",
+								value),
+						 errhint("Valid values are 'omit' (a NULL column is left out of the document, the default) and 'write' (it is written as JSON null).")));
+			break;
+		case OPT_FIELD:
+			if (value[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"field\": \"\""),
+						 errdetail("The value must not be empty."),
+						 errhint("Give the top-level key of the document the column reads, or drop the option to use the column's name.")));
+			break;
+		case OPT_JSON_PATH:
+			(void) pegfdw_parse_json_path(value, NULL);
+			break;
+		case OPT_BOOL:
+			{
+				bool		b;
+
+				if (!parse_bool(value, &b))
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+							 errmsg("invalid value for option \"%s\": \"%s\"",
+									opt->name, value),
+							 errhint("Use 'true' or 'false'.")));
+			}
 			break;
 	}
 }
+
 
 /*
  * The Kerberos options of a user mapping decide which keys on the database
@@ -496,6 +559,12 @@ apply_table_option(PegFdwTable *t, DefElem *def)
 		t->table_name = pstrdup(v);
 	else if (strcmp(def->defname, "layout") == 0)
 		t->layout = strcmp(v, "wide") == 0 ? PEGFDW_LAYOUT_WIDE : PEGFDW_LAYOUT_KV;
+	else if (strcmp(def->defname, "value_format") == 0)
+		t->value_format = strcmp(v, "json") == 0 ? PEGFDW_FORMAT_JSON : PEGFDW_FORMAT_RAW;
+	else if (strcmp(def->defname, "on_bad_document") == 0)
+		t->bad_document_null = strcmp(v, "null") == 0;
+	else if (strcmp(def->defname, "json_nulls") == 0)
+		t->json_nulls_write = strcmp(v, "write") == 0;
 }
 
 void
@@ -531,9 +600,13 @@ pegfdw_get_server_options(ForeignServer *server, PegFdwServerOptions *opts)
 						server->servername)));
 }
 
-/* The role a column takes: its "role" option, else its name. */
+/*
+ * The role a column takes: its "role" option, else its name.  In a table of
+ * documents a column named "value" is a field like any other.
+ */
 static PegFdwColumnRole
-column_role(const char *attname, List *options, char **wide_sort_key)
+column_role(const char *attname, List *options, char **wide_sort_key,
+			bool json)
 {
 	ListCell   *lc;
 	const char *role = NULL;
@@ -552,7 +625,13 @@ column_role(const char *attname, List *options, char **wide_sort_key)
 	if (role == NULL && *wide_sort_key != NULL)
 		return PEGFDW_ROLE_NONE;
 	if (role == NULL)
+	{
+		if (json && strcmp(attname, "value") == 0)
+			return PEGFDW_ROLE_NONE;
 		role = attname;
+	}
+	if (strcmp(role, "document") == 0)
+		return PEGFDW_ROLE_DOCUMENT;
 	if (strcmp(role, "hash_key") == 0)
 		return PEGFDW_ROLE_HASH_KEY;
 	if (strcmp(role, "sort_key") == 0)
@@ -660,9 +739,13 @@ pegfdw_get_table(Oid relid)
 		col->basetype = getBaseType(att->atttypid);
 		col->typmod = att->atttypmod;
 		col->collation = att->attcollation;
-		col->role = column_role(col->name,
-								GetForeignColumnOptions(relid, att->attnum),
-								&col->wide_sort_key);
+		{
+			List	   *colopts = GetForeignColumnOptions(relid, att->attnum);
+
+			col->role = column_role(col->name, colopts, &col->wide_sort_key,
+									t->value_format == PEGFDW_FORMAT_JSON);
+			pegfdw_json_column(t, col, colopts);
+		}
 		check_column_type(t, col);
 		switch (col->role)
 		{
@@ -678,6 +761,12 @@ pegfdw_get_table(Oid relid)
 			case PEGFDW_ROLE_TTL:
 				assign_role(t, &t->ttl_attno, col);
 				break;
+			case PEGFDW_ROLE_DOCUMENT:
+				assign_role(t, &t->document_attno, col);
+				break;
+			case PEGFDW_ROLE_FIELD:
+				t->nfields++;
+				break;
 			case PEGFDW_ROLE_NONE:
 				if (col->wide_sort_key == NULL)
 					col->wide_sort_key = col->name;
@@ -692,6 +781,7 @@ pegfdw_get_table(Oid relid)
 					 errhint("Drop the column option \"sort_key\", or use layout 'wide' without a role for this column.")));
 	}
 	table_close(rel, AccessShareLock);
+	pegfdw_json_check_table(t, ft->options);
 
 	if (t->hash_attno == 0)
 		ereport(ERROR,
@@ -704,8 +794,11 @@ pegfdw_get_table(Oid relid)
 		t->sort_attno ? t->sort_attno : t->ttl_attno;
 		int			j;
 
-		/* Two columns of one sort key would write it twice in a row. */
-		for (i = 0; i < t->natts; i++)
+		/*
+		 * Two columns of one sort key would write it twice in a row (in a
+		 * table of documents they read fields of it: see option_json.c).
+		 */
+		for (i = 0; i < t->natts && t->value_format != PEGFDW_FORMAT_JSON; i++)
 		{
 			PegFdwColumn *a = &t->columns[i];
 

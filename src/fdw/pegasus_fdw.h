@@ -33,8 +33,17 @@ typedef enum PegFdwColumnRole
 	PEGFDW_ROLE_HASH_KEY,
 	PEGFDW_ROLE_SORT_KEY,
 	PEGFDW_ROLE_VALUE,
-	PEGFDW_ROLE_TTL
+	PEGFDW_ROLE_TTL,
+	PEGFDW_ROLE_FIELD,			/* value_format 'json': a field of the document */
+	PEGFDW_ROLE_DOCUMENT		/* value_format 'json': the whole document */
 } PegFdwColumnRole;
+
+/* How a record's value maps onto columns (table option value_format). */
+typedef enum PegFdwValueFormat
+{
+	PEGFDW_FORMAT_RAW = 0,		/* the value column holds the bytes */
+	PEGFDW_FORMAT_JSON			/* columns are fields of a JSON object */
+} PegFdwValueFormat;
 
 typedef enum PegFdwLayout
 {
@@ -54,7 +63,12 @@ typedef struct PegFdwColumn
 	bool		dropped;
 	PegFdwColumnRole role;
 	char	   *wide_sort_key;	/* wide layout: the sort key it reads */
+	char	  **json_path;		/* field or document: keys from the top */
+	int			json_npath;		/* 0 for the document column */
 } PegFdwColumn;
+
+/* Reading state of JSON documents (json_doc_read.c). */
+typedef struct PegFdwDocReader PegFdwDocReader;
 
 /*
  * Everything the FDW needs to know about one foreign table: the cluster
@@ -83,6 +97,14 @@ typedef struct PegFdwTable
 	AttrNumber	ttl_attno;
 	int			natts;
 	PegFdwColumn *columns;		/* indexed by attnum - 1 */
+
+	/* value_format 'json' */
+	PegFdwValueFormat value_format;
+	bool		bad_document_null;	/* on_bad_document 'null' */
+	bool		json_nulls_write;	/* json_nulls 'write' */
+	AttrNumber	document_attno; /* 0 when absent */
+	int			nfields;		/* field columns */
+	PegFdwDocReader *doc;		/* set up by pegfdw_make_type_io */
 } PegFdwTable;
 
 /* Options of one server, as the connection cache needs them. */
@@ -221,6 +243,14 @@ extern void pegfdw_get_user_mapping_options(UserMapping *um,
 											PegFdwUserOptions *opts);
 extern const char *pegfdw_role_name(PegFdwColumnRole role);
 extern bool pegfdw_key_type_supported(Oid basetype);
+
+/* in option_json.c */
+extern int	pegfdw_parse_json_path(const char *value, char ***keys);
+extern void pegfdw_json_column(PegFdwTable *t, PegFdwColumn *col,
+							   List *options);
+extern void pegfdw_json_check_table(PegFdwTable *t, List *table_options);
+extern bool pegfdw_value_needed(PegFdwTable *t, const bool *needed);
+extern char *pegfdw_json_path_name(PegFdwColumn *col);
 
 /* in connection.c */
 extern PegasusClient *pegfdw_get_client(Oid serverid, PegFdwConnEntry **entry);
@@ -441,6 +471,11 @@ extern bool pegfdw_scan_export_credentials(ForeignScanState *node,
 extern void pegfdw_scan_set_shared(ForeignScanState *node,
 								   PegFdwParallelShared *shared);
 
+/* in scan_last.c: the record a scan feeding an UPDATE returned last */
+extern void pegfdw_scan_keep_last(ForeignScanState *node);
+extern bool pegfdw_scan_last_record(ForeignScanState *node, PegasusSlice h,
+									PegasusSlice s, PegasusSlice *value);
+
 /* in convert.c: a record's columns, only those needed */
 extern void pegfdw_fill_kv_columns(PegFdwTable *table, PegFdwTypeIO *io,
 								   const bool *needed,
@@ -450,5 +485,28 @@ extern void pegfdw_fill_kv_columns(PegFdwTable *table, PegFdwTypeIO *io,
 
 /* modify_send.c */
 extern void pegfdw_write_init(void);
+
+/* in convert.c */
+extern void pegfdw_append_record_keys(StringInfo buf, PegasusSlice hash_key,
+									  PegasusSlice sort_key);
+
+/* in import_json.c */
+extern void pegfdw_import_json_columns(StringInfo buf, ForeignServer *server,
+									   const char *name, int sample);
+
+/* in json_doc_plan.c */
+extern void pegfdw_describe_fields(StringInfo buf, PegFdwTable *t, Index relid,
+								   Bitmapset *attrs, List *local_exprs);
+
+/* in json_doc_read.c */
+extern PegFdwDocReader *pegfdw_doc_reader_create(PegFdwTable *table);
+extern void pegfdw_doc_fill(PegFdwTable *table, const bool *needed,
+							PegasusSlice hash_key, PegasusSlice sort_key,
+							PegasusSlice value, Datum *values, bool *nulls);
+extern void pegfdw_doc_fill_wide(PegFdwTable *table, const bool *needed,
+								 PegasusSlice hash_key, const char *sort_key,
+								 PegasusSlice value, Datum *values, bool *nulls);
+extern bool pegfdw_doc_group_leader(PegFdwTable *table, AttrNumber attno);
+extern uint64 pegfdw_doc_bad_count(PegFdwTable *table);
 
 #endif							/* PEGASUS_FDW_H */

@@ -124,6 +124,18 @@ set_request_flags(PegFdwTable *table, PegFdwRequest *req, Bitmapset *attrs)
 		return;
 	}
 	req->no_value = !attr_needed(attrs, table->value_attno);
+	if (table->value_format == PEGFDW_FORMAT_JSON)
+	{
+		int			i;
+
+		/* documents: the value is needed for any field or the document */
+		req->no_value = true;
+		for (i = 0; i < table->natts; i++)
+			if ((table->columns[i].role == PEGFDW_ROLE_FIELD ||
+				 table->columns[i].role == PEGFDW_ROLE_DOCUMENT) &&
+				attr_needed(attrs, i + 1))
+				req->no_value = false;
+	}
 	req->need_ttl = attr_needed(attrs, table->ttl_attno);
 }
 
@@ -642,6 +654,16 @@ pegfdw_build_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 		conditions_to_lists(req, &exprs, &kinds);
 		private = make_private(root, fpinfo->table, req, kinds,
 							   attrs_to_list(fpinfo->table, attrs));
+		if (fpinfo->table->value_format == PEGFDW_FORMAT_JSON)
+		{
+			StringInfoData desc;
+
+			initStringInfo(&desc);
+			appendStringInfoString(&desc, strVal(llast(private)));
+			pegfdw_describe_fields(&desc, fpinfo->table, foreignrel->relid,
+								   attrs, local_exprs);
+			llast(private) = makeString(desc.data);
+		}
 		return make_foreignscan(tlist, local_exprs, foreignrel->relid, exprs,
 								private, NIL, NIL, outer_plan);
 	}

@@ -266,6 +266,9 @@ pegfdw_plan_direct_modify(PlannerInfo *root, ModifyTable *plan,
 		PegFdwColumn *vc;
 		Expr	   *amount;
 
+		/* a document's fields are patched, never overwritten blindly */
+		if (t->value_format == PEGFDW_FORMAT_JSON)
+			return false;
 		if (nsort_eq != 1 || nother != 0 || t->value_attno == 0)
 			return false;
 		vc = &t->columns[t->value_attno - 1];

@@ -3,7 +3,8 @@
  * scan.c
  *		Executor side of Pegasus foreign scans: running the chosen operation
  *		in batches and turning records into tuples (the pushed conditions are
- *		evaluated by scan_conditions.c; the state is in scan_internal.h).
+ *		evaluated by scan_conditions.c, wide rows assembled by scan_wide.c;
+ *		the state is in scan_internal.h).
  *
  * Memory: the scan state lives in the query context.  Condition values are
  * copied into param_cxt (reset at rescan); each reply (a PegasusKVList or
@@ -196,8 +197,8 @@ pegfdw_scan_export_credentials(ForeignScanState *node, char *ccache, size_t len)
 	return s->entry != NULL && pegfdw_export_credentials(s->entry, ccache, len);
 }
 
-static PegasusSlice
-slice(const Bytes *b)
+PegasusSlice
+pegfdw_scan_slice(const Bytes *b)
 {
 	PegasusSlice sl;
 
@@ -306,9 +307,9 @@ next_parallel_row(PegFdwScanState *s, PegasusScanRow *row)
 	}
 }
 
-/* Next record of a whole-table scan. */
-static bool
-next_scan_record(PegFdwScanState *s, Record *rec, int *partition)
+/* Next record of a whole-table scan (partition: where it comes from). */
+bool
+pegfdw_scan_next_record(PegFdwScanState *s, Record *rec, int *partition)
 {
 	PegasusScanRow row;
 	PegasusError err;
@@ -340,8 +341,8 @@ next_scan_record(PegFdwScanState *s, Record *rec, int *partition)
  * Fetches the next chunk of point lookups into s->kvl: multi_get for one
  * hash key, batch_get across hash keys.  Returns false when all are done.
  */
-static bool
-fetch_point_chunk(PegFdwScanState *s, int nsort, Bytes *sorts)
+bool
+pegfdw_scan_fetch_point_chunk(PegFdwScanState *s, int nsort, Bytes *sorts)
 {
 	PegasusError err;
 	bool		ok;
@@ -359,8 +360,8 @@ fetch_point_chunk(PegFdwScanState *s, int nsort, Bytes *sorts)
 		keys = palloc(sizeof(PegasusCompositeKey) * n);
 		for (i = 0; i < n; i++)
 		{
-			keys[i].hash_key = slice(&s->pair_hash[s->sidx + i]);
-			keys[i].sort_key = slice(&s->pair_sort[s->sidx + i]);
+			keys[i].hash_key = pegfdw_scan_slice(&s->pair_hash[s->sidx + i]);
+			keys[i].sort_key = pegfdw_scan_slice(&s->pair_sort[s->sidx + i]);
 		}
 		stats_begin(s);
 		ok = pegasus_table_batch_get(s->pt, keys, n, s->table->timeout_ms,
@@ -381,11 +382,11 @@ fetch_point_chunk(PegFdwScanState *s, int nsort, Bytes *sorts)
 			return false;
 		keys = palloc(sizeof(PegasusSlice) * n);
 		for (i = 0; i < n; i++)
-			keys[i] = slice(&sorts[s->sidx + i]);
+			keys[i] = pegfdw_scan_slice(&sorts[s->sidx + i]);
 		pegasus_multi_get_options_init(&opts);
 		opts.no_value = s->no_value;
 		stats_begin(s);
-		ok = pegasus_table_multi_get(s->pt, slice(&s->hash[0]), keys, n, &opts,
+		ok = pegasus_table_multi_get(s->pt, pegfdw_scan_slice(&s->hash[0]), keys, n, &opts,
 									 s->table->timeout_ms, &s->kvl, &err);
 		check(s, ok, &err);
 		pfree(keys);
@@ -422,8 +423,8 @@ fetch_point_chunk(PegFdwScanState *s, int nsort, Bytes *sorts)
 		{
 			int			k = s->sidx + i;
 
-			keys[i].hash_key = slice(&s->hash[k / nsort]);
-			keys[i].sort_key = slice(&sorts[k % nsort]);
+			keys[i].hash_key = pegfdw_scan_slice(&s->hash[k / nsort]);
+			keys[i].sort_key = pegfdw_scan_slice(&sorts[k % nsort]);
 		}
 		stats_begin(s);
 		ok = pegasus_table_batch_get(s->pt, keys, n, s->table->timeout_ms,
@@ -451,14 +452,14 @@ next_point_record(PegFdwScanState *s, Record *rec)
 			s->sidx = 1;
 			pegasus_error_clear(&err);
 			stats_begin(s);
-			ok = pegasus_table_get(s->pt, slice(&s->hash[0]), slice(&s->sort[0]),
+			ok = pegasus_table_get(s->pt, pegfdw_scan_slice(&s->hash[0]), pegfdw_scan_slice(&s->sort[0]),
 								   s->table->timeout_ms, &s->value, &err);
 			check(s, ok, &err);
 			s->value_held = true;
 			if (!s->value.found)
 				return false;
-			rec->hash = slice(&s->hash[0]);
-			rec->sort = slice(&s->sort[0]);
+			rec->hash = pegfdw_scan_slice(&s->hash[0]);
+			rec->sort = pegfdw_scan_slice(&s->sort[0]);
 			rec->value = s->value.value;
 			rec->has_value = !s->no_value;
 			rec->ttl = s->need_ttl ? fetch_ttl(s, rec->hash, rec->sort) : -1;
@@ -470,7 +471,7 @@ next_point_record(PegFdwScanState *s, Record *rec)
 
 			if (!kv->found)
 				continue;
-			rec->hash = s->nhash == 1 ? slice(&s->hash[0]) : kv->hash_key;
+			rec->hash = s->nhash == 1 ? pegfdw_scan_slice(&s->hash[0]) : kv->hash_key;
 			rec->sort = kv->sort_key;
 			rec->value = kv->value;
 			rec->has_value = !s->no_value;
@@ -483,7 +484,7 @@ next_point_record(PegFdwScanState *s, Record *rec)
 			s->kvl = NULL;
 		}
 		s->kvpos = 0;
-		if (!fetch_point_chunk(s, s->nsort, s->sort))
+		if (!pegfdw_scan_fetch_point_chunk(s, s->nsort, s->sort))
 			return false;
 	}
 }
@@ -516,17 +517,17 @@ fetch_range_page(PegFdwScanState *s)
 		opts.max_fetch_count = s->table->fetch_size;
 		if (s->has_lo)
 		{
-			start = slice(&s->lo);
+			start = pegfdw_scan_slice(&s->lo);
 			opts.start_inclusive = s->lo_incl;
 		}
 		if (s->has_hi)
 		{
-			stop = slice(&s->hi);
+			stop = pegfdw_scan_slice(&s->hi);
 			opts.stop_inclusive = s->hi_incl;
 		}
 		pegasus_error_clear(&err);
 		stats_begin(s);
-		s->reader = pegasus_table_range_reader(s->pt, slice(&s->hash[s->hidx]),
+		s->reader = pegasus_table_range_reader(s->pt, pegfdw_scan_slice(&s->hash[s->hidx]),
 											   start, stop, &opts,
 											   s->limit > 0 ? Max(s->limit - s->returned, 1) : 0,
 											   s->table->timeout_ms, &err);
@@ -573,17 +574,17 @@ next_range_scanner_record(PegFdwScanState *s, Record *rec)
 			opts.limit = s->limit > 0 ? s->limit - s->returned : 0;
 			if (s->has_lo)
 			{
-				start = slice(&s->lo);
+				start = pegfdw_scan_slice(&s->lo);
 				opts.start_inclusive = s->lo_incl;
 			}
 			if (s->has_hi)
 			{
-				stop = slice(&s->hi);
+				stop = pegfdw_scan_slice(&s->hi);
 				opts.stop_inclusive = s->hi_incl;
 			}
 			pegasus_error_clear(&err);
 			stats_begin(s);
-			s->scanner = pegasus_table_get_scanner(s->pt, slice(&s->hash[s->hidx]),
+			s->scanner = pegasus_table_get_scanner(s->pt, pegfdw_scan_slice(&s->hash[s->hidx]),
 												   start, stop, &opts, &err);
 			check(s, s->scanner != NULL, &err);
 		}
@@ -593,7 +594,7 @@ next_range_scanner_record(PegFdwScanState *s, Record *rec)
 		check(s, r >= 0, &err);
 		if (r > 0)
 		{
-			rec->hash = slice(&s->hash[s->hidx]);
+			rec->hash = pegfdw_scan_slice(&s->hash[s->hidx]);
 			rec->sort = row.sort_key;
 			rec->value = row.value;
 			rec->has_value = !s->no_value;
@@ -620,7 +621,7 @@ next_range_record(PegFdwScanState *s, Record *rec)
 			PegasusKV  *kv = &s->kvl->items[i];
 
 			s->kvpos++;
-			rec->hash = slice(&s->hash[s->hidx]);
+			rec->hash = pegfdw_scan_slice(&s->hash[s->hidx]);
 			rec->sort = kv->sort_key;
 			rec->value = kv->value;
 			rec->has_value = !s->no_value;
@@ -673,7 +674,7 @@ run_count(PegFdwScanState *s)
 
 		pegasus_error_clear(&err);
 		stats_begin(s);
-		ok = pegasus_table_sortkey_count(s->pt, slice(&s->hash[i]),
+		ok = pegasus_table_sortkey_count(s->pt, pegfdw_scan_slice(&s->hash[i]),
 										 s->table->timeout_ms, &count, &err);
 		check(s, ok, &err);
 		if (count < 0)
@@ -694,208 +695,6 @@ run_count(PegFdwScanState *s)
 		total += count;
 	}
 	return total;
-}
-
-/* Columns of a wide table. */
-static int
-wide_column_of(PegFdwTable *t, PegasusSlice sort)
-{
-	int			i;
-
-	for (i = 0; i < t->natts; i++)
-	{
-		PegFdwColumn *c = &t->columns[i];
-
-		if (!c->dropped && c->role == PEGFDW_ROLE_NONE &&
-			strlen(c->wide_sort_key) == sort.len &&
-			memcmp(c->wide_sort_key, sort.data, sort.len) == 0)
-			return i;
-	}
-	return -1;
-}
-
-static void
-wide_store_tuple(PegFdwScanState *s, TupleTableSlot *slot, WideRow *w)
-{
-	PegFdwTable *t = s->table;
-	int			i;
-
-	ExecClearTuple(slot);
-	for (i = 0; i < t->natts; i++)
-	{
-		PegFdwColumn *c = &t->columns[i];
-
-		slot->tts_isnull[i] = true;
-		if (c->dropped)
-			continue;
-		if (c->role == PEGFDW_ROLE_HASH_KEY)
-		{
-			slot->tts_values[i] = pegfdw_bytes_to_datum(t, s->io, c, w->hash.data,
-														w->hash.len);
-			slot->tts_isnull[i] = false;
-		}
-		else if (w->values[i].data)
-		{
-			slot->tts_values[i] = pegfdw_bytes_to_datum(t, s->io, c, w->values[i].data,
-														w->values[i].len);
-			slot->tts_isnull[i] = false;
-		}
-	}
-	ExecStoreVirtualTuple(slot);
-}
-
-static void
-wide_start(PegFdwScanState *s, WideRow *w, PegasusSlice hash)
-{
-	int			i;
-
-	if (w->values == NULL)
-		w->values = MemoryContextAllocZero(s->param_cxt,
-										   sizeof(Bytes) * Max(s->table->natts, 1));
-	for (i = 0; i < s->table->natts; i++)
-	{
-		if (w->values[i].data)
-			pfree(w->values[i].data);
-		w->values[i].data = NULL;
-	}
-	if (w->hash.data)
-		pfree(w->hash.data);
-	w->hash.data = MemoryContextAlloc(s->param_cxt, hash.len + 1);
-	memcpy(w->hash.data, hash.data, hash.len);
-	w->hash.len = hash.len;
-	w->active = true;
-}
-
-static void
-wide_set(PegFdwScanState *s, WideRow *w, int col, PegasusSlice value)
-{
-	w->values[col].data = MemoryContextAlloc(s->param_cxt, value.len + 1);
-	memcpy(w->values[col].data, value.data, value.len);
-	w->values[col].len = value.len;
-}
-
-/*
- * Next row of a wide table.  Point lookups read every column's sort key of
- * each hash key; scans gather consecutive records of one hash key per
- * partition (records of a hash key are contiguous in their partition).
- */
-static bool
-next_wide_row(PegFdwScanState *s, TupleTableSlot *slot)
-{
-	PegFdwTable *t = s->table;
-	Record		rec;
-	int			part;
-
-	if (s->wide == NULL)
-	{
-		/*
-		 * One row being assembled per partition the rows come from: the
-		 * partitions of the table, and those of two splits during the scan
-		 * (its scanner reports the children's indexes then).
-		 */
-		s->nparts = s->op == PEGFDW_OP_SCAN ?
-			Max(pegasus_table_partition_count(s->pt), 1) * 4 : 1;
-		s->wide = MemoryContextAllocZero(s->param_cxt, sizeof(WideRow) * s->nparts);
-	}
-
-	if (s->op == PEGFDW_OP_POINT)
-	{
-		/* column sort keys, once */
-		if (s->sort == NULL)
-		{
-			int			i;
-			MemoryContext old = MemoryContextSwitchTo(s->param_cxt);
-
-			s->sort = palloc0(sizeof(Bytes) * Max(t->natts, 1));
-			for (i = 0; i < t->natts; i++)
-				if (!t->columns[i].dropped && t->columns[i].role == PEGFDW_ROLE_NONE)
-				{
-					s->sort[s->nsort].data = t->columns[i].wide_sort_key;
-					s->sort[s->nsort++].len = strlen(t->columns[i].wide_sort_key);
-				}
-			s->nsort = pegfdw_scan_sort_unique(s->sort, s->nsort);
-			MemoryContextSwitchTo(old);
-			if (s->nsort == 0)
-				return false;
-		}
-		for (;;)
-		{
-			if (s->kvl && s->kvpos < s->kvl->count)
-			{
-				PegasusKV  *kv = &s->kvl->items[s->kvpos++];
-				PegasusSlice h = s->nhash == 1 ? slice(&s->hash[0]) : kv->hash_key;
-				WideRow    *w = &s->wide[0];
-				int			col;
-
-				if (!kv->found || (col = wide_column_of(t, kv->sort_key)) < 0)
-					continue;
-				if (w->active && (w->hash.len != h.len ||
-								  memcmp(w->hash.data, h.data, h.len) != 0))
-				{
-					wide_store_tuple(s, slot, w);
-					wide_start(s, w, h);
-					wide_set(s, w, col, kv->value);
-					return true;
-				}
-				if (!w->active)
-					wide_start(s, w, h);
-				wide_set(s, w, col, kv->value);
-				continue;
-			}
-			if (s->kvl)
-			{
-				pegasus_kvlist_free(s->kvl);
-				s->kvl = NULL;
-			}
-			s->kvpos = 0;
-			if (!fetch_point_chunk(s, s->nsort, s->sort))
-				break;
-		}
-		if (s->wide[0].active)
-		{
-			wide_store_tuple(s, slot, &s->wide[0]);
-			s->wide[0].active = false;
-			return true;
-		}
-		return false;
-	}
-
-	/* scan */
-	if (!s->done)
-	{
-		while (next_scan_record(s, &rec, &part))
-		{
-			WideRow    *w = &s->wide[part % s->nparts];
-			int			col = wide_column_of(t, rec.sort);
-
-			if (col < 0)
-				continue;
-			if (w->active && (w->hash.len != rec.hash.len ||
-							  memcmp(w->hash.data, rec.hash.data, rec.hash.len) != 0))
-			{
-				wide_store_tuple(s, slot, w);
-				wide_start(s, w, rec.hash);
-				wide_set(s, w, col, rec.value);
-				return true;
-			}
-			if (!w->active)
-				wide_start(s, w, rec.hash);
-			wide_set(s, w, col, rec.value);
-		}
-		s->done = true;
-	}
-	while (s->flush_idx < s->nparts)
-	{
-		WideRow    *w = &s->wide[s->flush_idx++];
-
-		if (w->active)
-		{
-			wide_store_tuple(s, slot, w);
-			w->active = false;
-			return true;
-		}
-	}
-	return false;
 }
 
 TupleTableSlot *
@@ -934,7 +733,7 @@ pegfdw_iterate_scan(ForeignScanState *node)
 	oldcxt = MemoryContextSwitchTo(s->row_cxt);
 	if (s->table->layout == PEGFDW_LAYOUT_WIDE)
 	{
-		got = next_wide_row(s, slot);
+		got = pegfdw_scan_next_wide_row(s, slot);
 		MemoryContextSwitchTo(oldcxt);
 		if (got)
 			s->returned++;
@@ -944,7 +743,7 @@ pegfdw_iterate_scan(ForeignScanState *node)
 	switch (s->op)
 	{
 		case PEGFDW_OP_SCAN:
-			got = !s->done && next_scan_record(s, &rec, NULL);
+			got = !s->done && pegfdw_scan_next_record(s, &rec, NULL);
 			if (!got)
 				s->done = true;
 			break;
@@ -964,6 +763,8 @@ pegfdw_iterate_scan(ForeignScanState *node)
 							   slot->tts_values, slot->tts_isnull);
 		ExecStoreVirtualTuple(slot);
 		s->returned++;
+		if (s->keep_last)
+			pegfdw_scan_note_last(s, &rec);
 	}
 	MemoryContextSwitchTo(oldcxt);
 	return slot;
@@ -1040,5 +841,8 @@ pegfdw_explain_scan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Pegasus RPCs", NULL, (int64) s->rpcs, es);
 		ExplainPropertyInteger("Pegasus Rows Received", NULL, (int64) s->rows, es);
 		ExplainPropertyInteger("Pegasus Bytes Received", NULL, (int64) s->bytes, es);
+		if (s->table->value_format == PEGFDW_FORMAT_JSON)
+			ExplainPropertyInteger("Pegasus Bad Documents", NULL,
+								   (int64) pegfdw_doc_bad_count(s->table), es);
 	}
 }

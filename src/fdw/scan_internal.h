@@ -96,6 +96,13 @@ typedef struct PegFdwScanState
 	WideRow    *wide;
 	int			flush_idx;		/* flushing pending rows at the end */
 
+	/* the last record returned, kept for an UPDATE of documents */
+	bool		keep_last;
+	bool		last_valid;
+	StringInfoData last_hash;
+	StringInfoData last_sort;
+	StringInfoData last_value;
+
 	/* counters for EXPLAIN ANALYZE */
 	uint64		rpcs;
 	uint64		bytes;
@@ -112,6 +119,19 @@ typedef struct Record
 	bool		has_value;
 	int32		ttl;			/* <= 0: none */
 } Record;
+
+/* in scan.c, for scan_wide.c */
+extern PegasusSlice pegfdw_scan_slice(const Bytes *b);
+extern bool pegfdw_scan_next_record(PegFdwScanState *s, Record *rec,
+									int *partition);
+extern bool pegfdw_scan_fetch_point_chunk(PegFdwScanState *s, int nsort,
+										  Bytes *sorts);
+
+/* in scan_wide.c */
+extern bool pegfdw_scan_next_wide_row(PegFdwScanState *s, TupleTableSlot *slot);
+
+/* in scan_last.c */
+extern void pegfdw_scan_note_last(PegFdwScanState *s, const Record *rec);
 
 /* in scan_conditions.c */
 extern int	pegfdw_scan_sort_unique(Bytes *keys, int n);

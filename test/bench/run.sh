@@ -28,6 +28,9 @@
 #   local      the same scan and point SELECT on a local table
 #   shapes, contended, pgref  load shapes, load beside a busy core and
 #              postgres_fdw references: see test/bench/load_shapes.sh
+#   docs       documents (value_format 'json'): field columns against a
+#              jsonb column and the raw scan, and UPDATE of one field
+#              against INSERT of whole documents: see test/bench/docs.sh
 # Each figure is the median of RUNS runs (min and max shown); a workload
 # whose run takes more than MAX_RUN_SECONDS is run once.  The table is
 # printed and written as JSON to test/bench/results.json.
@@ -41,9 +44,11 @@
 #   --load-rows N           BENCH_LOAD_ROWS: rows inserted (1000000)
 #   --join-keys N           BENCH_JOIN_KEYS: local keys joined (10000)
 #   --point-seconds N       BENCH_POINT_SECONDS: pgbench duration (5)
+#   --doc-rows N            BENCH_DOC_ROWS: documents scanned (1000000)
+#   --doc-update-rows N     BENCH_DOC_UPDATE_ROWS: documents updated (100000)
 #   --only LIST             BENCH_ONLY: comma-separated workloads to run
 #                           (point,scan,memory,range,load,join,local,
-#                           shapes,contended,pgref)
+#                           shapes,contended,pgref,docs)
 #   BENCH_MAX_RUN_SECONDS   (30)
 # Ports: BENCH_META_PORT (41601), BENCH_REPLICA_PORTS (41801,41802,41803),
 # BENCH_CONTROL_PORT (41901), BENCH_PG_PORT (51432).
@@ -59,7 +64,9 @@ RANGE_ROWS=${BENCH_RANGE_ROWS:-200000}
 LOAD_ROWS=${BENCH_LOAD_ROWS:-1000000}
 JOIN_KEYS=${BENCH_JOIN_KEYS:-10000}
 POINT_SECONDS=${BENCH_POINT_SECONDS:-5}
-ONLY=${BENCH_ONLY:-point,scan,memory,range,load,join,local,shapes,contended,pgref}
+DOC_ROWS=${BENCH_DOC_ROWS:-1000000}
+DOC_UPDATE_ROWS=${BENCH_DOC_UPDATE_ROWS:-100000}
+ONLY=${BENCH_ONLY:-point,scan,memory,range,load,join,local,shapes,contended,pgref,docs}
 MAX_RUN_SECONDS=${BENCH_MAX_RUN_SECONDS:-30}
 
 usage()
@@ -72,7 +79,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 		--quick)
 			RUNS=1 ROWS=100000 BIG_ROWS=300000 RANGE_ROWS=20000 LOAD_ROWS=20000
-			JOIN_KEYS=1000 POINT_SECONDS=2 ;;
+			JOIN_KEYS=1000 POINT_SECONDS=2 DOC_ROWS=100000 DOC_UPDATE_ROWS=10000 ;;
 		--runs) RUNS=$2; shift ;;
 		--rows) ROWS=$2; shift ;;
 		--big-rows) BIG_ROWS=$2; shift ;;
@@ -80,6 +87,8 @@ while [ $# -gt 0 ]; do
 		--load-rows) LOAD_ROWS=$2; shift ;;
 		--join-keys) JOIN_KEYS=$2; shift ;;
 		--point-seconds) POINT_SECONDS=$2; shift ;;
+		--doc-rows) DOC_ROWS=$2; shift ;;
+		--doc-update-rows) DOC_UPDATE_ROWS=$2; shift ;;
 		--only) ONLY=$2; shift ;;
 		-h|--help) usage ;;
 		*) echo "unknown option: $1" >&2; usage ;;
@@ -433,6 +442,8 @@ if wants local; then
 fi
 
 . test/bench/load_shapes.sh
+. test/bench/docs.sh
+wants docs && { run_docs || exit 1; }
 wants shapes && run_load_shapes
 wants contended && run_load_contended
 wants pgref && run_pgref

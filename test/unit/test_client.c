@@ -526,6 +526,54 @@ test_check_and_set(Fixture *f, gconstpointer data)
 	g_assert_cmpint(err.code, ==, PEGASUS_ERR_INVALID_ARGUMENT);
 }
 
+/* check_and_set_many: items on several partitions, each with its outcome */
+static void
+test_check_and_set_many(Fixture *f, gconstpointer data)
+{
+	PegasusCheckAndSetItem items[3];
+	PegasusError err;
+	PegasusValue v;
+	size_t		i;
+
+	if (!need_onebox(f))
+		return;
+	ASSERT_OK(pegasus_table_set(f->table, S("many1"), S("c"), S("old"), 0, 0, &err), err);
+	ASSERT_OK(pegasus_table_set(f->table, S("many2"), S("c"), S("changed"), 0, 0, &err), err);
+	memset(items, 0, sizeof(items));
+	for (i = 0; i < 3; i++)
+	{
+		items[i].check_sort_key = S("c");
+		items[i].set_sort_key = S("c");
+		items[i].check_type = PEGASUS_CHECK_BYTES_EQUAL;
+		items[i].check_operand = S("old");
+		items[i].set_value = S("new");
+		items[i].opts.return_check_value = true;
+	}
+	items[0].hash_key = S("many1");
+	items[1].hash_key = S("many2");
+	items[2].hash_key = S("many3");
+	items[2].check_type = PEGASUS_CHECK_VALUE_NOT_EXIST;
+	items[2].check_operand = S("");
+	ASSERT_OK(pegasus_table_check_and_set_many(f->table, items, 3, 0, &err), err);
+	g_assert_true(items[0].done && items[0].result.succeeded);
+	g_assert_true(items[1].done && !items[1].result.succeeded);
+	g_assert_true(items[1].result.check_value_exist &&
+				  slice_is(items[1].result.check_value, "changed"));
+	g_assert_true(items[2].done && items[2].result.succeeded);
+	for (i = 0; i < 3; i++)
+		pegasus_check_result_free(&items[i].result);
+	ASSERT_OK(pegasus_table_get(f->table, S("many2"), S("c"), 0, &v, &err), err);
+	g_assert_true(v.found && slice_is(v.value, "changed"));
+	pegasus_value_free(&v);
+	ASSERT_OK(pegasus_table_get(f->table, S("many3"), S("c"), 0, &v, &err), err);
+	g_assert_true(v.found && slice_is(v.value, "new"));
+	pegasus_value_free(&v);
+	/* an invalid item refuses the whole call before anything is sent */
+	items[0].hash_key = S("");
+	g_assert_false(pegasus_table_check_and_set_many(f->table, items, 1, 0, &err));
+	g_assert_cmpint(err.code, ==, PEGASUS_ERR_INVALID_ARGUMENT);
+}
+
 static void
 test_check_and_mutate(Fixture *f, gconstpointer data)
 {
@@ -1109,6 +1157,7 @@ main(int argc, char **argv)
 	ADD("multi-get", test_multi_get);
 	ADD("multi-set-del-range", test_multi_set_del_range);
 	ADD("check-and-set", test_check_and_set);
+	ADD("check-and-set-many", test_check_and_set_many);
 	ADD("check-and-mutate", test_check_and_mutate);
 	ADD("batch-get", test_batch_get);
 	ADD("batch-get-start", test_batch_get_start);
