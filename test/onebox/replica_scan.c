@@ -406,11 +406,10 @@ onebox_scanner_count(void)
 	return n;
 }
 
-/* Contexts still open whose last reply may never have reached the client */
-guint
-onebox_scanner_count_at_risk(void)
+/* Calls fn on every open scan context */
+static void
+each_context(void (*fn) (OneboxScanContext *ctx, gpointer data), gpointer data)
 {
-	guint		n = 0;
 	guint		i;
 
 	for (i = 0; i < onebox.tables->len; i++)
@@ -426,36 +425,40 @@ onebox_scanner_count_at_risk(void)
 		{
 			g_hash_table_iter_init(&it, t->parts[p]->scanners);
 			while (g_hash_table_iter_next(&it, NULL, &v))
-				if (((OneboxScanContext *) v)->at_risk)
-					n++;
+				fn(v, data);
 		}
 	}
+}
+
+static void
+count_at_risk(OneboxScanContext *ctx, gpointer n)
+{
+	if (ctx->at_risk)
+		(*(guint *) n)++;
+}
+
+/* Contexts still open whose last reply may never have reached the client */
+guint
+onebox_scanner_count_at_risk(void)
+{
+	guint		n = 0;
+
+	each_context(count_at_risk, &n);
 	return n;
+}
+
+static void
+mark_if_on_conn(OneboxScanContext *ctx, gpointer conn_id)
+{
+	if (ctx->reply_conn == *(guint64 *) conn_id)
+		ctx->at_risk = TRUE;
 }
 
 /* The connection conn_id went away with replies the client may not have read */
 void
 onebox_scanner_conn_lost(guint64 conn_id)
 {
-	guint		i;
-
-	for (i = 0; i < onebox.tables->len; i++)
-	{
-		OneboxTable *t = onebox.tables->pdata[i];
-		gint32		p;
-		GHashTableIter it;
-		gpointer	v;
-
-		if (t->parts == NULL)
-			continue;
-		for (p = 0; p < t->partition_count; p++)
-		{
-			g_hash_table_iter_init(&it, t->parts[p]->scanners);
-			while (g_hash_table_iter_next(&it, NULL, &v))
-				if (((OneboxScanContext *) v)->reply_conn == conn_id)
-					((OneboxScanContext *) v)->at_risk = TRUE;
-		}
-	}
+	each_context(mark_if_on_conn, &conn_id);
 }
 
 static gboolean

@@ -7,6 +7,14 @@
  */
 #include "client_test_util.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "rawrpc.h"
 
 void
@@ -87,4 +95,86 @@ client_test_load_grid(PegasusTable *table, int hash_keys, int per_hash)
 	g_free(vals);
 	g_free(sks);
 	g_free(g);
+}
+
+/* In the child: stderr into the log, and killed when the test dies */
+static void
+spawn_child_setup(gpointer log)
+{
+	int			fd = open((const char *) log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (fd >= 0)
+	{
+		dup2(fd, 2);
+		close(fd);
+	}
+}
+
+GPid
+client_test_spawn_ready(char **argv, const char *log)
+{
+	GError	   *err = NULL;
+	GString    *got = g_string_new(NULL);
+	gint64		deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	gboolean	ready = FALSE;
+	GPid		pid = 0;
+	int			out_fd;
+
+	if (!g_spawn_async_with_pipes(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, spawn_child_setup,
+								  (gpointer) log, &pid, NULL, &out_fd, NULL, &err))
+	{
+		g_printerr("# cannot start %s: %s\n", argv[0], err->message);
+		g_error_free(err);
+		g_string_free(got, TRUE);
+		return 0;
+	}
+	while (!ready && g_get_monotonic_time() < deadline)
+	{
+		struct pollfd pfd = {out_fd, POLLIN, 0};
+		char		buf[256];
+		ssize_t		n;
+
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		n = read(out_fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		g_string_append_len(got, buf, n);
+		ready = strstr(got->str, "ready\n") != NULL;
+	}
+	close(out_fd);
+	g_string_free(got, TRUE);
+	if (!ready)
+	{
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		return 0;
+	}
+	return pid;
+}
+
+int
+client_test_rpc_count(const char *control_addr, const char *rpc)
+{
+	char	   *r = onebox_rawrpc_control(control_addr, "counters");
+	char	  **lines;
+	int			n = 0;
+	int			i;
+
+	g_assert_nonnull(r);
+	lines = g_strsplit(r, "\n", -1);
+	for (i = 0; lines[i] != NULL; i++)
+	{
+		int			port,
+					count;
+		char		name[64];
+
+		if (sscanf(lines[i], "%d %63s %d", &port, name, &count) == 3 &&
+			strcmp(name, rpc) == 0)
+			n += count;
+	}
+	g_strfreev(lines);
+	g_free(r);
+	return n;
 }

@@ -70,4 +70,14 @@ extern void client_test_no_violations(gconstpointer control_addr);
 extern void client_test_load_grid(PegasusTable *table, int hash_keys,
 								  int per_hash);
 
+/*
+ * Starts argv (a onebox), its stderr into the file log, and waits up to
+ * 10 s for its "ready" line; its pid, or 0 when it did not get ready (it
+ * is then stopped).  The child is killed if the test dies.
+ */
+extern GPid client_test_spawn_ready(char **argv, const char *log);
+
+/* Requests of the RPC named rpc that every endpoint has counted, summed */
+extern int	client_test_rpc_count(const char *control_addr, const char *rpc);
+
 #endif							/* CLIENT_TEST_UTIL_H */

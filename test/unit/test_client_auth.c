@@ -46,26 +46,7 @@ control_ok(const char *cmd)
 static int
 negotiations(void)
 {
-	char	   *r = onebox_rawrpc_control(control_addr, "counters");
-	char	  **lines;
-	int			n = 0;
-	int			i;
-
-	g_assert_nonnull(r);
-	lines = g_strsplit(r, "\n", -1);
-	for (i = 0; lines[i] != NULL; i++)
-	{
-		int			port,
-					count;
-		char		name[64];
-
-		if (sscanf(lines[i], "%d %63s %d", &port, name, &count) == 3 &&
-			strcmp(name, "RPC_NEGOTIATION") == 0)
-			n += count;
-	}
-	g_strfreev(lines);
-	g_free(r);
-	return n;
+	return client_test_rpc_count(control_addr, "RPC_NEGOTIATION");
 }
 
 /*

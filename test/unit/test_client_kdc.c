@@ -314,18 +314,6 @@ make_keytab(void)
  * The secured onebox
  * ---------------------------------------------------------------------- */
 
-static void
-child_setup(gpointer data)
-{
-	int			fd = open((const char *) data, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (fd >= 0)
-	{
-		dup2(fd, 2);
-		close(fd);
-	}
-}
 
 static gboolean
 start_box_at(const char *bin, int base)
@@ -336,44 +324,14 @@ start_box_at(const char *bin, int base)
 	char	   *argv[] = {(char *) bin, "--meta-port", meta, "--replica-ports", reps,
 		"--control-port", ctl, "--table", "sec:2", "--auth", "kerberos",
 		"--keytab", "/nonexistent/service.keytab", NULL};
-	GError	   *err = NULL;
-	GString    *got = g_string_new(NULL);
-	gint64		deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-	gboolean	ready = FALSE;
-	int			out_fd;
 
 	g_snprintf(meta, sizeof(meta), "%d", base + 1);
 	g_snprintf(reps, sizeof(reps), "%d", base + 11);
 	g_snprintf(ctl, sizeof(ctl), "%d", base + 21);
 	g_snprintf(box_meta, sizeof(box_meta), "127.0.0.1:%d", base + 1);
 	g_snprintf(control_addr, sizeof(control_addr), "127.0.0.1:%d", base + 21);
-	if (!g_spawn_async_with_pipes(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, child_setup,
-								  box_log, &box_pid, NULL, &out_fd, NULL, &err))
-	{
-		g_printerr("# cannot start %s: %s\n", bin, err->message);
-		g_error_free(err);
-		g_string_free(got, TRUE);
-		return FALSE;
-	}
-	while (!ready && g_get_monotonic_time() < deadline)
-	{
-		char		buf[256];
-		ssize_t		n = read(out_fd, buf, sizeof(buf));
-
-		if (n <= 0)
-			break;
-		g_string_append_len(got, buf, n);
-		ready = strstr(got->str, "ready\n") != NULL;
-	}
-	close(out_fd);
-	g_string_free(got, TRUE);
-	if (!ready)
-	{
-		kill(box_pid, SIGTERM);
-		waitpid(box_pid, NULL, 0);
-		box_pid = 0;
-	}
-	return ready;
+	box_pid = client_test_spawn_ready(argv, box_log);
+	return box_pid != 0;
 }
 
 static gboolean
@@ -410,26 +368,7 @@ need_box(void)
 static int
 negotiations(void)
 {
-	char	   *r = onebox_rawrpc_control(control_addr, "counters");
-	char	  **lines;
-	int			n = 0;
-	int			i;
-
-	g_assert_nonnull(r);
-	lines = g_strsplit(r, "\n", -1);
-	for (i = 0; lines[i] != NULL; i++)
-	{
-		int			port,
-					count;
-		char		name[64];
-
-		if (sscanf(lines[i], "%d %63s %d", &port, name, &count) == 3 &&
-			strcmp(name, "RPC_NEGOTIATION") == 0)
-			n += count;
-	}
-	g_strfreev(lines);
-	g_free(r);
-	return n;
+	return client_test_rpc_count(control_addr, "RPC_NEGOTIATION");
 }
 
 static void

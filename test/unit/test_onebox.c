@@ -32,6 +32,7 @@
 #include <json-glib/json-glib.h>
 
 #include "pegasus_codec.h"
+#include "client_test_util.h"
 #include "rawrpc.h"
 
 #define NREP		3
@@ -73,18 +74,6 @@ typedef struct Route
  * Onebox process
  * ------------------------------------------------------------------------ */
 
-static void
-child_setup(gpointer data)
-{
-	int			fd = open((const char *) data, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (fd >= 0)
-	{
-		dup2(fd, 2);
-		close(fd);
-	}
-}
 
 static void
 stop_box(void)
@@ -104,11 +93,6 @@ start_box_at(const char *bin, int base)
 	char		metas[64],
 				reps[64],
 				ctl[16];
-	int			out_fd;
-	GError	   *err = NULL;
-	GString    *got = g_string_new(NULL);
-	gint64		deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-	gboolean	ready = FALSE;
 	int			i;
 
 	box.base = base;
@@ -135,32 +119,8 @@ start_box_at(const char *bin, int base)
 	argv[11] = NULL;
 	g_free(box.log_path);
 	box.log_path = g_strdup_printf("%s/test_onebox-%d.log", g_get_tmp_dir(), (int) getpid());
-	if (!g_spawn_async_with_pipes(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, child_setup,
-								  box.log_path, &box.pid, NULL, &out_fd, NULL, &err))
-	{
-		g_printerr("# cannot start %s: %s\n", bin, err->message);
-		g_error_free(err);
-		return FALSE;
-	}
-	while (!ready && g_get_monotonic_time() < deadline)
-	{
-		struct pollfd pfd = {out_fd, POLLIN, 0};
-		char		buf[256];
-		ssize_t		n;
-
-		if (poll(&pfd, 1, 200) <= 0)
-			continue;
-		n = read(out_fd, buf, sizeof(buf));
-		if (n <= 0)
-			break;
-		g_string_append_len(got, buf, n);
-		ready = strstr(got->str, "ready\n") != NULL;
-	}
-	close(out_fd);
-	g_string_free(got, TRUE);
-	if (!ready)
-		stop_box();
-	return ready;
+	box.pid = client_test_spawn_ready(argv, box.log_path);
+	return box.pid != 0;
 }
 
 static gboolean

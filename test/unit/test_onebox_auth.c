@@ -29,6 +29,7 @@
 #include <glib.h>
 
 #include "pegasus_codec.h"
+#include "client_test_util.h"
 #include "rawrpc.h"
 
 #define TIMEOUT_MS 3000
@@ -41,18 +42,6 @@ static PegasusEncoder *enc;
 static gint32 next_seqid = 1;
 static char box_log[256];
 
-static void
-child_setup(gpointer data)
-{
-	int			fd = open((const char *) data, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (fd >= 0)
-	{
-		dup2(fd, 2);
-		close(fd);
-	}
-}
 
 /* Starts the secured onebox at base; FALSE when it did not get ready */
 static gboolean
@@ -64,11 +53,6 @@ start_box_at(const char *bin, int base, const char *log)
 	char	   *argv[] = {(char *) bin, "--meta-port", meta, "--replica-ports", reps,
 		"--control-port", ctl, "--table", "sec:2", "--auth", "kerberos",
 		"--keytab", "/nonexistent/service.keytab", "--acl", NULL};
-	GError	   *err = NULL;
-	GString    *got = g_string_new(NULL);
-	gint64		deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-	gboolean	ready = FALSE;
-	int			out_fd;
 
 	box_meta = base + 1;
 	box_replica = base + 11;
@@ -76,33 +60,8 @@ start_box_at(const char *bin, int base, const char *log)
 	g_snprintf(reps, sizeof(reps), "%d", box_replica);
 	g_snprintf(ctl, sizeof(ctl), "%d", base + 21);
 	g_snprintf(control_addr, sizeof(control_addr), "127.0.0.1:%d", base + 21);
-	if (!g_spawn_async_with_pipes(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, child_setup,
-								  (gpointer) log, &box_pid, NULL, &out_fd, NULL, &err))
-	{
-		g_printerr("# cannot start %s: %s\n", bin, err->message);
-		g_error_free(err);
-		g_string_free(got, TRUE);
-		return FALSE;
-	}
-	while (!ready && g_get_monotonic_time() < deadline)
-	{
-		char		buf[256];
-		ssize_t		n = read(out_fd, buf, sizeof(buf));
-
-		if (n <= 0)
-			break;
-		g_string_append_len(got, buf, n);
-		ready = strstr(got->str, "ready\n") != NULL;
-	}
-	close(out_fd);
-	g_string_free(got, TRUE);
-	if (!ready)
-	{
-		kill(box_pid, SIGTERM);
-		waitpid(box_pid, NULL, 0);
-		box_pid = 0;
-	}
-	return ready;
+	box_pid = client_test_spawn_ready(argv, log);
+	return box_pid != 0;
 }
 
 static gboolean
