@@ -257,7 +257,7 @@ build_wait_set(PegasusPollFd *fds, int nfds)
 /*
  * The wait events a backend waiting on Pegasus shows in
  * pg_stat_activity.wait_event (from PostgreSQL 17 on; before, every one is
- * "Extension").  Registered on first use; the names are in the README.
+ * "Extension").  Registered on first use; the names are in doc/monitoring.md.
  */
 static uint32
 wait_event_of(PegasusWaitKind kind)

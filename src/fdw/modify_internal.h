@@ -51,7 +51,7 @@ extern int	pegfdw_write_round_batches;
  * of eight load ten sort keys per hash key (ten requests a batch) a fifth
  * faster than rounds of two and cost nothing to one record per hash key
  * (a hundred requests a batch), whose server works on the round before
- * meanwhile (README, Benchmarks).
+ * meanwhile (doc/benchmarks.md).
  */
 #define PEGFDW_WRITE_ROUND	8
 #define PEGFDW_WRITE_ROUND_WAIT_US	1000
