@@ -34,6 +34,16 @@
  * count taken back.  Hash-key cursors are routed by their hash key: a
  * parent's context is lost to them, which resumes at the child.
  *
+ * A replica validates partition hashes only while its table's env
+ * replica.split.validate_partition_hash is "true" (the meta server sets it
+ * when a split starts; an operator may turn it off).  Without it neither
+ * ERR_PARENT_PARTITION_MISUSED nor the skipping happens, and parent and
+ * child both return the other half's records (compaction keeps them too).
+ * So a partition cursor keeps only the records whose hash selects its own
+ * index under its count, and a count-only cursor that has followed a split
+ * counts keys (no values) it has checked so, rather than the server's
+ * counts.
+ *
  * Rows carry the partition index of the cursor they come from, and the
  * rows of one hash key come together from one partition; an embedder may
  * rely on that (the FDW's wide layout assembles rows per partition).  At
@@ -67,6 +77,7 @@ typedef struct ScanCursor
 	int64_t		context_id;
 	bool		has_context;	/* context_id is live on the server */
 	int64_t		rows;			/* counted by this cursor (count-only) */
+	bool		count_keys;		/* count-only, by keys (see cursor_follow_split) */
 	int64_t		split_deadline; /* misused without a larger count: until */
 	int			split_backoff_ms;
 	bool		started;
@@ -552,7 +563,9 @@ cursor_send(PegasusScanner *s, ScanCursor *c)
 		u->has_full_scan = s->full_scan;
 		u->full_scan = s->full_scan;
 		u->has_only_return_count = true;
-		u->only_return_count = s->opts.only_return_count;
+		u->only_return_count = s->opts.only_return_count && !c->count_keys;
+		if (c->count_keys)
+			u->no_value = true;
 	}
 	c->call.fixed_partition = c->partition;
 	c->call.route_count = c->partition >= 0 ? c->count : 0;
@@ -634,7 +647,7 @@ cursor_split_count(const PegasusTable *table, int partition, int old)
 static void
 cursor_restart_count(PegasusScanner *s, ScanCursor *c)
 {
-	if (!s->opts.only_return_count)
+	if (!s->opts.only_return_count || c->count_keys)
 		return;
 	s->count -= c->rows;
 	c->rows = 0;
@@ -694,9 +707,10 @@ cursor_follow_split(PegasusScanner *s, ScanCursor *c)
 		return true;
 	}
 	c->split_deadline = 0;
-	if (s->opts.only_return_count)
+	if (s->opts.only_return_count && !c->count_keys)
 	{
 		cursor_restart_count(s, c);
+		c->count_keys = true;
 		if (c->has_context)
 		{
 			PegasusRequestHeader h = c->ctx_header;
@@ -720,6 +734,7 @@ cursor_follow_split(PegasusScanner *s, ScanCursor *c)
 		ScanCursor *child = cursor_new(s);
 
 		cursor_init_partition(child, c->partition + j * old, count);
+		child->count_keys = s->opts.only_return_count;
 		g_byte_array_set_size(child->start_key, 0);
 		g_byte_array_append(child->start_key, c->start_key->data, c->start_key->len);
 		child->start_inclusive = c->start_inclusive;
@@ -743,6 +758,52 @@ cursor_follow_split(PegasusScanner *s, ScanCursor *c)
 		c->ctx_header.partition_hash = c->partition_hash;
 	cursor_send(s, c);
 	return true;
+}
+
+/*
+ * Keeps the records of kvs[0..n) in c's key space, those whose hash selects
+ * c->partition under c->count (see the file header); returns how many.
+ * The records of one hash key come together, so the hash is computed once
+ * per hash key.
+ */
+static guint32
+cursor_keep_own(const ScanCursor *c, PegasusKeyValue *kvs, guint32 n)
+{
+	const guint8 *prev = NULL;
+	gsize		prev_len = 0;
+	bool		prev_own = true;
+	guint32		kept = 0;
+	guint32		i;
+
+	for (i = 0; i < n; i++)
+	{
+		const guint8 *k = kvs[i].key.data;
+		gsize		len = kvs[i].key.len;
+		gsize		hk_len = len >= 2 ? 2 + (((gsize) k[0] << 8) | k[1]) : len;
+		bool		own;
+
+		if (len < 2 || hk_len > len)
+			own = true;			/* malformed: the yield reports it */
+		/* an empty hash key hashes its sort key: no sharing then */
+		else if (prev != NULL && hk_len > 2 && hk_len == prev_len &&
+				 memcmp(k, prev, hk_len) == 0)
+			own = prev_own;
+		else
+		{
+			own = pegasus_codec_partition_index(pegasus_codec_key_partition_hash(k, len),
+												c->count) == c->partition;
+			prev = k;
+			prev_len = hk_len;
+			prev_own = own;
+		}
+		if (own)
+		{
+			if (kept != i)
+				kvs[kept] = kvs[i];
+			kept++;
+		}
+	}
+	return kept;
 }
 
 /*
@@ -800,14 +861,17 @@ cursor_receive(PegasusScanner *s, ScanCursor *c)
 		c->ctx_header = c->call.req.header;
 	}
 	s->table->client->stats.rows_received += r->n_kvs;
+	if (c->partition >= 0)
+		r->n_kvs = cursor_keep_own(c, r->kvs, r->n_kvs);
 	if (s->opts.only_return_count)
 	{
-		int64_t		n = r->has_kv_count ? r->kv_count : (int64_t) r->n_kvs;
+		int64_t		n = r->has_kv_count && !c->count_keys ? r->kv_count :
+			(int64_t) r->n_kvs;
 
 		s->count += n;
 		c->rows += n;
 	}
-	if (r->n_kvs == 0)
+	if (r->n_kvs == 0 || s->opts.only_return_count)
 	{
 		/* nothing to yield (count only, filtered, or end): go on at once */
 		pegasus_reply_free(reply);

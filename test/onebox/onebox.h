@@ -425,6 +425,8 @@ extern guint onebox_split_compact(OneboxTable *table);
 extern gint32 onebox_partition_served_count(OneboxPartition *part);
 /* The table validates partition hashes (the split env is "true") */
 extern gboolean onebox_table_validates_hash(OneboxTable *table);
+extern gboolean onebox_hash_selects_in_history(OneboxTable *table, guint64 hash,
+											   gint32 pidx);
 /* Whether the key hash belongs to part under the count it serves */
 extern gboolean onebox_partition_owns_hash(OneboxPartition *part, guint64 hash);
 /*

@@ -82,8 +82,8 @@ onebox_partition_owns_hash(OneboxPartition *part, guint64 hash)
 }
 
 /* Some count the table had (initial count doubled k times) selects pidx */
-static gboolean
-hash_selects_in_history(OneboxTable *t, guint64 hash, gint32 pidx)
+gboolean
+onebox_hash_selects_in_history(OneboxTable *t, guint64 hash, gint32 pidx)
 {
 	gint32		c;
 
@@ -104,7 +104,7 @@ onebox_split_check(OneboxPartition *part, guint64 partition_hash)
 		return PEGASUS_EC_OK;
 	/* a hash of 0 is what Pegasus checks too: partition 0 under any count */
 	if (partition_hash == 0 ||
-		hash_selects_in_history(part->table, partition_hash, part->pidx))
+		onebox_hash_selects_in_history(part->table, partition_hash, part->pidx))
 		return PEGASUS_EC_PARENT_PARTITION_MISUSED;
 	return PEGASUS_EC_UNKNOWN;
 }
@@ -529,7 +529,8 @@ onebox_split_compact(OneboxTable *t)
 	guint		removed = 0;
 	gint32		i;
 
-	for (i = 0; i < t->partition_count; i++)
+	/* key_ttl_compaction_filter: no validation, nothing of the other half goes */
+	for (i = 0; onebox_table_validates_hash(t) && i < t->partition_count; i++)
 	{
 		OneboxPartition *p = t->parts[i];
 		GPtrArray  *gone;
