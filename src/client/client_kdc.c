@@ -317,7 +317,9 @@ job_start(PegasusKdcJob *job, char *msg, size_t msglen)
 	job->refs = 2;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	thread = g_thread_try_new("pegasus-kdc", kdc_thread, job, &gerr);
+	/* named apart: a cached ticket needs no KDC exchange, only the SASL one */
+	thread = g_thread_try_new(job->kind == KDC_SASL_CLIENT ? "pegasus-sasl" : "pegasus-kdc",
+							  kdc_thread, job, &gerr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (thread == NULL)
 	{
