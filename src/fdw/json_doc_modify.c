@@ -41,6 +41,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/executor.h"
 #include "lib/stringinfo.h"
 #include "nodes/execnodes.h"
@@ -478,6 +479,29 @@ pegfdw_json_flush_updates(PegFdwModifyState *ms)
 	MemoryContextReset(ms->doc_cxt);
 	ms->doc_updates = NULL;
 	ms->ndoc_updates = 0;
+	ms->doc_slots = NULL;
+}
+
+/*
+ * The slot of ms->doc_slots that holds the update of (h, s), or the empty
+ * one where it would go (the table is never more than half full).
+ */
+static int *
+held_slot(PegFdwModifyState *ms, PegasusSlice h, PegasusSlice s)
+{
+	uint32		mask = (uint32) ms->doc_nslots - 1;
+	uint32		i = hash_combine(hash_bytes((const unsigned char *) h.data, (int) h.len),
+								 hash_bytes((const unsigned char *) s.data, (int) s.len)) & mask;
+
+	for (;; i = (i + 1) & mask)
+	{
+		int			held = ms->doc_slots[i];
+
+		if (held == 0 ||
+			(pegasus_slice_compare(ms->doc_updates[held - 1].h, h) == 0 &&
+			 pegasus_slice_compare(ms->doc_updates[held - 1].s, s) == 0))
+			return &ms->doc_slots[i];
+	}
 }
 
 /*
@@ -490,22 +514,24 @@ hold_update(PegFdwModifyState *ms, PegasusSlice h, PegasusSlice s,
 {
 	MemoryContext old;
 	PegFdwDocUpdate *u;
+	int		   *slot;
 	int			i;
 
-	for (i = 0; i < ms->ndoc_updates; i++)
-		if (pegasus_slice_compare(ms->doc_updates[i].h, h) == 0 &&
-			pegasus_slice_compare(ms->doc_updates[i].s, s) == 0)
-		{
-			pegfdw_json_flush_updates(ms);
-			break;
-		}
+	if (ms->ndoc_updates > 0 && *held_slot(ms, h, s) != 0)
+		pegfdw_json_flush_updates(ms);
 	if (ms->doc_cxt == NULL)
 		ms->doc_cxt = AllocSetContextCreate(ms->state_cxt,
 											"pegasus_fdw document updates",
 											ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(ms->doc_cxt);
 	if (ms->doc_updates == NULL)
+	{
 		ms->doc_updates = palloc(sizeof(PegFdwDocUpdate) * ms->batch_size);
+		ms->doc_nslots = 4;
+		while (ms->doc_nslots < 2 * ms->batch_size)
+			ms->doc_nslots *= 2;
+		ms->doc_slots = palloc0(sizeof(int) * ms->doc_nslots);
+	}
 	u = &ms->doc_updates[ms->ndoc_updates++];
 	memset(u, 0, sizeof(*u));
 	u->h = copy_slice(h);
@@ -519,6 +545,8 @@ hold_update(PegFdwModifyState *ms, PegasusSlice h, PegasusSlice s,
 	}
 	u->nedits = n;
 	u->ttl = ttl;
+	slot = held_slot(ms, u->h, u->s);
+	*slot = ms->ndoc_updates;
 	MemoryContextSwitchTo(old);
 	if (ms->ndoc_updates >= ms->batch_size)
 		pegfdw_json_flush_updates(ms);

@@ -125,6 +125,8 @@ typedef struct PegFdwModifyState
 	struct ForeignScanState *source_scan;
 	struct PegFdwDocUpdate *doc_updates;	/* UPDATEs held (doc_cxt) */
 	int			ndoc_updates;
+	int		   *doc_slots;		/* open-addressed index of doc_updates + 1 */
+	int			doc_nslots;		/* a power of two, twice batch_size or more */
 	MemoryContext doc_cxt;
 
 	/* statistics, for EXPLAIN ANALYZE and error details */
