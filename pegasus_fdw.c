@@ -36,25 +36,10 @@ _PG_init(void)
 PG_FUNCTION_INFO_V1(pegasus_fdw_handler);
 
 static void
-pegasusGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
-						 Oid foreigntableid)
-{
-	pegfdw_rel_size(root, baserel, foreigntableid);
-}
-
-static void
 pegasusGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 					   Oid foreigntableid)
 {
 	pegfdw_paths(root, baserel, foreigntableid);
-}
-
-/* Is rel a foreign table of this wrapper (planned by the functions here)? */
-bool
-pegfdw_is_pegasus_rel(RelOptInfo *rel)
-{
-	return rel->fdwroutine != NULL &&
-		rel->fdwroutine->GetForeignRelSize == pegasusGetForeignRelSize;
 }
 
 static ForeignScan *
@@ -275,7 +260,8 @@ pegasus_fdw_handler(PG_FUNCTION_ARGS)
 {
 	FdwRoutine *routine = makeNode(FdwRoutine);
 
-	routine->GetForeignRelSize = pegasusGetForeignRelSize;
+	/* pegfdw_is_pegasus_rel (fdw_rel.c) knows this wrapper by this one */
+	routine->GetForeignRelSize = pegfdw_rel_size;
 	routine->GetForeignPaths = pegasusGetForeignPaths;
 	routine->GetForeignPlan = pegasusGetForeignPlan;
 	routine->GetForeignUpperPaths = pegasusGetForeignUpperPaths;

@@ -40,6 +40,7 @@
 #include "optimizer/tlist.h"
 #include "utils/guc.h"
 
+#include "fdw_rel.h"
 #include "pegasus_fdw.h"
 #include "join.h"
 
