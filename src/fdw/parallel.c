@@ -30,13 +30,8 @@
 #include "utils/fmgroids.h"
 
 #include "pegasus_fdw.h"
+#include "parallel_shared.h"
 
-struct PegFdwParallelShared
-{
-	pg_atomic_uint32 next_partition;	/* next partition to claim */
-	uint32		npartitions;	/* of the table when the scan began */
-	char		ccache[MAXPGPATH];	/* Kerberos: the leader's credentials, or "" */
-};
 
 /*
  * IsForeignScanParallelSafe: scans may run in parallel workers.  Each
@@ -214,23 +209,4 @@ pegfdw_parallel_shutdown(ForeignScanState *node)
 	if (!node->ss.ps.plan->parallel_aware)
 		return;
 	pegfdw_scan_set_shared(node, NULL);
-}
-
-/*
- * The next partition for this process to scan, or -1 when every partition
- * has been claimed; *partition_count is the count it is an index under
- * (the leader's, even if this process's routing has seen a split since:
- * its scanner follows the split).  The counter only grows (to at most the
- * partition count plus the number of processes), so it cannot wrap.
- */
-int
-pegfdw_parallel_claim(PegFdwParallelShared *shared, int *partition_count)
-{
-	uint32		p;
-
-	*partition_count = (int) shared->npartitions;
-	if (pg_atomic_read_u32(&shared->next_partition) >= shared->npartitions)
-		return -1;
-	p = pg_atomic_fetch_add_u32(&shared->next_partition, 1);
-	return p < shared->npartitions ? (int) p : -1;
 }

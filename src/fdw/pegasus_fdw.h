@@ -231,7 +231,8 @@ extern void pegfdw_explain_direct_modify(ForeignScanState *node,
 										 struct ExplainState *es);
 
 /* ----------------------------------------------------------------------
- * Parallel scans (parallel.c, with hooks in plan.c and scan.c)
+ * Parallel scans (parallel.c and parallel_claim.c, with hooks in plan.c and
+ * scan.c)
  * ---------------------------------------------------------------------- */
 
 /* State shared by the processes of a parallel scan (in DSM). */
@@ -255,6 +256,8 @@ extern void pegfdw_parallel_initialize_worker(ForeignScanState *node,
 											  struct shm_toc *toc,
 											  void *coordinate);
 extern void pegfdw_parallel_shutdown(ForeignScanState *node);
+
+/* in parallel_claim.c, for scan.c */
 extern int	pegfdw_parallel_claim(PegFdwParallelShared *shared,
 								  int *partition_count);
 
