@@ -10,9 +10,11 @@
  *	client_route.c	meta-server calls and per-table routing
  *	client_call.c	one logical RPC with routing, retries and a deadline
  *					(PegasusCall), and a driver for many concurrent calls
+ *	client_keys.c	what the operations share: blobs, hash key checks
  *	client_ops.c, client_batch.c, client_scan.c, client_admin.c,
  *	client_write_pipe.c
- *					the public operations
+ *					the public operations (the write pipe owns the
+ *					write groups, which client_ops.c also sends)
  *	client_auth.c, client_kdc.c
  *					Kerberos negotiation and its credentials
  *
@@ -280,7 +282,7 @@ extern bool pegasus_calls_run(PegasusCall **calls, int n, int64_t deadline);
 extern bool pegasus_call_run(PegasusCall *call, PegasusError *err);
 extern PegasusReply *pegasus_call_take_reply(PegasusCall *call);
 
-/* in client_batch.c: one write group's call, for the fan-out and the pipe */
+/* in client_write_pipe.c: one write group's call */
 typedef struct GroupCall
 {
 	PegasusCall call;
@@ -300,7 +302,7 @@ extern void pegasus_write_group_prepare(GroupCall *gc, PegasusTable *table,
 extern bool pegasus_write_group_finish(GroupCall *gc, PegasusWriteGroup *g,
 									   PegasusError *first_err);
 
-/* in client_ops.c */
+/* in client_keys.c */
 extern bool pegasus_check_hash_key(PegasusSlice hash_key, bool allow_empty,
 								   const char *op, PegasusError *err);
 extern PegasusBlob pegasus_blob_of(PegasusSlice s);

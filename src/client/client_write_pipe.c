@@ -5,8 +5,8 @@
  *		so that a caller encodes its next batch while replies to earlier
  *		ones arrive.
  *
- * Every group is one multi_set / multi_del call (client_batch.c prepares
- * and finishes them).  A group waits for every earlier group (in any batch)
+ * Every group is one multi_set / multi_del call (prepared and finished
+ * here; pegasus_table_write_groups sends one batch through a pipe of its own).  A group waits for every earlier group (in any batch)
  * that writes one of its records (hash key and sort key) to finish, so the
  * later of two writes to a record wins; groups of one hash key that share
  * no record run side by side (a load under one hash key is not serialised
@@ -33,9 +33,163 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "client_internal.h"
+
+/* calls kept in flight at once by pegasus_table_write_groups */
+#define MAX_ACTIVE_CALLS 256
+
+/* ----------------------------------------------------------------------
+ * Write groups: one multi_set / multi_del call each
+ * ---------------------------------------------------------------------- */
+
+bool
+pegasus_write_group_validate(const PegasusWriteGroup *g, size_t i,
+							 PegasusError *err)
+{
+	const char *op = g->kind == PEGASUS_WRITE_MULTI_DEL ? "multi_del" : "multi_set";
+
+	if (g->kind != PEGASUS_WRITE_MULTI_SET && g->kind != PEGASUS_WRITE_MULTI_DEL)
+	{
+		pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, op,
+						  "Write group %zu has an unknown kind.", i);
+		return false;
+	}
+	if (!pegasus_check_hash_key(g->hash_key, false, op, err))
+		return false;
+	if (g->count == 0 || g->sort_keys == NULL ||
+		(g->kind == PEGASUS_WRITE_MULTI_SET && g->values == NULL))
+	{
+		pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, op,
+						  "Write group %zu has no rows.", i);
+		return false;
+	}
+	if (g->kind == PEGASUS_WRITE_MULTI_SET && g->ttl_seconds < 0)
+	{
+		pegasus_error_set(err, PEGASUS_ERR_INVALID_ARGUMENT, op,
+						  "The TTL must not be negative.");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Marks every group pending and validates them all: one invalid group
+ * refuses the whole call (every group FAILED, nothing sent).
+ */
+bool
+pegasus_write_groups_check(PegasusWriteGroup *groups, size_t n,
+						   PegasusError *err)
+{
+	size_t		i;
+
+	pegasus_error_clear(err);
+	for (i = 0; i < n; i++)
+	{
+		groups[i].status = PEGASUS_GROUP_PENDING;
+		groups[i].error_code = PEGASUS_OK;
+	}
+	for (i = 0; i < n; i++)
+		if (!pegasus_write_group_validate(&groups[i], i, err))
+		{
+			size_t		j;
+
+			for (j = 0; j < n; j++)
+			{
+				groups[j].status = PEGASUS_GROUP_FAILED;
+				groups[j].error_code = PEGASUS_ERR_INVALID_ARGUMENT;
+			}
+			return false;
+		}
+	return true;
+}
+
+void
+pegasus_write_group_prepare(GroupCall *gc, PegasusTable *table,
+							const PegasusWriteGroup *g, int64_t deadline)
+{
+	uint64_t	h = pegasus_codec_hash_key_partition_hash(g->hash_key.data,
+														  g->hash_key.len);
+	size_t		j;
+
+	if (g->kind == PEGASUS_WRITE_MULTI_SET)
+	{
+		PegasusMultiPutRequest *u;
+
+		pegasus_call_init(&gc->call, table, PEGASUS_RPC_MULTI_PUT, "multi_set",
+						  true, h, deadline);
+		gc->kvs = g_new0(PegasusKeyValue, g->count);
+		for (j = 0; j < g->count; j++)
+		{
+			gc->kvs[j].key = pegasus_blob_of(g->sort_keys[j]);
+			gc->kvs[j].value = pegasus_blob_of(g->values[j]);
+		}
+		u = &gc->call.req.u.multi_put;
+		u->hash_key = pegasus_blob_of(g->hash_key);
+		u->kvs = gc->kvs;
+		u->n_kvs = g->count;
+		u->expire_ts_seconds = pegasus_codec_expire_ts_from_ttl(g->ttl_seconds);
+	}
+	else
+	{
+		PegasusMultiRemoveRequest *u;
+
+		pegasus_call_init(&gc->call, table, PEGASUS_RPC_MULTI_REMOVE, "multi_del",
+						  true, h, deadline);
+		gc->keys = g_new0(PegasusBlob, g->count);
+		for (j = 0; j < g->count; j++)
+			gc->keys[j] = pegasus_blob_of(g->sort_keys[j]);
+		u = &gc->call.req.u.multi_remove;
+		u->hash_key = pegasus_blob_of(g->hash_key);
+		u->sort_keys = gc->keys;
+		u->n_sort_keys = g->count;
+	}
+}
+
+/* Records the outcome of a finished group call; true if it succeeded. */
+bool
+pegasus_write_group_finish(GroupCall *gc, PegasusWriteGroup *g,
+						   PegasusError *first_err)
+{
+	PegasusCall *call = &gc->call;
+	bool		ok = false;
+
+	gc->finished = true;
+	if (call->state == PEGASUS_CALL_DONE)
+	{
+		int32_t		code = g->kind == PEGASUS_WRITE_MULTI_SET ?
+			call->reply->resp.u.put.error : call->reply->resp.u.multi_remove.error;
+
+		if (code == 0)
+		{
+			g->status = PEGASUS_GROUP_DONE;
+			g->error_code = PEGASUS_OK;
+			ok = true;
+		}
+		else
+		{
+			pegasus_error_set_storage(&call->err, call->op, code);
+			g->status = PEGASUS_GROUP_FAILED;
+			g->error_code = PEGASUS_ERR_STORAGE;
+		}
+	}
+	else
+	{
+		g->error_code = call->err.code;
+		g->status = call->err.outcome_unknown ? PEGASUS_GROUP_UNKNOWN :
+			PEGASUS_GROUP_FAILED;
+	}
+	if (!ok && first_err->code == PEGASUS_OK)
+		*first_err = call->err;
+	pegasus_call_cleanup(call);
+	g_free(gc->kvs);
+	gc->kvs = NULL;
+	g_free(gc->keys);
+	gc->keys = NULL;
+	return ok;
+}
 
 /* what a request costs besides its keys and values (about) */
 #define PIPE_REQUEST_BYTES 128
@@ -528,4 +682,21 @@ pegasus_write_pipe_free(PegasusWritePipe *pipe)
 		batch_free(pipe, b);
 	g_ptr_array_free(pipe->active, TRUE);
 	g_free(pipe);
+}
+
+/* One batch through a write pipe of its own: the same scheduling. */
+bool
+pegasus_table_write_groups(PegasusTable *table, PegasusWriteGroup *groups,
+						   size_t n, int timeout_ms, PegasusError *err)
+{
+	PegasusWritePipe *pipe;
+	bool		ok;
+
+	if (n == 0)
+		return pegasus_write_groups_check(groups, n, err);
+	pipe = pegasus_write_pipe_new(table, MAX_ACTIVE_CALLS, SIZE_MAX);
+	ok = pegasus_write_pipe_add(pipe, groups, n, timeout_ms, err) &&
+		pegasus_write_pipe_reap(pipe, err);
+	pegasus_write_pipe_free(pipe);
+	return ok;
 }
