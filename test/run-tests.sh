@@ -2,7 +2,8 @@
 # Runs the whole pegasus_fdw test suite on this machine:
 #   1. installs missing Debian packages, builds everything, installs the extension;
 #   2. starts a onebox (Pegasus-compatible server) and a throwaway PostgreSQL;
-#   3. runs the unit tests (codec, onebox semantics, client), the pg_regress
+#   3. runs the layout check (test/layout: no call circles between files,
+#      no long files), the unit tests (codec, onebox semantics, client), the pg_regress
 #      suite (SQL behaviour, EXPLAIN, differential tests) and the reliability
 #      scripts of test/reliability (faults, bad input, concurrency, load);
 #   4. checks the onebox saw no protocol violation;
@@ -215,6 +216,9 @@ echo "== onebox"
 onebox_start || { note_result fail "onebox start"; exit 1; }
 
 if [ "$run_unit" -eq 1 ]; then
+	echo "== layout"
+	# calls between files go one way, no source file over 1,000 lines
+	run_tap layout bash test/layout/check.sh
 	echo "== unit tests"
 	for prog in test/unit/test_*; do
 		[ -x "$prog" ] && [ "${prog%.c}" = "$prog" ] && [ "${prog%.o}" = "$prog" ] || continue
