@@ -6,7 +6,8 @@
  *
  * Layers, bottom up:
  *	client_net.c	connections, non-blocking I/O, pipelining by seqid, the
- *					wait hook (PegasusNetRequest)
+ *					wait hook (PegasusNetRequest); replies are read in
+ *					client_net_read.c, waits in client_net_wait.c
  *	client_route.c	meta-server calls and per-table routing
  *	client_call.c	one logical RPC with routing, retries and a deadline
  *					(PegasusCall), and a driver for many concurrent calls
