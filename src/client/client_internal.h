@@ -12,8 +12,8 @@
  *	client_call.c	one logical RPC with routing, retries and a deadline
  *					(PegasusCall), and a driver for many concurrent calls
  *	client_keys.c	what the operations share: blobs, hash key checks
- *	client_ops.c, client_batch.c, client_scan.c, client_admin.c,
- *	client_write_pipe.c
+ *	client_ops.c, client_batch.c, client_scan.c (with
+ *	client_scan_open.c), client_admin.c, client_write_pipe.c
  *					the public operations (the write pipe owns the
  *					write groups, which client_ops.c also sends)
  *	client_auth.c, client_kdc.c
