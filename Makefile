@@ -17,6 +17,8 @@ ONEBOX_SRCS := $(sort $(wildcard test/onebox/*.c))
 CLI_SRCS    := $(sort $(wildcard src/tools/*.c))
 UNIT_SRCS   := $(sort $(wildcard test/unit/test_*.c))
 UNIT_HELPER_SRCS := $(filter-out $(UNIT_SRCS),$(sort $(wildcard test/unit/*.c)))
+# test/unit/NAME/*.c: the parts of the program test/unit/test_NAME
+UNIT_PART_DIRS := $(patsubst test/unit/%/,%,$(sort $(dir $(wildcard test/unit/*/*.c))))
 
 CLIENT_OBJS := $(CLIENT_SRCS:.c=.o)
 OBJS = pegasus_fdw.o $(FDW_SRCS:.c=.o) $(CLIENT_OBJS)
@@ -45,7 +47,7 @@ CLI        = src/tools/pegasus-cli
 UNIT_PROGS := $(UNIT_SRCS:.c=)
 
 EXTRA_CLEAN = $(CLIENT_LIB) $(ONEBOX) $(CLI) $(UNIT_PROGS) \
-	test/onebox/*.o src/tools/*.o test/unit/*.o \
+	test/onebox/*.o src/tools/*.o test/unit/*.o test/unit/*/*.o \
 	$(filter-out %.c,$(wildcard test/fuzz/fuzz_*)) \
 	results regression.diffs regression.out test/bench/results.json
 
@@ -87,6 +89,13 @@ test/unit/test_%: test/unit/test_%.o $(UNIT_HELPER_SRCS:.c=.o) $(CLIENT_LIB)
 
 # the store is tested on its own, without a server around it
 test/unit/test_onebox_store: test/onebox/store.o
+
+# a test program in several files: test_NAME.c and the files of test/unit/NAME/
+define unit_parts
+test/unit/test_$(1): $(patsubst %.c,%.o,$(sort $(wildcard test/unit/$(1)/*.c)))
+test/unit/test_$(1).o $(patsubst %.c,%.o,$(wildcard test/unit/$(1)/*.c)): $(wildcard test/unit/$(1)/*.h)
+endef
+$(foreach d,$(UNIT_PART_DIRS),$(eval $(call unit_parts,$(d))))
 
 # Client objects depend on every client header (they are few and shared).
 $(CLIENT_OBJS): $(wildcard src/client/*.h)
