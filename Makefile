@@ -85,7 +85,7 @@ test/unit/%.o: test/unit/%.c $(wildcard test/unit/*.h) $(wildcard src/client/*.h
 	$(CC) $(PROG_CFLAGS) $(TEST_CFLAGS) -Itest/unit -Itest/onebox -c -o $@ $<
 
 test/unit/test_%: test/unit/test_%.o $(UNIT_HELPER_SRCS:.c=.o) $(CLIENT_LIB)
-	$(CC) $(PROG_CFLAGS) -o $@ $^ $(TEST_LIBS) $(DEPS_LIBS) -lm
+	$(CC) $(PROG_CFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(TEST_LIBS) $(DEPS_LIBS) -lm
 
 # the store is tested on its own, without a server around it
 test/unit/test_onebox_store: test/onebox/store.o
