@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -177,4 +178,66 @@ client_test_rpc_count(const char *control_addr, const char *rpc)
 	g_strfreev(lines);
 	g_free(r);
 	return n;
+}
+
+int
+client_test_negotiations(const char *control_addr)
+{
+	return client_test_rpc_count(control_addr, "RPC_NEGOTIATION");
+}
+
+void
+client_test_control_ok(const char *control_addr, const char *cmd)
+{
+	char	   *r = onebox_rawrpc_control(control_addr, cmd);
+
+	if (r == NULL || !g_str_has_prefix(r, "OK"))
+		g_error("control command \"%s\" failed: %s", cmd, r ? r : "(no answer)");
+	g_free(r);
+}
+
+bool
+client_test_need(bool ready, const char *why)
+{
+	if (!ready)
+		g_test_skip(why);
+	return ready;
+}
+
+GPid
+client_test_start_secured_box(const char *base_env, int control_offset,
+							  int default_base, bool acl, const char *log,
+							  int *base)
+{
+	const char *bin = g_getenv("PEGASUS_ONEBOX_BIN");
+	const char *base_value = g_getenv(base_env);
+	const char *ctl_env = g_getenv("ONEBOX_CONTROL_PORT");
+	int			first = base_value ? atoi(base_value) :
+		ctl_env && atoi(ctl_env) > 20000 ? atoi(ctl_env) - control_offset : default_base;
+	int			attempt;
+
+	*base = first;
+	if (bin == NULL)
+		bin = "test/onebox/pegasus-onebox";
+	if (!g_file_test(bin, G_FILE_TEST_IS_EXECUTABLE))
+		return 0;
+	for (attempt = 0; attempt < 5; attempt++)
+	{
+		char		meta[16],
+					reps[32],
+					ctl[16];
+		char	   *argv[] = {(char *) bin, "--meta-port", meta, "--replica-ports", reps,
+			"--control-port", ctl, "--table", "sec:2", "--auth", "kerberos",
+			"--keytab", "/nonexistent/service.keytab", acl ? "--acl" : NULL, NULL};
+		GPid		pid;
+
+		*base = first + attempt * 100;
+		g_snprintf(meta, sizeof(meta), "%d", *base + 1);
+		g_snprintf(reps, sizeof(reps), "%d", *base + 11);
+		g_snprintf(ctl, sizeof(ctl), "%d", *base + 21);
+		pid = client_test_spawn_ready(argv, log);
+		if (pid != 0)
+			return pid;
+	}
+	return 0;
 }

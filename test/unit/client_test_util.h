@@ -80,4 +80,27 @@ extern GPid client_test_spawn_ready(char **argv, const char *log);
 /* Requests of the RPC named rpc that every endpoint has counted, summed */
 extern int	client_test_rpc_count(const char *control_addr, const char *rpc);
 
+/* RPC_NEGOTIATION requests every endpoint has counted, summed */
+extern int	client_test_negotiations(const char *control_addr);
+
+/* Runs a control command of the onebox; fails the test unless it says OK */
+extern void client_test_control_ok(const char *control_addr, const char *cmd);
+
+/* false, the test skipped with why, unless ready */
+extern bool client_test_need(bool ready, const char *why);
+
+/*
+ * Starts a onebox with auth kerberos (table sec:2, no service keytab;
+ * with acl, --acl too), its stderr into the file log: its meta server on
+ * base + 1, replica on base + 11, control port on base + 21.  base is read
+ * from the environment variable base_env, else the suite's
+ * ONEBOX_CONTROL_PORT less control_offset (when above 20000), else
+ * default_base; five bases 100 apart are tried.  Its pid with *base set,
+ * or 0 when the onebox binary is missing or never got ready.
+ */
+extern GPid client_test_start_secured_box(const char *base_env,
+										  int control_offset,
+										  int default_base, bool acl,
+										  const char *log, int *base);
+
 #endif							/* CLIENT_TEST_UTIL_H */

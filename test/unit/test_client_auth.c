@@ -32,23 +32,6 @@ static const char *meta_addr;
 static const char *control_addr;
 static char ccache_name[128];
 
-static void
-control_ok(const char *cmd)
-{
-	char	   *r = onebox_rawrpc_control(control_addr, cmd);
-
-	if (r == NULL || !g_str_has_prefix(r, "OK"))
-		g_error("control command \"%s\" failed: %s", cmd, r ? r : "(no answer)");
-	g_free(r);
-}
-
-/* RPC_NEGOTIATION requests every endpoint has counted, summed */
-static int
-negotiations(void)
-{
-	return client_test_rpc_count(control_addr, "RPC_NEGOTIATION");
-}
-
 /*
  * A FILE credential cache of tester@UNIT.TEST holding a made-up ticket
  * granting ticket (no KDC ever issued it; nothing reads it here).
@@ -104,12 +87,8 @@ new_client(const char *ccache, int negotiation_timeout_ms)
 static bool
 need_onebox(void)
 {
-	if (meta_addr == NULL)
-	{
-		g_test_skip("PEGASUS_TEST_META / PEGASUS_TEST_CONTROL not set: no onebox to test against");
-		return false;
-	}
-	return true;
+	return client_test_need(meta_addr != NULL,
+							"PEGASUS_TEST_META / PEGASUS_TEST_CONTROL not set: no onebox to test against");
 }
 
 /* A table of 4 partitions the tests read and write, made without auth */
@@ -141,12 +120,12 @@ test_auth_disabled_server(void)
 	if (!need_onebox())
 		return;
 	ensure_table();
-	control_ok("reset-counters");
+	client_test_control_ok(control_addr, "reset-counters");
 	c = new_client(ccache_name, 0);
 	t = pegasus_client_open_table(c, "tc_auth", 0, &err);
 	ASSERT_OK(t != NULL, err);
 	/* one LIST_MECHANISMS answered SASL_AUTH_DISABLE per connection */
-	g_assert_cmpint(negotiations(), ==, 1);
+	g_assert_cmpint(client_test_negotiations(control_addr), ==, 1);
 	for (i = 0; i < 16; i++)
 	{
 		char		hk[16];
@@ -155,8 +134,8 @@ test_auth_disabled_server(void)
 		ASSERT_OK(pegasus_table_set(t, S(hk), S("s"), S("v"), 0, 0, &err), err);
 	}
 	/* the meta connection and one per replica endpoint that got a key */
-	g_assert_cmpint(negotiations(), >=, 2);
-	g_assert_cmpint(negotiations(), <=, 4);
+	g_assert_cmpint(client_test_negotiations(control_addr), >=, 2);
+	g_assert_cmpint(client_test_negotiations(control_addr), <=, 4);
 	ASSERT_OK(pegasus_table_get(t, S("h3"), S("s"), 0, &v, &err), err);
 	g_assert_true(v.found);
 	pegasus_value_free(&v);
@@ -174,13 +153,13 @@ test_old_server(void)
 	if (!need_onebox())
 		return;
 	ensure_table();
-	control_ok("fail * RPC_NEGOTIATION 100 ERR_HANDLER_NOT_FOUND");
+	client_test_control_ok(control_addr, "fail * RPC_NEGOTIATION 100 ERR_HANDLER_NOT_FOUND");
 	c = new_client(ccache_name, 0);
 	t = pegasus_client_open_table(c, "tc_auth", 0, &err);
 	ASSERT_OK(t != NULL, err);
 	ASSERT_OK(pegasus_table_set(t, S("old"), S("s"), S("v"), 0, 0, &err), err);
 	pegasus_client_free(c);
-	control_ok("clear-faults");
+	client_test_control_ok(control_addr, "clear-faults");
 }
 
 static void
@@ -191,16 +170,16 @@ test_refused_negotiation(void)
 
 	if (!need_onebox())
 		return;
-	control_ok("reset-counters");
-	control_ok("fail * RPC_NEGOTIATION 100 ERR_BUSY");
+	client_test_control_ok(control_addr, "reset-counters");
+	client_test_control_ok(control_addr, "fail * RPC_NEGOTIATION 100 ERR_BUSY");
 	c = new_client(ccache_name, 0);
 	g_assert_null(pegasus_client_open_table(c, "tc_auth", 0, &err));
 	g_assert_cmpint(err.code, ==, PEGASUS_ERR_AUTH);
 	g_assert_nonnull(strstr(err.message, "answered the negotiation with ERR_BUSY"));
 	/* failed at once: not retried, not sent to another meta server */
-	g_assert_cmpint(negotiations(), ==, 1);
+	g_assert_cmpint(client_test_negotiations(control_addr), ==, 1);
 	pegasus_client_free(c);
-	control_ok("clear-faults");
+	client_test_control_ok(control_addr, "clear-faults");
 }
 
 /*
@@ -219,16 +198,16 @@ test_negotiation_reset_once(void)
 	if (!need_onebox())
 		return;
 	ensure_table();
-	control_ok("reset-counters");
+	client_test_control_ok(control_addr, "reset-counters");
 	/* the meta server's answer to LIST_MECHANISMS: half of it, then a close */
 	g_snprintf(cmd, sizeof(cmd), "corrupt %s truncated", strrchr(meta_addr, ':') + 1);
-	control_ok(cmd);
+	client_test_control_ok(control_addr, cmd);
 	c = new_client(ccache_name, 0);
 	t = pegasus_client_open_table(c, "tc_auth", 0, &err);
 	ASSERT_OK(t != NULL, err);
-	g_assert_cmpint(negotiations(), ==, 2);
+	g_assert_cmpint(client_test_negotiations(control_addr), ==, 2);
 	pegasus_client_free(c);
-	control_ok("clear-faults");
+	client_test_control_ok(control_addr, "clear-faults");
 }
 
 static void
@@ -240,20 +219,20 @@ test_silent_negotiation(void)
 	if (!need_onebox())
 		return;
 	/* one negotiation unanswered: a connection failure, retried */
-	control_ok("reset-counters");
-	control_ok("fail * RPC_NEGOTIATION 1 noreply");
+	client_test_control_ok(control_addr, "reset-counters");
+	client_test_control_ok(control_addr, "fail * RPC_NEGOTIATION 1 noreply");
 	c = new_client(ccache_name, 200);
 	g_assert_nonnull(pegasus_client_open_table(c, "tc_auth", 0, &err));
-	g_assert_cmpint(negotiations(), ==, 2);
+	g_assert_cmpint(client_test_negotiations(control_addr), ==, 2);
 	pegasus_client_free(c);
 	/* none answered: a connection failure at the call's deadline */
-	control_ok("fail * RPC_NEGOTIATION 1000 noreply");
+	client_test_control_ok(control_addr, "fail * RPC_NEGOTIATION 1000 noreply");
 	c = new_client(ccache_name, 200);
 	g_assert_null(pegasus_client_open_table(c, "tc_auth", 0, &err));
 	g_assert_cmpint(err.code, ==, PEGASUS_ERR_CONNECT);
 	g_assert_nonnull(strstr(err.message, "did not finish within 200 ms"));
 	pegasus_client_free(c);
-	control_ok("clear-faults");
+	client_test_control_ok(control_addr, "clear-faults");
 }
 
 static int
@@ -270,13 +249,13 @@ test_interrupted_negotiation(void)
 
 	if (!need_onebox())
 		return;
-	control_ok("fail * RPC_NEGOTIATION 1 noreply");
+	client_test_control_ok(control_addr, "fail * RPC_NEGOTIATION 1 noreply");
 	c = new_client(ccache_name, 60000);
 	pegasus_client_set_wait_hook(c, interrupting_hook, NULL);
 	g_assert_null(pegasus_client_open_table(c, "tc_auth", 0, &err));
 	g_assert_cmpint(err.code, ==, PEGASUS_ERR_INTERRUPTED);
 	pegasus_client_free(c);
-	control_ok("clear-faults");
+	client_test_control_ok(control_addr, "clear-faults");
 }
 
 static void

@@ -315,70 +315,23 @@ make_keytab(void)
  * ---------------------------------------------------------------------- */
 
 
-static gboolean
-start_box_at(const char *bin, int base)
-{
-	char		meta[16],
-				reps[32],
-				ctl[16];
-	char	   *argv[] = {(char *) bin, "--meta-port", meta, "--replica-ports", reps,
-		"--control-port", ctl, "--table", "sec:2", "--auth", "kerberos",
-		"--keytab", "/nonexistent/service.keytab", NULL};
-
-	g_snprintf(meta, sizeof(meta), "%d", base + 1);
-	g_snprintf(reps, sizeof(reps), "%d", base + 11);
-	g_snprintf(ctl, sizeof(ctl), "%d", base + 21);
-	g_snprintf(box_meta, sizeof(box_meta), "127.0.0.1:%d", base + 1);
-	g_snprintf(control_addr, sizeof(control_addr), "127.0.0.1:%d", base + 21);
-	box_pid = client_test_spawn_ready(argv, box_log);
-	return box_pid != 0;
-}
-
+/* Starts the secured onebox; FALSE when it did not get ready */
 static gboolean
 start_box(void)
 {
-	const char *bin = g_getenv("PEGASUS_ONEBOX_BIN");
-	const char *base_env = g_getenv("ONEBOX_KDC_TEST_PORT_BASE");
-	const char *ctl_env = g_getenv("ONEBOX_CONTROL_PORT");
-	int			base = base_env ? atoi(base_env) :
-		ctl_env && atoi(ctl_env) > 20000 ? atoi(ctl_env) - 10500 : 26400;
-	int			attempt;
-	gboolean	ok = FALSE;
+	int			base;
 
-	if (bin == NULL)
-		bin = "test/onebox/pegasus-onebox";
-	if (g_file_test(bin, G_FILE_TEST_IS_EXECUTABLE))
-		for (attempt = 0; attempt < 5 && !ok; attempt++)
-			ok = start_box_at(bin, base + attempt * 100);
-	return ok;
+	box_pid = client_test_start_secured_box("ONEBOX_KDC_TEST_PORT_BASE", 10500,
+											26400, false, box_log, &base);
+	g_snprintf(box_meta, sizeof(box_meta), "127.0.0.1:%d", base + 1);
+	g_snprintf(control_addr, sizeof(control_addr), "127.0.0.1:%d", base + 21);
+	return box_pid != 0;
 }
 
 static bool
 need_box(void)
 {
-	if (box_pid == 0)
-	{
-		g_test_skip("the secured onebox could not be started");
-		return false;
-	}
-	return true;
-}
-
-/* RPC_NEGOTIATION requests the secured onebox has counted, summed */
-static int
-negotiations(void)
-{
-	return client_test_rpc_count(control_addr, "RPC_NEGOTIATION");
-}
-
-static void
-control_ok(const char *cmd)
-{
-	char	   *r = onebox_rawrpc_control(control_addr, cmd);
-
-	if (r == NULL || !g_str_has_prefix(r, "OK"))
-		g_error("control command \"%s\" failed: %s", cmd, r ? r : "(no answer)");
-	g_free(r);
+	return client_test_need(box_pid != 0, "the secured onebox could not be started");
 }
 
 /* ----------------------------------------------------------------------
@@ -601,7 +554,7 @@ test_service_ticket_interrupted(void)
 
 	if (!need_box())
 		return;
-	control_ok("reset-counters");
+	client_test_control_ok(control_addr, "reset-counters");
 	c = new_client(box_meta, silent_ccache, false, 60000, 300);
 	g_assert_null(pegasus_client_open_table(c, "sec", 0, &err));
 	ms = elapsed_ms();
@@ -612,7 +565,7 @@ test_service_ticket_interrupted(void)
 	g_assert_true(hk.thread_seen);
 	g_assert_true(hk.thread_signals_blocked);
 	/* list and select: the first SASL token waits for the ticket */
-	g_assert_cmpint(negotiations(), ==, 2);
+	g_assert_cmpint(client_test_negotiations(control_addr), ==, 2);
 	pegasus_client_free(c);
 }
 
@@ -671,7 +624,7 @@ test_service_ticket_cached(void)
 
 	if (!need_box())
 		return;
-	control_ok("reset-counters");
+	client_test_control_ok(control_addr, "reset-counters");
 	c = new_client(box_meta, cached_ccache, false, 60000, -1);
 	g_assert_null(pegasus_client_open_table(c, "sec", 0, &err));
 	ms = elapsed_ms();
@@ -683,7 +636,7 @@ test_service_ticket_cached(void)
 	 * taken for a reset and the connection made again; the second is the
 	 * rejection
 	 */
-	g_assert_cmpint(negotiations(), ==, 6);
+	g_assert_cmpint(client_test_negotiations(control_addr), ==, 6);
 	g_assert_false(hk.thread_seen);	/* the first test: none ran before */
 	g_assert_cmpfloat(ms, <, 1000 + client_test_load_slack_ms());
 	pegasus_client_free(c);

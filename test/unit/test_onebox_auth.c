@@ -43,45 +43,18 @@ static gint32 next_seqid = 1;
 static char box_log[256];
 
 
-/* Starts the secured onebox at base; FALSE when it did not get ready */
-static gboolean
-start_box_at(const char *bin, int base, const char *log)
-{
-	char		meta[16],
-				reps[32],
-				ctl[16];
-	char	   *argv[] = {(char *) bin, "--meta-port", meta, "--replica-ports", reps,
-		"--control-port", ctl, "--table", "sec:2", "--auth", "kerberos",
-		"--keytab", "/nonexistent/service.keytab", "--acl", NULL};
-
-	box_meta = base + 1;
-	box_replica = base + 11;
-	g_snprintf(meta, sizeof(meta), "%d", box_meta);
-	g_snprintf(reps, sizeof(reps), "%d", box_replica);
-	g_snprintf(ctl, sizeof(ctl), "%d", base + 21);
-	g_snprintf(control_addr, sizeof(control_addr), "127.0.0.1:%d", base + 21);
-	box_pid = client_test_spawn_ready(argv, log);
-	return box_pid != 0;
-}
-
+/* Starts the secured onebox; FALSE when it did not get ready */
 static gboolean
 start_box(void)
 {
-	const char *bin = g_getenv("PEGASUS_ONEBOX_BIN");
-	const char *base_env = g_getenv("ONEBOX_AUTH_TEST_PORT_BASE");
-	const char *ctl_env = g_getenv("ONEBOX_CONTROL_PORT");
-	int			base = base_env ? atoi(base_env) :
-		ctl_env && atoi(ctl_env) > 20000 ? atoi(ctl_env) - 10200 : 26700;
-	char	   *log = box_log;
-	int			attempt;
-	gboolean	ok = FALSE;
+	int			base;
 
-	if (bin == NULL)
-		bin = "test/onebox/pegasus-onebox";
-	if (g_file_test(bin, G_FILE_TEST_IS_EXECUTABLE))
-		for (attempt = 0; attempt < 5 && !ok; attempt++)
-			ok = start_box_at(bin, base + attempt * 100, log);
-	return ok;
+	box_pid = client_test_start_secured_box("ONEBOX_AUTH_TEST_PORT_BASE", 10200,
+											26700, true, box_log, &base);
+	box_meta = base + 1;
+	box_replica = base + 11;
+	g_snprintf(control_addr, sizeof(control_addr), "127.0.0.1:%d", base + 21);
+	return box_pid != 0;
 }
 
 /* A request frame on a new connection to port; returns the socket */
@@ -132,12 +105,7 @@ unauthenticated_count(void)
 static gboolean
 need_box(void)
 {
-	if (box_pid == 0)
-	{
-		g_test_skip("the secured onebox could not be started");
-		return FALSE;
-	}
-	return TRUE;
+	return client_test_need(box_pid != 0, "the secured onebox could not be started");
 }
 
 static void
