@@ -49,7 +49,7 @@ UNIT_PROGS := $(UNIT_SRCS:.c=)
 EXTRA_CLEAN = $(CLIENT_LIB) $(ONEBOX) $(CLI) $(UNIT_PROGS) \
 	test/onebox/*.o src/tools/*.o test/unit/*.o test/unit/*/*.o \
 	$(filter-out %.c,$(wildcard test/fuzz/fuzz_*)) \
-	results regression.diffs regression.out test/bench/results.json
+	results regression.diffs regression.out test/bench/results.json test/bench/results.svg
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)

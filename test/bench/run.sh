@@ -33,7 +33,8 @@
 #              against INSERT of whole documents: see test/bench/docs.sh
 # Each figure is the median of RUNS runs (min and max shown); a workload
 # whose run takes more than MAX_RUN_SECONDS is run once.  The table is
-# printed and written as JSON to test/bench/results.json.
+# printed and written as JSON to test/bench/results.json, and drawn as a
+# bar chart in test/bench/results.svg (test/bench/chart.py, with python3).
 #
 # Options (or environment variables):
 #   --quick                 small sizes, one run: a smoke test
@@ -481,3 +482,9 @@ function js(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return "\"" s "\""
 END { print "\n]" }' "$WORK/results.tsv" >test/bench/results.json
 echo
 echo "written to test/bench/results.json"
+# the chart: FDW, raw client and postgres_fdw per workload (python3, optional)
+if command -v python3 >/dev/null; then
+	python3 test/bench/chart.py test/bench/results.json test/bench/results.svg
+else
+	echo "no python3: test/bench/results.svg not drawn"
+fi
