@@ -124,9 +124,9 @@ SOAK = test/soak/soak
 MINUTES ?= 10
 SESSIONS ?= 16
 EXTRA_CLEAN += $(SOAK)
-$(SOAK): test/soak/soak.c
-	$(CC) -O2 -g -std=gnu11 -Wall -Wno-format-truncation -I$(shell $(PG_CONFIG) --includedir) -o $@ $< \
-		-L$(shell $(PG_CONFIG) --libdir) -lpq -lpthread -lm
+$(SOAK): $(sort $(wildcard test/soak/*.c)) $(wildcard test/soak/*.h)
+	$(CC) -O2 -g -std=gnu11 -Wall -Wno-format-truncation -I$(shell $(PG_CONFIG) --includedir) -o $@ \
+		$(filter %.c,$^) -L$(shell $(PG_CONFIG) --libdir) -lpq -lpthread -lm
 .PHONY: soak
 soak:
 	flock /tmp/pegasus_fdw.suite.lock bash test/soak/run.sh --minutes $(MINUTES) --sessions $(SESSIONS)

@@ -2,7 +2,7 @@
 # The soak: a onebox (two meta endpoints, three replicas) and a throwaway
 # PostgreSQL, the extension installed, S sessions of mixed SQL on foreign
 # tables of 8 partitions (split to 16 and 32 during the run) and a fault
-# scheduler beside them; the driver is test/soak/soak.c.  Stops everything
+# scheduler beside them; the driver is test/soak/soak.c (and the files beside it).  Stops everything
 # it started whatever happens.  The last line is `soak: N passed, N failed`
 # (invariant checks); the exit status is non-zero when one failed.
 #
