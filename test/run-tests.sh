@@ -3,9 +3,10 @@
 #   1. installs missing Debian packages, builds everything, installs the extension;
 #   2. starts a onebox (Pegasus-compatible server) and a throwaway PostgreSQL;
 #   3. runs the layout check (test/layout: no call circles between files,
-#      no long files), the unit tests (codec, onebox semantics, client), the pg_regress
-#      suite (SQL behaviour, EXPLAIN, differential tests) and the reliability
-#      scripts of test/reliability (faults, bad input, concurrency, load);
+#      no long files), the unit tests (codec, onebox semantics, client), the
+#      pg_regress suite (SQL behaviour, EXPLAIN, differential tests) and the
+#      reliability scripts of test/reliability (faults, bad input,
+#      concurrency, load);
 #   4. checks the onebox saw no protocol violation;
 #   5. stops everything it started, whatever happened.
 # The last line is "total: N passed, N failed, N skipped"; the exit status is
