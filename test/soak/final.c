@@ -151,6 +151,12 @@ setup(void)
 			   "CREATE USER MAPPING FOR PUBLIC SERVER soak%s%s%s;"
 			   "SELECT pegasus_fdw_create_table('soak', 'soak_kv', 8);"
 			   "SELECT pegasus_fdw_create_table('soak', 'soak_wide', 8);"
+			   "SELECT pegasus_fdw_create_table('soak', 'soak_docs', 8);"
+			   "CREATE FOREIGN TABLE soak_docs (hash_key text, sort_key text COLLATE \"C\", "
+			   "  a int, b text, c int OPTIONS (path '{n,c}')) "
+			   "SERVER soak OPTIONS (table 'soak_docs', value_format 'json');"
+			   "CREATE FOREIGN TABLE soak_docs_raw (hash_key text, sort_key text COLLATE \"C\", value jsonb) "
+			   "SERVER soak OPTIONS (table 'soak_docs');"
 			   "CREATE FOREIGN TABLE soak_kv (hash_key text, sort_key text COLLATE \"C\", value text) "
 			   "SERVER soak OPTIONS (table 'soak_kv');"
 			   "CREATE FOREIGN TABLE soak_num (hash_key text, sort_key text COLLATE \"C\", value bigint) "
@@ -238,6 +244,13 @@ key_of(char tbl, const char *h, const char *sk)
 			return NULL;
 		return &s->kv[hi][si];
 	}
+	if (tbl == 'd')
+	{
+		if (h[3] != 'd' || !isdigit((unsigned char) h[4]) || (hi = atoi(h + 4)) >= ND ||
+			strcmp(sk, "d") != 0)
+			return NULL;
+		return &s->doc[hi];
+	}
 	if (h[3] != 'w' || !isdigit((unsigned char) h[4]) || (hi = atoi(h + 4)) >= NW)
 		return NULL;
 	for (c = 0; c < NWC; c++)
@@ -289,7 +302,8 @@ check_record(char tbl, const char *h, const char *sk, const char *found)
 		{
 			fin.phantom++;
 			failure(INV_PHANTOM, "record (%s, %s) of %s is in Pegasus (%s), written by nobody",
-					h, sk, tbl == 'k' ? "soak_kv" : "soak_wide", show(found, b, sizeof(b)));
+					h, sk, tbl == 'k' ? "soak_kv" : tbl == 'd' ? "soak_docs" : "soak_wide",
+					show(found, b, sizeof(b)));
 		}
 		return;
 	}
@@ -507,6 +521,41 @@ final_check(void)
 				wide_name(&sessions[i], wi, h);
 				for (cc = 0; cc < NWC; cc++)
 					check_record('w', h, wide_sks[cc], NULL);
+			}
+	}
+	PQclear(r);
+	/* the documents, read whole */
+	if ((r = query_retry(c, "SELECT hash_key, sort_key, value::text FROM soak_docs_raw")) == NULL)
+		return false;
+	fin.rows_docs = PQntuples(r);
+	{
+		static unsigned char seen[100][ND];
+
+		memset(seen, 0, sizeof(seen));
+		for (i = 0; i < PQntuples(r); i++)
+		{
+			const char *h = PQgetvalue(r, i, 0);
+			const char *sk = PQgetvalue(r, i, 1);
+			Session    *s = session_of(h);
+			int			di;
+
+			if (s && h[3] == 'd' && (di = atoi(h + 4)) < ND && strcmp(sk, "d") == 0 &&
+				seen[s->id][di]++)
+			{
+				failure(INV_SCAN, "final scan: document %s came twice", h);
+				continue;
+			}
+			check_record('d', h, sk, PQgetvalue(r, i, 2));
+		}
+		for (i = 0; i < opt_sessions; i++)
+			for (j = 0; j < ND; j++)
+			{
+				char		h[24];
+
+				if (seen[i][j])
+					continue;
+				doc_name(&sessions[i], j, h);
+				check_record('d', h, "d", NULL);
 			}
 	}
 	PQclear(r);

@@ -613,7 +613,7 @@ verify_session(Session *s)
 		ok &= read_kv(s, OP_HASH_IN, "SELECT hash_key, sort_key, value FROM soak_kv WHERE hash_key = $1",
 					  1, p, want_kv, INV_READ);
 	}
-	return ok;
+	return verify_docs(s) && ok;
 }
 
 /* ------------------------------------------------------------------ */
@@ -667,6 +667,9 @@ session_main(void *arg)
 			case OP_WIDE_UPDATE: op_wide_update(s); break;
 			case OP_WIDE_DELETE: op_wide_delete(s); break;
 			case OP_BAD_INPUT: op_bad_input(s); break;
+			case OP_DOC_INSERT: op_doc_insert(s); break;
+			case OP_DOC_UPDATE: op_doc_update(s); break;
+			case OP_DOC_GET: op_doc_get(s); break;
 			default: break;
 		}
 		atomic_fetch_add(&s->ops_done, 1);

@@ -458,6 +458,9 @@ const OpInfo ops[NOPS] = {
 	[OP_WIDE_UPDATE] = {"wide_update", 3, true},
 	[OP_WIDE_DELETE] = {"wide_delete", 1, true},
 	[OP_BAD_INPUT] = {"bad_input", 1, true},
+	[OP_DOC_INSERT] = {"doc_insert", 3, true},
+	[OP_DOC_UPDATE] = {"doc_update", 4, true},
+	[OP_DOC_GET] = {"doc_get", 4, false},
 	[OP_PIPE_GETS] = {"pipe_gets", 0, false},	/* session 0 only: see session_main */
 };
 

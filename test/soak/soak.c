@@ -260,6 +260,8 @@ main(int argc, char **argv)
 		for (hi = 0; hi < NW; hi++)
 			for (si = 0; si < NWC; si++)
 				key_set(&s->wide[hi][si], NULL);
+		for (hi = 0; hi < ND; hi++)
+			key_set(&s->doc[hi], NULL);
 		s->exempt_terminate = (i == 0 && opt_sessions > 1);	/* one backend lives the whole run */
 		pthread_create(&s->thread, NULL, session_main, s);
 	}
@@ -382,8 +384,8 @@ main(int argc, char **argv)
 				  "%ld records in Pegasus never written or deleted with acknowledgement", fin.phantom);
 			check("values_equal_shadow", atomic_load(&inv_fail[INV_VALUE]) == 0 &&
 				  atomic_load(&inv_fail[INV_SHADOW]) == 0,
-				  "%ld kv + %ld wide rows compared; %ld values differ, %ld shadow differences; %ld uncertain keys (%ld in an allowed state)",
-				  fin.rows_kv, fin.rows_wide, fin.value, fin.shadow_diff, fin.uncertain_keys, fin.uncertain_ok);
+				  "%ld kv + %ld wide rows + %ld documents compared; %ld values differ, %ld shadow differences; %ld uncertain keys (%ld in an allowed state)",
+				  fin.rows_kv, fin.rows_wide, fin.rows_docs, fin.value, fin.shadow_diff, fin.uncertain_keys, fin.uncertain_ok);
 			check("reads_match_during_run", atomic_load(&inv_fail[INV_READ]) == 0,
 				  "%ld mismatches of rows re-read by their sessions", atomic_load(&inv_fail[INV_READ]));
 			check("increments", atomic_load(&inv_fail[INV_INCR]) == 0,
@@ -580,10 +582,10 @@ main(int argc, char **argv)
 							first = false;
 						}
 				}
-				buf_printf(&j, "}, \"final\": {\"rows_kv\": %ld, \"rows_wide\": %ld, \"lost\": %ld, \"phantom\": %ld, \"value_mismatch\": %ld,"
+				buf_printf(&j, "}, \"final\": {\"rows_kv\": %ld, \"rows_wide\": %ld, \"rows_docs\": %ld, \"lost\": %ld, \"phantom\": %ld, \"value_mismatch\": %ld,"
 						   " \"shadow_diff\": %ld, \"uncertain_keys\": %ld, \"counters_ok\": %ld, \"counters_bad\": %ld,"
 						   " \"count_pushdown\": %ld, \"onebox_violations\": %ld, \"scanner_count\": %ld},",
-						   fin.rows_kv, fin.rows_wide, fin.lost, fin.phantom, fin.value, fin.shadow_diff,
+						   fin.rows_kv, fin.rows_wide, fin.rows_docs, fin.lost, fin.phantom, fin.value, fin.shadow_diff,
 						   fin.uncertain_keys, fin.ctr_ok, fin.ctr_bad, fin.count_pushdown, violations, scanners);
 				buf_puts(&j, " \"backends\": [");
 				for (i = 0; i < opt_sessions; i++)

@@ -38,6 +38,7 @@
 #define NW 16					/* wide rows */
 #define NWC 3					/* wide columns */
 #define NC 4					/* counters */
+#define ND 8					/* documents (value_format 'json') */
 #define MAXPOS 6				/* possible states kept for an uncertain key */
 /* a growing string */
 typedef struct
@@ -71,6 +72,14 @@ typedef struct
 	long		unc_sum;		/* the sum of increments of unknown outcome */
 	int			unc_n;
 } Counter;
+/* A document's fields, as the session last wrote them */
+typedef struct
+{
+	int			a;
+	int			c;				/* at the path {n,c} */
+	char	   *b;
+	bool		keep;			/* has the field no column maps */
+} DocFields;
 typedef enum
 {
 	OP_GET, OP_IN_LIST, OP_RANGE, OP_HASH_IN, OP_SCAN_AGG, OP_SCAN_ROWS,
@@ -78,6 +87,7 @@ typedef enum
 	OP_INSERT, OP_INSERT_MULTI, OP_UPDATE, OP_UPDATE_MULTI, OP_DELETE,
 	OP_DELETE_HASH, OP_DELETE_RANGE, OP_ON_CONFLICT, OP_INCR, OP_KEY_CHANGE,
 	OP_COPY, OP_WIDE_INSERT, OP_WIDE_UPDATE, OP_WIDE_DELETE, OP_BAD_INPUT,
+	OP_DOC_INSERT, OP_DOC_UPDATE, OP_DOC_GET,
 	OP_PIPE_GETS,
 	NOPS
 } OpKind;
@@ -107,6 +117,8 @@ typedef struct Session
 	Key			kv[NH][NS];
 	Key			wide[NW][NWC];
 	Counter		ctr[NC];
+	Key			doc[ND];		/* the jsonb text of each document, NULL: absent */
+	DocFields	docf[ND];		/* its fields, while doc[] is certain */
 	long		seq;
 	/* statistics */
 	atomic_long stmts;			/* every statement sent, BEGIN/COMMIT included */
@@ -216,6 +228,7 @@ typedef struct
 {
 	long		rows_kv,
 				rows_wide,
+				rows_docs,
 				lost,
 				phantom,
 				value,
@@ -371,6 +384,13 @@ extern void op_wide_insert(Session *s);
 extern void op_wide_update(Session *s);
 extern void op_wide_delete(Session *s);
 extern void op_bad_input(Session *s);
+
+/* in docs.c */
+extern void doc_name(Session *s, int di, char *h);
+extern void op_doc_insert(Session *s);
+extern void op_doc_update(Session *s);
+extern void op_doc_get(Session *s);
+extern bool verify_docs(Session *s);
 
 /* in reads.c */
 extern int parse_kv(Session *s, const char *h, const char *sk, int *hi, int *si);
