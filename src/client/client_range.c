@@ -10,7 +10,9 @@
  * arrives, the next request goes out before the caller starts consuming the
  * page, so the caller's work on one page overlaps the round trip of the
  * next.  The requests are exactly those of the synchronous loop over
- * pegasus_table_multi_get_range (same pages, same count).
+ * pegasus_table_multi_get_range (same pages, same count).  Each request
+ * is written to the socket as soon as it is made, not at the next wait: at
+ * most one page is ever read ahead of the caller.
  *
  * A keys reader (pegasus_table_keys_reader) asks instead for a list of sort
  * keys of the hash key, ascending: the server answers them in request
@@ -106,6 +108,11 @@ range_send(PegasusRangeReader *r)
 	}
 	r->in_flight = true;
 	pegasus_call_start(&r->call);
+	/*
+	 * Written now: a request with a reply otherwise waits in the queue until
+	 * someone waits, and the page would not overlap the caller's work.
+	 */
+	pegasus_net_flush(r->table->client);
 }
 
 PegasusRangeReader *

@@ -5,8 +5,8 @@
  *		(outer) to a Pegasus table (inner) on the table's keys, reading the
  *		inner rows of a batch of outer rows with batch_get (the next batch
  *		sent while the current one is emitted), one multi_get per hash
- *		key of sort-key lists, or ranges.  Planned in
- *		join_path.c, run in join_exec.c.
+ *		key of sort-key lists, or ranges.  Planned in join_path.c, run in
+ *		join_exec.c and the files join_internal.h names.
  *
  * src/fdw/join.h
  *

@@ -16,15 +16,19 @@
 #                                            vs  bench range (multi_get_range pages)
 #   load       INSERT ... SELECT FROM generate_series
 #                                            vs  bench load (multi_set groups)
-#   join       JOIN_KEYS local keys joined to the table, plan as chosen
+#   join       JOIN_KEYS local keys joined to the table, plan as chosen (the
+#              keys of every join row in generated order: numeric order of
+#              the hash keys)
 #                                            vs  bench mget (batch_get)
 #   batched join  (with join) tables nobody has analyzed: 20 hash keys and
 #              2,000 pairs joined to a 200,000-record table, plan as chosen
 #                                            vs  a full scan and hash join;
-#              JOIN_KEYS pairs joined to the ROWS-record table
-#                                            vs  bench mget (batch_get);
 #              100,000 and 1,000,000 outer rows through the batched key
 #              join: rate and the backend's peak memory
+#   pairs      JOIN_KEYS (hash key, sort key) pairs joined to the
+#              ROWS-record table, not analyzed, the pairs as generated,
+#              sorted and in random order
+#                                            vs  bench mget (batch_get)
 #   local      the same scan and point SELECT on a local table
 #   shapes, contended, pgref  load shapes, load beside a busy core and
 #              postgres_fdw references: see test/bench/load_shapes.sh
@@ -48,8 +52,8 @@
 #   --doc-rows N            BENCH_DOC_ROWS: documents scanned (1000000)
 #   --doc-update-rows N     BENCH_DOC_UPDATE_ROWS: documents updated (100000)
 #   --only LIST             BENCH_ONLY: comma-separated workloads to run
-#                           (point,scan,memory,range,load,join,local,
-#                           shapes,contended,pgref,docs)
+#                           (point,scan,memory,range,load,join,pairs,
+#                           local,shapes,contended,pgref,docs)
 #   BENCH_MAX_RUN_SECONDS   (30)
 # Ports: BENCH_META_PORT (41601), BENCH_REPLICA_PORTS (41801,41802,41803),
 # BENCH_CONTROL_PORT (41901), BENCH_PG_PORT (51432).
@@ -67,7 +71,7 @@ JOIN_KEYS=${BENCH_JOIN_KEYS:-10000}
 POINT_SECONDS=${BENCH_POINT_SECONDS:-5}
 DOC_ROWS=${BENCH_DOC_ROWS:-1000000}
 DOC_UPDATE_ROWS=${BENCH_DOC_UPDATE_ROWS:-100000}
-ONLY=${BENCH_ONLY:-point,scan,memory,range,load,join,local,shapes,contended,pgref,docs}
+ONLY=${BENCH_ONLY:-point,scan,memory,range,load,join,pairs,local,shapes,contended,pgref,docs}
 MAX_RUN_SECONDS=${BENCH_MAX_RUN_SECONDS:-30}
 
 usage()
@@ -370,12 +374,12 @@ if wants join; then
 	repeat "$WORK/join_fdw.txt" sql_rate "$JOIN_KEYS" "$SERIAL" "$JOIN_SQL" &&
 	"${PSQL[@]}" -c "$SERIAL" -c "EXPLAIN (COSTS OFF) $JOIN_SQL" >"$WORK/join_plan.txt" 2>&1
 	plan=$(plan_summary "$WORK/join_plan.txt")
-	record "join $JOIN_KEYS keys" ops/s "$WORK/join_fdw.txt" "$WORK/join_raw.txt" \
+	record "join $JOIN_KEYS keys in generated order" ops/s "$WORK/join_fdw.txt" "$WORK/join_raw.txt" \
 		"plan: $plan; raw: batch_get"
 	# the same keys handed over as an array: batch_get from the FDW too
 	ANY_SQL="SELECT sum(octet_length(value)) FROM t WHERE hash_key = ANY (ARRAY(SELECT hash_key FROM keys)) AND sort_key = '0'"
 	repeat "$WORK/join_any.txt" sql_rate "$JOIN_KEYS" "$SERIAL" "$ANY_SQL" &&
-	record "join $JOIN_KEYS keys as ANY(array)" ops/s "$WORK/join_any.txt" "$WORK/join_raw.txt" \
+	record "join $JOIN_KEYS keys in generated order as ANY(array)" ops/s "$WORK/join_any.txt" "$WORK/join_raw.txt" \
 		"hash_key = ANY (ARRAY(SELECT ...)): batch_get of 1000 keys a call"
 fi
 
@@ -400,19 +404,10 @@ SQL
 		repeat "$WORK/bj_$name.txt" sql_ms "$SERIAL" "$sql" &&
 		repeat "$WORK/bj_${name}_scan.txt" sql_ms "$FULL_SCAN" "$sql" &&
 		"${PSQL[@]}" -c "$SERIAL" -c "EXPLAIN (COSTS OFF) $sql" >"$WORK/bj_${name}_plan.txt" 2>&1
-		record "join $label, $JOIN_TABLE_ROWS records not analyzed" ms "$WORK/bj_$name.txt" \
+		record "join $label in generated order, $JOIN_TABLE_ROWS records not analyzed" ms "$WORK/bj_$name.txt" \
 			"$WORK/bj_${name}_scan.txt" \
 			"plan: $(plan_summary "$WORK/bj_${name}_plan.txt"); raw column: full scan + hash join; ratio below 0.1 wanted"
 	done
-
-	BJ_SQL="SELECT sum(length(t.value)) FROM keys k JOIN t_na t ON t.hash_key = k.hash_key AND t.sort_key = k.sort_key"
-	[ -f "$WORK/join_raw.txt" ] ||
-		repeat "$WORK/join_raw.txt" cli_rate --table bench bench mget "$JOIN_KEYS" \
-			--rows $((JOIN_STRIDE * JOIN_KEYS))
-	repeat "$WORK/bj_keys.txt" sql_rate "$JOIN_KEYS" "$SERIAL" "$BJ_SQL" &&
-	"${PSQL[@]}" -c "$SERIAL" -c "EXPLAIN (COSTS OFF) $BJ_SQL" >"$WORK/bj_keys_plan.txt" 2>&1
-	record "join $JOIN_KEYS pairs, $ROWS records not analyzed" ops/s "$WORK/bj_keys.txt" \
-		"$WORK/join_raw.txt" "plan: $(plan_summary "$WORK/bj_keys_plan.txt"); raw: batch_get"
 
 	# jit off: the LLVM libraries would count in the peak memory
 	FORCED="SET jit = off; SET enable_hashjoin = off; SET enable_mergejoin = off; SET enable_nestloop = off; $SERIAL"
@@ -424,13 +419,42 @@ SQL
 			>"$WORK/bj_$n.out" || exit 1
 		awk '{ print $1 }' "$WORK/bj_$n.out" >"$WORK/bj_${n}_rate.txt"
 		awk '{ print $2 }' "$WORK/bj_$n.out" >"$WORK/bj_${n}_mem.txt"
-		record "batched join $n outer rows" ops/s "$WORK/bj_${n}_rate.txt" "$WORK/join_raw.txt" \
+		record "batched join $n outer rows in generated order" ops/s "$WORK/bj_${n}_rate.txt" "$WORK/join_raw.txt" \
 			"Pegasus Batched Key Join (other joins off), one run; raw: batch_get"
 		record "batched join peak memory, $n rows" MB "$WORK/bj_${n}_mem.txt" "" \
 			"backend VmHWM after the join"
 	done
 	"${PSQL[@]}" -c "SET client_min_messages = warning" -c "DROP TABLE hk20, pairs2000" \
 		-c "DROP TABLE IF EXISTS outer_100000, outer_1000000" >/dev/null
+fi
+
+# the batched key join of JOIN_KEYS (hash key, sort key) pairs in three key
+# orders: as generated (numeric order of the hash keys), sorted (byte order,
+# the order of the table's keys) and random, each against the raw client's
+# batch_get of the same pairs in the same run
+if wants pairs; then
+	"${PSQL[@]}" <<'SQL' || exit 1
+CREATE FOREIGN TABLE IF NOT EXISTS t_na (hash_key text COLLATE "C", sort_key text COLLATE "C", value text)
+  SERVER pegasus OPTIONS (table 'bench');
+SQL
+	"${PSQL[@]}" -c "SELECT setseed(0.5)" \
+		-c "CREATE TABLE pairs_sorted AS SELECT hash_key AS k, sort_key AS s FROM keys ORDER BY 1, 2" \
+		-c "CREATE TABLE pairs_random AS SELECT hash_key AS k, sort_key AS s FROM keys ORDER BY random()" \
+		-c "CREATE TABLE pairs_generated AS SELECT hash_key AS k, sort_key AS s FROM keys" \
+		-c "ANALYZE pairs_sorted" -c "ANALYZE pairs_random" -c "ANALYZE pairs_generated" \
+		>/dev/null || exit 1
+	[ -f "$WORK/join_raw.txt" ] ||
+		repeat "$WORK/join_raw.txt" cli_rate --table bench bench mget "$JOIN_KEYS" \
+			--rows $((JOIN_STRIDE * JOIN_KEYS))
+	for order in generated sorted random; do
+		PAIRS_SQL="SELECT count(f.value), sum(octet_length(f.value)) FROM pairs_$order p JOIN t_na f ON f.hash_key = p.k AND f.sort_key = p.s"
+		repeat "$WORK/pairs_$order.txt" sql_rate "$JOIN_KEYS" "$SERIAL" "$PAIRS_SQL" &&
+		"${PSQL[@]}" -c "$SERIAL" -c "EXPLAIN (COSTS OFF) $PAIRS_SQL" >"$WORK/pairs_${order}_plan.txt" 2>&1
+		record "join $JOIN_KEYS pairs in $order order, $ROWS records not analyzed" ops/s \
+			"$WORK/pairs_$order.txt" "$WORK/join_raw.txt" \
+			"plan: $(plan_summary "$WORK/pairs_${order}_plan.txt"); raw: batch_get of the same pairs"
+	done
+	"${PSQL[@]}" -c "DROP TABLE pairs_sorted, pairs_random, pairs_generated" >/dev/null
 fi
 
 if wants local; then

@@ -5,9 +5,12 @@
  *		page size, direction, bounds, filter and row limit, the pages a
  *		reader returns hold exactly the records of the synchronous loop
  *		over multi_get_range, in the same pages, with the same number of
- *		requests; a reader closed with a request in flight leaves the
- *		client usable; a keys reader returns what multi_get of the same
- *		sort-key list returns, in one request.
+ *		requests; the request of the next page reaches the server before
+ *		the caller asks for that page (read ahead), and readers that
+ *		alternate with each other and with other calls still return
+ *		every record once, in order; a reader closed with a request in
+ *		flight leaves the client usable; a keys reader returns what
+ *		multi_get of the same sort-key list returns, in one request.
  *
  * Needs PEGASUS_TEST_META and PEGASUS_TEST_CONTROL (skips otherwise).
  *
@@ -239,6 +242,186 @@ test_every_record_once(void)
 	pegasus_range_reader_close(r);
 }
 
+/* multi_get requests the onebox has received, on every replica. */
+static int
+server_multi_gets(void)
+{
+	return client_test_rpc_count(control_addr, "RPC_RRDB_RRDB_MULTI_GET");
+}
+
+/*
+ * Waits until the onebox has received at least want multi_get requests;
+ * false if it has not within 5 s (the request was never written).
+ */
+static bool
+server_saw(int want)
+{
+	int			i;
+
+	for (i = 0; i < 500; i++)
+	{
+		if (server_multi_gets() >= want)
+			return true;
+		g_usleep(10000);
+	}
+	return false;
+}
+
+/* Appends the sort keys of a page to out, checking they ascend. */
+static void
+append_keys(GString *out, const PegasusKVList *list)
+{
+	size_t		i;
+
+	for (i = 0; i < list->count; i++)
+	{
+		g_string_append_len(out, list->items[i].sort_key.data,
+							list->items[i].sort_key.len);
+		g_string_append_c(out, ',');
+	}
+}
+
+/* "k000,k001,...,": every record of hash key "h" once, ascending. */
+static GString *
+every_key(void)
+{
+	GString    *s = g_string_new(NULL);
+	int			i;
+
+	for (i = 0; i < NKEYS; i++)
+		g_string_append_printf(s, "k%03d,", i);
+	return s;
+}
+
+/*
+ * Read ahead: the first request is on the server when the reader is made,
+ * and the request of page n + 1 when page n is handed over, before the
+ * caller asks for it; no more than that one page is asked ahead.  The
+ * pages still hold every record once, in order.
+ */
+static void
+test_read_ahead(void)
+{
+	PegasusMultiGetOptions o;
+	PegasusRangeReader *r;
+	PegasusKVList *list;
+	PegasusError err;
+	GString    *want;
+	GString    *got = g_string_new(NULL);
+	int			base;
+	int			pages = 0;
+	int			rc;
+
+	if (client == NULL)
+	{
+		g_test_skip("PEGASUS_TEST_META not set: no onebox to test against");
+		g_string_free(got, TRUE);
+		return;
+	}
+	pegasus_multi_get_options_init(&o);
+	o.max_fetch_count = 4;
+	base = server_multi_gets();
+	r = pegasus_table_range_reader(table, S("h"), S(""), S(""), &o, 0, 0, &err);
+	ASSERT_OK(r != NULL, err);
+	if (!server_saw(base + 1))
+		g_error("the first page's request was not sent when the reader was made");
+	while ((rc = pegasus_range_reader_next(r, &list, &err)) > 0)
+	{
+		pages++;
+		if (!list->all_fetched && !server_saw(base + pages + 1))
+			g_error("page %d was handed over without the request of page %d sent",
+					pages, pages + 1);
+		/* one page ahead, not more */
+		g_assert_cmpint(server_multi_gets(), <=, base + pages + 1);
+		append_keys(got, list);
+		pegasus_kvlist_free(list);
+	}
+	ASSERT_OK(rc == 0, err);
+	want = every_key();
+	g_assert_cmpstr(got->str, ==, want->str);
+	g_assert_cmpint(pages, ==, (NKEYS + 3) / 4);
+	g_assert_cmpint(server_multi_gets(), ==, base + pages);
+	pegasus_range_reader_close(r);
+	g_string_free(want, TRUE);
+	g_string_free(got, TRUE);
+}
+
+/*
+ * Readers whose pages arrive while another call waits (as the join keeps
+ * several hash keys in flight): three readers of different page sizes
+ * taken in turn, a get between each page.  Each returns every record
+ * once, in order, with one request per page.
+ */
+static void
+test_interleaved_readers(void)
+{
+	static const int sizes[] = {3, 4, 7};
+	PegasusRangeReader *r[3];
+	GString    *got[3];
+	GString    *want;
+	bool		done[3] = {false, false, false};
+	int			left = 3;
+	uint64_t	r0;
+	int			pages = 0;
+	int			i;
+
+	if (client == NULL)
+	{
+		g_test_skip("PEGASUS_TEST_META not set: no onebox to test against");
+		return;
+	}
+	r0 = rpcs();
+	for (i = 0; i < 3; i++)
+	{
+		PegasusMultiGetOptions o;
+		PegasusError err;
+
+		pegasus_multi_get_options_init(&o);
+		o.max_fetch_count = sizes[i];
+		r[i] = pegasus_table_range_reader(table, S("h"), S(""), S(""), &o, 0, 0, &err);
+		ASSERT_OK(r[i] != NULL, err);
+		got[i] = g_string_new(NULL);
+	}
+	while (left > 0)
+		for (i = 0; i < 3; i++)
+		{
+			PegasusKVList *list;
+			PegasusError err;
+			PegasusValue v;
+			int			rc;
+
+			if (done[i])
+				continue;
+			rc = pegasus_range_reader_next(r[i], &list, &err);
+			ASSERT_OK(rc >= 0, err);
+			if (rc == 0)
+			{
+				done[i] = true;
+				left--;
+				continue;
+			}
+			append_keys(got[i], list);
+			pegasus_kvlist_free(list);
+			ASSERT_OK(pegasus_table_get(table, S("h"), S("k029"), 0, &v, &err), err);
+			g_assert_true(v.found);
+			pegasus_value_free(&v);
+			pages++;
+		}
+	want = every_key();
+	for (i = 0; i < 3; i++)
+	{
+		if (strcmp(got[i]->str, want->str) != 0)
+			g_error("reader of pages of %d:\n%s\nwanted:\n%s", sizes[i],
+					got[i]->str, want->str);
+		pegasus_range_reader_close(r[i]);
+		g_string_free(got[i], TRUE);
+	}
+	g_string_free(want, TRUE);
+	/* one request per page, one get after each page */
+	g_assert_cmpint(pages, ==, NKEYS / 3 + (NKEYS + 3) / 4 + (NKEYS + 6) / 7);
+	g_assert_cmpint((int) (rpcs() - r0), ==, 2 * pages);
+}
+
 /* Closing with the next page in flight: its reply is dropped, the client
  * goes on. */
 static void
@@ -450,6 +633,8 @@ main(int argc, char **argv)
 		setup();
 	g_test_add_func("/client-range/same-pages", test_same_pages);
 	g_test_add_func("/client-range/every-record-once", test_every_record_once);
+	g_test_add_func("/client-range/read-ahead", test_read_ahead);
+	g_test_add_func("/client-range/interleaved-readers", test_interleaved_readers);
 	g_test_add_func("/client-range/close-in-flight", test_close_in_flight);
 	g_test_add_func("/client-range/keys-reader", test_keys_reader);
 	g_test_add_data_func("/client-range/zz-no-violations", control_addr, client_test_no_violations);
