@@ -79,27 +79,6 @@ eval_key_list(ExprState *es, ExprContext *econtext, KeyBytes **out)
 	return n;
 }
 
-void
-pegfdw_join_batch_error_context(void *arg)
-{
-	BatchContext *bc = arg;
-
-	errcontext("reading batch " UINT64_FORMAT " of a batched key join (%d keys) from Pegasus table \"%s\"",
-			   bc->js->batches, bc->keys, bc->js->table->table_name);
-}
-
-/* Pushes the error context naming the batch being read. */
-void
-pegfdw_join_push_batch_context(PegFdwJoinState *js, ErrorContextCallback *errcb,
-				   BatchContext *bc, int keys)
-{
-	bc->js = js;
-	bc->keys = keys;
-	errcb->callback = pegfdw_join_batch_error_context;
-	errcb->arg = bc;
-	errcb->previous = error_context_stack;
-	error_context_stack = errcb;
-}
 
 static uint32
 key_hash(const KeyRef *k)

@@ -72,61 +72,13 @@ pegfdw_join_create_state(CustomScan *cscan)
 	return (Node *) js;
 }
 
-/* Frees a batch's replies and drops its calls under way. */
-static void
-release_batch(BatchBuf *b)
-{
-	int			i;
-
-	for (i = 0; i < b->ncalls; i++)
-	{
-		if (b->pending[i])
-			pegasus_batch_get_cancel(b->pending[i]);
-		if (b->replies[i])
-			pegasus_kvlist_free(b->replies[i]);
-		b->pending[i] = NULL;
-		b->replies[i] = NULL;
-	}
-	b->ncalls = 0;
-}
-
-/* Frees the current batch's replies and range readers. */
-void
-pegfdw_join_free_replies(PegFdwJoinState *js)
-{
-	int			i;
-
-	if (js->batch)
-		release_batch(js->batch);
-	for (i = 0; i < PEGFDW_JOIN_RANGES_IN_FLIGHT; i++)
-		if (js->readers[i])
-		{
-			pegasus_range_reader_close(js->readers[i]);
-			js->readers[i] = NULL;
-		}
-	if (js->page)
-	{
-		pegasus_kvlist_free(js->page);
-		js->page = NULL;
-	}
-}
-
-/* Frees both batches' client memory; the next batch read ahead is gone. */
-static void
-free_batches(PegFdwJoinState *js)
-{
-	pegfdw_join_free_replies(js);
-	if (js->ahead)
-		release_batch(js->ahead);
-	js->ahead = NULL;
-}
 
 static void
 join_reset_callback(void *arg)
 {
 	PegFdwJoinState *js = (PegFdwJoinState *) arg;
 
-	free_batches(js);
+	pegfdw_join_free_batches(js);
 	pegfdw_release_pin(js->pin);
 	js->pin = NULL;
 }
@@ -233,47 +185,6 @@ begin_join(CustomScanState *node, EState *estate, int eflags)
 	MemoryContextRegisterResetCallback(estate->es_query_cxt, cb);
 }
 
-/* Puts the outer row in outer_slot into the scan slot, inner columns NULL. */
-TupleTableSlot *
-pegfdw_join_fill_outer(PegFdwJoinState *js)
-{
-	TupleTableSlot *scan = js->css.ss.ss_ScanTupleSlot;
-	int			i;
-
-	ExecClearTuple(scan);
-	slot_getallattrs(js->outer_slot);
-	for (i = 0; i < js->natts; i++)
-	{
-		int			col = js->outer_col[i];
-
-		scan->tts_isnull[i] = true;
-		if (col > 0)
-		{
-			scan->tts_values[i] = js->outer_slot->tts_values[col - 1];
-			scan->tts_isnull[i] = js->outer_slot->tts_isnull[col - 1];
-		}
-	}
-	return ExecStoreVirtualTuple(scan);
-}
-
-/* Adds the inner row's columns (inner_values/nulls) to the scan slot. */
-void
-pegfdw_join_fill_inner(PegFdwJoinState *js)
-{
-	TupleTableSlot *scan = js->css.ss.ss_ScanTupleSlot;
-	int			i;
-
-	for (i = 0; i < js->natts; i++)
-	{
-		int			attno = js->inner_attno[i];
-
-		if (attno > 0)
-		{
-			scan->tts_values[i] = js->inner_values[attno - 1];
-			scan->tts_isnull[i] = js->inner_nulls[attno - 1];
-		}
-	}
-}
 
 /* ExecScan access method: the next joined row in the scan slot. */
 static TupleTableSlot *
@@ -372,7 +283,7 @@ rescan_join(CustomScanState *node)
 	PlanState  *outer = linitial(node->custom_ps);
 	int			i;
 
-	free_batches(js);
+	pegfdw_join_free_batches(js);
 	for (i = 0; i < 2 && js->batch; i++)
 	{
 		MemoryContextReset(js->bufs[i].batch_cxt);

@@ -137,16 +137,17 @@ typedef struct BatchContext
 	int			keys;
 } BatchContext;
 
-/* in join_exec.c */
+/* in join_rows.c */
 extern TupleTableSlot *pegfdw_join_fill_outer(PegFdwJoinState *js);
 extern void pegfdw_join_fill_inner(PegFdwJoinState *js);
 extern void pegfdw_join_free_replies(PegFdwJoinState *js);
-
-/* in join_batch.c */
+extern void pegfdw_join_free_batches(PegFdwJoinState *js);
 extern void pegfdw_join_batch_error_context(void *arg);
 extern void pegfdw_join_push_batch_context(PegFdwJoinState *js,
 										   ErrorContextCallback *errcb,
 										   BatchContext *bc, int keys);
+
+/* in join_batch.c */
 extern bool pegfdw_join_read_batch(PegFdwJoinState *js, BatchBuf *b);
 extern bool pegfdw_join_next_batch(PegFdwJoinState *js);
 
