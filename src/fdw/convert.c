@@ -34,45 +34,6 @@ typedef struct ConvContext
 	const PegasusSlice *sort_key;
 } ConvContext;
 
-/* Bytes of a key shown in messages: at most this many, then "...". */
-#define KEY_SHOW_MAX 64
-
-/*
- * Appends key bytes readably: printable ASCII as is, any other byte (and
- * the backslash) as \xNN, long keys cut with their length.
- */
-static void
-append_key(StringInfo buf, const PegasusSlice *key)
-{
-	size_t		i;
-	size_t		n = Min(key->len, KEY_SHOW_MAX);
-
-	appendStringInfoChar(buf, '\'');
-	for (i = 0; i < n; i++)
-	{
-		unsigned char c = ((const unsigned char *) key->data)[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'')
-			appendStringInfoChar(buf, (char) c);
-		else
-			appendStringInfo(buf, "\\x%02x", c);
-	}
-	appendStringInfoChar(buf, '\'');
-	if (key->len > n)
-		appendStringInfo(buf, "... (%zu bytes)", key->len);
-}
-
-/* "hash key 'h', sort key 's'" for messages about one record. */
-void
-pegfdw_append_record_keys(StringInfo buf, PegasusSlice hash_key,
-						  PegasusSlice sort_key)
-{
-	appendStringInfoString(buf, "hash key ");
-	append_key(buf, &hash_key);
-	appendStringInfoString(buf, ", sort key ");
-	append_key(buf, &sort_key);
-}
-
 static void
 conversion_error_callback(void *arg)
 {
@@ -87,11 +48,11 @@ conversion_error_callback(void *arg)
 	}
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "hash key ");
-	append_key(&buf, cc->hash_key);
+	pegfdw_show_key(&buf, cc->hash_key);
 	if (cc->sort_key)
 	{
 		appendStringInfoString(&buf, ", sort key ");
-		append_key(&buf, cc->sort_key);
+		pegfdw_show_key(&buf, cc->sort_key);
 	}
 	errcontext("column \"%s\" of foreign table \"%s\", record with %s",
 			   cc->col->name, cc->table->relname, buf.data);
@@ -357,9 +318,9 @@ pegfdw_fill_kv_columns(PegFdwTable *table, PegFdwTypeIO *io,
 			StringInfoData keys;
 
 			initStringInfo(&keys);
-			append_key(&keys, &hash_key);
+			pegfdw_show_key(&keys, &hash_key);
 			appendStringInfoString(&keys, ", sort key ");
-			append_key(&keys, &sort_key);
+			pegfdw_show_key(&keys, &sort_key);
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("ttl %d of a record is out of range for column \"%s\" of type smallint",

@@ -30,6 +30,17 @@ typedef enum PegFdwColumnRole
 	PEGFDW_ROLE_DOCUMENT		/* value_format 'json': the whole document */
 } PegFdwColumnRole;
 
+/* The name of a role, as the column option "role" spells it. */
+static inline const char *
+pegfdw_role_name(PegFdwColumnRole role)
+{
+	static const char *const names[] = {
+		"", "hash_key", "sort_key", "value", "ttl", "field", "document"
+	};
+
+	return names[role];
+}
+
 /* How a record's value maps onto columns (table option value_format). */
 typedef enum PegFdwValueFormat
 {

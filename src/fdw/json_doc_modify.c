@@ -52,196 +52,6 @@
 #include "modify_internal.h"
 #include "json_doc.h"
 
-/*
- * Edits for the field columns of slot: every one (only == NULL) or those
- * whose attnums are in only.  With skip_nulls, NULL columns make no edit.
- * Returns their number; edits has room for every column.
- */
-/* Is c a field column of the document of sort key sk (kv: sk NULL)? */
-static bool
-field_of(PegFdwTable *t, PegFdwColumn *c, const char *sk)
-{
-	if (c->dropped || c->json_npath == 0)
-		return false;
-	if (sk == NULL)
-		return c->role == PEGFDW_ROLE_FIELD;
-	return c->role == PEGFDW_ROLE_NONE && strcmp(c->wide_sort_key, sk) == 0;
-}
-
-/* The document column of sort key sk (kv: sk NULL, the table's), or 0. */
-static AttrNumber
-document_of(PegFdwTable *t, const char *sk)
-{
-	int			i;
-
-	if (sk == NULL)
-		return t->document_attno;
-	for (i = 0; i < t->natts; i++)
-	{
-		PegFdwColumn *c = &t->columns[i];
-
-		if (!c->dropped && c->role == PEGFDW_ROLE_NONE && c->json_npath == 0 &&
-			strcmp(c->wide_sort_key, sk) == 0)
-			return c->attnum;
-	}
-	return 0;
-}
-
-static int
-slot_edits(PegFdwModifyState *ms, TupleTableSlot *slot, Bitmapset *only,
-		   bool skip_nulls, PegFdwDocEdit *edits, const char *sk)
-{
-	PegFdwTable *t = ms->table;
-	int			n = 0;
-	int			i;
-
-	for (i = 0; i < t->natts; i++)
-	{
-		PegFdwColumn *c = &t->columns[i];
-		bool		isnull;
-		Datum		d;
-
-		if (!field_of(t, c, sk))
-			continue;
-		if (only && !bms_is_member(c->attnum, only))
-			continue;
-		d = slot_getattr(slot, c->attnum, &isnull);
-		if (isnull && skip_nulls)
-			continue;
-		edits[n].col = c;
-		edits[n].path = c->json_path;
-		edits[n].npath = c->json_npath;
-		if (isnull)
-			edits[n].json = t->json_nulls_write ? "null" : NULL;
-		else
-		{
-			StringInfoData buf;
-
-			initStringInfo(&buf);
-			pegfdw_datum_to_json(&buf, c, &ms->io[i].out, d);
-			edits[n].json = buf.data;
-		}
-		n++;
-	}
-	return n;
-}
-
-/* The text of the document column (of sort key sk) of slot, or NULL. */
-static char *
-document_text(PegFdwModifyState *ms, TupleTableSlot *slot, const char *sk)
-{
-	AttrNumber	a = document_of(ms->table, sk);
-	bool		isnull;
-	Datum		d;
-
-	if (a == 0)
-		return NULL;
-	d = slot_getattr(slot, a, &isnull);
-	if (isnull)
-		return NULL;
-	return OutputFunctionCall(&ms->io[a - 1].out, d);
-}
-
-pg_noreturn static void report_not_object(PegFdwModifyState *ms,
-										  const PegasusSlice *h,
-										  const PegasusSlice *s,
-										  const char *why);
-
-/* A document that cannot take the edits: of a new row (h NULL) or stored. */
-static void
-report_not_object(PegFdwModifyState *ms, const PegasusSlice *h,
-				  const PegasusSlice *s, const char *why)
-{
-	StringInfoData keys;
-
-	initStringInfo(&keys);
-	if (h)
-		pegfdw_append_record_keys(&keys, *h, *s);
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_JSON_TEXT),
-			 h ?
-			 errmsg("cannot write the fields of the document with %s of foreign table \"%s\"",
-					keys.data, ms->table->relname) :
-			 errmsg("cannot make the document of a row of foreign table \"%s\"",
-					ms->table->relname),
-			 errdetail_internal("%s", why)));
-}
-
-/*
- * The value an INSERT writes for slot, in the current memory context.
- */
-static PegasusSlice
-insert_value(PegFdwModifyState *ms, TupleTableSlot *slot, const char *sk,
-			 bool *any)
-{
-	PegFdwDocEdit *edits = palloc(sizeof(PegFdwDocEdit) * Max(ms->table->natts, 1));
-	char	   *base = document_text(ms, slot, sk);
-	int			n = slot_edits(ms, slot, NULL, base != NULL, edits, sk);
-	PegasusSlice v;
-	char	   *why;
-	int			i;
-
-	*any = base != NULL;
-	for (i = 0; i < n; i++)
-		if (edits[i].json != NULL && strcmp(edits[i].json, "null") != 0)
-			*any = true;
-	v.data = pegfdw_doc_patch(base ? base : "{}", base ? strlen(base) : 2,
-							  edits, n, NULL, &why);
-	if (v.data == NULL)
-		report_not_object(ms, NULL, NULL, why);
-	v.len = strlen(v.data);
-	return v;
-}
-
-PegasusSlice
-pegfdw_json_insert_value(PegFdwModifyState *ms, TupleTableSlot *slot)
-{
-	bool		any;
-
-	return insert_value(ms, slot, NULL, &any);
-}
-
-/* Is column i the first of the columns of its sort key (wide)? */
-static bool
-leads_group(PegFdwTable *t, int i)
-{
-	return !t->columns[i].dropped && t->columns[i].role == PEGFDW_ROLE_NONE &&
-		pegfdw_doc_group_leader(t, i + 1);
-}
-
-/*
- * INSERT of a wide row of documents: one put per sort key that some
- * column of the row gives a value (a sort key whose columns are all NULL
- * gets no record).
- */
-void
-pegfdw_json_wide_insert_row(PegFdwModifyState *ms, TupleTableSlot *slot,
-							PegFdwWriteRow *row)
-{
-	PegFdwTable *t = ms->table;
-	int			i;
-
-	row->hash_key = pegfdw_row_hash_key(ms, slot);
-	row->nkeys = 0;
-	row->sort_keys = palloc(sizeof(PegasusSlice) * Max(t->natts, 1));
-	row->values = palloc(sizeof(PegasusSlice) * Max(t->natts, 1));
-	row->ttl = 0;
-	for (i = 0; i < t->natts; i++)
-	{
-		PegasusSlice v;
-		bool		any;
-
-		if (!leads_group(t, i))
-			continue;
-		v = insert_value(ms, slot, t->columns[i].wide_sort_key, &any);
-		if (!any)
-			continue;
-		row->sort_keys[row->nkeys].data = t->columns[i].wide_sort_key;
-		row->sort_keys[row->nkeys].len = strlen(t->columns[i].wide_sort_key);
-		row->values[row->nkeys++] = v;
-	}
-}
-
 static bool
 same_text(const char *a, const char *b)
 {
@@ -419,7 +229,7 @@ pegfdw_json_flush_updates(PegFdwModifyState *ms)
 			u[i].doc = pegfdw_doc_patch(u[i].stored.data, u[i].stored.len,
 										u[i].edits, u[i].nedits, &found, &why);
 			if (u[i].doc == NULL)
-				report_not_object(ms, &u[i].h, &u[i].s, why);
+				pegfdw_doc_report_not_object(ms, &u[i].h, &u[i].s, why);
 			if (u[i].first == NULL)
 				u[i].first = found;
 			else
@@ -565,8 +375,8 @@ pegfdw_json_update(PegFdwModifyState *ms, TupleTableSlot *slot,
 	PegFdwDocEdit *edits = palloc(sizeof(PegFdwDocEdit) * Max(t->natts, 1));
 	bool		doc_set = t->document_attno != 0 &&
 		bms_is_member(t->document_attno, ms->updated);
-	char	   *new_doc = doc_set ? document_text(ms, slot, NULL) : NULL;
-	int			n = slot_edits(ms, slot, ms->updated, false, edits, NULL);
+	char	   *new_doc = doc_set ? pegfdw_doc_document_text(ms, slot, NULL) : NULL;
+	int			n = pegfdw_doc_slot_edits(ms, slot, ms->updated, false, edits, NULL);
 	bool		moved = pegasus_slice_compare(old_h, put->hash_key) != 0 ||
 		pegasus_slice_compare(old_s, put->sort_keys[0]) != 0;
 	char	  **first = NULL;
@@ -598,7 +408,7 @@ pegfdw_json_update(PegFdwModifyState *ms, TupleTableSlot *slot,
 			doc = pegfdw_doc_patch(stored.data, stored.len, edits, n,
 								   &found, &why);
 		if (doc == NULL)
-			report_not_object(ms, doc_set ? NULL : &old_h, &old_s, why);
+			pegfdw_doc_report_not_object(ms, doc_set ? NULL : &old_h, &old_s, why);
 		if (first == NULL)
 			first = found;
 		else
@@ -669,10 +479,10 @@ update_group(PegFdwModifyState *ms, TupleTableSlot *slot, PegasusSlice h,
 			 const char *sk)
 {
 	PegFdwDocEdit *edits = palloc(sizeof(PegFdwDocEdit) * Max(ms->table->natts, 1));
-	AttrNumber	doc_attno = document_of(ms->table, sk);
+	AttrNumber	doc_attno = pegfdw_doc_document_of(ms->table, sk);
 	bool		doc_set = doc_attno != 0 && bms_is_member(doc_attno, ms->updated);
-	char	   *new_doc = doc_set ? document_text(ms, slot, sk) : NULL;
-	int			n = slot_edits(ms, slot, ms->updated, false, edits, sk);
+	char	   *new_doc = doc_set ? pegfdw_doc_document_text(ms, slot, sk) : NULL;
+	int			n = pegfdw_doc_slot_edits(ms, slot, ms->updated, false, edits, sk);
 	PegasusSlice s = {sk, strlen(sk)};
 	PegasusSlice stored;
 	bool		found = read_value(ms, h, s, &stored);
@@ -692,7 +502,7 @@ update_group(PegFdwModifyState *ms, TupleTableSlot *slot, PegasusSlice h,
 		int			i;
 
 		if (doc == NULL)
-			report_not_object(ms, doc_set ? NULL : &h, &s, why);
+			pegfdw_doc_report_not_object(ms, doc_set ? NULL : &h, &s, why);
 		if (first == NULL)
 			first = fields;
 		else
@@ -757,7 +567,7 @@ pegfdw_json_update_wide(PegFdwModifyState *ms, TupleTableSlot *slot,
 		int			n;
 		AttrNumber	doc_attno;
 
-		if (!leads_group(t, i))
+		if (!pegfdw_doc_leads_group(t, i))
 			continue;
 		sk = t->columns[i].wide_sort_key;
 		if (!moved)
@@ -770,12 +580,12 @@ pegfdw_json_update_wide(PegFdwModifyState *ms, TupleTableSlot *slot,
 		s.len = strlen(sk);
 		found = read_value(ms, old_h, s, &stored);
 		edits = palloc(sizeof(PegFdwDocEdit) * Max(t->natts, 1));
-		n = slot_edits(ms, slot, ms->updated, false, edits, sk);
-		doc_attno = document_of(t, sk);
+		n = pegfdw_doc_slot_edits(ms, slot, ms->updated, false, edits, sk);
+		doc_attno = pegfdw_doc_document_of(t, sk);
 		if (doc_attno != 0 && bms_is_member(doc_attno, ms->updated))
 		{
 			/* the document is set too: it is the base */
-			char	   *d = document_text(ms, slot, sk);
+			char	   *d = pegfdw_doc_document_text(ms, slot, sk);
 
 			stored.data = d ? d : "{}";
 			stored.len = strlen(stored.data);
@@ -792,7 +602,7 @@ pegfdw_json_update_wide(PegFdwModifyState *ms, TupleTableSlot *slot,
 			pegfdw_doc_patch(found ? stored.data : "{}", found ? stored.len : 2,
 							 edits, n, NULL, &why);
 		if (put.values[put.nkeys].data == NULL)
-			report_not_object(ms, &old_h, &s, why);
+			pegfdw_doc_report_not_object(ms, &old_h, &s, why);
 		put.values[put.nkeys].len = strlen(put.values[put.nkeys].data);
 		put.nkeys++;
 	}

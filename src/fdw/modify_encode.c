@@ -224,12 +224,12 @@ pegfdw_encode_wide_row(PegFdwModifyState *ms, TupleTableSlot *slot,
 	int			i;
 
 	/* documents: UPDATE has its own path (json_doc_modify.c) */
+	row->hash_key = pegfdw_row_hash_key(ms, slot);
 	if (t->value_format == PEGFDW_FORMAT_JSON)
 	{
 		pegfdw_json_wide_insert_row(ms, slot, row);
 		return;
 	}
-	row->hash_key = pegfdw_row_hash_key(ms, slot);
 	row->nkeys = 0;
 	row->sort_keys = palloc(sizeof(PegasusSlice) * t->natts);
 	row->values = palloc(sizeof(PegasusSlice) * t->natts);

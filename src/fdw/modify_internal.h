@@ -178,16 +178,30 @@ extern void pegfdw_queue_row(PegFdwModifyState *ms, const PegFdwWriteRow *r);
 extern void pegfdw_mutate_now(PegFdwModifyState *ms, PegasusSlice h,
 							  PegasusMutation *muts, int n);
 
-/* in json_doc_modify.c */
+/* in json_doc_insert.c */
+struct PegFdwDocEdit;
+extern AttrNumber pegfdw_doc_document_of(PegFdwTable *t, const char *sk);
+extern bool pegfdw_doc_leads_group(PegFdwTable *t, int i);
 extern PegasusSlice pegfdw_json_insert_value(PegFdwModifyState *ms,
 											 TupleTableSlot *slot);
+extern void pegfdw_json_wide_insert_row(PegFdwModifyState *ms,
+										TupleTableSlot *slot,
+										PegFdwWriteRow *row);
+extern int	pegfdw_doc_slot_edits(PegFdwModifyState *ms, TupleTableSlot *slot,
+								  Bitmapset *only, bool skip_nulls,
+								  struct PegFdwDocEdit *edits, const char *sk);
+extern char *pegfdw_doc_document_text(PegFdwModifyState *ms, TupleTableSlot *slot,
+									  const char *sk);
+pg_noreturn extern void pegfdw_doc_report_not_object(PegFdwModifyState *ms,
+													 const PegasusSlice *h,
+													 const PegasusSlice *s,
+													 const char *why);
+
+/* in json_doc_modify.c */
 extern bool pegfdw_json_update(PegFdwModifyState *ms, TupleTableSlot *slot,
 							   PegasusSlice old_h, PegasusSlice old_s,
 							   const PegFdwWriteRow *put);
 extern void pegfdw_json_flush_updates(PegFdwModifyState *ms);
-extern void pegfdw_json_wide_insert_row(PegFdwModifyState *ms,
-										TupleTableSlot *slot,
-										PegFdwWriteRow *row);
 extern void pegfdw_json_update_wide(PegFdwModifyState *ms, TupleTableSlot *slot,
 									PegasusSlice old_h);
 

@@ -112,17 +112,7 @@ static const PegFdwOptionDef legal_options[] = {
 #define DEFAULT_TIMEOUT_MS 5000
 #define DEFAULT_CONNECT_TIMEOUT_MS 1000
 
-static const char *const role_names[] = {
-	"", "hash_key", "sort_key", "value", "ttl", "field", "document"
-};
-
 PG_FUNCTION_INFO_V1(pegasus_fdw_validator);
-
-const char *
-pegfdw_role_name(PegFdwColumnRole role)
-{
-	return role_names[role];
-}
 
 /* Key columns hold raw bytes: only string types map onto them one to one. */
 bool

@@ -37,7 +37,6 @@ extern void pegfdw_get_server_options(ForeignServer *server,
 									  PegFdwServerOptions *opts);
 extern void pegfdw_get_user_mapping_options(UserMapping *um,
 											PegFdwUserOptions *opts);
-extern const char *pegfdw_role_name(PegFdwColumnRole role);
 extern bool pegfdw_key_type_supported(Oid basetype);
 
 /* in option_json.c */
@@ -285,7 +284,8 @@ extern void pegfdw_fill_kv_columns(PegFdwTable *table, PegFdwTypeIO *io,
 /* modify_send.c */
 extern void pegfdw_write_init(void);
 
-/* in convert.c */
+/* in record_keys.c */
+extern void pegfdw_show_key(StringInfo buf, const PegasusSlice *key);
 extern void pegfdw_append_record_keys(StringInfo buf, PegasusSlice hash_key,
 									  PegasusSlice sort_key);
 
