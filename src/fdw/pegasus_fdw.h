@@ -90,6 +90,7 @@ typedef struct PegFdwTable
 	int			batch_size;
 	int			scan_parallelism;
 	double		scan_rate_limit;	/* rows per second, 0 = off */
+	bool		async_capable;	/* may run concurrently under an Append */
 
 	AttrNumber	hash_attno;		/* 0 when absent */
 	AttrNumber	sort_attno;
@@ -508,5 +509,12 @@ extern void pegfdw_doc_fill_wide(PegFdwTable *table, const bool *needed,
 								 PegasusSlice value, Datum *values, bool *nulls);
 extern bool pegfdw_doc_group_leader(PegFdwTable *table, AttrNumber attno);
 extern uint64 pegfdw_doc_bad_count(PegFdwTable *table);
+
+/* in scan_async.c */
+struct AsyncRequest;
+extern bool pegfdw_async_capable_path(Path *path);
+extern void pegfdw_async_request(struct AsyncRequest *areq);
+extern void pegfdw_async_configure_wait(struct AsyncRequest *areq);
+extern void pegfdw_async_notify(struct AsyncRequest *areq);
 
 #endif							/* PEGASUS_FDW_H */
