@@ -109,7 +109,7 @@ static bool
 pegasusIsForeignScanParallelSafe(PlannerInfo *root, RelOptInfo *rel,
 								 RangeTblEntry *rte)
 {
-	return pegfdw_parallel_safe(root, rel, rte);
+	return pegfdw_parallel_safe(root, rel, rte) && !pegfdw_async_member(rel, rte);
 }
 
 static Size

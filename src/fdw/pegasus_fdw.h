@@ -513,6 +513,7 @@ extern uint64 pegfdw_doc_bad_count(PegFdwTable *table);
 /* in scan_async.c */
 struct AsyncRequest;
 extern bool pegfdw_async_capable_path(Path *path);
+extern bool pegfdw_async_member(RelOptInfo *rel, RangeTblEntry *rte);
 extern void pegfdw_async_request(struct AsyncRequest *areq);
 extern void pegfdw_async_configure_wait(struct AsyncRequest *areq);
 extern void pegfdw_async_notify(struct AsyncRequest *areq);

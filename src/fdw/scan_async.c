@@ -36,9 +36,12 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "commands/defrem.h"
 #include "executor/execAsync.h"
 #include "executor/executor.h"
 #include "nodes/execnodes.h"
+#include "foreign/foreign.h"
+#include "optimizer/cost.h"
 #include "optimizer/pathnode.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
@@ -360,4 +363,35 @@ pegfdw_async_notify(AsyncRequest *areq)
 	timer_drain();
 	pegasus_client_pump(s->client);
 	produce_row(areq);
+}
+
+/* The async_capable option of a foreign table, or else of its server. */
+static bool
+table_async_capable(Oid relid)
+{
+	ForeignTable *ft = GetForeignTable(relid);
+	ForeignServer *server = GetForeignServer(ft->serverid);
+	bool		capable = true;
+	ListCell   *lc;
+
+	foreach(lc, server->options)
+		if (strcmp(((DefElem *) lfirst(lc))->defname, "async_capable") == 0)
+			capable = defGetBoolean((DefElem *) lfirst(lc));
+	foreach(lc, ft->options)
+		if (strcmp(((DefElem *) lfirst(lc))->defname, "async_capable") == 0)
+			capable = defGetBoolean((DefElem *) lfirst(lc));
+	return capable;
+}
+
+/*
+ * PostgreSQL runs an Append's children asynchronously only when the Append
+ * is not parallel safe.  So a foreign table that is a member of an Append
+ * (a partition, a branch of UNION ALL) and may run asynchronously is not
+ * scanned in parallel: the Append's concurrency replaces the workers'.
+ */
+bool
+pegfdw_async_member(RelOptInfo *rel, RangeTblEntry *rte)
+{
+	return rel->reloptkind == RELOPT_OTHER_MEMBER_REL && enable_async_append &&
+		table_async_capable(rte->relid);
 }
