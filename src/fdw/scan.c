@@ -70,6 +70,7 @@ release_client_objects(PegFdwScanState *s)
 	{
 		pegasus_batch_get_cancel(s->bg);
 		s->bg = NULL;
+		s->bg_keys = NULL;		/* in param_cxt */
 	}
 }
 

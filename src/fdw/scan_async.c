@@ -289,7 +289,7 @@ pegfdw_async_configure_wait(AsyncRequest *areq)
 	PegasusPollFd fds[64];
 	int			nfds;
 	int			i;
-	bool		complete = false;
+	bool		room = true;
 
 	if (!areq->callback_pending)
 		return;
@@ -304,15 +304,25 @@ pegfdw_async_configure_wait(AsyncRequest *areq)
 	if (timer_fd < 0)
 		timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 
+	/*
+	 * The timer first, so that it is always in the set: it bounds the wait,
+	 * and it ends the wait at once when a child completes below (else the
+	 * wait could sleep on sockets with nothing more to come).
+	 */
+	if (!wround.timer_added && timer_fd >= 0 &&
+		add_event(app, set, timer_fd, WL_SOCKET_READABLE, areq))
+	{
+		wround.timer_added = true;
+		timer_arm(TICK_MS);
+	}
+
 	/* the reply may have come in meanwhile (read by another child) */
-	if (pegfdw_scan_io_ready(s))
-		complete = true;
-	else
+	if (!pegfdw_scan_io_ready(s))
 	{
 		nfds = pegasus_client_wait_fds(s->client, fds, lengthof(fds));
-		if (nfds > (int) lengthof(fds))
-			complete = true;
-		for (i = 0; !complete && i < nfds; i++)
+		if (nfds > (int) lengthof(fds) || !wround.timer_added)
+			room = false;
+		for (i = 0; room && i < nfds; i++)
 		{
 			uint32		events = 0;
 
@@ -323,36 +333,15 @@ pegfdw_async_configure_wait(AsyncRequest *areq)
 			if (fds[i].events & PEGASUS_POLL_OUT)
 				events |= WL_SOCKET_WRITEABLE;
 			if (!add_event(app, set, fds[i].fd, events, areq))
-				complete = true;
+				room = false;
 		}
-		if (!complete && timer_fd >= 0 && !wround.timer_added)
-		{
-			if (add_event(app, set, timer_fd, WL_SOCKET_READABLE, areq))
-			{
-				wround.timer_added = true;
-				timer_arm(TICK_MS);
-			}
-			else if (nfds == 0)
-				complete = true;	/* nothing would wake it */
-		}
-		if (complete)
-		{
-			/* no room in the set: wait for this child alone */
-			complete_now(areq, true);
+		if (room)
 			return;
-		}
-		return;
 	}
-	complete_now(areq, false);
-	/* a row is in: the wait that follows must not hold it back */
+	/* a row is in, or no room in the set: this child's row now */
+	complete_now(areq, !room);
 	if (wround.timer_added)
 		timer_arm(0);
-	else if (timer_fd >= 0 &&
-			 add_event(app, set, timer_fd, WL_SOCKET_READABLE, areq))
-	{
-		wround.timer_added = true;
-		timer_arm(0);
-	}
 }
 
 void
