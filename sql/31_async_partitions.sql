@@ -80,8 +80,8 @@ ORDER BY sort_key;
 CREATE VIEW ev_all AS
   SELECT * FROM ev_1207 UNION ALL SELECT * FROM ev_1208 UNION ALL SELECT * FROM ev_1209;
 EXPLAIN (VERBOSE, COSTS OFF)
-SELECT * FROM ev_all WHERE hash_key = 'u1' AND sort_key = '2026-12-08 00007';
-SELECT * FROM ev_all WHERE hash_key = 'u1' AND sort_key = '2026-12-08 00007';
+SELECT * FROM ev_all WHERE hash_key = 'u1' AND sort_key = '2026-12-08 00000';
+SELECT * FROM ev_all WHERE hash_key = 'u1' AND sort_key = '2026-12-08 00000';
 -- a hash-key lookup cannot be pruned: every day is asked at once
 SELECT count(*), min(sort_key), max(sort_key) FROM ev WHERE hash_key = 'u7';
 SELECT count(*), min(sort_key), max(sort_key) FROM ev_local WHERE hash_key = 'u7';
@@ -92,8 +92,8 @@ SELECT count(*), min(sort_key), max(sort_key) FROM ev_local WHERE hash_key = 'u7
 EXPLAIN (COSTS OFF) SELECT count(*) FROM ev WHERE sort_key >= '2026-12-08';
 SELECT count(*) FROM ev WHERE sort_key >= '2026-12-08';
 EXPLAIN (VERBOSE, COSTS OFF)
-SELECT * FROM ev WHERE hash_key = 'u1' AND sort_key = '2026-12-08 00007';
-SELECT * FROM ev WHERE hash_key = 'u1' AND sort_key = '2026-12-08 00007';
+SELECT * FROM ev WHERE hash_key = 'u1' AND sort_key = '2026-12-08 00000';
+SELECT * FROM ev WHERE hash_key = 'u1' AND sort_key = '2026-12-08 00000';
 -- pruning at execution time (a parameter)
 PREPARE day_count(text) AS SELECT count(*) FROM ev WHERE sort_key >= $1 AND sort_key < $1 || '~';
 SET plan_cache_mode = force_generic_plan;

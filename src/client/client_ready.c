@@ -100,3 +100,16 @@ pegasus_call_ready(const PegasusCall *call)
 		return true;
 	return pegasus_now_us() >= call->deadline;
 }
+
+/*
+ * Writes the queued clear_scanner requests and reads the replies of
+ * abandoned scan requests (clearing the contexts they name) for at most
+ * timeout_ms, by poll(2), never through the wait hook.  Other calls in
+ * flight are not disturbed: their replies are stored as in any wait.
+ * Returns the abandoned requests still unanswered.
+ */
+int
+pegasus_client_drain_scans(PegasusClient *client, int timeout_ms)
+{
+	return pegasus_net_drain(client, pegasus_now_us() + (int64_t) timeout_ms * 1000);
+}

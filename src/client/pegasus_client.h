@@ -1017,6 +1017,16 @@ extern int	pegasus_client_wait_fds(PegasusClient *client, PegasusPollFd *fds,
 extern void pegasus_client_pump(PegasusClient *client);
 
 /*
+ * Sends the clear_scanner requests of closed scanners and awaits, for at
+ * most timeout_ms (by poll(2), not the wait hook), the replies of their
+ * abandoned requests, so that the contexts those name are cleared too;
+ * other calls in flight are not disturbed.  Returns how many abandoned
+ * requests were still unanswered.  (pegasus_client_release_scans also
+ * stops the open scanners.)
+ */
+extern int	pegasus_client_drain_scans(PegasusClient *client, int timeout_ms);
+
+/*
  * Would the next pegasus_scanner_next / pegasus_range_reader_next /
  * pegasus_batch_get_finish return without waiting for a reply?  (It may
  * still sleep for a retry's backoff.)  Call pegasus_client_pump first to

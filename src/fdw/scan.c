@@ -80,6 +80,12 @@ scan_reset_callback(void *arg)
 	PegFdwScanState *s = (PegFdwScanState *) arg;
 
 	release_client_objects(s);
+	/*
+	 * An async child may stop (LIMIT, an error elsewhere) with several
+	 * batches in flight: their contexts are cleared as their replies come.
+	 */
+	if (s->async_mode && s->client)
+		(void) pegasus_client_drain_scans(s->client, PEGASUS_CLEANUP_TIMEOUT_MS);
 	pegfdw_release_pin(s->pin);
 }
 

@@ -39,6 +39,7 @@
 #include "commands/defrem.h"
 #include "executor/execAsync.h"
 #include "executor/executor.h"
+#include "executor/instrument.h"
 #include "nodes/execnodes.h"
 #include "foreign/foreign.h"
 #include "optimizer/cost.h"
@@ -195,7 +196,8 @@ produce_row(AsyncRequest *areq)
 	TupleTableSlot *slot;
 
 	s->would_block = false;
-	slot = ExecProcNode((PlanState *) node);
+	/* the caller counts the row for EXPLAIN ANALYZE (see complete_now) */
+	slot = node->ss.ps.ExecProcNodeReal((PlanState *) node);
 	if (TupIsNull(slot) && s->would_block)
 		ExecAsyncRequestPending(areq);
 	else
@@ -214,8 +216,13 @@ complete_now(AsyncRequest *areq, bool block)
 {
 	PegFdwScanState *s = ((ForeignScanState *) areq->requestee)->fdw_state;
 
+	Instrumentation *instr = areq->requestee->instrument;
+
 	areq->callback_pending = false;
 	s->force_block = block;
+	/* ExecAsyncRequest and ExecAsyncNotify count their rows; this does too */
+	if (instr)
+		InstrStartNode(instr);
 	PG_TRY();
 	{
 		produce_row(areq);
@@ -226,6 +233,8 @@ complete_now(AsyncRequest *areq, bool block)
 	}
 	PG_END_TRY();
 	ExecAsyncResponse(areq);
+	if (instr)
+		InstrStopNode(instr, TupIsNull(areq->result) ? 0.0 : 1.0);
 }
 
 static void
