@@ -6,7 +6,8 @@
  * This file holds the handler and the FdwRoutine callbacks, each of which
  * unpacks its state and calls into src/fdw: planning in plan.c (pushdown
  * rules in pushdown.c), scans in scan.c, writes in modify.c (planned in
- * plan_modify.c, direct modifications in direct_modify.c), options in
+ * plan_modify.c, direct modifications in direct_modify.c), asynchronous
+ * execution under an Append in scan_async.c, options in
  * option.c, connections and error reporting in connection.c.
  *
  * pegasus_fdw.c
@@ -93,7 +94,7 @@ static bool
 pegasusIsForeignScanParallelSafe(PlannerInfo *root, RelOptInfo *rel,
 								 RangeTblEntry *rte)
 {
-	return pegfdw_parallel_safe(root, rel, rte);
+	return pegfdw_parallel_safe(root, rel, rte) && !pegfdw_async_member(rel, rte);
 }
 
 static Size
@@ -127,6 +128,30 @@ static void
 pegasusShutdownForeignScan(ForeignScanState *node)
 {
 	pegfdw_parallel_shutdown(node);
+}
+
+static bool
+pegasusIsForeignPathAsyncCapable(ForeignPath *path)
+{
+	return pegfdw_async_capable_path((Path *) path);
+}
+
+static void
+pegasusForeignAsyncRequest(AsyncRequest *areq)
+{
+	pegfdw_async_request(areq);
+}
+
+static void
+pegasusForeignAsyncConfigureWait(AsyncRequest *areq)
+{
+	pegfdw_async_configure_wait(areq);
+}
+
+static void
+pegasusForeignAsyncNotify(AsyncRequest *areq)
+{
+	pegfdw_async_notify(areq);
 }
 
 static bool
@@ -276,6 +301,10 @@ pegasus_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ReInitializeDSMForeignScan = pegasusReInitializeDSMForeignScan;
 	routine->InitializeWorkerForeignScan = pegasusInitializeWorkerForeignScan;
 	routine->ShutdownForeignScan = pegasusShutdownForeignScan;
+	routine->IsForeignPathAsyncCapable = pegasusIsForeignPathAsyncCapable;
+	routine->ForeignAsyncRequest = pegasusForeignAsyncRequest;
+	routine->ForeignAsyncConfigureWait = pegasusForeignAsyncConfigureWait;
+	routine->ForeignAsyncNotify = pegasusForeignAsyncNotify;
 	routine->AnalyzeForeignTable = pegasusAnalyzeForeignTable;
 	routine->ImportForeignSchema = pegasusImportForeignSchema;
 

@@ -317,3 +317,16 @@ pegasus_table_batch_get(PegasusTable *table, const PegasusCompositeKey *keys,
 		return false;
 	return pegasus_batch_get_finish(bg, out, err);
 }
+
+bool
+pegasus_batch_get_ready(const PegasusBatchGet *bg)
+{
+	guint		p;
+
+	if (bg->parts == NULL)
+		return true;
+	for (p = 0; p < bg->parts->len; p++)
+		if (!pegasus_call_ready(&((BatchPart *) g_ptr_array_index(bg->parts, p))->call))
+			return false;
+	return true;
+}

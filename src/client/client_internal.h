@@ -154,6 +154,8 @@ extern void pegasus_net_flush(PegasusClient *client);
 extern int	pegasus_net_drain(PegasusClient *client, int64_t deadline_us);
 extern void pegasus_net_close_all(PegasusClient *client);
 extern void pegasus_net_free_retired(PegasusClient *client);
+extern int	pegasus_net_poll_with(PegasusClient *client, PegasusWaitHook hook,
+								  void *arg);
 extern void pegasus_reply_free(PegasusReply *reply);
 
 /* in client_auth.c */
@@ -282,6 +284,9 @@ extern int	pegasus_calls_step(PegasusCall **calls, int n, int64_t deadline);
 extern bool pegasus_calls_run(PegasusCall **calls, int n, int64_t deadline);
 extern bool pegasus_call_run(PegasusCall *call, PegasusError *err);
 extern PegasusReply *pegasus_call_take_reply(PegasusCall *call);
+
+/* in client_ready.c */
+extern bool pegasus_call_ready(const PegasusCall *call);
 
 /* in client_write_pipe.c: one write group's call */
 typedef struct GroupCall

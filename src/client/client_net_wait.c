@@ -460,3 +460,19 @@ pegasus_net_drain(PegasusClient *client, int64_t deadline_us)
 	}
 	return n;
 }
+
+/*
+ * One round of waiting through hook, called with arg (client_ready.c: a
+ * hook that returns at once, to see or serve the sockets without waiting).
+ */
+int
+pegasus_net_poll_with(PegasusClient *client, PegasusWaitHook hook, void *arg)
+{
+	void	   *saved = client->opts.wait_arg;
+	int			r;
+
+	client->opts.wait_arg = arg;
+	r = net_poll_once(client, pegasus_now_us() + G_GINT64_CONSTANT(3600000000), hook);
+	client->opts.wait_arg = saved;
+	return r;
+}

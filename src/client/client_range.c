@@ -347,3 +347,9 @@ pegasus_table_keys_reader(PegasusTable *table, PegasusSlice hash_key,
 	range_send(r);				/* the request is on its way now */
 	return r;
 }
+
+bool
+pegasus_range_reader_ready(const PegasusRangeReader *r)
+{
+	return r->failed || !r->in_flight || pegasus_call_ready(&r->call);
+}

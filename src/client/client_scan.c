@@ -735,3 +735,33 @@ pegasus_scanners_release(PegasusClient *client)
 		}
 	}
 }
+
+bool
+pegasus_scanner_ready(const PegasusScanner *s)
+{
+	int			i;
+	bool		waiting = false;
+
+	if (s->failed)
+		return true;
+	if (s->cur != NULL &&
+		(s->cur_pos < s->cur->resp.u.scan.n_kvs || s->opts.only_return_count))
+		return true;
+	if (s->opts.limit > 0 && s->count >= s->opts.limit && !s->opts.only_return_count)
+		return true;
+	for (i = 0; i < s->ncursors; i++)
+	{
+		const ScanCursor *c = s->cursors[i];
+
+		if (c->ready != NULL)
+			return true;
+		if (c->in_flight)
+		{
+			if (pegasus_call_ready(&c->call))
+				return true;
+			waiting = true;
+		}
+	}
+	/* nothing in flight: next starts cursors or finds the scan complete */
+	return !waiting;
+}

@@ -736,6 +736,48 @@ extern bool pegasus_client_drop_app(PegasusClient *client, const char *name,
 									bool success_if_not_exist, int timeout_ms,
 									PegasusError *err);
 
+/* ----------------------------------------------------------------------
+ * Waiting outside the client (an embedder's event loop)
+ *
+ * An embedder that waits for several clients at once (PostgreSQL's
+ * asynchronous Append) asks each client for the sockets it would wait on,
+ * waits for all of them in its own loop, then lets the client read what
+ * arrived without waiting, and asks each scanner, reader or batch_get
+ * whether its next call would return without waiting.
+ * ---------------------------------------------------------------------- */
+
+/*
+ * Fills fds (at most max) with the sockets the client would wait on now,
+ * with the events it waits for; returns how many it has (which may exceed
+ * max: then only max were filled).  Writes what is queued first.  Never
+ * waits, never calls the wait hook.
+ */
+extern int	pegasus_client_wait_fds(PegasusClient *client, PegasusPollFd *fds,
+									int max);
+
+/* Reads and writes what the sockets allow now, without waiting. */
+extern void pegasus_client_pump(PegasusClient *client);
+
+/*
+ * Sends the clear_scanner requests of closed scanners and awaits, for at
+ * most timeout_ms (by poll(2), not the wait hook), the replies of their
+ * abandoned requests, so that the contexts those name are cleared too;
+ * other calls in flight are not disturbed.  Returns how many abandoned
+ * requests were still unanswered.  (pegasus_client_release_scans also
+ * stops the open scanners.)
+ */
+extern int	pegasus_client_drain_scans(PegasusClient *client, int timeout_ms);
+
+/*
+ * Would the next pegasus_scanner_next / pegasus_range_reader_next /
+ * pegasus_batch_get_finish return without waiting for a reply?  (It may
+ * still sleep for a retry's backoff.)  Call pegasus_client_pump first to
+ * see what has arrived.
+ */
+extern bool pegasus_scanner_ready(const PegasusScanner *scanner);
+extern bool pegasus_range_reader_ready(const PegasusRangeReader *reader);
+extern bool pegasus_batch_get_ready(const PegasusBatchGet *bg);
+
 #ifdef __cplusplus
 }
 #endif

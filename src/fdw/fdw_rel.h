@@ -93,6 +93,7 @@ typedef struct PegFdwTable
 	int			batch_size;
 	int			scan_parallelism;
 	double		scan_rate_limit;	/* rows per second, 0 = off */
+	bool		async_capable;	/* may run concurrently under an Append */
 
 	AttrNumber	hash_attno;		/* 0 when absent */
 	AttrNumber	sort_attno;

@@ -79,6 +79,7 @@ static const PegFdwOptionDef legal_options[] = {
 	{"batch_size", ForeignServerRelationId, OPT_INT, 1, 100000, "rows per request"},
 	{"scan_parallelism", ForeignServerRelationId, OPT_INT, 1, 256, "partitions scanned at once"},
 	{"scan_rate_limit", ForeignServerRelationId, OPT_INT, 0, INT_MAX, "rows per second, 0 for no limit"},
+	{"async_capable", ForeignServerRelationId, OPT_BOOL, 0, 0, NULL},
 	{"auth", ForeignServerRelationId, OPT_AUTH, 0, 0, NULL},
 	{"kerberos_service_name", ForeignServerRelationId, OPT_KERBEROS_NAME, 0, 0, NULL},
 	{"kerberos_service_fqdn", ForeignServerRelationId, OPT_KERBEROS_NAME, 0, 0, NULL},
@@ -94,6 +95,7 @@ static const PegFdwOptionDef legal_options[] = {
 	{"batch_size", ForeignTableRelationId, OPT_INT, 1, 100000, "rows per request"},
 	{"scan_parallelism", ForeignTableRelationId, OPT_INT, 1, 256, "partitions scanned at once"},
 	{"scan_rate_limit", ForeignTableRelationId, OPT_INT, 0, INT_MAX, "rows per second, 0 for no limit"},
+	{"async_capable", ForeignTableRelationId, OPT_BOOL, 0, 0, NULL},
 	{"value_format", ForeignTableRelationId, OPT_VALUE_FORMAT, 0, 0, NULL},
 	{"on_bad_document", ForeignTableRelationId, OPT_BAD_DOCUMENT, 0, 0, NULL},
 	{"json_nulls", ForeignTableRelationId, OPT_JSON_NULLS, 0, 0, NULL},
@@ -545,6 +547,8 @@ apply_table_option(PegFdwTable *t, DefElem *def)
 		t->scan_parallelism = int_option(def, ForeignServerRelationId);
 	else if (strcmp(def->defname, "scan_rate_limit") == 0)
 		t->scan_rate_limit = int_option(def, ForeignServerRelationId);
+	else if (strcmp(def->defname, "async_capable") == 0)
+		t->async_capable = defGetBoolean(def);
 	else if (strcmp(def->defname, "table") == 0)
 		t->table_name = pstrdup(v);
 	else if (strcmp(def->defname, "layout") == 0)
@@ -704,6 +708,7 @@ pegfdw_get_table(Oid relid)
 	t->fetch_size = DEFAULT_FETCH_SIZE;
 	t->batch_size = DEFAULT_BATCH_SIZE;
 	t->scan_parallelism = DEFAULT_SCAN_PARALLELISM;
+	t->async_capable = true;
 	foreach(lc, server->options)
 		apply_table_option(t, (DefElem *) lfirst(lc));
 	foreach(lc, ft->options)

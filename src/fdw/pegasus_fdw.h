@@ -237,12 +237,14 @@ extern void pegfdw_explain_direct_modify(ForeignScanState *node,
 /* State shared by the processes of a parallel scan (in DSM). */
 typedef struct PegFdwParallelShared PegFdwParallelShared;
 
-/* in parallel.c */
+/* in parallel_path.c */
 extern bool pegfdw_parallel_safe(PlannerInfo *root, RelOptInfo *rel,
 								 RangeTblEntry *rte);
 extern void pegfdw_add_partial_path(PlannerInfo *root, RelOptInfo *baserel,
 									ForeignPath *serial, int npartitions,
 									Cost row_cost);
+
+/* in parallel.c */
 extern Size pegfdw_parallel_estimate(ForeignScanState *node,
 									 struct ParallelContext *pcxt);
 extern void pegfdw_parallel_initialize(ForeignScanState *node,
@@ -307,5 +309,13 @@ extern void pegfdw_doc_fill_wide(PegFdwTable *table, const bool *needed,
 								 PegasusSlice value, Datum *values, bool *nulls);
 extern bool pegfdw_doc_group_leader(PegFdwTable *table, AttrNumber attno);
 extern uint64 pegfdw_doc_bad_count(PegFdwTable *table);
+
+/* in scan_async.c */
+struct AsyncRequest;
+extern bool pegfdw_async_capable_path(Path *path);
+extern bool pegfdw_async_member(RelOptInfo *rel, RangeTblEntry *rte);
+extern void pegfdw_async_request(struct AsyncRequest *areq);
+extern void pegfdw_async_configure_wait(struct AsyncRequest *areq);
+extern void pegfdw_async_notify(struct AsyncRequest *areq);
 
 #endif							/* PEGASUS_FDW_H */

@@ -66,6 +66,12 @@ release_client_objects(PegFdwScanState *s)
 		pegasus_range_reader_close(s->reader);
 		s->reader = NULL;
 	}
+	if (s->bg)
+	{
+		pegasus_batch_get_cancel(s->bg);
+		s->bg = NULL;
+		s->bg_keys = NULL;		/* in param_cxt */
+	}
 }
 
 static void
@@ -74,6 +80,12 @@ scan_reset_callback(void *arg)
 	PegFdwScanState *s = (PegFdwScanState *) arg;
 
 	release_client_objects(s);
+	/*
+	 * An async child may stop (LIMIT, an error elsewhere) with several
+	 * batches in flight: their contexts are cleared as their replies come.
+	 */
+	if (s->async_mode && s->client)
+		(void) pegasus_client_drain_scans(s->client, PEGASUS_CLEANUP_TIMEOUT_MS);
 	pegfdw_release_pin(s->pin);
 }
 
@@ -118,6 +130,18 @@ check(PegFdwScanState *s, bool ok, PegasusError *err)
 }
 
 void
+pegfdw_scan_stats_begin(PegFdwScanState *s)
+{
+	stats_begin(s);
+}
+
+void
+pegfdw_scan_check(PegFdwScanState *s, bool ok, PegasusError *err)
+{
+	check(s, ok, err);
+}
+
+void
 pegfdw_begin_scan(ForeignScanState *node, int eflags)
 {
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
@@ -137,6 +161,7 @@ pegfdw_begin_scan(ForeignScanState *node, int eflags)
 	s->need_ttl = (flags & PEGFDW_FLAG_NEED_TTL) != 0;
 	s->limit = intVal(list_nth(priv, PegFdwScanPrivateLimit));
 	s->description = strVal(list_nth(priv, PegFdwScanPrivateDescription));
+	s->async_mode = node->ss.ps.async_capable;
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
@@ -442,7 +467,7 @@ next_point_record(PegFdwScanState *s, Record *rec)
 {
 	for (;;)
 	{
-		if (s->nhash == 1 && s->nsort == 1)
+		if (s->nhash == 1 && s->nsort == 1 && !s->async_mode)
 		{
 			PegasusError err;
 			bool		ok;
@@ -484,9 +509,45 @@ next_point_record(PegFdwScanState *s, Record *rec)
 			s->kvl = NULL;
 		}
 		s->kvpos = 0;
-		if (!pegfdw_scan_fetch_point_chunk(s, s->nsort, s->sort))
+		if (s->async_mode ? !pegfdw_scan_async_point_chunk(s) :
+			!pegfdw_scan_fetch_point_chunk(s, s->nsort, s->sort))
 			return false;
 	}
+}
+
+/* Opens the range reader of the current hash key (its first page asked). */
+static void
+open_range_reader(PegFdwScanState *s)
+{
+	PegasusError err;
+	PegasusMultiGetOptions opts;
+	PegasusSlice start = {NULL, 0};
+	PegasusSlice stop = {NULL, 0};
+
+	pegasus_multi_get_options_init(&opts);
+	opts.no_value = s->no_value;
+	opts.reverse = s->reverse;
+	opts.sort_key_filter = s->sfilter;
+	opts.start_inclusive = true;
+	opts.stop_inclusive = false;
+	opts.max_fetch_count = s->table->fetch_size;
+	if (s->has_lo)
+	{
+		start = pegfdw_scan_slice(&s->lo);
+		opts.start_inclusive = s->lo_incl;
+	}
+	if (s->has_hi)
+	{
+		stop = pegfdw_scan_slice(&s->hi);
+		opts.stop_inclusive = s->hi_incl;
+	}
+	pegasus_error_clear(&err);
+	stats_begin(s);
+	s->reader = pegasus_table_range_reader(s->pt, pegfdw_scan_slice(&s->hash[s->hidx]),
+										   start, stop, &opts,
+										   s->limit > 0 ? Max(s->limit - s->returned, 1) : 0,
+										   s->table->timeout_ms, &err);
+	check(s, s->reader != NULL, &err);
 }
 
 /*
@@ -503,36 +564,7 @@ fetch_range_page(PegFdwScanState *s)
 	int			r;
 
 	if (s->reader == NULL)
-	{
-		PegasusMultiGetOptions opts;
-		PegasusSlice start = {NULL, 0};
-		PegasusSlice stop = {NULL, 0};
-
-		pegasus_multi_get_options_init(&opts);
-		opts.no_value = s->no_value;
-		opts.reverse = s->reverse;
-		opts.sort_key_filter = s->sfilter;
-		opts.start_inclusive = true;
-		opts.stop_inclusive = false;
-		opts.max_fetch_count = s->table->fetch_size;
-		if (s->has_lo)
-		{
-			start = pegfdw_scan_slice(&s->lo);
-			opts.start_inclusive = s->lo_incl;
-		}
-		if (s->has_hi)
-		{
-			stop = pegfdw_scan_slice(&s->hi);
-			opts.stop_inclusive = s->hi_incl;
-		}
-		pegasus_error_clear(&err);
-		stats_begin(s);
-		s->reader = pegasus_table_range_reader(s->pt, pegfdw_scan_slice(&s->hash[s->hidx]),
-											   start, stop, &opts,
-											   s->limit > 0 ? Max(s->limit - s->returned, 1) : 0,
-											   s->table->timeout_ms, &err);
-		check(s, s->reader != NULL, &err);
-	}
+		open_range_reader(s);
 	stats_begin(s);
 	r = pegasus_range_reader_next(s->reader, &s->kvl, &err);
 	check(s, r >= 0, &err);
@@ -545,10 +577,42 @@ fetch_range_page(PegFdwScanState *s)
 }
 
 /*
- * Next record of a forward range when the ttl column is needed: a scanner
- * on the hash key returns each record's expiry with it (multi_get does not),
- * saving one ttl RPC per row.
+ * Forward ranges when the ttl column is needed: a scanner on the hash key
+ * returns each record's expiry with it (multi_get does not), saving one ttl
+ * RPC per row.  This opens the current hash key's scanner.
  */
+static void
+open_range_scanner(PegFdwScanState *s)
+{
+	PegasusError err;
+	PegasusScanOptions opts;
+	PegasusSlice start = {NULL, 0};
+	PegasusSlice stop = {NULL, 0};
+
+	scan_options(s, &opts);
+	opts.hash_key_filter.type = PEGASUS_FILTER_NONE;
+	opts.return_expire_ts = true;
+	opts.start_inclusive = true;
+	opts.stop_inclusive = false;
+	opts.limit = s->limit > 0 ? s->limit - s->returned : 0;
+	if (s->has_lo)
+	{
+		start = pegfdw_scan_slice(&s->lo);
+		opts.start_inclusive = s->lo_incl;
+	}
+	if (s->has_hi)
+	{
+		stop = pegfdw_scan_slice(&s->hi);
+		opts.stop_inclusive = s->hi_incl;
+	}
+	pegasus_error_clear(&err);
+	stats_begin(s);
+	s->scanner = pegasus_table_get_scanner(s->pt, pegfdw_scan_slice(&s->hash[s->hidx]),
+										   start, stop, &opts, &err);
+	check(s, s->scanner != NULL, &err);
+}
+
+/* Next record of a forward range through hash-key scanners. */
 static bool
 next_range_scanner_record(PegFdwScanState *s, Record *rec)
 {
@@ -560,33 +624,9 @@ next_range_scanner_record(PegFdwScanState *s, Record *rec)
 
 		if (s->scanner == NULL)
 		{
-			PegasusScanOptions opts;
-			PegasusSlice start = {NULL, 0};
-			PegasusSlice stop = {NULL, 0};
-
 			if (s->hidx >= s->nhash)
 				return false;
-			scan_options(s, &opts);
-			opts.hash_key_filter.type = PEGASUS_FILTER_NONE;
-			opts.return_expire_ts = true;
-			opts.start_inclusive = true;
-			opts.stop_inclusive = false;
-			opts.limit = s->limit > 0 ? s->limit - s->returned : 0;
-			if (s->has_lo)
-			{
-				start = pegfdw_scan_slice(&s->lo);
-				opts.start_inclusive = s->lo_incl;
-			}
-			if (s->has_hi)
-			{
-				stop = pegfdw_scan_slice(&s->hi);
-				opts.stop_inclusive = s->hi_incl;
-			}
-			pegasus_error_clear(&err);
-			stats_begin(s);
-			s->scanner = pegasus_table_get_scanner(s->pt, pegfdw_scan_slice(&s->hash[s->hidx]),
-												   start, stop, &opts, &err);
-			check(s, s->scanner != NULL, &err);
+			open_range_scanner(s);
 		}
 		pegasus_error_clear(&err);
 		stats_begin(s);
@@ -697,6 +737,39 @@ run_count(PegFdwScanState *s)
 	return total;
 }
 
+/*
+ * Puts the request of the scan's next step on the wire, if it is not out
+ * yet, without waiting (asynchronous execution).
+ */
+void
+pegfdw_scan_start_io(PegFdwScanState *s)
+{
+	if (s->empty || s->done || s->shared ||
+		(s->limit >= 0 && s->returned >= s->limit))
+		return;
+	switch (s->op)
+	{
+		case PEGFDW_OP_SCAN:
+			if (s->scanner == NULL)
+				open_partition_scanner(s, false);
+			break;
+		case PEGFDW_OP_RANGE:
+			if (s->table->layout != PEGFDW_LAYOUT_KV || s->hidx >= s->nhash ||
+				(s->kvl && s->kvpos < s->kvl->count))
+				break;
+			if (s->need_ttl && !s->reverse)
+			{
+				if (s->scanner == NULL)
+					open_range_scanner(s);
+			}
+			else if (s->reader == NULL)
+				open_range_reader(s);
+			break;
+		default:
+			break;
+	}
+}
+
 TupleTableSlot *
 pegfdw_iterate_scan(ForeignScanState *node)
 {
@@ -712,6 +785,13 @@ pegfdw_iterate_scan(ForeignScanState *node)
 		s->started = true;
 	}
 	ExecClearTuple(slot);
+
+	/* under an async Append: return nothing rather than wait */
+	if (s->async_mode && !s->force_block && !pegfdw_scan_io_ready(s))
+	{
+		s->would_block = true;
+		return slot;
+	}
 
 	if (s->op == PEGFDW_OP_COUNT_HASH || s->op == PEGFDW_OP_COUNT_SCAN)
 	{

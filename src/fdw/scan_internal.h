@@ -91,6 +91,13 @@ typedef struct PegFdwScanState
 	/* ranges: pages of the current hash key, the next one prefetched */
 	PegasusRangeReader *reader;
 
+	/* asynchronous execution under an Append (scan_async.c) */
+	bool		async_mode;		/* the plan node is async capable */
+	bool		would_block;	/* the last fetch stopped: no reply yet */
+	bool		force_block;	/* fetch even if it waits */
+	PegasusBatchGet *bg;		/* point lookups: the chunk in flight */
+	PegasusCompositeKey *bg_keys;	/* its keys (valid until finished) */
+
 	/* wide scans */
 	int			nparts;
 	WideRow    *wide;
@@ -126,6 +133,15 @@ extern bool pegfdw_scan_next_record(PegFdwScanState *s, Record *rec,
 									int *partition);
 extern bool pegfdw_scan_fetch_point_chunk(PegFdwScanState *s, int nsort,
 										  Bytes *sorts);
+
+/* in scan.c, for scan_async.c */
+extern void pegfdw_scan_stats_begin(PegFdwScanState *s);
+extern void pegfdw_scan_check(PegFdwScanState *s, bool ok, PegasusError *err);
+extern void pegfdw_scan_start_io(PegFdwScanState *s);
+
+/* in scan_async.c */
+extern bool pegfdw_scan_io_ready(PegFdwScanState *s);
+extern bool pegfdw_scan_async_point_chunk(PegFdwScanState *s);
 
 /* in scan_wide.c */
 extern bool pegfdw_scan_next_wide_row(PegFdwScanState *s, TupleTableSlot *slot);

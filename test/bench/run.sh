@@ -32,6 +32,9 @@
 #   local      the same scan and point SELECT on a local table
 #   shapes, contended, pgref  load shapes, load beside a busy core and
 #              postgres_fdw references: see test/bench/load_shapes.sh
+#   async      many Pegasus tables as the partitions of one partitioned
+#              table, async_capable 'true' vs 'false', with and without
+#              added latency: see test/bench/async.sh
 #   docs       documents (value_format 'json'): field columns against a
 #              jsonb column and the raw scan, and UPDATE of one field
 #              against INSERT of whole documents: see test/bench/docs.sh
@@ -53,7 +56,7 @@
 #   --doc-update-rows N     BENCH_DOC_UPDATE_ROWS: documents updated (100000)
 #   --only LIST             BENCH_ONLY: comma-separated workloads to run
 #                           (point,scan,memory,range,load,join,pairs,
-#                           local,shapes,contended,pgref,docs)
+#                           local,shapes,contended,pgref,docs,async)
 #   BENCH_MAX_RUN_SECONDS   (30)
 # Ports: BENCH_META_PORT (41601), BENCH_REPLICA_PORTS (41801,41802,41803),
 # BENCH_CONTROL_PORT (41901), BENCH_PG_PORT (51432).
@@ -71,7 +74,7 @@ JOIN_KEYS=${BENCH_JOIN_KEYS:-10000}
 POINT_SECONDS=${BENCH_POINT_SECONDS:-5}
 DOC_ROWS=${BENCH_DOC_ROWS:-1000000}
 DOC_UPDATE_ROWS=${BENCH_DOC_UPDATE_ROWS:-100000}
-ONLY=${BENCH_ONLY:-point,scan,memory,range,load,join,pairs,local,shapes,contended,pgref,docs}
+ONLY=${BENCH_ONLY:-point,scan,memory,range,load,join,pairs,local,shapes,contended,pgref,docs,async}
 MAX_RUN_SECONDS=${BENCH_MAX_RUN_SECONDS:-30}
 
 usage()
@@ -468,7 +471,9 @@ fi
 
 . test/bench/load_shapes.sh
 . test/bench/docs.sh
+. test/bench/async.sh
 wants docs && { run_docs || exit 1; }
+wants async && { run_async || exit 1; }
 wants shapes && run_load_shapes
 wants contended && run_load_contended
 wants pgref && run_pgref
