@@ -78,9 +78,12 @@ typedef struct PegasusNetRequest
 	char		endpoint[PEGASUS_ENDPOINT_LEN];
 } PegasusNetRequest;
 
+#define PEGASUS_SECONDARIES_LEN 192
+
 typedef struct PegasusRoute
 {
 	char		primary[PEGASUS_ENDPOINT_LEN];	/* "" = none */
+	char		secondaries[PEGASUS_SECONDARIES_LEN];	/* "a,b", for display */
 	int64_t		ballot;
 } PegasusRoute;
 
@@ -111,6 +114,8 @@ struct PegasusClient
 	PegasusAuth *auth;			/* NULL: connections do not negotiate */
 	GList	   *scanners;		/* open PegasusScanners */
 	GList	   *retired;		/* PegasusConns closed with replies owed */
+	PegasusCallObserver observer;	/* NULL: calls are not reported */
+	void	   *observer_arg;
 };
 
 /* in client_error.c */
@@ -264,6 +269,11 @@ typedef struct PegasusCall
 	char		endpoint[PEGASUS_ENDPOINT_LEN]; /* of the last attempt */
 	PegasusReply *reply;		/* DONE; owned by the call until taken */
 	PegasusError err;			/* FAILED */
+	/* for the call observer only (client->observer set) */
+	int64_t		started_us;		/* first attempt; 0 before it */
+	uint64_t	bytes_sent;
+	uint64_t	bytes_received;
+	int			retries;
 } PegasusCall;
 
 extern void pegasus_call_init(PegasusCall *call, PegasusTable *table,
@@ -279,6 +289,9 @@ extern int	pegasus_calls_step(PegasusCall **calls, int n, int64_t deadline);
 extern bool pegasus_calls_run(PegasusCall **calls, int n, int64_t deadline);
 extern bool pegasus_call_run(PegasusCall *call, PegasusError *err);
 extern PegasusReply *pegasus_call_take_reply(PegasusCall *call);
+
+/* in client_call_report.c: the call observer */
+extern void pegasus_call_report(PegasusCall *call, PegasusCallEvent event);
 
 /* in client_batch.c: one write group's call, for the fan-out and the pipe */
 typedef struct GroupCall

@@ -998,4 +998,6 @@ extern bool pegasus_client_drop_app(PegasusClient *client, const char *name,
 }
 #endif
 
+#include "pegasus_stats.h"
+
 #endif							/* PEGASUS_CLIENT_H */
