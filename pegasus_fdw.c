@@ -21,6 +21,7 @@
 
 #include "pegasus_fdw.h"
 #include "join.h"
+#include "stats.h"
 
 PG_MODULE_MAGIC;
 
@@ -31,6 +32,7 @@ _PG_init(void)
 {
 	pegfdw_write_init();
 	pegfdw_join_init();
+	pegfdw_stats_init();
 }
 
 PG_FUNCTION_INFO_V1(pegasus_fdw_handler);
