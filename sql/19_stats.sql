@@ -18,12 +18,6 @@ SELECT operation, sum(calls) > 0 AS counted, sum(records_sent) AS records_sent
   FROM pegasus_fdw_stats WHERE server_name = 'pegasus_s19' GROUP BY 1 ORDER BY 1;
 SELECT pegasus_fdw_stats_reset('pegasus_s19');
 SELECT count(*) FROM pegasus_fdw_stats WHERE server_name = 'pegasus_s19';
--- shared by every backend from 17 on, or with shared_preload_libraries
-SELECT DISTINCT scope = CASE
-    WHEN current_setting('server_version_num')::int >= 170000 THEN 'cluster'
-    WHEN current_setting('shared_preload_libraries') LIKE '%pegasus_fdw%' THEN 'cluster'
-    ELSE 'backend' END AS scope_as_expected
-  FROM pegasus_fdw_stats();
 
 -- a get is one call
 SELECT value FROM s19 WHERE hash_key = 'h' AND sort_key = '00007';
@@ -32,6 +26,12 @@ SELECT server_name, table_name, operation, calls, errors, retries, timeouts,
        total_time > 0 AS timed, max_time >= p50_time AND p99_time <= max_time AS percentiles,
        last_error_code, stats_reset IS NOT NULL OR scope = 'backend' AS has_reset
   FROM pegasus_fdw_stats WHERE server_name = 'pegasus_s19';
+-- shared by every backend from 17 on, or with shared_preload_libraries
+SELECT DISTINCT scope = CASE
+    WHEN current_setting('server_version_num')::int >= 170000 THEN 'cluster'
+    WHEN current_setting('shared_preload_libraries') LIKE '%pegasus_fdw%' THEN 'cluster'
+    ELSE 'backend' END AS scope_as_expected
+  FROM pegasus_fdw_stats();
 
 -- a 2,500-record sort-key range with fetch_size 1000 is 3 calls
 SELECT pegasus_fdw_stats_reset('pegasus_s19');
@@ -50,9 +50,11 @@ SELECT operation, calls, records_received
   FROM pegasus_fdw_stats WHERE server_name = 'pegasus_s19' ORDER BY 1;
 
 -- a failed call counts as an error, with its cause: the table is dropped
--- on the cluster behind the client's back
+-- on the cluster (through another server) behind this client's back
+CREATE SERVER pegasus_s19_admin FOREIGN DATA WRAPPER pegasus_fdw
+  OPTIONS (meta_servers :'meta');
 SELECT pegasus_fdw_stats_reset('pegasus_s19');
-SELECT pegasus_fdw_drop_table('pegasus_s19', 'regress_s19');
+SELECT pegasus_fdw_drop_table('pegasus_s19_admin', 'regress_s19');
 SELECT value FROM s19 WHERE hash_key = 'h' AND sort_key = '00007';  -- ERROR
 SELECT operation, calls, errors, timeouts, last_error_code,
        last_error_message IS NOT NULL AS has_message,
@@ -93,4 +95,4 @@ SELECT operation, calls FROM pegasus_fdw_stats WHERE table_name = 'regress_s19c'
 DROP FOREIGN TABLE s19, s19c;
 SELECT pegasus_fdw_drop_table('pegasus_s19', 'regress_s19c');
 DROP USER MAPPING FOR CURRENT_USER SERVER pegasus_s19;
-DROP SERVER pegasus_s19;
+DROP SERVER pegasus_s19, pegasus_s19_admin;

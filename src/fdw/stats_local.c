@@ -148,13 +148,17 @@ bucket_of(int64 us)
 	return i;
 }
 
-/* The cause of a failure or a retry: the server's ERR_* name, or the kind. */
+/*
+ * The cause of a failure or a retry: the replica's ERR_* name when it
+ * rejected the request, else the kind of error.
+ */
 static const char *
 error_cause(const PegasusError *err)
 {
 	if (err == NULL)
 		return "";
-	if (err->server_error[0] != '\0')
+	if ((err->code == PEGASUS_ERR_SERVER || err->code == PEGASUS_ERR_BUSY) &&
+		err->server_error[0] != '\0')
 		return err->server_error;
 	return pegasus_error_code_name(err->code);
 }
