@@ -30,9 +30,10 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	/* before pegfdw_join_init, which reserves the GUC prefix */
+	pegfdw_stats_init();
 	pegfdw_write_init();
 	pegfdw_join_init();
-	pegfdw_stats_init();
 }
 
 PG_FUNCTION_INFO_V1(pegasus_fdw_handler);

@@ -75,6 +75,10 @@ if [ -n "$pg_version" ]; then
 		[ -z "$shuffle_seed" ] || args+=(--shuffle "$shuffle_seed")
 		exec bash test/pg-root.sh run "$pg_version" env RELIABILITY_TESTS="$RELIABILITY_TESTS" \
 			PEGASUS_VALGRIND="${PEGASUS_VALGRIND:-}" PEGASUS_PRELOAD="${PEGASUS_PRELOAD:-}" \
+			${ONEBOX_META_PORT:+ONEBOX_META_PORT=$ONEBOX_META_PORT} \
+			${ONEBOX_REPLICA_PORTS:+ONEBOX_REPLICA_PORTS=$ONEBOX_REPLICA_PORTS} \
+			${ONEBOX_CONTROL_PORT:+ONEBOX_CONTROL_PORT=$ONEBOX_CONTROL_PORT} \
+			${PG_TEST_PORT:+PG_TEST_PORT=$PG_TEST_PORT} \
 			bash test/run-tests.sh "${args[@]}"
 	fi
 fi
