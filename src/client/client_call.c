@@ -511,7 +511,15 @@ pegasus_calls_step(PegasusCall **calls, int n, int64_t deadline)
 			g_free(reqs);
 		return 0;
 	}
-	r = interrupted ? -1 : pegasus_net_wait(client, reqs, nreqs, wake);
+	if (interrupted)
+		r = -1;
+	else
+	{
+		int64_t		waited = pegasus_now_us();
+
+		r = pegasus_net_wait(client, reqs, nreqs, wake);
+		client->wait_us += (uint64_t) (pegasus_now_us() - waited);
+	}
 	for (i = 0; i < n; i++)
 	{
 		PegasusCall *call = calls[i];

@@ -103,6 +103,12 @@ pegasus_call_report(PegasusCall *call, PegasusCallEvent event)
 	client->observer(&r, client->observer_arg);
 }
 
+uint64_t
+pegasus_client_wait_us(const PegasusClient *client)
+{
+	return client->wait_us;
+}
+
 bool
 pegasus_table_partition_info(const PegasusTable *table, int i,
 							 PegasusPartitionInfo *info)

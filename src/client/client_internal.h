@@ -116,6 +116,7 @@ struct PegasusClient
 	GList	   *retired;		/* PegasusConns closed with replies owed */
 	PegasusCallObserver observer;	/* NULL: calls are not reported */
 	void	   *observer_arg;
+	uint64_t	wait_us;		/* in pegasus_calls_step's waits */
 };
 
 /* in client_error.c */

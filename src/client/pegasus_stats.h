@@ -70,6 +70,13 @@ extern void pegasus_client_set_call_observer(PegasusClient *client,
 											 PegasusCallObserver observer,
 											 void *arg);
 
+/*
+ * Microseconds the client has spent waiting for replicas' replies (and the
+ * backoffs between attempts) since it was created: an embedder measures a
+ * stretch of work by the difference.
+ */
+extern uint64_t pegasus_client_wait_us(const PegasusClient *client);
+
 /* One partition of a table as the client's routing shows it. */
 typedef struct PegasusPartitionInfo
 {

@@ -2,8 +2,9 @@
 # Faults show in pegasus_fdw_stats where they happened: ERR_BUSY as retries
 # of the call that got through, a replica slower than timeout_ms as a
 # timeout and an error, a moved primary as a retry; pegasus_fdw.log_retries
-# logs each retry with its cause, and pegasus_fdw.log_min_duration_ms logs
-# a call above the threshold and not one below it.  One session throughout,
+# logs each retry with its cause, pegasus_fdw.log_min_duration_ms logs a
+# call above the threshold and not one below it, and EXPLAIN ANALYZE shows
+# the time a scan node waited on the replica.  One session throughout,
 # so that the counts are visible whatever the store (a backend's own counts
 # are in its view even without shared memory).
 . "$(dirname "$0")/fault_lib.sh"
@@ -69,6 +70,11 @@ sess_run "SET pegasus_fdw.log_min_duration_ms = 150;" >/dev/null
 pos=$(stat -c %s "$PG_LOG")
 control latency "$other" 300 >/dev/null
 expect_eq "a get slower than the threshold works" "v" "$(sess_run "$GET")"
+# EXPLAIN ANALYZE shows the node's time waited on the replica
+out=$(sess_run "EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF) $GET")
+w=$(sed -nE 's/.*Pegasus Wait Time: ([0-9]+)\.[0-9]+ ms.*/\1/p' <<<"$out" | head -1)
+if [ "${w:-0}" -ge 300 ]; then ok "EXPLAIN ANALYZE: Pegasus Wait Time includes the latency (${w} ms)"; else
+	not_ok "EXPLAIN ANALYZE: Pegasus Wait Time includes the latency"; printf '%s\n' "$out" | sed 's/^/#   /'; fi
 control latency "$other" 0 >/dev/null
 sleep 0.3
 line=$(log_since "$pos" | grep 'duration: .* ms  pegasus get on table "sf_data" of server "pegasus_sf"')
