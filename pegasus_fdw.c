@@ -22,6 +22,7 @@
 
 #include "pegasus_fdw.h"
 #include "join.h"
+#include "stats.h"
 
 PG_MODULE_MAGIC;
 
@@ -30,6 +31,8 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	/* before pegfdw_join_init, which reserves the GUC prefix */
+	pegfdw_stats_init();
 	pegfdw_write_init();
 	pegfdw_join_init();
 }

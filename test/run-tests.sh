@@ -19,7 +19,9 @@
 # --pg N: against PostgreSQL N, in a Debian root made by test/pg-root.sh
 # (unless N is this machine's); --shuffle SEED: the reliability scripts in
 # an order drawn from SEED (t_zz_* still last: they check what the others
-# left).  PEGASUS_VALGRIND=1 runs the unit tests under valgrind.
+# left).  PEGASUS_VALGRIND=1 runs the unit tests under valgrind;
+# PEGASUS_PRELOAD=1 starts PostgreSQL with shared_preload_libraries =
+# 'pegasus_fdw'.
 #
 # The checkout may lie in any directory root can use, even one the postgres
 # user cannot enter (a clone under /root or inside a mktemp -d): what runs
@@ -74,7 +76,12 @@ if [ -n "$pg_version" ]; then
 		[ "$run_reliability" -eq 1 ] || args+=(--no-reliability)
 		[ -z "$shuffle_seed" ] || args+=(--shuffle "$shuffle_seed")
 		exec bash test/pg-root.sh run "$pg_version" env RELIABILITY_TESTS="$RELIABILITY_TESTS" \
-			PEGASUS_VALGRIND="${PEGASUS_VALGRIND:-}" bash test/run-tests.sh "${args[@]}"
+			PEGASUS_VALGRIND="${PEGASUS_VALGRIND:-}" PEGASUS_PRELOAD="${PEGASUS_PRELOAD:-}" \
+			${ONEBOX_META_PORT:+ONEBOX_META_PORT=$ONEBOX_META_PORT} \
+			${ONEBOX_REPLICA_PORTS:+ONEBOX_REPLICA_PORTS=$ONEBOX_REPLICA_PORTS} \
+			${ONEBOX_CONTROL_PORT:+ONEBOX_CONTROL_PORT=$ONEBOX_CONTROL_PORT} \
+			${PG_TEST_PORT:+PG_TEST_PORT=$PG_TEST_PORT} \
+			bash test/run-tests.sh "${args[@]}"
 	fi
 fi
 

@@ -76,6 +76,10 @@ pegasus_call_reset(PegasusCall *call)
 	call->split_seen = false;
 	call->backoff_ms = call->table->client->opts.retry_backoff_ms;
 	pegasus_error_clear(&call->err);
+	/* another logical call */
+	call->started_us = 0;
+	call->bytes_sent = call->bytes_received = 0;
+	call->retries = 0;
 }
 
 void
@@ -147,6 +151,8 @@ call_fail(PegasusCall *call)
 			call->err.outcome_unknown = true;
 		}
 	}
+	if (call->table->client->observer != NULL)
+		pegasus_call_report(call, PEGASUS_CALL_EVENT_FINISHED);
 }
 
 /* Schedules a retry, or fails the call if the backoff passes the deadline. */
@@ -178,6 +184,11 @@ call_retry_later(PegasusCall *call, bool refresh)
 		return;
 	}
 	client->stats.retries++;
+	if (client->observer != NULL)
+	{
+		call->retries++;
+		pegasus_call_report(call, PEGASUS_CALL_EVENT_RETRY);
+	}
 	call->retry_at = at;
 	call->backoff_ms = MIN(call->backoff_ms * 2, client->opts.retry_backoff_max_ms);
 	call->state = PEGASUS_CALL_BACKOFF;
@@ -210,6 +221,8 @@ pegasus_call_start(PegasusCall *call)
 	int64_t		remaining_ms;
 	const char *endpoint;
 
+	if (client->observer != NULL && call->started_us == 0)
+		call->started_us = pegasus_now_us();
 	if (pegasus_now_us() >= call->deadline)
 	{
 		if (call->err.code == PEGASUS_OK)
@@ -326,6 +339,9 @@ pegasus_call_start(PegasusCall *call)
 		return;
 	}
 	call->state = PEGASUS_CALL_IN_FLIGHT;
+	if (client->observer != NULL && call->nreq->state != PEGASUS_NET_FAILED &&
+		call->nreq->frame != NULL)
+		call->bytes_sent += g_bytes_get_size(call->nreq->frame);
 	if (call->nreq->state == PEGASUS_NET_FAILED)
 	{
 		/* could not even connect: nothing was sent */
@@ -382,6 +398,9 @@ call_process(PegasusCall *call)
 		PegasusReply *reply = nreq->reply;
 		PegasusErrorCode ec = reply->resp.frame_error;
 
+		if (call->table->client->observer != NULL && reply->frame != NULL)
+			call->bytes_received += g_bytes_get_size(reply->frame);
+
 		if (ec == PEGASUS_EC_OK)
 		{
 			if (!reply->resp.has_body)
@@ -397,6 +416,8 @@ call_process(PegasusCall *call)
 			pegasus_net_request_free(nreq);
 			call->nreq = NULL;
 			call->state = PEGASUS_CALL_DONE;
+			if (call->table->client->observer != NULL)
+				pegasus_call_report(call, PEGASUS_CALL_EVENT_FINISHED);
 			return;
 		}
 		pegasus_error_set_server(&call->err, call->op, nreq->endpoint,
@@ -490,7 +511,15 @@ pegasus_calls_step(PegasusCall **calls, int n, int64_t deadline)
 			g_free(reqs);
 		return 0;
 	}
-	r = interrupted ? -1 : pegasus_net_wait(client, reqs, nreqs, wake);
+	if (interrupted)
+		r = -1;
+	else
+	{
+		int64_t		waited = pegasus_now_us();
+
+		r = pegasus_net_wait(client, reqs, nreqs, wake);
+		client->wait_us += (uint64_t) (pegasus_now_us() - waited);
+	}
 	for (i = 0; i < n; i++)
 	{
 		PegasusCall *call = calls[i];

@@ -81,9 +81,12 @@ typedef struct PegasusNetRequest
 	char		endpoint[PEGASUS_ENDPOINT_LEN];
 } PegasusNetRequest;
 
+#define PEGASUS_SECONDARIES_LEN 192
+
 typedef struct PegasusRoute
 {
 	char		primary[PEGASUS_ENDPOINT_LEN];	/* "" = none */
+	char		secondaries[PEGASUS_SECONDARIES_LEN];	/* "a,b", for display */
 	int64_t		ballot;
 } PegasusRoute;
 
@@ -114,6 +117,9 @@ struct PegasusClient
 	PegasusAuth *auth;			/* NULL: connections do not negotiate */
 	GList	   *scanners;		/* open PegasusScanners */
 	GList	   *retired;		/* PegasusConns closed with replies owed */
+	PegasusCallObserver observer;	/* NULL: calls are not reported */
+	void	   *observer_arg;
+	uint64_t	wait_us;		/* in pegasus_calls_step's waits */
 };
 
 /* in client_error.c */
@@ -269,6 +275,11 @@ typedef struct PegasusCall
 	char		endpoint[PEGASUS_ENDPOINT_LEN]; /* of the last attempt */
 	PegasusReply *reply;		/* DONE; owned by the call until taken */
 	PegasusError err;			/* FAILED */
+	/* for the call observer only (client->observer set) */
+	int64_t		started_us;		/* first attempt; 0 before it */
+	uint64_t	bytes_sent;
+	uint64_t	bytes_received;
+	int			retries;
 } PegasusCall;
 
 extern void pegasus_call_init(PegasusCall *call, PegasusTable *table,
@@ -287,6 +298,9 @@ extern PegasusReply *pegasus_call_take_reply(PegasusCall *call);
 
 /* in client_ready.c */
 extern bool pegasus_call_ready(const PegasusCall *call);
+
+/* in client_call_report.c: the call observer */
+extern void pegasus_call_report(PegasusCall *call, PegasusCallEvent event);
 
 /* in client_write_pipe.c: one write group's call */
 typedef struct GroupCall

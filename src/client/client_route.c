@@ -280,6 +280,45 @@ pegasus_meta_call(PegasusClient *client, PegasusRequest *req, const char *op,
 	return false;
 }
 
+
+/* The secondaries of a partition as "a,b", for display only. */
+static void
+route_format_secondaries(const PegasusPartitionConfiguration *pc, char *buf,
+						 size_t len)
+{
+	guint32		i;
+	size_t		used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < pc->n_secondaries; i++)
+	{
+		char		one[PEGASUS_ENDPOINT_LEN];
+
+		if (pc->secondaries[i].type == 0 || pc->secondaries[i].ipv4 == 0)
+			continue;
+		pegasus_codec_rpc_address_format(pc->secondaries[i], one, sizeof(one));
+		used += g_snprintf(buf + used, len - MIN(used, len), "%s%s",
+						   used > 0 ? "," : "", one);
+		if (used >= len)
+			break;
+	}
+	if (pc->n_secondaries == 0 && pc->has_hp_secondaries)
+	{
+		for (i = 0; i < pc->n_hp_secondaries; i++)
+		{
+			const PegasusHostPort *hp = &pc->hp_secondaries[i];
+
+			if (hp->type == 0 || hp->host.len == 0)
+				continue;
+			used += g_snprintf(buf + used, len - MIN(used, len), "%s%.*s:%u",
+							   used > 0 ? "," : "", (int) hp->host.len,
+							   (const char *) hp->host.data, (unsigned) hp->port);
+			if (used >= len)
+				break;
+		}
+	}
+}
+
 /*
  * Queries the meta server for table's partition configuration and installs
  * it.  A table that does not exist gives PEGASUS_ERR_TABLE_NOT_FOUND.
@@ -350,6 +389,8 @@ pegasus_route_refresh(PegasusTable *table, int64_t deadline, PegasusError *err)
 					 "%.*s:%u", (int) pc->hp_primary.host.len,
 					 (const char *) pc->hp_primary.host.data,
 					 (unsigned) pc->hp_primary.port);
+		route_format_secondaries(pc, routes[pidx].secondaries,
+								 sizeof(routes[pidx].secondaries));
 		/* a primary on a meta endpoint would be a serious confusion */
 		if (routes[pidx].primary[0] != '\0' &&
 			pegasus_is_meta_endpoint(client, routes[pidx].primary))

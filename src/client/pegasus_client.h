@@ -782,4 +782,6 @@ extern bool pegasus_batch_get_ready(const PegasusBatchGet *bg);
 }
 #endif
 
+#include "pegasus_stats.h"
+
 #endif							/* PEGASUS_CLIENT_H */

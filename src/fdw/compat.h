@@ -242,6 +242,34 @@ pegfdw_input_soft(FmgrInfo *flinfo, char *str, Oid ioparam, int32 typmod,
 #endif
 }
 
+/*
+ * Shared memory of the call statistics (src/fdw/stats_shared.c).  17 added
+ * named DSM segments, so that an extension loaded without
+ * shared_preload_libraries can have shared memory; 19 gave their
+ * initializer an argument.  19 also names an LWLock tranche when it is
+ * created, instead of registering the name in every backend.
+ */
+#if PG_VERSION_NUM >= 170000
+#define PEGFDW_HAVE_NAMED_DSM 1
+#include "storage/dsm_registry.h"
+#endif
+#if PG_VERSION_NUM >= 190000
+#define PEGFDW_DSM_INIT_ARGS void *ptr, void *arg
+#define pegfdw_named_dsm(name, size, init, found) \
+	GetNamedDSMSegment((name), (size), (init), (found), NULL)
+#define pegfdw_new_tranche(name) LWLockNewTrancheId(name)
+#define pegfdw_register_tranche(id, name) ((void) 0)
+#elif PG_VERSION_NUM >= 170000
+#define PEGFDW_DSM_INIT_ARGS void *ptr
+#define pegfdw_named_dsm(name, size, init, found) \
+	GetNamedDSMSegment((name), (size), (init), (found))
+#define pegfdw_new_tranche(name) LWLockNewTrancheId()
+#define pegfdw_register_tranche(id, name) LWLockRegisterTranche((id), (name))
+#else
+#define pegfdw_new_tranche(name) LWLockNewTrancheId()
+#define pegfdw_register_tranche(id, name) LWLockRegisterTranche((id), (name))
+#endif
+
 /* 18 replaced pg_attribute_noreturn(), written after a declaration, by
  * pg_noreturn, written before it. */
 #ifndef pg_noreturn

@@ -49,6 +49,7 @@
 #include "utils/wait_event.h"
 
 #include "pegasus_fdw.h"
+#include "stats.h"
 #include "wait_hook.h"
 
 /*
@@ -228,6 +229,7 @@ make_entry_client(PegFdwConnEntry *entry, ForeignServer *server)
 		pegfdw_report_error(ERROR, &err, server->servername, NULL);
 	/* the hook asks the client what it waits for */
 	pegasus_client_set_wait_hook(entry->client, pegfdw_wait_hook, entry->client);
+	pegfdw_stats_attach(entry->client, server->serverid, server->servername);
 
 	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
 	entry->servername = pstrdup(server->servername);

@@ -98,6 +98,7 @@ static void
 stats_begin(PegFdwScanState *s)
 {
 	pegasus_client_get_stats(s->client, &s->before);
+	s->before_wait_us = pegasus_client_wait_us(s->client);
 }
 
 static void
@@ -109,6 +110,7 @@ stats_end(PegFdwScanState *s)
 	s->rpcs += after.rpcs_sent - s->before.rpcs_sent;
 	s->bytes += after.bytes_received - s->before.bytes_received;
 	s->rows += after.rows_received - s->before.rows_received;
+	s->wait_us += pegasus_client_wait_us(s->client) - s->before_wait_us;
 }
 
 /* After a client call: rethrow hook errors, interrupts, then failures. */
@@ -921,6 +923,9 @@ pegfdw_explain_scan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Pegasus RPCs", NULL, (int64) s->rpcs, es);
 		ExplainPropertyInteger("Pegasus Rows Received", NULL, (int64) s->rows, es);
 		ExplainPropertyInteger("Pegasus Bytes Received", NULL, (int64) s->bytes, es);
+		if (es->timing)
+			ExplainPropertyFloat("Pegasus Wait Time", "ms",
+								 (double) s->wait_us / 1000.0, 3, es);
 		if (s->table->value_format == PEGFDW_FORMAT_JSON)
 			ExplainPropertyInteger("Pegasus Bad Documents", NULL,
 								   (int64) pegfdw_doc_bad_count(s->table), es);

@@ -114,7 +114,9 @@ typedef struct PegFdwScanState
 	uint64		rpcs;
 	uint64		bytes;
 	uint64		rows;
+	uint64		wait_us;		/* waiting on replicas */
 	PegasusStats before;
+	uint64		before_wait_us;
 } PegFdwScanState;
 
 /* One record handed to the tuple builder. */

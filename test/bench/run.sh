@@ -30,6 +30,8 @@
 #              sorted and in random order
 #                                            vs  bench mget (batch_get)
 #   local      the same scan and point SELECT on a local table
+#   stats      point SELECT and serial scan with pegasus_fdw.track_calls on
+#              and off, runs alternating (the cost of the call statistics)
 #   shapes, contended, pgref  load shapes, load beside a busy core and
 #              postgres_fdw references: see test/bench/load_shapes.sh
 #   async      many Pegasus tables as the partitions of one partitioned
@@ -56,7 +58,7 @@
 #   --doc-update-rows N     BENCH_DOC_UPDATE_ROWS: documents updated (100000)
 #   --only LIST             BENCH_ONLY: comma-separated workloads to run
 #                           (point,scan,memory,range,load,join,pairs,
-#                           local,shapes,contended,pgref,docs,async)
+#                           local,stats,shapes,contended,pgref,docs,async)
 #   BENCH_MAX_RUN_SECONDS   (30)
 # Ports: BENCH_META_PORT (41601), BENCH_REPLICA_PORTS (41801,41802,41803),
 # BENCH_CONTROL_PORT (41901), BENCH_PG_PORT (51432).
@@ -74,7 +76,7 @@ JOIN_KEYS=${BENCH_JOIN_KEYS:-10000}
 POINT_SECONDS=${BENCH_POINT_SECONDS:-5}
 DOC_ROWS=${BENCH_DOC_ROWS:-1000000}
 DOC_UPDATE_ROWS=${BENCH_DOC_UPDATE_ROWS:-100000}
-ONLY=${BENCH_ONLY:-point,scan,memory,range,load,join,pairs,local,shapes,contended,pgref,docs,async}
+ONLY=${BENCH_ONLY:-point,scan,memory,range,load,join,pairs,local,stats,shapes,contended,pgref,docs,async}
 MAX_RUN_SECONDS=${BENCH_MAX_RUN_SECONDS:-30}
 
 usage()
@@ -338,6 +340,31 @@ if wants scan; then
 	"${PSQL[@]}" -c "SET max_parallel_workers_per_gather = 2" -c "SET parallel_setup_cost = 0" \
 		-c "SET parallel_tuple_cost = 0" \
 		-c "EXPLAIN (COSTS OFF) SELECT sum(octet_length(value)) FROM t" >"$WORK/scan_plan.txt" 2>&1
+fi
+
+# the statistics' cost: the same point SELECT and scan, alternating runs
+# with the call statistics on and off
+if wants stats; then
+	for f in st_point_on st_point_off st_scan_on st_scan_off; do : >"$WORK/$f.txt"; done
+	for i in $(seq 1 "$RUNS"); do
+		for mode in on off; do
+			v=$(PGOPTIONS="-c pegasus_fdw.track_calls=$mode" pgbench_tps t) || exit 1
+			echo "$v" >>"$WORK/st_point_$mode.txt"
+			printf '   %-48s %s\n' "point, statistics $mode, run $i" "$v"
+			v=$(sql_rate "$ROWS" "$SERIAL; SET pegasus_fdw.track_calls = $mode" \
+				"SELECT sum(octet_length(value)) FROM t") || exit 1
+			echo "$v" >>"$WORK/st_scan_$mode.txt"
+			printf '   %-48s %s\n' "scan, statistics $mode, run $i" "$v"
+		done
+	done
+	record "point lookup, statistics on" ops/s "$WORK/st_point_on.txt" "" \
+		"pegasus_fdw.track_calls = on; runs alternate with off"
+	record "point lookup, statistics off" ops/s "$WORK/st_point_off.txt" "" \
+		"pegasus_fdw.track_calls = off"
+	record "scan $ROWS rows, statistics on" rows/s "$WORK/st_scan_on.txt" "" \
+		"pegasus_fdw.track_calls = on; no parallel workers"
+	record "scan $ROWS rows, statistics off" rows/s "$WORK/st_scan_off.txt" "" \
+		"pegasus_fdw.track_calls = off"
 fi
 
 if wants memory; then

@@ -134,6 +134,10 @@ port = $PG_TEST_PORT
 fsync = off
 max_parallel_workers_per_gather = 2
 CONF
+	# PEGASUS_PRELOAD=1: the statistics in the main shared memory
+	if [ -n "${PEGASUS_PRELOAD:-}" ]; then
+		echo "shared_preload_libraries = 'pegasus_fdw'" >>"$PG_DATA/postgresql.conf"
+	fi
 	(cd / && as_pg "$PG_BINDIR/pg_ctl" -D "$PG_DATA" -l "$dir/postgres.log" -w -t 60 start >/dev/null) || {
 		cat "$dir/postgres.log" >&2
 		return 1
