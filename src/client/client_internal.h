@@ -133,8 +133,14 @@ extern void pegasus_error_set_server(PegasusError *err, const char *rpc,
 extern void pegasus_error_set_storage(PegasusError *err, const char *rpc,
 									  int32_t code);
 
-/* in client_net.c */
+/* in client_hook.c */
 extern int64_t pegasus_now_us(void);
+extern int	pegasus_default_wait_hook(void *arg, PegasusPollFd *fds, int nfds,
+									  int timeout_ms);
+extern PegasusWaitHook pegasus_client_wait_hook(const PegasusClient *client);
+extern int	pegasus_net_wait_fd(PegasusClient *client, int fd, int64_t deadline_us);
+
+/* in client_net.c */
 extern PegasusConn *pegasus_conn_get(PegasusClient *client,
 									 const char *endpoint);
 extern const char *pegasus_conn_endpoint(const PegasusConn *conn);
@@ -155,7 +161,6 @@ extern void pegasus_net_clear_scanner(PegasusClient *client,
 extern int	pegasus_net_wait(PegasusClient *client, PegasusNetRequest **reqs,
 							 int n, int64_t wake_at_us);
 extern int	pegasus_net_sleep(PegasusClient *client, int64_t until_us);
-extern int	pegasus_net_wait_fd(PegasusClient *client, int fd, int64_t deadline_us);
 extern void pegasus_net_flush(PegasusClient *client);
 extern int	pegasus_net_drain(PegasusClient *client, int64_t deadline_us);
 extern void pegasus_net_close_all(PegasusClient *client);

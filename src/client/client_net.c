@@ -62,12 +62,6 @@
 #define RETIRED_MAX_MS 30000
 #define RETIRED_MAX 8
 
-int64_t
-pegasus_now_us(void)
-{
-	return g_get_monotonic_time();
-}
-
 void
 pegasus_reply_free(PegasusReply *reply)
 {

@@ -21,41 +21,6 @@
  * Waiting
  * ---------------------------------------------------------------------- */
 
-static int
-default_wait_hook(void *arg, PegasusPollFd *fds, int nfds, int timeout_ms)
-{
-	struct pollfd pfds[64];
-	struct pollfd *p = nfds <= 64 ? pfds : g_new(struct pollfd, nfds);
-	int			i;
-	int			r;
-
-	for (i = 0; i < nfds; i++)
-	{
-		p[i].fd = fds[i].fd;
-		p[i].events = ((fds[i].events & PEGASUS_POLL_IN) ? POLLIN : 0) |
-			((fds[i].events & PEGASUS_POLL_OUT) ? POLLOUT : 0);
-		p[i].revents = 0;
-	}
-	r = poll(p, nfds, timeout_ms);
-	if (r < 0)
-		r = (errno == EINTR) ? 0 : -1;
-	for (i = 0; i < nfds; i++)
-	{
-		fds[i].revents = ((p[i].revents & POLLIN) ? PEGASUS_POLL_IN : 0) |
-			((p[i].revents & POLLOUT) ? PEGASUS_POLL_OUT : 0) |
-			((p[i].revents & (POLLERR | POLLHUP | POLLNVAL)) ? PEGASUS_POLL_ERR : 0);
-	}
-	if (p != pfds)
-		g_free(p);
-	return r;
-}
-
-static PegasusWaitHook
-client_wait_hook(const PegasusClient *client)
-{
-	return client->opts.wait_hook ? client->opts.wait_hook : default_wait_hook;
-}
-
 /*
  * Fails connections whose connect (or negotiation) has taken too long.  The
  * requests that fail are finished: then *next_event is now, so that the
@@ -360,39 +325,8 @@ pegasus_net_wait(PegasusClient *client, PegasusNetRequest **reqs, int n,
 				return 1;
 		if (pegasus_now_us() >= wake_at_us)
 			return 0;
-		if (net_poll_once(client, wake_at_us, client_wait_hook(client)) < 0)
+		if (net_poll_once(client, wake_at_us, pegasus_client_wait_hook(client)) < 0)
 			return -1;
-	}
-}
-
-/*
- * Waits through the wait hook, and on nothing else, until fd is readable
- * (1), deadline_us passes (0) or the hook asks to stop (-1): for what a new
- * connection needs before it can be made (credentials from the KDC).
- */
-int
-pegasus_net_wait_fd(PegasusClient *client, int fd, int64_t deadline_us)
-{
-	PegasusWaitHook hook = client_wait_hook(client);
-
-	for (;;)
-	{
-		PegasusPollFd pfd;
-		int64_t		now = pegasus_now_us();
-		int			r;
-
-		if (now >= deadline_us)
-			return 0;
-		pfd.fd = fd;
-		pfd.events = PEGASUS_POLL_IN;
-		pfd.revents = 0;
-		client->wait_kind = PEGASUS_WAIT_NEGOTIATE;
-		r = hook(client->opts.wait_arg, &pfd, 1,
-				 (int) MIN((deadline_us - now + 999) / 1000, (int64_t) G_MAXINT));
-		if (r < 0)
-			return -1;
-		if (r > 0 && pfd.revents != 0)
-			return 1;
 	}
 }
 
@@ -404,7 +338,7 @@ int
 pegasus_net_sleep(PegasusClient *client, int64_t until_us)
 {
 	while (pegasus_now_us() < until_us)
-		if (net_poll_once(client, until_us, client_wait_hook(client)) < 0)
+		if (net_poll_once(client, until_us, pegasus_client_wait_hook(client)) < 0)
 			return -1;
 	return 0;
 }
@@ -456,7 +390,7 @@ pegasus_net_drain(PegasusClient *client, int64_t deadline_us)
 	{
 		if (pegasus_now_us() >= deadline_us)
 			break;
-		(void) net_poll_once(client, deadline_us, default_wait_hook);
+		(void) net_poll_once(client, deadline_us, pegasus_default_wait_hook);
 	}
 	return n;
 }
