@@ -10,8 +10,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -194,6 +196,31 @@ client_test_control_ok(const char *control_addr, const char *cmd)
 	if (r == NULL || !g_str_has_prefix(r, "OK"))
 		g_error("control command \"%s\" failed: %s", cmd, r ? r : "(no answer)");
 	g_free(r);
+}
+
+char *
+client_test_control(const char *control_addr, const char *fmt,...)
+{
+	va_list		ap;
+	char	   *cmd;
+	char	   *r;
+
+	va_start(ap, fmt);
+	cmd = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	r = onebox_rawrpc_control(control_addr, cmd);
+	if (r == NULL)
+		g_error("control command \"%s\" got no answer", cmd);
+	g_free(cmd);
+	return r;
+}
+
+int
+client_test_port_of(const char *endpoint)
+{
+	const char *colon = strrchr(endpoint, ':');
+
+	return colon ? atoi(colon + 1) : 0;
 }
 
 bool

@@ -89,6 +89,13 @@ extern void client_test_control_ok(const char *control_addr, const char *cmd);
 /* false, the test skipped with why, unless ready */
 extern bool client_test_need(bool ready, const char *why);
 
+/* The onebox control's answer to a command (printf-style), never NULL. */
+extern char *client_test_control(const char *control_addr, const char *fmt,...)
+			G_GNUC_PRINTF(2, 3);
+
+/* The port of a "host:port" endpoint, 0 when it has none. */
+extern int	client_test_port_of(const char *endpoint);
+
 /*
  * Starts a onebox with auth kerberos (table sec:2, no service keytab;
  * with acl, --acl too), its stderr into the file log: its meta server on

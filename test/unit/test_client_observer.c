@@ -66,25 +66,7 @@ seen_at(Fixture *f, guint i)
 	return &g_array_index(f->seen, Seen, i);
 }
 
-static char *
-control(const char *fmt,...) G_GNUC_PRINTF(1, 2);
-
-static char *
-control(const char *fmt,...)
-{
-	va_list		ap;
-	char	   *cmd;
-	char	   *r;
-
-	va_start(ap, fmt);
-	cmd = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	r = onebox_rawrpc_control(control_addr, cmd);
-	if (r == NULL)
-		g_error("control command \"%s\" got no answer", cmd);
-	g_free(cmd);
-	return r;
-}
+#define control(...) client_test_control(control_addr, __VA_ARGS__)
 
 static void
 control_ok(char *r)
@@ -92,14 +74,6 @@ control_ok(char *r)
 	if (!g_str_has_prefix(r, "OK"))
 		g_error("control command failed: %s", r);
 	g_free(r);
-}
-
-static int
-port_of(const char *endpoint)
-{
-	const char *colon = strrchr(endpoint, ':');
-
-	return colon ? atoi(colon + 1) : 0;
 }
 
 static void
@@ -125,7 +99,7 @@ fixture_setup(Fixture *f, gconstpointer data)
 	f->table = pegasus_client_open_table(f->client, f->name, 0, &err);
 	g_assert_nonnull(f->table);
 	p = pegasus_table_partition_of(f->table, S("h"), S("s"));
-	f->port = port_of(f->table->routes[p].primary);
+	f->port = client_test_port_of(f->table->routes[p].primary);
 	pegasus_client_set_call_observer(f->client, observe, f);
 }
 
@@ -147,12 +121,8 @@ fixture_teardown(Fixture *f, gconstpointer data)
 static bool
 need_onebox(Fixture *f)
 {
-	if (f->client == NULL)
-	{
-		g_test_skip("PEGASUS_TEST_META / PEGASUS_TEST_CONTROL not set: no onebox to test against");
-		return false;
-	}
-	return true;
+	return client_test_need(f->client != NULL,
+							"PEGASUS_TEST_META / PEGASUS_TEST_CONTROL not set: no onebox to test against");
 }
 
 /* A set and a get: one report each, with where they went and what moved. */
