@@ -129,19 +129,19 @@ typedef struct Record
 	int32		ttl;			/* <= 0: none */
 } Record;
 
-/* in scan.c, for scan_wide.c */
+/* in scan_fetch.c */
+extern void pegfdw_scan_release(PegFdwScanState *s);
+extern void pegfdw_scan_stats_begin(PegFdwScanState *s);
+extern void pegfdw_scan_check(PegFdwScanState *s, bool ok, PegasusError *err);
 extern PegasusSlice pegfdw_scan_slice(const Bytes *b);
 extern bool pegfdw_scan_next_record(PegFdwScanState *s, Record *rec,
 									int *partition);
 extern bool pegfdw_scan_fetch_point_chunk(PegFdwScanState *s, int nsort,
 										  Bytes *sorts);
-
-/* in scan.c, for scan_async.c */
-extern void pegfdw_scan_stats_begin(PegFdwScanState *s);
-extern void pegfdw_scan_check(PegFdwScanState *s, bool ok, PegasusError *err);
+extern bool pegfdw_scan_next_point_record(PegFdwScanState *s, Record *rec);
+extern bool pegfdw_scan_next_range_record(PegFdwScanState *s, Record *rec);
+extern int64 pegfdw_scan_run_count(PegFdwScanState *s);
 extern void pegfdw_scan_start_io(PegFdwScanState *s);
-
-/* in scan_async.c */
 extern bool pegfdw_scan_io_ready(PegFdwScanState *s);
 extern bool pegfdw_scan_async_point_chunk(PegFdwScanState *s);
 
