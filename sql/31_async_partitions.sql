@@ -31,7 +31,8 @@ INSERT INTO ev
   FROM generate_series(0, 599) i;
 SELECT 'ev_1207' AS part, count(*), min(sort_key), max(sort_key) FROM ev_1207
 UNION ALL SELECT 'ev_1208', count(*), min(sort_key), max(sort_key) FROM ev_1208
-UNION ALL SELECT 'ev_1209', count(*), min(sort_key), max(sort_key) FROM ev_1209;
+UNION ALL SELECT 'ev_1209', count(*), min(sort_key), max(sort_key) FROM ev_1209
+ORDER BY 1;
 -- a row outside every partition is refused before anything is sent
 INSERT INTO ev VALUES ('u1', '2026-12-10 00000', 'x');  -- ERROR
 -- COPY into the partitioned table is routed too
@@ -144,7 +145,7 @@ BEGIN
       SELECT c FROM nodes, json_array_elements(n->'Plans') c
     )
     SELECT n->>'Relation Name', (n->>'Async Capable')::boolean,
-           (n->>'Actual Rows')::numeric, (n->>'Pegasus RPCs')::int > 0
+           round((n->>'Actual Rows')::numeric), (n->>'Pegasus RPCs')::int > 0
     FROM nodes WHERE n->>'Node Type' = 'Foreign Scan' ORDER BY 1;
 END $$;
 SELECT * FROM explain_children('SELECT * FROM ev');
