@@ -13,9 +13,6 @@
  *
  *-------------------------------------------------------------------------
  */
-#include <errno.h>
-#include <poll.h>
-
 #include "client_internal.h"
 
 typedef struct FdCapture
@@ -47,36 +44,14 @@ pegasus_client_wait_fds(PegasusClient *client, PegasusPollFd *fds, int max)
 	return cap.n;
 }
 
+/* poll(2) with no timeout, whatever the wait asked for */
 static int
 nowait_hook(void *arg, PegasusPollFd *fds, int nfds, int timeout_ms)
 {
-	struct pollfd local[64];
-	struct pollfd *p;
-	int			i;
-	int			r;
-
-	(void) arg;
 	(void) timeout_ms;
 	if (nfds == 0)
 		return 0;
-	p = nfds <= 64 ? local : g_new(struct pollfd, nfds);
-	for (i = 0; i < nfds; i++)
-	{
-		p[i].fd = fds[i].fd;
-		p[i].events = ((fds[i].events & PEGASUS_POLL_IN) ? POLLIN : 0) |
-			((fds[i].events & PEGASUS_POLL_OUT) ? POLLOUT : 0);
-		p[i].revents = 0;
-	}
-	r = poll(p, nfds, 0);
-	if (r < 0)
-		r = 0;
-	for (i = 0; i < nfds; i++)
-		fds[i].revents = ((p[i].revents & POLLIN) ? PEGASUS_POLL_IN : 0) |
-			((p[i].revents & POLLOUT) ? PEGASUS_POLL_OUT : 0) |
-			((p[i].revents & (POLLERR | POLLHUP | POLLNVAL)) ? PEGASUS_POLL_ERR : 0);
-	if (p != local)
-		g_free(p);
-	return r;
+	return MAX(pegasus_default_wait_hook(arg, fds, nfds, 0), 0);
 }
 
 void
