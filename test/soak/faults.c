@@ -37,7 +37,9 @@
 /* faults */
 
 PGconn *fault_conn;
-static int	partitions[2] = {8, 8};	/* soak_kv, soak_wide: counts moves may use */
+/* the tables moves and throttling pick from, and the counts moves may use */
+static const char *const fault_tables[3] = {"soak_kv", "soak_wide", "soak_docs"};
+static int	partitions[3] = {8, 8, 8};
 int	stopped[16];		/* replica index stopped by a fault */
 static int	latency_on[16];
 static bool leader_moved;
@@ -158,12 +160,12 @@ f_failover_apply(Fault *f, unsigned long long *rng)
 static bool
 f_move_apply(Fault *f, unsigned long long *rng)
 {
-	int			t = rnd(rng, 2);
+	int			t = rnd(rng, 3);
 	int			pidx = rnd(rng, partitions[t]);
 	int			port = running_replica(rng, 0);
 
-	snprintf(f->desc, sizeof(f->desc), "move %s %d %d", t ? "soak_wide" : "soak_kv", pidx, port);
-	ctl_ok("move %s %d %d", t ? "soak_wide" : "soak_kv", pidx, port);
+	snprintf(f->desc, sizeof(f->desc), "move %s %d %d", fault_tables[t], pidx, port);
+	ctl_ok("move %s %d %d", fault_tables[t], pidx, port);
 	return true;
 }
 
@@ -274,17 +276,17 @@ static bool f_noreply(Fault *f, unsigned long long *r) { return fail_apply(f, r,
  * Throttling by app env, as an operator sets it on a busy cluster: a
  * replica delays what passes the delay units and answers ERR_BUSY to what
  * passes the reject units, per partition and clock second.  arg encodes
- * the table (0 soak_kv, 1 soak_wide) and the env.
+ * the table (0 soak_kv, 1 soak_wide, 2 soak_docs) and the env.
  */
 static const char *const throttle_envs[] = {
 	"replica.write_throttling", "replica.write_throttling_by_size", "replica.read_throttling"
 };
-static bool throttle_on[2][3];
+static bool throttle_on[3][3];
 
 static bool
 throttle_apply(Fault *f, unsigned long long *rng, int env)
 {
-	int			t = rnd(rng, 2);
+	int			t = rnd(rng, 3);
 	int			parts = partitions[t];
 	char		value[96];
 
@@ -300,8 +302,8 @@ throttle_apply(Fault *f, unsigned long long *rng, int env)
 	throttle_on[t][env] = true;
 	f->arg = t * 4 + env;
 	snprintf(f->desc, sizeof(f->desc), "app-env %s %s %s",
-			 t ? "soak_wide" : "soak_kv", throttle_envs[env], value);
-	return ctl_ok("app-env %s %s %s", t ? "soak_wide" : "soak_kv", throttle_envs[env], value);
+			 fault_tables[t], throttle_envs[env], value);
+	return ctl_ok("app-env %s %s %s", fault_tables[t], throttle_envs[env], value);
 }
 
 static void
@@ -311,7 +313,7 @@ throttle_undo(Fault *f)
 				env = f->arg % 4;
 
 	throttle_on[t][env] = false;
-	ctl_ok("app-env %s %s", t ? "soak_wide" : "soak_kv", throttle_envs[env]);
+	ctl_ok("app-env %s %s", fault_tables[t], throttle_envs[env]);
 }
 
 /* The KDC stops answering (SIGSTOP: its sockets stay open, requests go unanswered) */
