@@ -20,6 +20,7 @@
 #include "postgres.h"
 
 #include "access/stratnum.h"
+#include "executor/instrument.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "nodes/pathnodes.h"
@@ -274,6 +275,16 @@ pegfdw_input_soft(FmgrInfo *flinfo, char *str, Oid ioparam, int32 typmod,
  * pg_noreturn, written before it. */
 #ifndef pg_noreturn
 #define pg_noreturn _Noreturn
+#endif
+
+/*
+ * A plan node's instrumentation (PlanState.instrument): PostgreSQL 19
+ * calls its struct NodeInstrumentation.
+ */
+#if PG_VERSION_NUM >= 190000
+typedef NodeInstrumentation PegFdwNodeInstrumentation;
+#else
+typedef Instrumentation PegFdwNodeInstrumentation;
 #endif
 
 #endif							/* PEGFDW_COMPAT_H */

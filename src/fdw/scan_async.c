@@ -47,6 +47,7 @@
 #include "storage/latch.h"
 #include "utils/memutils.h"
 
+#include "compat.h"
 #include "pegasus_fdw.h"
 #include "scan_internal.h"
 
@@ -114,7 +115,7 @@ complete_now(AsyncRequest *areq, bool block)
 {
 	PegFdwScanState *s = ((ForeignScanState *) areq->requestee)->fdw_state;
 
-	Instrumentation *instr = areq->requestee->instrument;
+	PegFdwNodeInstrumentation *instr = areq->requestee->instrument;
 
 	areq->callback_pending = false;
 	s->force_block = block;
