@@ -40,27 +40,7 @@ typedef struct Fixture
 	int			other_port;		/* another replica endpoint, or 0 */
 } Fixture;
 
-static char *
-control_at(const char *addr, const char *fmt,...) G_GNUC_PRINTF(2, 3);
-
-static char *
-control_at(const char *addr, const char *fmt,...)
-{
-	va_list		ap;
-	char	   *cmd;
-	char	   *r;
-
-	va_start(ap, fmt);
-	cmd = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	r = onebox_rawrpc_control(addr, cmd);
-	if (r == NULL)
-		g_error("control command \"%s\" got no answer", cmd);
-	g_free(cmd);
-	return r;
-}
-
-#define control(...) control_at(control_addr, __VA_ARGS__)
+#define control(...) client_test_control(control_addr, __VA_ARGS__)
 
 static void
 control_ok(char *r)
@@ -71,19 +51,11 @@ control_ok(char *r)
 }
 
 static int
-port_of(const char *endpoint)
-{
-	const char *colon = strrchr(endpoint, ':');
-
-	return colon ? atoi(colon + 1) : 0;
-}
-
-static int
 primary_port(Fixture *f, const char *hk, const char *sk)
 {
 	int			p = pegasus_table_partition_of(f->table, S(hk), S(sk));
 
-	return port_of(f->table->routes[p].primary);
+	return client_test_port_of(f->table->routes[p].primary);
 }
 
 static void
@@ -109,7 +81,7 @@ fixture_setup(Fixture *f, gconstpointer data)
 	f->port = primary_port(f, "h", "s");
 	for (i = 0; i < f->table->partition_count; i++)
 	{
-		int			p = port_of(f->table->routes[i].primary);
+		int			p = client_test_port_of(f->table->routes[i].primary);
 
 		if (p != f->port)
 			f->other_port = p;
@@ -193,7 +165,7 @@ test_partition_moved(Fixture *f, gconstpointer data)
 	pegasus_value_free(&v);
 	pegasus_client_get_stats(f->client, &st);
 	g_assert_cmpuint(st.routing_refreshes, >=, 1);
-	g_assert_cmpint(port_of(f->table->routes[p].primary), ==, f->other_port);
+	g_assert_cmpint(client_test_port_of(f->table->routes[p].primary), ==, f->other_port);
 	/* a write after the move goes to the new primary too */
 	ASSERT_OK(pegasus_table_set(f->table, S("h"), S("s"), S("v2"), 0, 0, &err), err);
 	f->port = f->other_port;
@@ -219,7 +191,7 @@ test_replica_stopped(Fixture *f, gconstpointer data)
 	g_assert_cmpfloat(ms, >=, 250);
 	g_assert_cmpfloat(ms, <, 800 + client_test_load_slack_ms());
 	g_assert_cmpint(err.partition_index, ==, pegasus_table_partition_of(f->table, S("h"), S("s")));
-	g_assert_cmpint(port_of(err.endpoint), ==, f->port);
+	g_assert_cmpint(client_test_port_of(err.endpoint), ==, f->port);
 
 	/* restarted: works again on the same client */
 	control_ok(control("start %d", f->port));
@@ -304,7 +276,7 @@ test_injected_errors(Fixture *f, gconstpointer data)
 	g_assert_cmpint(err.code, ==, PEGASUS_ERR_SERVER);
 	g_assert_cmpstr(err.server_error, ==, "ERR_ACL_DENY");
 	g_assert_cmpstr(err.rpc, ==, "get");
-	g_assert_cmpint(port_of(err.endpoint), ==, f->port);
+	g_assert_cmpint(client_test_port_of(err.endpoint), ==, f->port);
 	g_assert_cmpint(err.app_id, ==, pegasus_table_app_id(f->table));
 	g_assert_cmpint(rpc_count(f->port, "RPC_RRDB_RRDB_GET"), ==, 1);
 
@@ -775,7 +747,7 @@ test_unsolicited_clear_scanner_reply(Fixture *f, gconstpointer data)
 		ASSERT_OK(pegasus_table_set(f->table, S(hk), S("s"), S("v"), 0, 0, &err), err);
 	}
 	p = pegasus_table_partition_of(f->table, S("k0"), S("s"));
-	old_port = port_of(f->table->routes[p].primary);
+	old_port = client_test_port_of(f->table->routes[p].primary);
 	/* a key of another partition on the same replica endpoint */
 	for (i = 1; i < 64 && same_port_key < 0; i++)
 	{
@@ -783,7 +755,7 @@ test_unsolicited_clear_scanner_reply(Fixture *f, gconstpointer data)
 
 		g_snprintf(hk, sizeof(hk), "k%d", i);
 		q = pegasus_table_partition_of(f->table, S(hk), S("s"));
-		if (q != p && port_of(f->table->routes[q].primary) == old_port)
+		if (q != p && client_test_port_of(f->table->routes[q].primary) == old_port)
 			same_port_key = i;
 	}
 	if (same_port_key < 0)
@@ -802,8 +774,8 @@ test_unsolicited_clear_scanner_reply(Fixture *f, gconstpointer data)
 
 		/* any replica endpoint other than the current one */
 		for (k = 0; k < f->table->partition_count; k++)
-			if (port_of(f->table->routes[k].primary) != old_port)
-				target = port_of(f->table->routes[k].primary);
+			if (client_test_port_of(f->table->routes[k].primary) != old_port)
+				target = client_test_port_of(f->table->routes[k].primary);
 		control_ok(control("move %s %d %d", f->name, p, target));
 	}
 	control_ok(control("reset-counters"));
@@ -937,7 +909,7 @@ test_meta_forward(void)
 	}
 	g_assert_nonnull(r);
 	g_free(r);
-	control_ok(control_at(caddr, "leader %d", m2));
+	control_ok(client_test_control(caddr, "leader %d", m2));
 
 	c = pegasus_client_new(maddr, NULL, &err);
 	t = pegasus_client_open_table(c, "fwd", 2000, &err);
@@ -955,7 +927,7 @@ test_meta_forward(void)
 		g_assert_cmpstr(g_ptr_array_index(c->metas, c->meta_leader), ==, leader);
 	}
 	pegasus_client_free(c);
-	r = control_at(caddr, "violations");
+	r = client_test_control(caddr, "violations");
 	g_assert_cmpstr(r, ==, "OK 0");
 	g_free(r);
 	kill(pid, SIGTERM);
