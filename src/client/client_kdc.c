@@ -33,7 +33,9 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -74,6 +76,33 @@ struct PegasusKdcJob
 	char	   *cc_name;		/* kinit: full name of the new cache */
 	int32_t		endtime;		/* kinit: when the credentials expire */
 };
+
+/* Threads of jobs that have not returned yet (an abandoned one may block on a KDC) */
+static atomic_int threads_running;
+static pthread_once_t exit_hook_once = PTHREAD_ONCE_INIT;
+
+/*
+ * exit() runs the destructors of libkrb5 and the GSSAPI mechanism, which
+ * destroy the libraries' mutexes; a job thread still inside them (waiting on a
+ * KDC that stopped answering) then fails to lock one, and MIT Kerberos
+ * aborts the process.  A process that exits while such a thread runs leaves
+ * without running the destructors: it keeps the status it exits with, and
+ * everything its embedder cleans up before exit() (a PostgreSQL backend's
+ * exit callbacks) has run by then.
+ */
+static void
+exit_while_jobs_run(int status, void *arg)
+{
+	(void) arg;
+	if (atomic_load(&threads_running) > 0)
+		_exit(status);
+}
+
+static void
+install_exit_hook(void)
+{
+	on_exit(exit_while_jobs_run, NULL);
+}
 
 static void
 job_free(PegasusKdcJob *job)
@@ -271,6 +300,7 @@ kdc_thread(gpointer data)
 		w = write(job->pipefd[1], "", 1);
 	while (w < 0 && errno == EINTR);
 	job_unref(job);
+	atomic_fetch_sub(&threads_running, 1);
 	return NULL;
 }
 
@@ -314,7 +344,9 @@ job_start(PegasusKdcJob *job, char *msg, size_t msglen)
 	GThread    *thread;
 	GError	   *gerr = NULL;
 
+	pthread_once(&exit_hook_once, install_exit_hook);
 	job->refs = 2;
+	atomic_fetch_add(&threads_running, 1);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	/* named apart: a cached ticket needs no KDC exchange, only the SASL one */
@@ -323,6 +355,7 @@ job_start(PegasusKdcJob *job, char *msg, size_t msglen)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (thread == NULL)
 	{
+		atomic_fetch_sub(&threads_running, 1);
 		snprintf(msg, msglen, "Could not start a thread for the Kerberos KDC: %s.",
 				 gerr ? gerr->message : "unknown error");
 		g_clear_error(&gerr);

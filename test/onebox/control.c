@@ -156,6 +156,12 @@ cmd_tables(OneboxConn *conn)
 }
 
 static void
+emit_line(const char *line, gpointer conn)
+{
+	reply(conn, "%s", line);
+}
+
+static void
 cmd_dump(OneboxConn *conn, OneboxTable *t)
 {
 	gint32		p;
@@ -474,7 +480,7 @@ run_command(OneboxConn *conn, char *line)
 		reply(conn, "latency PORT MS | fail PORT|* RPC N ERR_NAME|noreply | corrupt PORT MODE");
 		reply(conn, "clear-faults");
 		reply(conn, "counters | violations | reset-counters | clock SECONDS | env TABLE KEY [VALUE]");
-		reply(conn, "negative-ids on|off | scanner-count | drop-scanners | tables | dump TABLE | leader PORT");
+		reply(conn, "negative-ids on|off | scanner-count | scanner-list | drop-scanners | tables | dump TABLE | leader PORT");
 		reply(conn, "create TABLE PARTITIONS [REPLICAS] | drop-table TABLE | ping | help");
 		reply(conn, "split TABLE | split-delay MS | split-step TABLE | split-status TABLE | compact TABLE");
 		reply(conn, "split-mode sequential|random SEED [WINDOWS] | split-activate-delay MS");
@@ -615,6 +621,13 @@ run_command(OneboxConn *conn, char *line)
 		/* live contexts only: drop the idle ones first */
 		onebox_scanner_expire();
 		reply(conn, "OK %u at_risk=%u", onebox_scanner_count(), onebox_scanner_count_at_risk());
+	}
+	else if (strcmp(cmd, "scanner-list") == 0)
+	{
+		onebox_scanner_expire();
+		reply(conn, "OK");
+		onebox_scanner_describe(emit_line, conn);
+		reply(conn, "END");
 	}
 	else if (strcmp(cmd, "drop-scanners") == 0)
 		reply(conn, "OK dropped=%u", onebox_scanner_drop_all());

@@ -194,6 +194,12 @@ onebox_conn_close(OneboxConn *conn)
 	g_ptr_array_add(graveyard, conn);
 }
 
+gboolean
+onebox_conn_is_open(guint64 conn_id)
+{
+	return g_hash_table_lookup(conns_by_id, &conn_id) != NULL;
+}
+
 static void
 free_graveyard(void)
 {

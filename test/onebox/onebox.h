@@ -307,6 +307,7 @@ extern void onebox_conn_send(OneboxConn *conn, const guint8 *data, gsize len, in
 /* Send what is queued, then close (after delay_ms) */
 extern void onebox_conn_close_after(OneboxConn *conn, int delay_ms);
 extern void onebox_conn_close(OneboxConn *conn);
+extern gboolean onebox_conn_is_open(guint64 conn_id);
 /* Handle a request frame again after delay_ms (throttling's delay mode) */
 extern void onebox_conn_replay(OneboxConn *conn, const guint8 *frame, gsize len,
 							   int delay_ms);
@@ -361,6 +362,8 @@ extern guint onebox_scanner_count(void);
 /* contexts whose last reply may never have reached the client (see replica_scan.c) */
 extern guint onebox_scanner_count_at_risk(void);
 extern void onebox_scanner_conn_lost(guint64 conn_id);
+extern void onebox_scanner_describe(void (*emit) (const char *line, gpointer data),
+									gpointer data);
 extern void onebox_scanner_expire(void);
 extern guint onebox_scanner_drop_all(void);
 extern guint onebox_scanner_drop_replica(int replica);

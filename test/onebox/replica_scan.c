@@ -39,6 +39,8 @@ struct OneboxScanContext
 	gboolean	validate_hash;	/* validate_partition_hash asked (default) */
 	guint64		reply_conn;		/* connection of the reply that named this id */
 	gboolean	at_risk;		/* that reply may never have reached the client */
+	gint64		opened_ms;		/* onebox clock at get_scanner */
+	gint32		batches;		/* replies that named a context so far */
 };
 
 /* Parameters of one batch */
@@ -219,6 +221,7 @@ finish_batch(OneboxCall *call, const ScanParams *sp, OneboxScanContext *ctx,
 		 * in a stream already corrupted may never reach the client.
 		 */
 		ctx->reply_conn = call->conn ? call->conn->id : 0;
+		ctx->batches++;
 		ctx->at_risk = call->conn == NULL || call->conn->poisoned ||
 			call->ep->corrupt != ONEBOX_CORRUPT_NONE || call->ep->latency_ms > 0;
 		g_hash_table_insert(part->scanners, idkey, ctx);
@@ -308,6 +311,7 @@ onebox_replica_get_scanner(OneboxCall *call)
 	}
 
 	ctx = g_new0(OneboxScanContext, 1);
+	ctx->opened_ms = onebox_now_ms();
 	ctx->stop = g_memdup2(rq->stop_key.data, rq->stop_key.len);
 	ctx->stop_len = rq->stop_key.len;
 	ctx->stop_inclusive = rq->stop_inclusive;
@@ -452,6 +456,53 @@ mark_if_on_conn(OneboxScanContext *ctx, gpointer conn_id)
 {
 	if (ctx->reply_conn == *(guint64 *) conn_id)
 		ctx->at_risk = TRUE;
+}
+
+/*
+ * One line per open context, for the control command scanner-list: what a
+ * test needs to tell which client left it (the connection and whether it is
+ * still open, the scan's shape, its age).
+ */
+void
+onebox_scanner_describe(void (*emit) (const char *line, gpointer data), gpointer data)
+{
+	gint64		now = onebox_now_ms();
+	guint		i;
+
+	for (i = 0; i < onebox.tables->len; i++)
+	{
+		OneboxTable *t = onebox.tables->pdata[i];
+		gint32		p;
+		GHashTableIter it;
+		gpointer	v;
+
+		if (t->parts == NULL)
+			continue;
+		for (p = 0; p < t->partition_count; p++)
+		{
+			g_hash_table_iter_init(&it, t->parts[p]->scanners);
+			while (g_hash_table_iter_next(&it, NULL, &v))
+			{
+				OneboxScanContext *ctx = v;
+				char	   *line;
+
+				line = g_strdup_printf("%s.%d id=%" G_GINT64_FORMAT " conn=%" G_GUINT64_FORMAT
+									   " conn_open=%d at_risk=%d age_ms=%" G_GINT64_FORMAT
+									   " idle_ms=%" G_GINT64_FORMAT " batches=%d batch=%d"
+									   " count_only=%d no_value=%d hk_filter=%d sk_filter=%d"
+									   " prefix=%d stop=%d",
+									   t->name, p, ctx->id, ctx->reply_conn,
+									   onebox_conn_is_open(ctx->reply_conn), ctx->at_risk,
+									   now - ctx->opened_ms,
+									   now - (ctx->expire_ms - ONEBOX_SCAN_IDLE_MS),
+									   ctx->batches, ctx->batch, ctx->only_return_count,
+									   ctx->no_value, ctx->hk_filter_type, ctx->sk_filter_type,
+									   ctx->prefix != NULL, ctx->stop != NULL);
+				emit(line, data);
+				g_free(line);
+			}
+		}
+	}
 }
 
 /* The connection conn_id went away with replies the client may not have read */

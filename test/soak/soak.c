@@ -489,6 +489,14 @@ main(int argc, char **argv)
 					check("scanner_count_zero", scanners - at_risk <= 0,
 						  "%ld open scan contexts on the onebox 30 s after the sessions closed, %ld of them named only by replies that may never have reached the client (%ld scan statements failed during the run)",
 						  scanners, at_risk, scan_errs);
+					if (scanners > 0)
+					{
+						static char list[65536];
+
+						/* which scans left them: the check's failure says what to look for */
+						if (control("scanner-list", list, sizeof(list)))
+							printf("open scan contexts (onebox scanner-list):\n%s", list);
+					}
 				}
 			}
 			check("sessions_recover", settled == opt_sessions && verified == opt_sessions &&

@@ -10,8 +10,9 @@
  *		negotiation timeout bounds them (PEGASUS_ERR_AUTH); the wait is on
  *		one fd, as PEGASUS_WAIT_NEGOTIATE, and the KDC job's thread has every
  *		signal blocked; a ticket already in the cache is used without the
- *		KDC; a KDC that refuses gives its reason; and the abandoned jobs
- *		end once the KDC is gone.  test/reliability/t_auth_kerberos.sh
+ *		KDC; a KDC that refuses gives its reason; a process that exits
+ *		while a job runs skips the exit-time destructors; and the
+ *		abandoned jobs end once the KDC is gone.  test/reliability/t_auth_kerberos.sh
  *		tests the same against a real KDC through SQL.
  *
  * Starts its own secured onebox (test/onebox/pegasus-onebox, or
@@ -642,6 +643,85 @@ test_service_ticket_cached(void)
 	pegasus_client_free(c);
 }
 
+/*
+ * A process that exits while an abandoned KDC job still runs on its thread
+ * leaves without running the libraries' destructors (libkrb5's would run
+ * under the thread, and MIT Kerberos aborts when the thread then locks a
+ * mutex they destroyed), with the status it exits with; once no job runs,
+ * exit() is ordinary.  This program's own destructor tells which happened.
+ * Each case in a child of its own, before any KDC exchange ran in this
+ * process (a child inherits the count of running jobs).
+ */
+static int	exit_note_fd = -1;
+
+static void __attribute__((destructor))
+note_destructors(void)
+{
+	if (exit_note_fd >= 0 && write(exit_note_fd, "x", 1) != 1)
+		_exit(92);
+}
+
+static void
+exit_in_child(bool job_running, int status, int *wstatus, bool *handlers_ran)
+{
+	int			p[2];
+	pid_t		pid;
+	char		b;
+
+	g_assert_cmpint(pipe(p), ==, 0);
+	pid = fork();
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0)
+	{
+		PegasusClient *c;
+		PegasusError err;
+		bool		blocked;
+		gint64		deadline;
+
+		close(p[0]);
+		exit_note_fd = p[1];
+		if (job_running)	/* the silent KDC: the job outlives the interrupted call */
+			c = new_client("127.0.0.1:1", NULL, true, 60000, 100);
+		else				/* the refusing KDC: the job ends */
+			c = new_client(box_meta, refused_ccache, false, 60000, -1);
+		if (pegasus_client_open_table(c, "sec", 0, &err) != NULL)
+			_exit(90);
+		pegasus_client_free(c);
+		deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+		while (!job_running && kdc_threads(&blocked) && g_get_monotonic_time() < deadline)
+			g_usleep(20 * 1000);
+		if (kdc_threads(&blocked) != job_running)
+			_exit(91);
+		exit(status);
+	}
+	close(p[1]);
+	g_assert_cmpint(waitpid(pid, wstatus, 0), ==, pid);
+	*handlers_ran = read(p[0], &b, 1) == 1;
+	close(p[0]);
+}
+
+static void
+test_exit_while_job_runs(void)
+{
+	int			ws;
+	bool		ran;
+
+	exit_in_child(true, 3, &ws, &ran);
+	g_printerr("# exit while a job runs: status %d, destructors %s\n",
+			   WIFEXITED(ws) ? WEXITSTATUS(ws) : -WTERMSIG(ws), ran ? "ran" : "skipped");
+	g_assert_true(WIFEXITED(ws));
+	g_assert_cmpint(WEXITSTATUS(ws), ==, 3);
+	g_assert_false(ran);
+	if (!need_box())
+		return;
+	exit_in_child(false, 4, &ws, &ran);
+	g_printerr("# exit after the jobs ended: status %d, destructors %s\n",
+			   WIFEXITED(ws) ? WEXITSTATUS(ws) : -WTERMSIG(ws), ran ? "ran" : "skipped");
+	g_assert_true(WIFEXITED(ws));
+	g_assert_cmpint(WEXITSTATUS(ws), ==, 4);
+	g_assert_true(ran);
+}
+
 /* The abandoned jobs end (and free themselves) once the KDC is gone. */
 static void
 test_zz_jobs_end(void)
@@ -679,6 +759,7 @@ main(int argc, char **argv)
 		printf("# the secured onebox could not be started: its tests are skipped\n");
 	/* first, while no KDC job runs yet */
 	g_test_add_func("/client-kdc/service-ticket-cached", test_service_ticket_cached);
+	g_test_add_func("/client-kdc/exit-while-job-runs", test_exit_while_job_runs);
 	g_test_add_func("/client-kdc/kinit-interrupted", test_kinit_interrupted);
 	g_test_add_func("/client-kdc/kinit-timeout", test_kinit_timeout);
 	g_test_add_func("/client-kdc/service-ticket-interrupted", test_service_ticket_interrupted);
