@@ -620,7 +620,8 @@ run_command(OneboxConn *conn, char *line)
 	{
 		/* live contexts only: drop the idle ones first */
 		onebox_scanner_expire();
-		reply(conn, "OK %u at_risk=%u", onebox_scanner_count(), onebox_scanner_count_at_risk());
+		reply(conn, "OK %u at_risk=%u refused=%u", onebox_scanner_count(),
+			  onebox_scanner_count_at_risk(), onebox_scanner_count_refused());
 	}
 	else if (strcmp(cmd, "scanner-list") == 0)
 	{

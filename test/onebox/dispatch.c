@@ -596,8 +596,9 @@ gate_replica(OneboxConn *conn, const PegasusRequest *req)
  * in its window (partition_version -1) when the table does not validate
  * hashes, and a registered child not yet active, are not serving primaries
  * and answer ERR_INVALID_STATE.  FALSE after answering the request (or
- * closing the connection on a violation).  clear_scanner is one-way: it is
- * dropped instead of answered.
+ * closing the connection on a violation).  A refused clear_scanner is
+ * answered too (with RPC_RRDB_RRDB_CLEAR_SCANNER_ACK), as by a real replica;
+ * the context it named stays, marked refused.
  */
 static gboolean
 gate_split(OneboxConn *conn, OneboxCall *call)
@@ -617,8 +618,10 @@ gate_split(OneboxConn *conn, OneboxCall *call)
 		onebox_conn_close(conn);
 		return FALSE;
 	}
-	if (req->rpc != PEGASUS_RPC_CLEAR_SCANNER)
-		send_error(conn, req, ec);
+	/* a replica answers a clear_scanner it refuses, as any read (1.7) */
+	if (req->rpc == PEGASUS_RPC_CLEAR_SCANNER)
+		onebox_scanner_clear_refused(call->part, req->u.context_id);
+	send_error(conn, req, ec);
 	return FALSE;
 }
 
@@ -632,7 +635,7 @@ static gboolean cur_unthrottled;	/* a delayed request handled again */
  * after the split and state checks, reads (not backup requests) too.
  * FALSE when the request was delayed (it comes back through
  * onebox_dispatch_replay) or rejected with ERR_BUSY (after the reject
- * delay; a one-way clear_scanner is dropped).
+ * delay; a clear_scanner too, its context left open and marked refused).
  */
 static gboolean
 gate_throttle(OneboxConn *conn, OneboxCall *call)
@@ -654,8 +657,12 @@ gate_throttle(OneboxConn *conn, OneboxCall *call)
 		return TRUE;
 	if (r == ONEBOX_THROTTLE_DELAY)
 		onebox_conn_replay(conn, cur_frame, cur_frame_len, (int) delay_ms);
-	else if (req->rpc != PEGASUS_RPC_CLEAR_SCANNER)
+	else
+	{
+		if (req->rpc == PEGASUS_RPC_CLEAR_SCANNER)
+			onebox_scanner_clear_refused(call->part, req->u.context_id);
 		send_error_named_after(conn, req, PEGASUS_EC_BUSY, NULL, (int) delay_ms);
+	}
 	return FALSE;
 }
 

@@ -362,6 +362,8 @@ extern guint onebox_scanner_count(void);
 /* contexts whose last reply may never have reached the client (see replica_scan.c) */
 extern guint onebox_scanner_count_at_risk(void);
 extern void onebox_scanner_conn_lost(guint64 conn_id);
+extern guint onebox_scanner_count_refused(void);
+extern void onebox_scanner_clear_refused(struct OneboxPartition *part, gint64 id);
 extern void onebox_scanner_describe(void (*emit) (const char *line, gpointer data),
 									gpointer data);
 extern void onebox_scanner_expire(void);

@@ -39,6 +39,7 @@ struct OneboxScanContext
 	gboolean	validate_hash;	/* validate_partition_hash asked (default) */
 	guint64		reply_conn;		/* connection of the reply that named this id */
 	gboolean	at_risk;		/* that reply may never have reached the client */
+	gboolean	clear_refused;	/* a clear_scanner of it was refused (throttled, splitting) */
 	gint64		opened_ms;		/* onebox clock at get_scanner */
 	gint32		batches;		/* replies that named a context so far */
 };
@@ -452,6 +453,38 @@ onebox_scanner_count_at_risk(void)
 }
 
 static void
+count_refused(OneboxScanContext *ctx, gpointer n)
+{
+	if (ctx->clear_refused && !ctx->at_risk)
+		(*(guint *) n)++;
+}
+
+/*
+ * Contexts still open that the client asked to clear, but whose
+ * clear_scanner the replica refused (ERR_BUSY of read throttling,
+ * ERR_SPLITTING, ERR_INVALID_STATE): a real replica keeps those until they
+ * expire too.  Not counting those already at risk.
+ */
+guint
+onebox_scanner_count_refused(void)
+{
+	guint		n = 0;
+
+	each_context(count_refused, &n);
+	return n;
+}
+
+/* The replica refused a clear_scanner of context id on part */
+void
+onebox_scanner_clear_refused(OneboxPartition *part, gint64 id)
+{
+	OneboxScanContext *ctx;
+
+	if (part != NULL && (ctx = g_hash_table_lookup(part->scanners, &id)) != NULL)
+		ctx->clear_refused = TRUE;
+}
+
+static void
 mark_if_on_conn(OneboxScanContext *ctx, gpointer conn_id)
 {
 	if (ctx->reply_conn == *(guint64 *) conn_id)
@@ -487,12 +520,13 @@ onebox_scanner_describe(void (*emit) (const char *line, gpointer data), gpointer
 				char	   *line;
 
 				line = g_strdup_printf("%s.%d id=%" G_GINT64_FORMAT " conn=%" G_GUINT64_FORMAT
-									   " conn_open=%d at_risk=%d age_ms=%" G_GINT64_FORMAT
+									   " conn_open=%d at_risk=%d clear_refused=%d age_ms=%" G_GINT64_FORMAT
 									   " idle_ms=%" G_GINT64_FORMAT " batches=%d batch=%d"
 									   " count_only=%d no_value=%d hk_filter=%d sk_filter=%d"
 									   " prefix=%d stop=%d",
 									   t->name, p, ctx->id, ctx->reply_conn,
 									   onebox_conn_is_open(ctx->reply_conn), ctx->at_risk,
+									   ctx->clear_refused,
 									   now - ctx->opened_ms,
 									   now - (ctx->expire_ms - ONEBOX_SCAN_IDLE_MS),
 									   ctx->batches, ctx->batch, ctx->only_return_count,

@@ -683,6 +683,62 @@ test_throttling(void)
 	g_assert_cmpint(fe[2], ==, PEGASUS_EC_BUSY);
 	control_ok("app-env thr replica.read_throttling");
 	g_assert_cmpint(get_error_at(&rt, 0, "tw0"), ==, PEGASUS_EC_OK);
+
+	/*
+	 * A clear_scanner that read throttling rejects is answered with its ACK
+	 * and ERR_BUSY, as any read; its context stays, counted as refused.
+	 */
+	{
+		PegasusGetScannerRequest g;
+		PegasusRequest req;
+		guint8		start[2] = {0, 0};
+		guint8		stop[2] = {0xff, 0xff};
+		Reply	   *rp = NULL;
+		gint64		id;
+		guint		base = scanner_count();
+
+		memset(&g, 0, sizeof(g));
+		g.start_key = pegasus_codec_blob(start, 2);
+		g.stop_key = pegasus_codec_blob(stop, 2);
+		g.start_inclusive = TRUE;
+		g.batch_size = 1;
+		g.has_full_scan = TRUE;
+		g.full_scan = TRUE;
+		rp = get_scanner_at(&rt, 0, 0, &g);
+		g_assert_cmpint(rp->r.frame_error, ==, PEGASUS_EC_OK);
+		id = rp->r.u.scan.context_id;
+		g_assert_cmpint(id, >=, 0);
+		reply_free(rp);
+		rp = NULL;
+		g_assert_cmpuint(scanner_count(), ==, base + 1);
+		control_ok("app-env thr replica.read_throttling 1*reject*0");
+		req_init(&req, PEGASUS_RPC_CLEAR_SCANNER, rt.app_id, 0, 0);
+		req.u.context_id = id;
+		IN_ONE_SECOND(
+					  if (rp) reply_free(rp);
+					  for (i = 0; i < 3; i++) fe[i] = get_error_at(&rt, 0, "tw0");
+					  req.seqid = 0;
+					  rp = call_port(rt.ports[0], &req));
+		g_assert_cmpint(fe[2], ==, PEGASUS_EC_BUSY);
+		g_assert_cmpint(rp->status, ==, PEGASUS_CODEC_OK);
+		g_assert_cmpint(rp->r.rpc, ==, PEGASUS_RPC_CLEAR_SCANNER);
+		g_assert_cmpint(rp->r.frame_error, ==, PEGASUS_EC_BUSY);
+		reply_free(rp);
+		g_assert_cmpuint(scanner_count(), ==, base + 1);
+		out = control("scanner-count");
+		g_assert_nonnull(strstr(out, " refused=1"));
+		g_free(out);
+		control_ok("app-env thr replica.read_throttling");
+		req.seqid = 0;
+		{
+			GByteArray *b = encode(&req);
+
+			g_assert_true(onebox_rawrpc_send(port_fd(rt.ports[0]), b->data, b->len));
+			g_byte_array_unref(b);
+			g_assert_null(onebox_rawrpc_read_frame(port_fd(rt.ports[0]), 300, NULL));
+		}
+		g_assert_cmpuint(scanner_count(), ==, base);
+	}
 	g_assert_cmpuint(violations(), ==, before);
 	g_free(control("drop-table thr"));
 }
