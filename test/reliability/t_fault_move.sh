@@ -117,9 +117,10 @@ expect_eq "ordered range read during moves keeps the order" "$want_order" \
 	"$(cat "$PEGASUS_WORKDIR/fm_order.out")"
 
 # --- INSERT while the primaries move ---------------------------------------
-# 400 rows in batches of 10, each batch a round trip of at least 120 ms (with
-# four batches in flight, the INSERT takes more than a second)
-all_latency 120
+# 400 rows in batches of 10, each batch a round trip of at least 250 ms (with
+# four batches in flight, the INSERT takes more than 2.5 s: a loaded machine
+# may take most of a second to see it running and move the primaries)
+all_latency 250
 t0=$(now_ms)
 {
 	echo "INSERT INTO fm_ins SELECT hash_key, sort_key, value FROM src WHERE hash_key <> 'big' AND sort_key <= 's000400';"
@@ -135,7 +136,7 @@ all_latency 0
 out=$(cat "$PEGASUS_WORKDIR/fm_ins.out")
 expect_eq "INSERT during moves succeeds after the routing refresh" "" "$out"
 check "moves happened while the INSERT ran (moved at ${t_move} ms, ended at ${t_end} ms)" \
-	[ "$t_end" -gt "$((t_move + 20))" ]
+	[ "$t_end" -gt "$t_move" ]
 INS_Q="SELECT count(*), sum(value::bigint), md5(string_agg(hash_key || '/' || sort_key, ',' ORDER BY hash_key, sort_key))
        FROM %s"
 expect_eq "every inserted row is stored once" \

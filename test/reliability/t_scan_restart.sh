@@ -46,6 +46,25 @@ scanners()
 	control scanner-count | sed -n 's/^OK \([0-9]*\).*/\1/p'
 }
 
+# clearable: open scan contexts but those named only by replies that may
+# never have reached the client (at_risk), which no client can clear.
+clearable()
+{
+	control scanner-count | sed -n 's/^OK \([0-9]*\).*at_risk=\([0-9]*\).*/\1 \2/p' |
+		{ read -r n r && echo $((n - r)); }
+}
+
+# wait_clearable SECONDS: until every open context is one no client can clear.
+wait_clearable()
+{
+	local i
+	for ((i = 0; i < $1 * 20; i++)); do
+		[ "$(clearable)" -le 0 ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # wait_scanners MAX SECONDS: until at most MAX contexts are open.
 wait_scanners()
 {
@@ -127,6 +146,8 @@ for i in $(seq 0 $((PARTS - 1))); do
 done
 check "after the stopped replica's scan, only its own contexts may be left ($(scanners) <= $on_stopped)" \
 	wait_scanners "$on_stopped" 10
+check "after the stopped replica's scan, none that a client could clear is left ($(clearable))" \
+	wait_clearable 10
 control drop-scanners >/dev/null
 
 # --- a truncated reply: the scan succeeds ------------------------------------
@@ -144,5 +165,7 @@ expect_eq "a scan that meets a truncated reply returns every row once" "$want" \
 # the replies lost with the connection named contexts nobody can clear
 check "after a truncated reply, at most the lost replies' contexts are left ($(scanners) <= 4)" \
 	wait_scanners 4 10
+check "after a truncated reply, none that a client could clear is left ($(clearable))" \
+	wait_clearable 10
 control drop-scanners >/dev/null
 tap_done
