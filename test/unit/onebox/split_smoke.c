@@ -36,23 +36,31 @@
  * Adds "hk" keys to seen (when not NULL); returns the row count or -1 when
  * the first call failed with a frame error (*frame_error says which).
  */
+/* A get_scanner of a whole partition (full_scan), batch records a call */
+static void
+full_scan_request(PegasusGetScannerRequest *g, gint32 batch)
+{
+	static const guint8 start[2] = {0, 0};
+	static const guint8 stop[2] = {0xff, 0xff};
+
+	memset(g, 0, sizeof(*g));
+	g->start_key = pegasus_codec_blob(start, 2);
+	g->stop_key = pegasus_codec_blob(stop, 2);
+	g->start_inclusive = TRUE;
+	g->batch_size = batch;
+	g->has_full_scan = TRUE;
+	g->full_scan = TRUE;
+}
+
 static int
 scan_partition(Route *rt, gint32 pidx, guint64 hash, int validate, GHashTable *seen,
 			   PegasusErrorCode *frame_error)
 {
 	PegasusGetScannerRequest g;
-	guint8		start[2] = {0, 0};
-	guint8		stop[2] = {0xff, 0xff};
 	Reply	   *rp;
 	int			rows = 0;
 
-	memset(&g, 0, sizeof(g));
-	g.start_key = pegasus_codec_blob(start, 2);
-	g.stop_key = pegasus_codec_blob(stop, 2);
-	g.start_inclusive = TRUE;
-	g.batch_size = 7;
-	g.has_full_scan = TRUE;
-	g.full_scan = TRUE;
+	full_scan_request(&g, 7);
 	if (validate >= 0)
 	{
 		g.has_validate_partition_hash = TRUE;
@@ -691,19 +699,11 @@ test_throttling(void)
 	{
 		PegasusGetScannerRequest g;
 		PegasusRequest req;
-		guint8		start[2] = {0, 0};
-		guint8		stop[2] = {0xff, 0xff};
 		Reply	   *rp = NULL;
 		gint64		id;
 		guint		base = scanner_count();
 
-		memset(&g, 0, sizeof(g));
-		g.start_key = pegasus_codec_blob(start, 2);
-		g.stop_key = pegasus_codec_blob(stop, 2);
-		g.start_inclusive = TRUE;
-		g.batch_size = 1;
-		g.has_full_scan = TRUE;
-		g.full_scan = TRUE;
+		full_scan_request(&g, 1);
 		rp = get_scanner_at(&rt, 0, 0, &g);
 		g_assert_cmpint(rp->r.frame_error, ==, PEGASUS_EC_OK);
 		id = rp->r.u.scan.context_id;
