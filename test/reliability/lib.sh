@@ -111,6 +111,24 @@ in_time()
 	[ "$1" -ge "$2" ] && [ "$1" -le $(($3 + LOAD_SLACK_MS)) ]
 }
 
+# valgrind_ended LOG STATUS: how a backend under valgrind ended, as TAP
+# comments when it did not exit 0 (valgrind's "Process terminating" block
+# names the signal and the stack).  Returns 2 when valgrind itself could not
+# run the program: an instruction of this CPU its emulator does not know,
+# which ends the program with SIGILL whatever the program does.
+valgrind_ended()
+{
+	local log=$1 status=$2
+	[ "$status" -eq 0 ] && return 0
+	echo "# the backend under valgrind ended with status $status"
+	awk 'tolower($0) ~ /process terminating|unhandled instruction|unrecognised instruction/ { n = 30 }
+		n > 0 { print "#   " $0; n-- }' "$log" 2>/dev/null | head -n 40
+	if grep -qiE 'unhandled instruction bytes|unrecognised instruction' "$log" 2>/dev/null; then
+		return 2
+	fi
+	return 1
+}
+
 tap_done()
 {
 	echo "1..$TAP_N"

@@ -607,11 +607,18 @@ if command -v valgrind >/dev/null; then
 		[[ $(vsql "SELECT count(*) FROM sec_t;") == *"could not authenticate"* ]] || bad+=("wrong keytab $r")
 		vsql "ALTER USER MAPPING FOR CURRENT_USER SERVER sec OPTIONS (SET kerberos_keytab '$KDIR/alice.keytab');" >/dev/null
 	done
-	expect_eq "valgrind: authenticated reads, writes, ACL and credential errors in a backend" "" "${bad[*]}"
 	exec {VG_FD}>&-
 	for _ in $(seq 1 600); do kill -0 "$VG_PID" 2>/dev/null || break; sleep 0.1; done
 	wait "$VG_PID"
-	expect_eq "valgrind: the backend exited normally" "0" "$?"
+	vg_status=$?
+	vg_how=0
+	valgrind_ended "$VG/valgrind.log" "$vg_status" || vg_how=$?
+fi
+if command -v valgrind >/dev/null && [ "$vg_how" -eq 2 ]; then
+	skip "a backend under valgrind, authenticating" "valgrind cannot emulate an instruction this machine's libraries chose (see above)"
+elif command -v valgrind >/dev/null; then
+	expect_eq "valgrind: authenticated reads, writes, ACL and credential errors in a backend" "" "${bad[*]}"
+	expect_eq "valgrind: the backend exited normally" "0" "$vg_status"
 	ours=$(awk '/^==[0-9]+== (Invalid|Conditional|Use of uninit|Syscall param|Mismatched|Source and dest|Argument)/ { blk = $0; inblk = 1; next }
 		inblk && /^==[0-9]+== *$/ { if (blk ~ /pegasus_|pegfdw_/) { print blk; n++ } inblk = 0; next }
 		inblk { blk = blk "\n" $0 }' "$VG/valgrind.log")

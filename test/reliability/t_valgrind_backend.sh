@@ -234,7 +234,9 @@ exec {VG_FD}>&-
 VG_FD=
 for _ in $(seq 1 600); do kill -0 "$VG_PID" 2>/dev/null || break; sleep 0.1; done
 wait "$VG_PID"
-expect_eq "backend exited normally" "0" "$?"
+vg_status=$?
+valgrind_ended "$VG/valgrind.log" "$vg_status"
+expect_eq "backend exited normally" "0" "$vg_status"
 VG_PID=
 report="$VG/valgrind.log"
 # error blocks: from a "==PID== <kind>" line to the next blank one
