@@ -271,6 +271,14 @@ pegfdw_input_soft(FmgrInfo *flinfo, char *str, Oid ioparam, int32 typmod,
 #define pegfdw_register_tranche(id, name) LWLockRegisterTranche((id), (name))
 #endif
 
+/*
+ * 18 added custom kinds of cumulative statistics, which a library loaded by
+ * shared_preload_libraries registers (src/fdw/stats_shared.c).
+ */
+#if PG_VERSION_NUM >= 180000
+#define PEGFDW_HAVE_CUSTOM_PGSTAT 1
+#endif
+
 /* 18 replaced pg_attribute_noreturn(), written after a declaration, by
  * pg_noreturn, written before it. */
 #ifndef pg_noreturn

@@ -7,7 +7,8 @@
  *
  * stats_local.c	the observer, per-backend accumulation, slow-call and
  *					retry logging, the GUCs
- * stats_shared.c	the cluster-wide store (shared memory)
+ * stats_shared.c	the cluster-wide store (shared memory; a custom kind of
+ *					cumulative statistics on 18 and later)
  * stats_views.c	pegasus_fdw_stats(), pegasus_fdw_stats_reset(),
  *					pegasus_fdw_partitions()
  *

@@ -6,8 +6,13 @@
  *		counts to at transaction end.
  *
  * Where the table lives:
- *	- loaded by shared_preload_libraries: the main shared memory, requested
- *	  at start-up (every supported version);
+ *	- loaded by shared_preload_libraries, from 18 on: a custom kind of
+ *	  PostgreSQL's cumulative statistics (fixed-numbered), so that the table
+ *	  is written to the statistics file at a clean shut-down, read back at
+ *	  the next start and discarded after a crash, as PostgreSQL's own counts
+ *	  are;
+ *	- loaded by shared_preload_libraries before 18: the main shared memory,
+ *	  requested at start-up;
  *	- otherwise, from 17 on: a named DSM segment, made by the first backend
  *	  that needs it;
  *	- otherwise (15 and 16 without preloading): nowhere; each backend keeps
@@ -28,10 +33,18 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
 #include "stats.h"
+
+#ifdef PEGFDW_HAVE_CUSTOM_PGSTAT
+#include "utils/pgstat_internal.h"
+#endif
+
+/* the custom statistics kind's ID unless pegasus_fdw.stats_kind_id says */
+#define PEGFDW_STATS_KIND_DEFAULT 30
 
 /* keys the store holds: servers x tables x operations in use */
 #define STATS_MAX_ENTRIES 1024
@@ -44,13 +57,26 @@ typedef struct SharedSlot
 	PegFdwStatsEntry e;
 } SharedSlot;
 
+/*
+ * The counts: on 18 and later, what PostgreSQL's statistics file keeps of
+ * them, byte for byte.  magic names this layout, so that a file written by
+ * another layout of the same size is not read as counts.
+ */
+#define STATS_MAGIC 0x50474631	/* "PGF1" */
+
+typedef struct StatsData
+{
+	uint32		magic;
+	int			n;				/* slots in use, from the first */
+	TimestampTz reset_time;
+	SharedSlot	slots[STATS_MAX_ENTRIES];
+} StatsData;
+
 typedef struct StatsShared
 {
 	LWLock		lock;
 	int			tranche_id;
-	int			n;				/* slots in use, from the first */
-	TimestampTz reset_time;
-	SharedSlot	slots[STATS_MAX_ENTRIES];
+	StatsData	d;
 } StatsShared;
 
 static StatsShared *shared = NULL;
@@ -59,13 +85,71 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 static void
+data_reset(StatsData *d, TimestampTz ts)
+{
+	d->magic = STATS_MAGIC;
+	d->n = 0;
+	d->reset_time = ts;
+}
+
+static void
 shared_initialize(StatsShared *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->tranche_id = pegfdw_new_tranche(STATS_TRANCHE_NAME);
 	LWLockInitialize(&s->lock, s->tranche_id);
-	s->reset_time = GetCurrentTimestamp();
+	data_reset(&s->d, GetCurrentTimestamp());
 }
+
+#ifdef PEGFDW_HAVE_CUSTOM_PGSTAT
+/*
+ * The custom statistics kind (18 and later, preloaded).  Its ID must be
+ * unique among the kinds of the libraries a cluster loads: the GUC
+ * pegasus_fdw.stats_kind_id moves it should another library use the same.
+ */
+static int	stats_kind_id = PEGFDW_STATS_KIND_DEFAULT;
+static bool use_pgstat = false;
+
+static void
+kind_init_shmem(void *stats)
+{
+	shared_initialize((StatsShared *) stats);
+}
+
+static void
+kind_reset_all(TimestampTz ts)
+{
+	StatsShared *s = pgstat_get_custom_shmem_data((PgStat_Kind) stats_kind_id);
+
+	LWLockAcquire(&s->lock, LW_EXCLUSIVE);
+	data_reset(&s->d, ts);
+	LWLockRelease(&s->lock);
+}
+
+/* What the statistics file gets at shut-down: a copy of the counts. */
+static void
+kind_snapshot(void)
+{
+	StatsShared *s = pgstat_get_custom_shmem_data((PgStat_Kind) stats_kind_id);
+	StatsData  *snap = pgstat_get_custom_snapshot_data((PgStat_Kind) stats_kind_id);
+
+	LWLockAcquire(&s->lock, LW_SHARED);
+	memcpy(snap, &s->d, sizeof(StatsData));
+	LWLockRelease(&s->lock);
+}
+
+static const PgStat_KindInfo stats_kind_info = {
+	.name = "pegasus_fdw",
+	.fixed_amount = true,
+	.write_to_file = true,
+	.shared_size = sizeof(StatsShared),
+	.shared_data_off = offsetof(StatsShared, d),
+	.shared_data_len = sizeof(StatsData),
+	.init_shmem_cb = kind_init_shmem,
+	.reset_all_cb = kind_reset_all,
+	.snapshot_cb = kind_snapshot,
+};
+#endif
 
 static void
 stats_shmem_request(void)
@@ -91,12 +175,28 @@ stats_shmem_startup(void)
 	shared = s;
 }
 
-/* From _PG_init: asks for shared memory when preloaded. */
+/*
+ * From _PG_init: asks for shared memory when preloaded (from 18 on, through
+ * a custom kind of cumulative statistics).
+ */
 void
 pegfdw_stats_shmem_init(void)
 {
 	if (!process_shared_preload_libraries_in_progress)
 		return;
+#ifdef PEGFDW_HAVE_CUSTOM_PGSTAT
+	DefineCustomIntVariable("pegasus_fdw.stats_kind_id",
+							"ID of the custom cumulative statistics kind that holds pegasus_fdw_stats.",
+							"Change it only when another library of this cluster registers the same ID.",
+							&stats_kind_id,
+							PEGFDW_STATS_KIND_DEFAULT,
+							PGSTAT_KIND_CUSTOM_MIN, PGSTAT_KIND_CUSTOM_MAX,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+	pgstat_register_kind((PgStat_Kind) stats_kind_id, &stats_kind_info);
+	use_pgstat = true;
+	return;
+#endif
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = stats_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
@@ -119,6 +219,22 @@ stats_dsm_init(PEGFDW_DSM_INIT_ARGS)
 bool
 pegfdw_stats_shared_attach(void)
 {
+	if (shared == NULL)
+	{
+#ifdef PEGFDW_HAVE_CUSTOM_PGSTAT
+		if (use_pgstat)
+		{
+			StatsShared *s = pgstat_get_custom_shmem_data((PgStat_Kind) stats_kind_id);
+
+			/* the counts as read back from the statistics file */
+			LWLockAcquire(&s->lock, LW_EXCLUSIVE);
+			if (s->d.magic != STATS_MAGIC || s->d.n < 0 || s->d.n > STATS_MAX_ENTRIES)
+				data_reset(&s->d, GetCurrentTimestamp());
+			LWLockRelease(&s->lock);
+			shared = s;
+		}
+#endif
+	}
 	if (shared == NULL)
 	{
 #ifdef PEGFDW_HAVE_NAMED_DSM
@@ -164,21 +280,21 @@ pegfdw_stats_shared_flush(const PegFdwStatsEntry *e)
 
 	Assert(shared != NULL);
 	LWLockAcquire(&shared->lock, LW_EXCLUSIVE);
-	for (i = 0; i < shared->n; i++)
-		if (shared->slots[i].hash == hash &&
-			memcmp(&shared->slots[i].e.key, &e->key, sizeof(e->key)) == 0)
+	for (i = 0; i < shared->d.n; i++)
+		if (shared->d.slots[i].hash == hash &&
+			memcmp(&shared->d.slots[i].e.key, &e->key, sizeof(e->key)) == 0)
 		{
-			slot = &shared->slots[i];
+			slot = &shared->d.slots[i];
 			break;
 		}
 	if (slot == NULL)
 	{
-		if (shared->n >= STATS_MAX_ENTRIES)
+		if (shared->d.n >= STATS_MAX_ENTRIES)
 		{
 			LWLockRelease(&shared->lock);
 			return false;
 		}
-		slot = &shared->slots[shared->n++];
+		slot = &shared->d.slots[shared->d.n++];
 		memset(slot, 0, sizeof(*slot));
 		slot->hash = hash;
 		slot->e.key = e->key;
@@ -202,10 +318,10 @@ pegfdw_stats_shared_copy(int *n, TimestampTz *reset_time)
 		return NULL;
 	out = palloc(sizeof(PegFdwStatsEntry) * STATS_MAX_ENTRIES);
 	LWLockAcquire(&shared->lock, LW_SHARED);
-	for (i = 0; i < shared->n; i++)
-		out[i] = shared->slots[i].e;
-	*n = shared->n;
-	*reset_time = shared->reset_time;
+	for (i = 0; i < shared->d.n; i++)
+		out[i] = shared->d.slots[i].e;
+	*n = shared->d.n;
+	*reset_time = shared->d.reset_time;
 	LWLockRelease(&shared->lock);
 	return out;
 }
@@ -221,20 +337,17 @@ pegfdw_stats_shared_reset(Oid serverid)
 		return;
 	LWLockAcquire(&shared->lock, LW_EXCLUSIVE);
 	if (!OidIsValid(serverid))
-	{
-		shared->n = 0;
-		shared->reset_time = GetCurrentTimestamp();
-	}
+		data_reset(&shared->d, GetCurrentTimestamp());
 	else
 	{
-		for (i = 0; i < shared->n; i++)
-			if (shared->slots[i].e.key.serverid != serverid)
+		for (i = 0; i < shared->d.n; i++)
+			if (shared->d.slots[i].e.key.serverid != serverid)
 			{
 				if (kept != i)
-					shared->slots[kept] = shared->slots[i];
+					shared->d.slots[kept] = shared->d.slots[i];
 				kept++;
 			}
-		shared->n = kept;
+		shared->d.n = kept;
 	}
 	LWLockRelease(&shared->lock);
 }

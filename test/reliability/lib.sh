@@ -111,6 +111,21 @@ in_time()
 	[ "$1" -ge "$2" ] && [ "$1" -le $(($3 + LOAD_SLACK_MS)) ]
 }
 
+# restart_pg [-m MODE] [ENV...]: the suite's PostgreSQL again, shut down in
+# MODE (fast unless told; immediate is a crash), with the environment
+# changed as env(1) arguments say (its backends read KRB5_CONFIG, say).
+restart_pg()
+{
+	local data="$PGHOST/data" run=() mode=fast
+	if [ "${1:-}" = -m ]; then
+		mode=$2
+		shift 2
+	fi
+	[ "$(id -u)" -eq 0 ] && run=(runuser -u postgres --)
+	(cd / && "${run[@]}" env "$@" "$(pg_config --bindir)/pg_ctl" -D "$data" -m "$mode" \
+		-l "$PGHOST/postgres.log" -w -t 60 restart >/dev/null)
+}
+
 # valgrind_ended LOG STATUS: how a backend under valgrind ended, as TAP
 # comments when it did not exit 0 (valgrind's "Process terminating" block
 # names the signal and the stack).  Returns 2 when valgrind itself could not

@@ -35,16 +35,6 @@ actl() { ONEBOX_CONTROL_PORT=$ACTL onebox_control "$@"; }
 # show OUTPUT: the error lines of an expected failure, as TAP comments
 show() { printf '%s\n' "$1" | grep -E 'ERROR|DETAIL|pegasus-cli' | sed 's/^/#   /'; }
 
-# restart_pg [ENV...]: the suite's PostgreSQL again, with the environment
-# changed as env(1) arguments say (its backends read KRB5_CONFIG).
-restart_pg()
-{
-	local data="$PGHOST/data" run=()
-	[ "$(id -u)" -eq 0 ] && run=(runuser -u postgres --)
-	(cd / && "${run[@]}" env "$@" "$(pg_config --bindir)/pg_ctl" -D "$data" \
-		-l "$PGHOST/postgres.log" -w -t 60 restart >/dev/null)
-}
-
 cleanup()
 {
 	[ -n "${VG_FD:-}" ] && exec {VG_FD}>&-
