@@ -176,6 +176,7 @@ void
 pegasus_client_get_stats(const PegasusClient *client, PegasusStats *stats)
 {
 	*stats = client->stats;
+	stats->wait_us = client->wait_us;
 }
 
 void

@@ -289,6 +289,8 @@ typedef struct PegasusStats
 	uint64_t	retries;		/* requests re-sent after a retryable error */
 	uint64_t	routing_refreshes;	/* query_cfg calls */
 	uint64_t	connects;		/* TCP connections opened */
+	uint64_t	wait_us;		/* blocked waiting for servers to answer: a
+								 * running total, which reset_stats leaves */
 } PegasusStats;
 
 extern void pegasus_client_get_stats(const PegasusClient *client,

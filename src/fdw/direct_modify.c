@@ -67,6 +67,7 @@ typedef struct PegFdwDirectState
 	int64		processed;
 	int64		rpcs;			/* writes (and the get of an incr) */
 	int64		read_rpcs;		/* DELETE: the key reads */
+	int64		wait_us;		/* blocked on the cluster's answers */
 	MemoryContext query_cxt;
 	PegasusWritePipe *pipe;		/* DELETE: batches in flight */
 	List	   *inflight;		/* PegFdwDeleteBatch *, oldest first */
@@ -141,6 +142,7 @@ count_rpcs(PegFdwDirectState *ds, const PegasusStats *before)
 
 	pegasus_client_get_stats(ds->client, &after);
 	ds->rpcs += (int64) (after.rpcs_sent - before->rpcs_sent);
+	ds->wait_us += (int64) (after.wait_us - before->wait_us);
 }
 
 /* Bytes of a text or bytea datum, copied into the current context. */
@@ -366,6 +368,7 @@ run_delete(ForeignScanState *node, PegFdwDirectState *ds)
 		PG_END_TRY();
 		pegasus_client_get_stats(ds->client, &after);
 		ds->read_rpcs += (int64) (after.rpcs_sent - before.rpcs_sent);
+		ds->wait_us += (int64) (after.wait_us - before.wait_us);
 		if (TupIsNull(slot))
 			break;
 		h = slot_getattr(slot, t->hash_attno, &hnull);
@@ -729,5 +732,8 @@ pegfdw_explain_direct_modify(ForeignScanState *node, ExplainState *es)
 			ExplainPropertyInteger("Pegasus Read RPCs", NULL, ds->read_rpcs, es);
 		ExplainPropertyInteger("Pegasus Write RPCs", NULL, ds->rpcs, es);
 		ExplainPropertyInteger("Pegasus Rows Modified", NULL, ds->processed, es);
+		if (es->timing)
+			ExplainPropertyFloat("Pegasus Wait Time", "ms",
+								 (double) ds->wait_us / 1000.0, 3, es);
 	}
 }

@@ -79,6 +79,7 @@ pegfdw_join_start_batch(PegFdwJoinState *js, BatchBuf *b)
 													  js->table->timeout_ms, &err);
 		pegasus_client_get_stats(js->client, &after);
 		js->rpcs += after.rpcs_sent - before.rpcs_sent;
+		js->wait_us += after.wait_us - before.wait_us;
 		js->keys_sent += n;
 		if (b->pending[c] == NULL)
 			pegfdw_note_failure(js->entry, &err);
@@ -111,6 +112,7 @@ pegfdw_join_finish_batch(PegFdwJoinState *js, BatchBuf *b)
 		ok = pegasus_batch_get_finish(bg, &b->replies[c], &err);
 		pegasus_client_get_stats(js->client, &after);
 		js->rpcs += after.rpcs_sent - before.rpcs_sent;
+		js->wait_us += after.wait_us - before.wait_us;
 		js->rows_received += after.rows_received - before.rows_received;
 		if (!ok)
 			pegfdw_note_failure(js->entry, &err);

@@ -387,5 +387,8 @@ explain_join(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyInteger("Pegasus Keys Sent", NULL, (int64) js->keys_sent, es);
 		ExplainPropertyInteger("Pegasus Rows Received", NULL,
 							   (int64) js->rows_received, es);
+		if (es->timing)
+			ExplainPropertyFloat("Pegasus Wait Time", "ms",
+								 (double) js->wait_us / 1000.0, 3, es);
 	}
 }

@@ -125,6 +125,7 @@ typedef struct PegFdwJoinState
 	/* counters for EXPLAIN ANALYZE */
 	uint64		batches;
 	uint64		rpcs;
+	uint64		wait_us;		/* blocked on the cluster's answers */
 	uint64		keys_sent;
 	uint64		rows_received;
 	int64		outer_rows;

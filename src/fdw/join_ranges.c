@@ -126,6 +126,7 @@ open_readers(PegFdwJoinState *js)
 		}
 		pegasus_client_get_stats(js->client, &after);
 		js->rpcs += after.rpcs_sent - before.rpcs_sent;
+		js->wait_us += after.wait_us - before.wait_us;
 		if (r == NULL)
 			pegfdw_note_failure(js->entry, &err);
 		pegfdw_check_call(r != NULL, &err, js->table->servername,
@@ -186,6 +187,7 @@ next_range_record(PegFdwJoinState *js)
 		r = pegasus_range_reader_next(*reader, &js->page, &err);
 		pegasus_client_get_stats(js->client, &after);
 		js->rpcs += after.rpcs_sent - before.rpcs_sent;
+		js->wait_us += after.wait_us - before.wait_us;
 		js->rows_received += after.rows_received - before.rows_received;
 		if (r < 0)
 		{

@@ -68,6 +68,9 @@ pegfdw_explain_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 		pegfdw_json_flush_updates(ms);
 		pegfdw_drain_writes(ms);
 		ExplainPropertyInteger("Pegasus Write RPCs", NULL, ms->rpcs, es);
+		if (es->timing)
+			ExplainPropertyFloat("Pegasus Wait Time", "ms",
+								 (double) ms->wait_us / 1000.0, 3, es);
 		if (op == CMD_UPDATE && t->value_format == PEGFDW_FORMAT_JSON)
 			ExplainPropertyInteger("Pegasus Document Retries", NULL,
 								   ms->doc_retries, es);

@@ -132,6 +132,7 @@ typedef struct PegFdwModifyState
 	/* statistics, for EXPLAIN ANALYZE and error details */
 	int64		doc_retries;	/* documents written again after a conflict */
 	int64		rpcs;
+	int64		wait_us;		/* blocked on the cluster's answers */
 	int64		rows_written;	/* rows whose write was confirmed */
 	int64		rows_skipped;	/* ON CONFLICT DO NOTHING */
 } PegFdwModifyState;

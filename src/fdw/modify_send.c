@@ -220,6 +220,7 @@ pegfdw_finish_write_call(PegFdwModifyState *ms, bool ok, PegasusError *err,
 
 	pegasus_client_get_stats(ms->client, &after);
 	ms->rpcs += (int64) (after.rpcs_sent - before->rpcs_sent);
+	ms->wait_us += (int64) (after.wait_us - before->wait_us);
 	if (!ok)
 		pegfdw_note_failure(ms->entry, err);
 	cb.callback = written_before_context;
@@ -316,6 +317,7 @@ count_rpcs(PegFdwModifyState *ms, const PegasusStats *before)
 
 	pegasus_client_get_stats(ms->client, &after);
 	ms->rpcs += (int64) (after.rpcs_sent - before->rpcs_sent);
+	ms->wait_us += (int64) (after.wait_us - before->wait_us);
 }
 
 /* Row outcomes of a reaped batch. */

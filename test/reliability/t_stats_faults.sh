@@ -4,7 +4,8 @@
 # timeout and an error, a moved primary as a retry; pegasus_fdw.log_retries
 # logs each retry with its cause, pegasus_fdw.log_min_duration_ms logs a
 # call above the threshold and not one below it, and EXPLAIN ANALYZE shows
-# the time a scan node waited on the replica.  One session throughout,
+# the time a scan, a batched join, a write and a delete waited on the
+# replica.  One session throughout,
 # so that the counts are visible whatever the store (a backend's own counts
 # are in its view even without shared memory).
 . "$(dirname "$0")/fault_lib.sh"
@@ -75,6 +76,30 @@ out=$(sess_run "EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF) $GET")
 w=$(sed -nE 's/.*Pegasus Wait Time: ([0-9]+)\.[0-9]+ ms.*/\1/p' <<<"$out" | head -1)
 if [ "${w:-0}" -ge 300 ]; then ok "EXPLAIN ANALYZE: Pegasus Wait Time includes the latency (${w} ms)"; else
 	not_ok "EXPLAIN ANALYZE: Pegasus Wait Time includes the latency"; printf '%s\n' "$out" | sed 's/^/#   /'; fi
+# and so do a batched key join, a write and a delete (the first Wait Time
+# of a plan is its top node's)
+sess_run "CREATE TEMP TABLE sf_keys AS SELECT 'h'::text AS k, s FROM (VALUES ('s'), ('x1'), ('x2'), ('x3'), ('x4'), ('x5'), ('x6'), ('x7'), ('x8'), ('x9')) v(s);
+          ANALYZE sf_keys;" >/dev/null
+top_wait()
+{
+	sed -nE 's/.*Pegasus Wait Time: ([0-9]+)\.[0-9]+ ms.*/\1/p' <<<"$1" | head -1
+}
+for stmt in "SELECT count(value) FROM sf_keys k JOIN sf ON sf.hash_key = k.k AND sf.sort_key = k.s" \
+	"INSERT INTO sf VALUES ('h', 's2', 'v2')" \
+	"DELETE FROM sf WHERE hash_key = 'h' AND sort_key = 's2'"; do
+	out=$(sess_run "EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF) $stmt;")
+	# the node that shows it: the last one opened above its line
+	node=$(awk '/\(actual/ { n = $0; sub(/^ *(-> *)?/, "", n); sub(/ *\(actual.*/, "", n) }
+		/Pegasus Wait Time/ { print n; exit }' <<<"$out")
+	w=$(top_wait "$out")
+	# the reply leaves 300 ms after the request arrives: a little less
+	# than that after the client started to wait
+	if [ "${w:-0}" -ge 280 ]; then ok "EXPLAIN ANALYZE: $node waited the latency (${w} ms)"; else
+		not_ok "EXPLAIN ANALYZE: the top node of '$stmt' shows a Pegasus Wait Time with the latency"
+		printf '%s\n' "$out" | sed 's/^/#   /'; fi
+done
+expect_match "the join ran as a batched key join" "Pegasus Batched Key Join" \
+	"$(sess_run "EXPLAIN (COSTS OFF) SELECT count(value) FROM sf_keys k JOIN sf ON sf.hash_key = k.k AND sf.sort_key = k.s;")"
 control latency "$other" 0 >/dev/null
 sleep 0.3
 line=$(log_since "$pos" | grep 'duration: .* ms  pegasus get on table "sf_data" of server "pegasus_sf"')
