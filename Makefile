@@ -7,7 +7,7 @@
 
 EXTENSION = pegasus_fdw
 MODULE_big = pegasus_fdw
-DATA = pegasus_fdw--1.0.sql pegasus_fdw--1.0--1.1.sql
+DATA = pegasus_fdw--1.0.sql pegasus_fdw--1.0--1.1.sql pegasus_fdw--1.1--1.2.sql
 PGFILEDESC = "pegasus_fdw - foreign data wrapper for Apache Pegasus"
 
 # Each layer is a directory; new files are picked up without editing this file.

@@ -11,13 +11,15 @@ CREATE FOREIGN TABLE s19 (hash_key text COLLATE "C", sort_key text COLLATE "C", 
   SERVER pegasus_s19 OPTIONS (table 'regress_s19', fetch_size '1000');
 INSERT INTO s19 SELECT 'h', lpad(i::text, 5, '0'), 'v' || i FROM generate_series(1, 2500) i;
 
--- the view's shape
+-- the views' shapes
 \d pegasus_fdw_stats
+\d pegasus_fdw_replica_stats
 -- the writes above were counted; a reset of this server forgets them
 SELECT operation, sum(calls) > 0 AS counted, sum(records_sent) AS records_sent
   FROM pegasus_fdw_stats WHERE server_name = 'pegasus_s19' GROUP BY 1 ORDER BY 1;
 SELECT pegasus_fdw_stats_reset('pegasus_s19');
 SELECT count(*) FROM pegasus_fdw_stats WHERE server_name = 'pegasus_s19';
+SELECT count(*) FROM pegasus_fdw_replica_stats WHERE server_name = 'pegasus_s19';
 
 -- a get is one call
 SELECT value FROM s19 WHERE hash_key = 'h' AND sort_key = '00007';
@@ -26,6 +28,10 @@ SELECT server_name, table_name, operation, calls, errors, retries, timeouts,
        total_time > 0 AS timed, max_time >= p50_time AND p99_time <= max_time AS percentiles,
        last_error_code, stats_reset IS NOT NULL OR scope = 'backend' AS has_reset
   FROM pegasus_fdw_stats WHERE server_name = 'pegasus_s19';
+-- and one call of the replica that answered it
+SELECT operation, calls, errors, records_received, replica ~ '^127\.0\.0\.1:[0-9]+$' AS is_replica,
+       replica IN (SELECT primary_replica FROM pegasus_fdw_partitions('pegasus_s19', 'regress_s19')) AS is_primary
+  FROM pegasus_fdw_replica_stats WHERE server_name = 'pegasus_s19';
 -- shared by every backend from 17 on, or with shared_preload_libraries
 SELECT DISTINCT scope = CASE
     WHEN current_setting('server_version_num')::int >= 170000 THEN 'cluster'
@@ -38,6 +44,9 @@ SELECT pegasus_fdw_stats_reset('pegasus_s19');
 SELECT count(value) FROM s19 WHERE hash_key = 'h' AND sort_key >= '00000';
 SELECT operation, calls, errors, records_received
   FROM pegasus_fdw_stats WHERE server_name = 'pegasus_s19';
+-- the same calls per replica: one replica holds hash key 'h'
+SELECT operation, count(*) AS replicas, sum(calls) AS calls, sum(records_received) AS records_received
+  FROM pegasus_fdw_replica_stats WHERE server_name = 'pegasus_s19' GROUP BY 1;
 
 -- counts not yet flushed show in this backend's view too
 BEGIN;

@@ -2,15 +2,16 @@
  *
  * stats.h
  *		Statistics of Pegasus calls: counters per (server, Pegasus table,
- *		operation), accumulated by each backend from the client's call
- *		observer and flushed to a cluster-wide store at transaction end.
+ *		operation) and per (server, replica, operation), accumulated by each
+ *		backend from the client's call observer and flushed to a
+ *		cluster-wide store at transaction end.
  *
  * stats_local.c	the observer, per-backend accumulation, slow-call and
  *					retry logging, the GUCs
  * stats_shared.c	the cluster-wide store (shared memory; a custom kind of
  *					cumulative statistics on 18 and later)
- * stats_views.c	pegasus_fdw_stats(), pegasus_fdw_stats_reset(),
- *					pegasus_fdw_partitions()
+ * stats_views.c	pegasus_fdw_stats(), pegasus_fdw_replica_stats(),
+ *					pegasus_fdw_stats_reset(), pegasus_fdw_partitions()
  *
  * src/fdw/stats.h
  *
@@ -26,6 +27,7 @@
 
 #define PEGFDW_STATS_TABLE_LEN 128
 #define PEGFDW_STATS_OP_LEN 32
+#define PEGFDW_STATS_REPLICA_LEN 64
 #define PEGFDW_STATS_ERROR_LEN 48
 #define PEGFDW_STATS_MESSAGE_LEN 256
 
@@ -36,12 +38,17 @@
 #define PEGFDW_STATS_BUCKETS 20
 extern const int64 pegfdw_stats_bucket_us[PEGFDW_STATS_BUCKETS];
 
-/* Hash key: zero-filled before use, so that it can be hashed as bytes. */
+/*
+ * Hash key: zero-filled before use, so that it can be hashed as bytes.
+ * Each call is counted twice: under its table (replica "") and under the
+ * replica of its last attempt (table "").
+ */
 typedef struct PegFdwStatsKey
 {
 	Oid			serverid;
 	char		table[PEGFDW_STATS_TABLE_LEN];
 	char		op[PEGFDW_STATS_OP_LEN];
+	char		replica[PEGFDW_STATS_REPLICA_LEN];	/* host:port */
 } PegFdwStatsKey;
 
 typedef struct PegFdwStatsCounters

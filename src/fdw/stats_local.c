@@ -2,8 +2,8 @@
  *
  * stats_local.c
  *		Per-backend statistics of Pegasus calls: the client's call observer
- *		counts each finished call under (server, Pegasus table, operation),
- *		logs slow calls and retries; the counts go to the cluster-wide
+ *		counts each finished call under (server, Pegasus table, operation)
+ *		and under (server, replica, operation), logs slow calls and retries; the counts go to the cluster-wide
  *		store at transaction end.
  *
  * The observer runs inside the client, in the middle of its call: it
@@ -52,9 +52,14 @@ static List *servers = NIL;		/* StatsServer *, reused across clients */
 static bool any_pending = false;
 static int64 wait_us_total = 0; /* every finished call's time */
 
-/* the key of the last call, to skip the hash lookup of a repeated one */
-static const StatsServer *last_server = NULL;
-static LocalEntry *last_entry = NULL;
+/* the entries of the last call, to skip the hash lookups of a repeated one */
+typedef struct EntryCache
+{
+	const StatsServer *srv;
+	LocalEntry *le;
+} EntryCache;
+static EntryCache last_table = {NULL, NULL};
+static EntryCache last_replica = {NULL, NULL};
 
 static void stats_xact_callback(XactEvent event, void *arg);
 
@@ -99,24 +104,30 @@ init_local_hash(void)
 							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
-/* The local entry of a call, created when first seen. */
+/*
+ * The local entry of a call under (table, op, replica), created when first
+ * seen; cache remembers the last one found through it.
+ */
 static LocalEntry *
-local_entry(const StatsServer *srv, const char *table, const char *op)
+local_entry(const StatsServer *srv, const char *table, const char *op,
+			const char *replica, EntryCache *cache)
 {
 	PegFdwStatsKey key;
 	LocalEntry *le;
 	bool		found;
 
-	if (last_entry != NULL && last_server == srv &&
-		strcmp(last_entry->e.key.op, op) == 0 &&
-		strcmp(last_entry->e.key.table, table) == 0)
-		return last_entry;
+	if (cache->le != NULL && cache->srv == srv &&
+		strcmp(cache->le->e.key.op, op) == 0 &&
+		strcmp(cache->le->e.key.table, table) == 0 &&
+		strcmp(cache->le->e.key.replica, replica) == 0)
+		return cache->le;
 	if (local_hash == NULL)
 		init_local_hash();
 	memset(&key, 0, sizeof(key));
 	key.serverid = srv->serverid;
 	strlcpy(key.table, table, sizeof(key.table));
 	strlcpy(key.op, op, sizeof(key.op));
+	strlcpy(key.replica, replica, sizeof(key.replica));
 	le = hash_search(local_hash, &key, HASH_ENTER, &found);
 	if (!found)
 	{
@@ -125,8 +136,8 @@ local_entry(const StatsServer *srv, const char *table, const char *op)
 	}
 	/* the name as it is now, should the server have been renamed */
 	strlcpy(le->e.servername, srv->name, sizeof(le->e.servername));
-	last_server = srv;
-	last_entry = le;
+	cache->srv = srv;
+	cache->le = le;
 	return le;
 }
 
@@ -157,15 +168,10 @@ error_cause(const PegasusError *err)
 }
 
 static void
-count_call(const StatsServer *srv, const PegasusCallReport *r)
+add_call(LocalEntry *le, const PegasusCallReport *r)
 {
-	LocalEntry *le;
-	PegFdwStatsCounters *c;
+	PegFdwStatsCounters *c = &le->e.c;
 
-	/* an error in the hash lookup would escape the client: none is raised
-	 * but out of memory, which is as fatal there as anywhere */
-	le = local_entry(srv, r->table, r->op);
-	c = &le->e.c;
 	c->calls++;
 	c->retries += r->retries;
 	c->records_sent += (int64) r->records_sent;
@@ -189,6 +195,17 @@ count_call(const StatsServer *srv, const PegasusCallReport *r)
 	}
 	le->pending = true;
 	any_pending = true;
+}
+
+static void
+count_call(const StatsServer *srv, const PegasusCallReport *r)
+{
+	/* an error in the hash lookup would escape the client: none is raised
+	 * but out of memory, which is as fatal there as anywhere */
+	add_call(local_entry(srv, r->table, r->op, "", &last_table), r);
+	/* a call that never reached a replica has none to count it under */
+	if (r->endpoint[0] != '\0')
+		add_call(local_entry(srv, "", r->op, r->endpoint, &last_replica), r);
 }
 
 static void

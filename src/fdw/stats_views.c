@@ -2,9 +2,9 @@
  *
  * stats_views.c
  *		SQL functions over the call statistics and the routing:
- *		pegasus_fdw_stats() (behind the view of that name),
- *		pegasus_fdw_stats_reset([server]) and pegasus_fdw_partitions(server,
- *		table).
+ *		pegasus_fdw_stats() and pegasus_fdw_replica_stats() (behind the
+ *		views of those names), pegasus_fdw_stats_reset([server]) and
+ *		pegasus_fdw_partitions(server, table).
  *
  * src/fdw/stats_views.c
  *
@@ -25,6 +25,7 @@
 #include "stats.h"
 
 PG_FUNCTION_INFO_V1(pegasus_fdw_stats);
+PG_FUNCTION_INFO_V1(pegasus_fdw_replica_stats);
 PG_FUNCTION_INFO_V1(pegasus_fdw_stats_reset);
 PG_FUNCTION_INFO_V1(pegasus_fdw_partitions);
 
@@ -40,9 +41,13 @@ server_name_of(const PegFdwStatsEntry *e)
 	return server ? server->servername : e->servername;
 }
 
+/*
+ * One row of either view: per_replica names the replica in the second
+ * column, else the Pegasus table.
+ */
 static void
 stats_row(Tuplestorestate *ts, TupleDesc desc, const PegFdwStatsEntry *e,
-		  TimestampTz reset_time, const char *scope)
+		  bool per_replica, TimestampTz reset_time, const char *scope)
 {
 	Datum		values[STATS_COLS];
 	bool		nulls[STATS_COLS];
@@ -51,7 +56,7 @@ stats_row(Tuplestorestate *ts, TupleDesc desc, const PegFdwStatsEntry *e,
 
 	memset(nulls, 0, sizeof(nulls));
 	values[i++] = CStringGetTextDatum(server_name_of(e));
-	values[i++] = CStringGetTextDatum(e->key.table);
+	values[i++] = CStringGetTextDatum(per_replica ? e->key.replica : e->key.table);
 	values[i++] = CStringGetTextDatum(e->key.op);
 	values[i++] = Int64GetDatum(c->calls);
 	values[i++] = Int64GetDatum(c->errors);
@@ -90,11 +95,12 @@ stats_row(Tuplestorestate *ts, TupleDesc desc, const PegFdwStatsEntry *e,
 }
 
 /*
- * pegasus_fdw_stats(): one row per (server, Pegasus table, operation):
- * the store's counts plus this backend's not yet flushed.
+ * The rows of pegasus_fdw_stats (per_replica false) or of
+ * pegasus_fdw_replica_stats: the store's counts plus this backend's not
+ * yet flushed.
  */
-Datum
-pegasus_fdw_stats(PG_FUNCTION_ARGS)
+static void
+stats_rows(FunctionCallInfo fcinfo, bool per_replica)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	PegFdwStatsEntry *shared;
@@ -127,9 +133,27 @@ pegasus_fdw_stats(PG_FUNCTION_ARGS)
 			all[n++] = local[i];
 	}
 	for (i = 0; i < n; i++)
-		if (all[i].c.calls > 0)
-			stats_row(rsinfo->setResult, rsinfo->setDesc, &all[i], reset_time,
-					  scope);
+		if (all[i].c.calls > 0 && (all[i].key.replica[0] != '\0') == per_replica)
+			stats_row(rsinfo->setResult, rsinfo->setDesc, &all[i], per_replica,
+					  reset_time, scope);
+}
+
+/* pegasus_fdw_stats(): one row per (server, Pegasus table, operation) */
+Datum
+pegasus_fdw_stats(PG_FUNCTION_ARGS)
+{
+	stats_rows(fcinfo, false);
+	return (Datum) 0;
+}
+
+/*
+ * pegasus_fdw_replica_stats(): one row per (server, replica, operation),
+ * the replica being the one of a call's last attempt
+ */
+Datum
+pegasus_fdw_replica_stats(PG_FUNCTION_ARGS)
+{
+	stats_rows(fcinfo, true);
 	return (Datum) 0;
 }
 

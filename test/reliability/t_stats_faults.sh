@@ -26,6 +26,12 @@ sql "CREATE SERVER pegasus_sf FOREIGN DATA WRAPPER pegasus_fdw
 GET="SELECT value FROM sf WHERE hash_key = 'h' AND sort_key = 's';"
 ROW="SELECT calls, errors, retries, timeouts FROM pegasus_fdw_stats
      WHERE server_name = 'pegasus_sf' AND table_name = 'sf_data' AND operation = 'get';"
+# REPLICA PORT: the get row of pegasus_fdw_replica_stats for that replica
+REPLICA_ROW()
+{
+	echo "SELECT calls, errors, retries, timeouts FROM pegasus_fdw_replica_stats
+	      WHERE server_name = 'pegasus_sf' AND operation = 'get' AND replica = '127.0.0.1:$1';"
+}
 log_since() { tail -c +"$(($1 + 1))" "$PG_LOG"; }
 
 sess_open sf_sess
@@ -38,6 +44,8 @@ pos=$(stat -c %s "$PG_LOG")
 control fail "$port" RPC_RRDB_RRDB_GET 2 ERR_BUSY >/dev/null
 expect_eq "a get turned away twice with ERR_BUSY succeeds" "v" "$(sess_run "$GET")"
 expect_eq "ERR_BUSY: 1 call, 0 errors, 2 retries, 0 timeouts" "1|0|2|0" "$(sess_run "$ROW")"
+expect_eq "ERR_BUSY: the same under the replica that refused and then served it" "1|0|2|0" \
+	"$(sess_run "$(REPLICA_ROW "$port")")"
 sleep 0.3
 n=$(log_since "$pos" | grep -c 'pegasus get on table "sf_data" of server "pegasus_sf" retried .*cause ERR_BUSY')
 expect_eq "log_retries: each retry logged with its cause" "2" "$n"
@@ -62,6 +70,11 @@ expect_eq "moved primary: 3 calls, still 1 error" "3|1" "$(cut -d'|' -f1,2 <<<"$
 r=$(cut -d'|' -f3 <<<"$got")
 if [ "${r:-0}" -ge 3 ]; then ok "moved primary: the refused attempt is a retry"; else
 	not_ok "moved primary: the refused attempt is a retry"; echo "#   row: $got"; fi
+# per replica: the call whose last attempt reached the new primary is its
+expect_eq "moved primary: the new primary's row has the call that reached it" "1|0" \
+	"$(sess_run "$(REPLICA_ROW "$other")" | cut -d'|' -f1,2)"
+expect_eq "moved primary: the old primary's row keeps the 2 calls it answered, 1 timed out" "2|1|2|1" \
+	"$(sess_run "$(REPLICA_ROW "$port")")"
 expect_eq "pegasus_fdw_partitions shows the new primary" "127.0.0.1:$other" \
 	"$(sess_run "SELECT primary_replica FROM pegasus_fdw_partitions('pegasus_sf', 'sf_data')
 	             WHERE partition_index = 0;")"
