@@ -15,7 +15,7 @@
 # Options: --unit-only, --regress-only, --reliability-only (RELIABILITY_TESTS=glob
 # picks scripts of test/reliability), --no-unit, --no-regress, --no-reliability;
 # --quick: pg_regress and a reliability smoke (the harness, wait events, cancel,
-# batched joins, Kerberos, statistics across restarts);
+# batched joins, Kerberos, statistics across restarts, the update path);
 # --pg N: against PostgreSQL N, in a Debian root made by test/pg-root.sh
 # (unless N is this machine's); --shuffle SEED: the reliability scripts in
 # an order drawn from SEED (t_zz_* still last: they check what the others
@@ -47,7 +47,7 @@ while [ $# -gt 0 ]; do
 		--quick)
 			# pg_regress (differential tests included) and a reliability smoke
 			run_unit=0
-			: "${RELIABILITY_TESTS:=t_smoke.sh t_wait_events.sh t_cancel_query.sh t_join_batches.sh t_auth_kerberos.sh t_stats_restart.sh}" ;;
+			: "${RELIABILITY_TESTS:=t_smoke.sh t_wait_events.sh t_cancel_query.sh t_join_batches.sh t_auth_kerberos.sh t_stats_restart.sh t_extension_upgrade.sh}" ;;
 		--pg)
 			[ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }
 			pg_version=$2
