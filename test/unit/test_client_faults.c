@@ -387,37 +387,6 @@ test_live_cluster_errors(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(st.retries, ==, 2);
 }
 
-/*
- * The time blocked waiting for a replica, as pegasus_client_get_stats
- * reports it (what EXPLAIN ANALYZE shows as Pegasus Wait Time): a reply
- * held 300 ms by the replica is waited for nearly that long.
- */
-static void
-test_wait_time(Fixture *f, gconstpointer data)
-{
-	PegasusError err;
-	PegasusValue v;
-	PegasusStats before;
-	PegasusStats after;
-
-	if (!need_onebox(f))
-		return;
-	ASSERT_OK(pegasus_table_set(f->table, S("h"), S("s"), S("v"), 0, 0, &err), err);
-	control_ok(control("latency %d 300", f->port));
-	pegasus_client_get_stats(f->client, &before);
-	ASSERT_OK(pegasus_table_get(f->table, S("h"), S("s"), 5000, &v, &err), err);
-	pegasus_value_free(&v);
-	pegasus_client_get_stats(f->client, &after);
-	control_ok(control("latency %d 0", f->port));
-	g_assert_cmpuint(after.wait_us - before.wait_us, >=, 280000);
-	g_assert_cmpuint(after.wait_us, ==, pegasus_client_wait_us(f->client));
-	/* a reset of the counters leaves the wait time, a running total */
-	pegasus_client_reset_stats(f->client);
-	pegasus_client_get_stats(f->client, &before);
-	g_assert_cmpuint(before.rpcs_sent, ==, 0);
-	g_assert_cmpuint(before.wait_us, ==, after.wait_us);
-}
-
 static void
 test_latency_deadline(Fixture *f, gconstpointer data)
 {
@@ -987,7 +956,6 @@ main(int argc, char **argv)
 	ADD("injected-errors", test_injected_errors);
 	ADD("live-cluster-errors", test_live_cluster_errors);
 	ADD("latency-deadline", test_latency_deadline);
-	ADD("wait-time", test_wait_time);
 	ADD("non-idempotent-not-resent", test_non_idempotent_not_resent);
 	ADD("connection-dropped", test_connection_dropped);
 	ADD("corrupt-replies", test_corrupt_replies);
