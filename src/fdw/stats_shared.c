@@ -182,9 +182,10 @@ stats_shmem_startup(void)
 void
 pegfdw_stats_shmem_init(void)
 {
+	if (!process_shared_preload_libraries_in_progress)
+		return;
 #ifdef PEGFDW_HAVE_CUSTOM_PGSTAT
-	/* defined even when not preloaded, so that the prefix reservation
-	 * does not reject a setting of it in postgresql.conf */
+	/* PGC_POSTMASTER: PostgreSQL accepts it only while preloading */
 	DefineCustomIntVariable("pegasus_fdw.stats_kind_id",
 							"ID of the custom cumulative statistics kind that holds pegasus_fdw_stats.",
 							"Change it only when another library of this cluster registers the same ID.",
@@ -193,10 +194,6 @@ pegfdw_stats_shmem_init(void)
 							PGSTAT_KIND_CUSTOM_MIN, PGSTAT_KIND_CUSTOM_MAX,
 							PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
-#endif
-	if (!process_shared_preload_libraries_in_progress)
-		return;
-#ifdef PEGFDW_HAVE_CUSTOM_PGSTAT
 	pgstat_register_kind((PgStat_Kind) stats_kind_id, &stats_kind_info);
 	use_pgstat = true;
 	return;
