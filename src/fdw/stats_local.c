@@ -3,8 +3,8 @@
  * stats_local.c
  *		Per-backend statistics of Pegasus calls: the client's call observer
  *		counts each finished call under (server, Pegasus table, operation)
- *		and under (server, replica, operation), logs slow calls and retries; the counts go to the cluster-wide
- *		store at transaction end.
+ *		and under (server, replica, operation), logs slow calls and retries;
+ *		the counts go to the cluster-wide store at transaction end.
  *
  * The observer runs inside the client, in the middle of its call: it
  * neither allocates from PostgreSQL's memory contexts (after the first
